@@ -1,0 +1,518 @@
+//! Accounts (客户): create, read, edit, delete, transfer, list and history.
+
+use crate::{Actor, App, AppError, AppResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::accounts::{changes, AccountFields, AccountInput, AccountType, Grade};
+use domain::permissions::{Action, ObjectKind};
+use domain::FieldErrors;
+use store::accounts::{self as repo, AccountFilter, AccountRow, CursorValue, ListQuery, SortField};
+use store::audit::{self, AuditEvent};
+use store::history::{self, FieldChange, NewChange};
+use store::{org, Tx};
+use uuid::Uuid;
+
+/// The account tree is at most this many levels deep (group → subsidiary → branch → site).
+pub const MAX_TREE_DEPTH: usize = 4;
+pub const OBJECT: &str = "account";
+
+/// Checks the references of a validated account: a parent the actor can see, without cycles
+/// and within the tree depth; an active owner.
+async fn check_references(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: Uuid,
+    fields: &AccountFields,
+) -> AppResult<Uuid> {
+    let mut errors = FieldErrors::new();
+    if let Some(parent) = fields.parent_id {
+        if parent == id
+            || repo::get_visible(tx, &actor.principal, parent)
+                .await?
+                .is_none()
+        {
+            errors.add("parent_id", "invalid_reference");
+        } else {
+            let above = repo::ancestors(tx, actor.tenant_id(), parent, MAX_TREE_DEPTH + 1).await?;
+            if above.contains(&id) {
+                errors.add("parent_id", "cycle");
+            } else if above.len() + 2 > MAX_TREE_DEPTH {
+                errors.add_limit("parent_id", "too_deep", MAX_TREE_DEPTH as i64);
+            }
+        }
+    }
+    let owner_id = fields.owner_id.unwrap_or(actor.id());
+    match org::get_user(tx, actor.tenant_id(), owner_id).await? {
+        Some(u) if u.active => {}
+        _ => errors.add("owner_id", "invalid_reference"),
+    }
+    errors.into_result()?;
+    Ok(owner_id)
+}
+
+/// Turns reference ids in history values into names people recognise.
+async fn describe(
+    tx: &mut Tx,
+    actor: &Actor,
+    field: &str,
+    value: Option<String>,
+) -> AppResult<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let Ok(id) = Uuid::parse_str(&v) else {
+        return Ok(Some(v));
+    };
+    Ok(Some(match field {
+        "owner_id" => org::get_user(tx, actor.tenant_id(), id)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or(v),
+        "parent_id" => repo::get_visible(tx, &actor.principal, id)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or(v),
+        _ => v,
+    }))
+}
+
+async fn write_history(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: Uuid,
+    before: &AccountFields,
+    after: &AccountFields,
+) -> AppResult<()> {
+    let mut described = Vec::new();
+    for (field, old, new) in changes(before, after) {
+        let old = describe(tx, actor, field, old).await?;
+        let new = describe(tx, actor, field, new).await?;
+        described.push((field, old, new));
+    }
+    let rows: Vec<NewChange> = described
+        .iter()
+        .map(|(field, old, new)| NewChange {
+            field,
+            old_value: old.as_deref(),
+            new_value: new.as_deref(),
+        })
+        .collect();
+    history::record(tx, actor.tenant_id(), OBJECT, id, actor.id(), &rows).await?;
+    Ok(())
+}
+
+pub async fn create(app: &App, actor: &Actor, input: &AccountInput) -> AppResult<AccountRow> {
+    actor.require(ObjectKind::Account, Action::Create)?;
+    let fields = input.validate()?;
+    if fields.owner_id.is_some_and(|o| o != actor.id()) {
+        actor.require(ObjectKind::Account, Action::Transfer)?;
+    }
+    let id = Uuid::now_v7();
+    let mut tx = app.db.begin().await?;
+    let owner_id = check_references(&mut tx, actor, id, &fields).await?;
+    repo::insert(
+        &mut tx,
+        actor.tenant_id(),
+        id,
+        &fields,
+        owner_id,
+        actor.id(),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            tenant_id: actor.tenant_id(),
+            actor_id: Some(actor.id()),
+            action: "create",
+            object: OBJECT,
+            record_id: Some(id),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
+    tx.commit().await?;
+    // A rep who creates an account for someone else may no longer see it.
+    row.ok_or(AppError::Rule("created_outside_scope"))
+}
+
+pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<AccountRow> {
+    let mut tx = app.db.begin_read().await?;
+    repo::get_visible(&mut tx, &actor.principal, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Saves a whole new set of field values if `version` is still the record's version.
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    version: i64,
+    input: &AccountInput,
+) -> AppResult<AccountRow> {
+    let mut tx = app.db.begin().await?;
+    let current = repo::get_visible(&mut tx, &actor.principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require(ObjectKind::Account, Action::Edit)?;
+    let fields = input.validate()?;
+    let before = current.fields();
+    if fields.owner_id.is_some_and(|o| o != current.owner_id) {
+        actor.require(ObjectKind::Account, Action::Transfer)?;
+    }
+    if current.version != version {
+        return Err(AppError::Conflict);
+    }
+    let owner_id = check_references(&mut tx, actor, id, &fields).await?;
+    let mut after = fields;
+    after.owner_id = Some(owner_id);
+    if before == after {
+        return Ok(current);
+    }
+    let saved = repo::update(
+        &mut tx,
+        actor.tenant_id(),
+        id,
+        version,
+        &after,
+        owner_id,
+        actor.id(),
+        before.name != after.name,
+        before.tags != after.tags,
+    )
+    .await?;
+    if !saved {
+        return Err(AppError::Conflict);
+    }
+    write_history(&mut tx, actor, id, &before, &after).await?;
+    let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
+    tx.commit().await?;
+    row.ok_or(AppError::Rule("updated_outside_scope"))
+}
+
+/// Hands the account to another owner (needs the transfer permission).
+pub async fn transfer(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    version: i64,
+    new_owner: Uuid,
+) -> AppResult<Option<AccountRow>> {
+    let mut tx = app.db.begin().await?;
+    let current = repo::get_visible(&mut tx, &actor.principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require(ObjectKind::Account, Action::Transfer)?;
+    if current.version != version {
+        return Err(AppError::Conflict);
+    }
+    let before = current.fields();
+    let mut after = before.clone();
+    after.owner_id = Some(new_owner);
+    let owner_id = check_references(&mut tx, actor, id, &after).await?;
+    if owner_id == current.owner_id {
+        return Ok(Some(current));
+    }
+    if !repo::update(
+        &mut tx,
+        actor.tenant_id(),
+        id,
+        version,
+        &after,
+        owner_id,
+        actor.id(),
+        false,
+        false,
+    )
+    .await?
+    {
+        return Err(AppError::Conflict);
+    }
+    write_history(&mut tx, actor, id, &before, &after).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            tenant_id: actor.tenant_id(),
+            actor_id: Some(actor.id()),
+            action: "transfer",
+            object: OBJECT,
+            record_id: Some(id),
+            detail: serde_json::json!({ "from": current.owner_id, "to": owner_id }),
+        },
+    )
+    .await?;
+    // After a transfer the record may have left the actor's scope.
+    let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    let current = repo::get_visible(&mut tx, &actor.principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require(ObjectKind::Account, Action::Delete)?;
+    if current.version != version {
+        return Err(AppError::Conflict);
+    }
+    if repo::has_children(&mut tx, actor.tenant_id(), id).await? {
+        return Err(AppError::Rule("account_has_children"));
+    }
+    if !repo::delete(&mut tx, actor.tenant_id(), id, version).await? {
+        return Err(AppError::Conflict);
+    }
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            tenant_id: actor.tenant_id(),
+            actor_id: Some(actor.id()),
+            action: "delete",
+            object: OBJECT,
+            record_id: Some(id),
+            detail: serde_json::json!({ "name": current.name }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn history(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> AppResult<Vec<FieldChange>> {
+    let mut tx = app.db.begin_read().await?;
+    repo::get_visible(&mut tx, &actor.principal, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(history::for_record(
+        &mut tx,
+        actor.tenant_id(),
+        OBJECT,
+        id,
+        before,
+        limit.clamp(1, 200),
+    )
+    .await?)
+}
+
+// ---------------------------------------------------------------- list view
+
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 200;
+
+/// List parameters as text, from a query string or the API; parsed and checked by [`list`].
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, PartialEq)]
+#[serde(default)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub account_type: Option<String>,
+    pub grade: Option<String>,
+    pub industry: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub owner_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub tag: Option<String>,
+    pub credit_code: Option<String>,
+    pub phone: Option<String>,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+    pub updated_from: Option<String>,
+    pub updated_to: Option<String>,
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<String>,
+}
+
+pub struct Page {
+    pub items: Vec<AccountRow>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    v: String,
+    id: Uuid,
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse_date(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &Option<String>,
+    end_of_day: bool,
+) -> Option<DateTime<Utc>> {
+    let v = non_empty(value)?;
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) => {
+            let d = if end_of_day {
+                d.succ_opt().unwrap_or(d)
+            } else {
+                d
+            };
+            d.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+        }
+        Err(_) => {
+            errors.add(field, "invalid_date");
+            None
+        }
+    }
+}
+
+/// Parses the sort key: `name`, `created_at` or `updated_at`, with `-` in front for descending.
+pub fn parse_sort(value: Option<&str>) -> Option<(SortField, bool)> {
+    let v = value.unwrap_or("-updated_at");
+    let (descending, key) = match v.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, v),
+    };
+    let field = match key {
+        "name" => SortField::Name,
+        "created_at" => SortField::CreatedAt,
+        "updated_at" => SortField::UpdatedAt,
+        _ => return None,
+    };
+    Some((field, descending))
+}
+
+fn encode_cursor(row: &AccountRow, sort: SortField) -> String {
+    let v = match sort {
+        SortField::Name => row.name.clone(),
+        SortField::CreatedAt => row.created_at.to_rfc3339(),
+        SortField::UpdatedAt => row.updated_at.to_rfc3339(),
+    };
+    hex::encode(serde_json::to_vec(&Cursor { v, id: row.id }).unwrap_or_default())
+}
+
+fn decode_cursor(value: &str, sort: SortField) -> Option<(CursorValue, Uuid)> {
+    let bytes = hex::decode(value).ok()?;
+    let c: Cursor = serde_json::from_slice(&bytes).ok()?;
+    let v = match sort {
+        SortField::Name => CursorValue::Text(c.v),
+        SortField::CreatedAt | SortField::UpdatedAt => {
+            CursorValue::Time(DateTime::parse_from_rfc3339(&c.v).ok()?.with_timezone(&Utc))
+        }
+    };
+    Some((v, c.id))
+}
+
+/// Parses list parameters into a store query, reporting every bad parameter as a field error.
+pub fn parse_list(params: &ListParams) -> AppResult<ListQuery> {
+    let mut errors = FieldErrors::new();
+    let mut filter = AccountFilter::default();
+    if let Some(q) = non_empty(&params.q) {
+        if q.chars().count() > 100 {
+            errors.add_limit("q", "too_long", 100);
+        }
+        filter.search_tokens = domain::search::query_tokens(q);
+        filter.search_tokens.truncate(8);
+    }
+    if let Some(t) = non_empty(&params.account_type) {
+        match AccountType::parse(t) {
+            Some(t) => filter.account_type = Some(t.key().into()),
+            None => errors.add("account_type", "invalid_choice"),
+        }
+    }
+    if let Some(g) = non_empty(&params.grade) {
+        match Grade::parse(&g.to_ascii_uppercase()) {
+            Some(g) => filter.grade = Some(g.key().into()),
+            None => errors.add("grade", "invalid_choice"),
+        }
+    }
+    if let Some(p) = non_empty(&params.province) {
+        if domain::regions::province(p).is_none() {
+            errors.add("province", "invalid_choice");
+        }
+        filter.province = Some(p.into());
+    }
+    filter.industry = non_empty(&params.industry).map(Into::into);
+    filter.city = non_empty(&params.city).map(Into::into);
+    filter.tag = non_empty(&params.tag).map(Into::into);
+    if let Some(code) = non_empty(&params.credit_code) {
+        filter.credit_code = Some(code.to_ascii_uppercase());
+    }
+    if let Some(phone) = non_empty(&params.phone) {
+        match domain::accounts::normalize_phone(phone) {
+            Some(p) => filter.phone = Some(p),
+            None => errors.add("phone", "invalid_phone"),
+        }
+    }
+    for (field, value, slot) in [
+        ("owner_id", &params.owner_id, &mut filter.owner_id),
+        ("parent_id", &params.parent_id, &mut filter.parent_id),
+    ] {
+        if let Some(v) = non_empty(value) {
+            match Uuid::parse_str(v) {
+                Ok(id) => *slot = Some(id),
+                Err(_) => errors.add(field, "invalid_reference"),
+            }
+        }
+    }
+    filter.created_from = parse_date(&mut errors, "created_from", &params.created_from, false);
+    filter.created_to = parse_date(&mut errors, "created_to", &params.created_to, true);
+    filter.updated_from = parse_date(&mut errors, "updated_from", &params.updated_from, false);
+    filter.updated_to = parse_date(&mut errors, "updated_to", &params.updated_to, true);
+    let (sort, descending) = parse_sort(non_empty(&params.sort)).unwrap_or_else(|| {
+        errors.add("sort", "invalid_choice");
+        (SortField::UpdatedAt, true)
+    });
+    let limit = match non_empty(&params.limit) {
+        None => DEFAULT_PAGE,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                errors.add_limit("limit", "out_of_range", MAX_PAGE);
+                DEFAULT_PAGE
+            }
+        },
+    };
+    let after = match non_empty(&params.cursor) {
+        None => None,
+        Some(c) => {
+            let decoded = decode_cursor(c, sort);
+            if decoded.is_none() {
+                errors.add("cursor", "invalid_cursor");
+            }
+            decoded
+        }
+    };
+    errors.into_result()?;
+    Ok(ListQuery {
+        filter,
+        sort,
+        descending,
+        after,
+        limit,
+    })
+}
+
+pub async fn list(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Page> {
+    let query = parse_list(params)?;
+    let q_given = non_empty(&params.q).is_some();
+    if q_given && query.filter.search_tokens.is_empty() {
+        // Nothing searchable (only punctuation): nothing matches.
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    }
+    let mut tx = app.db.begin_read().await?;
+    let mut items = repo::list(&mut tx, &actor.principal, &query).await?;
+    let next_cursor = if items.len() as i64 > query.limit {
+        items.truncate(query.limit as usize);
+        items.last().map(|r| encode_cursor(r, query.sort))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}

@@ -1,0 +1,63 @@
+use domain::FieldErrors;
+
+/// What can go wrong in a use case. Each variant has a stable code (see [`AppError::code`])
+/// that the web layer translates and the API returns.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong e-mail or password")]
+    InvalidCredentials,
+    #[error("too many failed sign-in attempts; retry in {retry_after_secs} s")]
+    TooManyAttempts { retry_after_secs: i64 },
+    #[error("invalid input")]
+    Validation(FieldErrors),
+    #[error("the record was changed by someone else")]
+    Conflict,
+    /// A business rule refused the change; the code names the rule.
+    #[error("refused: {0}")]
+    Rule(&'static str),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::Forbidden => "forbidden",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::Validation(_) => "validation_failed",
+            AppError::Conflict => "conflict",
+            AppError::Rule(code) => code,
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// A validation error on a single field.
+    pub fn field(field: &str, code: &'static str) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, code);
+        AppError::Validation(errors)
+    }
+}
+
+impl From<store::StoreError> for AppError {
+    fn from(e: store::StoreError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self {
+        AppError::Validation(e)
+    }
+}

@@ -1,0 +1,81 @@
+//! Use cases: one function per thing a user does, each inside one transaction, checking
+//! permissions, writing field history and audit rows.
+
+pub mod accounts;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod org;
+pub mod secrets;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{AppError, AppResult};
+
+use std::sync::Arc;
+use store::Db;
+
+/// Everything a use case needs: the database and the clock.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub fn with_clock(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// The signed-in user a use case acts for.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: store::org::User,
+    pub principal: domain::permissions::Principal,
+}
+
+impl Actor {
+    pub fn from_user(user: store::org::User) -> Self {
+        let principal = domain::permissions::Principal {
+            tenant_id: user.tenant_id,
+            user_id: user.id,
+            department_id: user.department_id,
+            department_path: user.department_path.clone(),
+            manager_path: user.manager_path.clone(),
+            permissions: user.permissions.0.clone(),
+        };
+        Self { user, principal }
+    }
+
+    pub fn tenant_id(&self) -> uuid::Uuid {
+        self.user.tenant_id
+    }
+
+    pub fn id(&self) -> uuid::Uuid {
+        self.user.id
+    }
+
+    /// Fails with `Forbidden` unless the role allows `action` on `object`.
+    pub fn require(
+        &self,
+        object: domain::permissions::ObjectKind,
+        action: domain::permissions::Action,
+    ) -> AppResult<()> {
+        if self.principal.can(object, action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Meridian's business rules: pure types and functions, no I/O.
+//!
+//! Everything here is tested without a database; the store and app crates build on it.
+
+pub mod accounts;
+pub mod credit_code;
+pub mod org;
+pub mod permissions;
+pub mod regions;
+pub mod search;
+pub mod validation;
+
+pub use validation::{FieldError, FieldErrors};

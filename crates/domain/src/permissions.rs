@@ -1,0 +1,286 @@
+//! Roles, object actions and data scopes: the permission policy.
+//!
+//! A role grants, per object, a set of actions and a data scope. The scope decides which
+//! records a user sees at all; the actions decide what the user may do with the records in
+//! that scope. The store turns a [`Grant`] into one SQL predicate (see `store::visibility`),
+//! so every list, page, search, export and API call applies the same rule.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Objects that permissions are granted on. `Org` covers departments, users and roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    Account,
+    Org,
+}
+
+impl ObjectKind {
+    pub const ALL: [ObjectKind; 2] = [ObjectKind::Account, ObjectKind::Org];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ObjectKind::Account => "account",
+            ObjectKind::Org => "org",
+        }
+    }
+
+    /// The actions that mean something for this object.
+    pub fn actions(self) -> &'static [Action] {
+        match self {
+            ObjectKind::Account => &Action::ALL,
+            ObjectKind::Org => &[Action::Read, Action::Administer],
+        }
+    }
+
+    /// Whether a data scope applies (org administration is all-or-nothing).
+    pub fn has_scope(self) -> bool {
+        !matches!(self, ObjectKind::Org)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Read,
+    Edit,
+    Delete,
+    Export,
+    Import,
+    Transfer,
+    Administer,
+}
+
+impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::Create,
+        Action::Read,
+        Action::Edit,
+        Action::Delete,
+        Action::Export,
+        Action::Import,
+        Action::Transfer,
+        Action::Administer,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Read => "read",
+            Action::Edit => "edit",
+            Action::Delete => "delete",
+            Action::Export => "export",
+            Action::Import => "import",
+            Action::Transfer => "transfer",
+            Action::Administer => "administer",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.key() == key)
+    }
+}
+
+/// Which records of an object a user can see, by who owns them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataScope {
+    /// Records the user owns.
+    Own,
+    /// Records owned by the user or anyone below the user in the manager chain.
+    OwnAndSubordinates,
+    /// Records owned by anyone whose main department is the user's.
+    Department,
+    /// Records owned by anyone in the user's department or a department below it.
+    DepartmentTree,
+    /// Every record of the company.
+    All,
+}
+
+impl DataScope {
+    pub const ALL: [DataScope; 5] = [
+        DataScope::Own,
+        DataScope::OwnAndSubordinates,
+        DataScope::Department,
+        DataScope::DepartmentTree,
+        DataScope::All,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            DataScope::Own => "own",
+            DataScope::OwnAndSubordinates => "own_and_subordinates",
+            DataScope::Department => "department",
+            DataScope::DepartmentTree => "department_tree",
+            DataScope::All => "all",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<DataScope> {
+        DataScope::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// What a role allows on one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub actions: Vec<Action>,
+    pub scope: DataScope,
+}
+
+impl Grant {
+    pub fn allows(&self, action: Action) -> bool {
+        self.actions.contains(&action)
+    }
+}
+
+/// All grants of a role, stored as JSON on the role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolePermissions {
+    pub objects: BTreeMap<ObjectKind, Grant>,
+}
+
+impl RolePermissions {
+    pub fn grant(&self, object: ObjectKind) -> Option<&Grant> {
+        self.objects.get(&object)
+    }
+
+    pub fn allows(&self, object: ObjectKind, action: Action) -> bool {
+        self.grant(object).is_some_and(|g| g.allows(action))
+    }
+
+    fn with(mut self, object: ObjectKind, actions: &[Action], scope: DataScope) -> Self {
+        self.objects.insert(
+            object,
+            Grant {
+                actions: actions.to_vec(),
+                scope,
+            },
+        );
+        self
+    }
+}
+
+/// The roles every new company starts with. `key` identifies them across languages.
+pub struct DefaultRole {
+    pub key: &'static str,
+    pub name_en: &'static str,
+    pub name_zh: &'static str,
+    pub permissions: RolePermissions,
+}
+
+pub fn default_roles() -> Vec<DefaultRole> {
+    use Action::*;
+    let record_all = [Create, Read, Edit, Delete, Export, Import, Transfer];
+    vec![
+        DefaultRole {
+            key: "administrator",
+            name_en: "Administrator",
+            name_zh: "系统管理员",
+            permissions: RolePermissions::default()
+                .with(ObjectKind::Account, &Action::ALL, DataScope::All)
+                .with(ObjectKind::Org, &[Read, Administer], DataScope::All),
+        },
+        DefaultRole {
+            key: "sales_director",
+            name_en: "Sales director",
+            name_zh: "销售总监",
+            permissions: RolePermissions::default()
+                .with(ObjectKind::Account, &record_all, DataScope::All)
+                .with(ObjectKind::Org, &[Read], DataScope::All),
+        },
+        DefaultRole {
+            key: "sales_manager",
+            name_en: "Sales manager",
+            name_zh: "销售经理",
+            permissions: RolePermissions::default()
+                .with(
+                    ObjectKind::Account,
+                    &[Create, Read, Edit, Delete, Export, Transfer],
+                    DataScope::DepartmentTree,
+                )
+                .with(ObjectKind::Org, &[Read], DataScope::All),
+        },
+        DefaultRole {
+            key: "sales_rep",
+            name_en: "Sales rep",
+            name_zh: "销售代表",
+            permissions: RolePermissions::default()
+                .with(ObjectKind::Account, &[Create, Read, Edit], DataScope::Own)
+                .with(ObjectKind::Org, &[Read], DataScope::All),
+        },
+    ]
+}
+
+/// Where a user sits, as far as data scopes are concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub tenant_id: uuid::Uuid,
+    pub user_id: uuid::Uuid,
+    pub department_id: Option<uuid::Uuid>,
+    /// Materialised path of the user's main department (`None` without one).
+    pub department_path: Option<String>,
+    /// Materialised path of the manager chain, ending with the user's own id.
+    pub manager_path: String,
+    pub permissions: RolePermissions,
+}
+
+impl Principal {
+    pub fn can(&self, object: ObjectKind, action: Action) -> bool {
+        self.permissions.allows(object, action)
+    }
+
+    /// The data scope for reading `object`, or `None` when the role may not read it at all.
+    pub fn read_scope(&self, object: ObjectKind) -> Option<DataScope> {
+        self.permissions
+            .grant(object)
+            .filter(|g| g.allows(Action::Read))
+            .map(|g| g.scope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_roles_are_ordered_by_reach() {
+        let roles = default_roles();
+        let scope = |key: &str| {
+            roles
+                .iter()
+                .find(|r| r.key == key)
+                .and_then(|r| r.permissions.grant(ObjectKind::Account))
+                .map(|g| g.scope)
+        };
+        assert_eq!(scope("administrator"), Some(DataScope::All));
+        assert_eq!(scope("sales_manager"), Some(DataScope::DepartmentTree));
+        assert_eq!(scope("sales_rep"), Some(DataScope::Own));
+        let rep = &roles[3].permissions;
+        assert!(rep.allows(ObjectKind::Account, Action::Create));
+        assert!(!rep.allows(ObjectKind::Account, Action::Delete));
+        assert!(!rep.allows(ObjectKind::Org, Action::Administer));
+    }
+
+    #[test]
+    fn permissions_round_trip_through_json() {
+        for role in default_roles() {
+            let json = serde_json::to_string(&role.permissions).unwrap();
+            let back: RolePermissions = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, role.permissions);
+        }
+    }
+
+    #[test]
+    fn keys_parse_back() {
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.key()), Some(a));
+        }
+        for s in DataScope::ALL {
+            assert_eq!(DataScope::parse(s.key()), Some(s));
+        }
+        assert_eq!(DataScope::parse("nobody"), None);
+    }
+}

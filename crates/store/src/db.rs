@@ -1,0 +1,245 @@
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl StoreError {
+    /// Whether the error is a unique-constraint violation (a duplicate insert).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to one of the two supported databases.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A transaction on either database. Dropping it without `commit` rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A dynamically bound query parameter, for queries built at run time (list filters).
+#[derive(Debug, Clone)]
+pub enum Param {
+    Uuid(uuid::Uuid),
+    Text(String),
+    I64(i64),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection, for either backend.
+macro_rules! on_conn {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the pool, for either backend.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Binds a slice of [`Param`]s to a query in order.
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut q = $query;
+        for p in $params {
+            q = match p {
+                $crate::db::Param::Uuid(v) => q.bind(*v),
+                $crate::db::Param::Text(v) => q.bind(v.as_str()),
+                $crate::db::Param::I64(v) => q.bind(*v),
+                $crate::db::Param::Time(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+impl Db {
+    /// Opens (creating if needed) the SQLite database `meridian.db` in `data_dir`.
+    pub async fn open_sqlite_dir(data_dir: &Path) -> crate::Result<Db> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Config(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        Self::open_sqlite_file(&data_dir.join("meridian.db")).await
+    }
+
+    pub async fn open_sqlite_file(path: &Path) -> crate::Result<Db> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        Self::open_sqlite(options, 8).await
+    }
+
+    async fn open_sqlite(options: SqliteConnectOptions, max: u32) -> crate::Result<Db> {
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    pub async fn open_postgres(url: &str) -> crate::Result<Db> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    /// Opens the database a URL names: `postgres://…`, `sqlite://path` or `sqlite::memory:`.
+    pub async fn open_url(url: &str) -> crate::Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url).await
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+            Self::open_sqlite(options, 8).await
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL (expected postgres:// or sqlite:): {url}"
+            )))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> crate::Result<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so that a transaction that reads and then writes waits for the lock
+    /// instead of failing with SQLITE_BUSY.
+    pub async fn begin(&self) -> crate::Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Starts a read-only transaction (a consistent snapshot; no write lock on SQLite).
+    pub async fn begin_read(&self) -> crate::Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A quick liveness probe.
+    pub async fn ping(&self) -> crate::Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+
+    /// Writes a consistent copy of a SQLite database to `out` while it stays online.
+    pub async fn backup_sqlite(&self, out: &Path) -> crate::Result<()> {
+        let Db::Sqlite(pool) = self else {
+            return Err(StoreError::Config(
+                "online backup through Meridian is for SQLite; use pg_dump for PostgreSQL".into(),
+            ));
+        };
+        if out.exists() {
+            return Err(StoreError::Config(format!(
+                "{} already exists; choose a new file",
+                out.display()
+            )));
+        }
+        let target = out
+            .to_str()
+            .ok_or_else(|| StoreError::Config("backup path is not valid UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> crate::Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}

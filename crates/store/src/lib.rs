@@ -1,0 +1,21 @@
+//! The database layer: one `Db` over SQLite or PostgreSQL, embedded migrations, and the
+//! repositories of every capability. SQL lives here and nowhere else.
+//!
+//! Queries are written once with `$1`-style placeholders, which both backends accept, and run
+//! through [`on_conn!`]/[`on_pool!`], which expand the same code for each backend's types.
+
+#[macro_use]
+mod db;
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod history;
+pub mod org;
+pub mod search;
+pub mod tenants;
+pub mod visibility;
+
+pub use db::{Backend, Db, Param, StoreError, Tx};
+pub use sqlx::types::Json as JsonValue;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
