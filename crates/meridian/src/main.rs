@@ -1,1 +1,383 @@
-fn main() {}
+//! `meridian`: the one binary. Serves the web app and API, and administers the installation.
+
+use anyhow::{bail, Context, Result};
+use app::App;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use store::Db;
+
+#[derive(Parser)]
+#[command(name = "meridian", version, about = "Meridian: a lead-to-cash CRM")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Folder for the embedded SQLite database (ignored with --database-url).
+    #[arg(
+        long,
+        env = "MERIDIAN_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// `postgres://…` to run on PostgreSQL (or `sqlite://FILE`).
+    #[arg(long, env = "MERIDIAN_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+}
+
+impl DbArgs {
+    async fn open(&self) -> Result<Db> {
+        let db = match &self.database_url {
+            Some(url) => Db::open_url(url).await.context("opening the database")?,
+            None => Db::open_sqlite_dir(&self.data_dir).await.with_context(|| {
+                format!("opening the SQLite database in {}", self.data_dir.display())
+            })?,
+        };
+        db.migrate().await.context("applying database migrations")?;
+        Ok(db)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web application and API.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on.
+        #[arg(long, env = "MERIDIAN_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Mark cookies Secure (when served over HTTPS through a proxy).
+        #[arg(long, env = "MERIDIAN_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// Log format: text or json.
+        #[arg(long, env = "MERIDIAN_LOG_FORMAT", default_value = "text")]
+        log_format: String,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Administer users and API tokens.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write a consistent copy of the SQLite database while Meridian runs.
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; creates the company (with this user as administrator) when none exists.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Role key (administrator, sales_director, sales_manager, sales_rep) or name.
+        #[arg(long)]
+        role: Option<String>,
+        /// Main department by name (created at the top level when missing).
+        #[arg(long)]
+        department: Option<String>,
+        /// The company's name: created when no company exists; chooses one when several do.
+        #[arg(long)]
+        company: Option<String>,
+    },
+    /// Set a new password for a user (and end their sessions).
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token with the user's permissions and print it.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            secure_cookies,
+            log_format,
+        } => {
+            init_logging(&log_format);
+            serve(db, listen, secure_cookies).await
+        }
+        Command::Migrate { db } => {
+            db.open().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin { command, db } => admin(command, db).await,
+        Command::Backup { db, out } => {
+            let database = db.open().await?;
+            if database.backend() == store::Backend::Postgres {
+                bail!("for PostgreSQL use pg_dump, e.g. `pg_dump --format=custom --file=meridian.dump \"$MERIDIAN_DATABASE_URL\"`");
+            }
+            database
+                .backup_sqlite(&out)
+                .await
+                .context("writing the backup")?;
+            println!("backup written to {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(db: DbArgs, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let database = db.open().await?;
+    let app = App::new(database.clone());
+    let state = web::AppState::new(app.clone(), secure_cookies);
+    let router = web::router(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(%listen, ready_ms = started.elapsed().as_millis() as u64, "Meridian is ready");
+    println!("Meridian is listening on http://{listen}");
+    let housekeeping = tokio::spawn(housekeeping(app));
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    housekeeping.abort();
+    database.close().await;
+    tracing::info!("Meridian stopped");
+    Ok(())
+}
+
+/// Periodic clean-up that needs no coordination between instances.
+async fn housekeeping(app: App) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match app::auth::purge_expired_sessions(&app).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging sessions failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => tracing::error!(error = %e, "cannot listen for SIGTERM"),
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn app_error(e: app::AppError) -> anyhow::Error {
+    match e {
+        app::AppError::Validation(fields) => {
+            let list: Vec<String> = fields
+                .0
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.code))
+                .collect();
+            anyhow::anyhow!("invalid input: {}", list.join(", "))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn admin(command: AdminCommand, db: DbArgs) -> Result<()> {
+    let database = db.open().await?;
+    let app = App::new(database);
+    match command {
+        AdminCommand::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    password,
+                    name,
+                    role,
+                    department,
+                    company,
+                },
+        } => {
+            let name =
+                name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
+            let tenant = {
+                let mut tx = app.db.begin_read().await?;
+                match &company {
+                    Some(c) => store::tenants::find_by_name(&mut tx, c).await?,
+                    None => store::tenants::only(&mut tx).await?,
+                }
+            };
+            let Some(tenant) = tenant else {
+                let any = !app::auth::needs_setup(&app).await.map_err(app_error)?;
+                if any && company.is_none() {
+                    bail!("several companies exist; name one with --company");
+                }
+                let company = company.unwrap_or_else(|| "Meridian".into());
+                let created = app::auth::create_company(
+                    &app,
+                    app::auth::SetupInput {
+                        company: company.clone(),
+                        admin_name: name,
+                        email: email.clone(),
+                        password,
+                        locale: "zh-CN".into(),
+                    },
+                    false,
+                )
+                .await
+                .map_err(app_error)?;
+                println!(
+                    "created company {company} ({}) with administrator {email} ({})",
+                    created.tenant_id, created.user_id
+                );
+                return Ok(());
+            };
+            let mut tx = app.db.begin().await?;
+            let role_key = role.unwrap_or_else(|| "sales_rep".into());
+            let role = store::org::find_role(&mut tx, tenant.id, &role_key)
+                .await?
+                .with_context(|| format!("no role named {role_key}"))?;
+            let department_id = match department {
+                None => None,
+                Some(d) => {
+                    let existing = store::org::list_departments(&mut tx, tenant.id)
+                        .await?
+                        .into_iter()
+                        .find(|x| x.name == d);
+                    match existing {
+                        Some(x) => Some(x.id),
+                        None => {
+                            let id = uuid::Uuid::now_v7();
+                            store::org::insert_department(
+                                &mut tx,
+                                tenant.id,
+                                id,
+                                None,
+                                &d,
+                                &domain::org::child_path(None, id),
+                            )
+                            .await?;
+                            Some(id)
+                        }
+                    }
+                }
+            };
+            tx.commit().await?;
+            let input = app::org::UserInput {
+                email: email.clone(),
+                name,
+                password: Some(password),
+                role_id: Some(role.id),
+                department_id,
+                manager_id: None,
+                active: true,
+                locale: None,
+            };
+            let id = app::org::create_user_unchecked(&app, tenant.id, None, input)
+                .await
+                .map_err(app_error)?;
+            println!(
+                "created user {email} ({id}) in {} with role {}",
+                tenant.name, role.name
+            );
+        }
+        AdminCommand::User {
+            command: UserCommand::ResetPassword { email, password },
+        } => {
+            let email = domain::validation::normalize_email(&email);
+            let mut tx = app.db.begin_read().await?;
+            let user = store::org::find_login(&mut tx, &email)
+                .await?
+                .with_context(|| format!("no user {email}"))?;
+            drop(tx);
+            app::auth::reset_password(&app, user.tenant_id, user.id, &password)
+                .await
+                .map_err(app_error)?;
+            println!("password reset for {email}");
+        }
+        AdminCommand::Token {
+            command: TokenCommand::Create { email, name },
+        } => {
+            let email = domain::validation::normalize_email(&email);
+            let mut tx = app.db.begin_read().await?;
+            let user = store::org::find_login(&mut tx, &email)
+                .await?
+                .with_context(|| format!("no user {email}"))?;
+            drop(tx);
+            let (_, token) = app::auth::create_token(&app, user.tenant_id, user.id, &name)
+                .await
+                .map_err(app_error)?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

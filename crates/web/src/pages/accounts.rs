@@ -1,0 +1,686 @@
+//! Account pages: the list with filters, the record page with its history, the form.
+
+use super::{opt, see_other, Form};
+use crate::error::page_error;
+use crate::i18n::Tr;
+use crate::session::Signed;
+use crate::views::{render, Chrome, FormErrors};
+use crate::AppState;
+use app::accounts::{ListParams, Page};
+use app::AppError;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use domain::accounts::{split_tags, AccountInput, AccountType, Grade};
+use domain::permissions::{Action, ObjectKind};
+use domain::regions::PROVINCES;
+use serde::Deserialize;
+use store::accounts::AccountRow;
+use store::history::FieldChange;
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list).post(create))
+        .route("/accounts/new", get(new_form))
+        .route("/accounts/lookup", get(lookup))
+        .route("/accounts/{id}", get(show).post(update))
+        .route("/accounts/{id}/edit", get(edit_form))
+        .route("/accounts/{id}/delete", post(delete))
+        .route("/accounts/{id}/transfer", post(transfer))
+        .route("/accounts/{id}/history", get(history))
+}
+
+fn parse_id(tr: Tr, raw: &str) -> Result<Uuid, Response> {
+    Uuid::parse_str(raw).map_err(|_| page_error(tr, AppError::NotFound))
+}
+
+/// Choices for a select: (value, label).
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+fn type_choices(t: Tr) -> Vec<Choice> {
+    AccountType::ALL
+        .iter()
+        .map(|v| Choice {
+            value: v.key().into(),
+            label: t.key("account_type.", v.key()),
+        })
+        .collect()
+}
+
+fn grade_choices(t: Tr) -> Vec<Choice> {
+    Grade::ALL
+        .iter()
+        .map(|g| Choice {
+            value: g.key().into(),
+            label: t.key("grade.", g.key()),
+        })
+        .collect()
+}
+
+fn province_choices(t: Tr) -> Vec<Choice> {
+    PROVINCES
+        .iter()
+        .map(|p| Choice {
+            value: p.code.into(),
+            label: if t.is_zh() {
+                p.name_zh.into()
+            } else {
+                p.name_en.into()
+            },
+        })
+        .collect()
+}
+
+fn province_name(t: Tr, code: &Option<String>) -> String {
+    code.as_deref()
+        .and_then(domain::regions::province)
+        .map(|p| if t.is_zh() { p.name_zh } else { p.name_en })
+        .unwrap_or_default()
+        .to_string()
+}
+
+// ---------------------------------------------------------------- list
+
+#[derive(Template)]
+#[template(path = "accounts/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    params: ListParams,
+    page: Page,
+    next_url: Option<String>,
+    types: Vec<Choice>,
+    grades: Vec<Choice>,
+    provinces: Vec<Choice>,
+    owners: Vec<Choice>,
+    can_create: bool,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/list.html", block = "rows")]
+struct ListRows {
+    chrome: Chrome,
+    page: Page,
+    next_url: Option<String>,
+}
+
+/// The list URL for the next page: the same filters with the next cursor.
+fn next_url(params: &ListParams, cursor: &Option<String>) -> Option<String> {
+    let cursor = cursor.as_ref()?;
+    let mut next = params.clone();
+    next.cursor = Some(cursor.clone());
+    serde_urlencoded::to_string(&next)
+        .ok()
+        .map(|q| format!("/accounts?{q}"))
+}
+
+async fn owner_choices(state: &AppState, user: &Signed) -> Vec<Choice> {
+    app::org::list_users(&state.app, &user.actor)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| Choice {
+            value: u.id.to_string(),
+            label: u.name,
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct ListQueryString {
+    #[serde(flatten)]
+    params: ListParams,
+    notice: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: Signed,
+    Query(query): Query<ListQueryString>,
+) -> Response {
+    let t = user.ctx.tr;
+    let params = query.params;
+    let (page, errors, status) = match app::accounts::list(&state.app, &user.actor, &params).await {
+        Ok(page) => (page, FormErrors::default(), StatusCode::OK),
+        Err(e @ AppError::Validation(_)) => (
+            Page {
+                items: Vec::new(),
+                next_cursor: None,
+            },
+            FormErrors::from_app(t, &e),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e) => return page_error(t, e),
+    };
+    let next = next_url(&params, &page.next_cursor);
+    // "Load more" asks for just the rows; a filter change asks for the whole list section.
+    if user.ctx.htmx && params.cursor.is_some() {
+        return (
+            status,
+            render(&ListRows {
+                chrome: Chrome::new(&user.ctx, "accounts"),
+                page,
+                next_url: next,
+            }),
+        )
+            .into_response();
+    }
+    let page = ListPage {
+        chrome: Chrome::new(&user.ctx, "accounts").with_notice(query.notice.as_deref()),
+        owners: owner_choices(&state, &user).await,
+        params,
+        page,
+        next_url: next,
+        types: type_choices(t),
+        grades: grade_choices(t),
+        provinces: province_choices(t),
+        can_create: user
+            .actor
+            .principal
+            .can(ObjectKind::Account, Action::Create),
+        errors,
+    };
+    (status, render(&page)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LookupQuery {
+    #[serde(alias = "parent_name")]
+    q: Option<String>,
+    field: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/lookup.html")]
+struct LookupResults {
+    items: Vec<AccountRow>,
+    field: String,
+    empty: String,
+}
+
+/// Suggestions for an account lookup field (the parent account on the form).
+async fn lookup(
+    State(state): State<AppState>,
+    user: Signed,
+    Query(q): Query<LookupQuery>,
+) -> Response {
+    let params = ListParams {
+        q: q.q.clone(),
+        limit: Some("10".into()),
+        sort: Some("name".into()),
+        ..Default::default()
+    };
+    let items = match app::accounts::list(&state.app, &user.actor, &params).await {
+        Ok(page) => page.items,
+        Err(AppError::Validation(_)) => Vec::new(),
+        Err(e) => return page_error(user.ctx.tr, e),
+    };
+    let field = q
+        .field
+        .filter(|f| f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .unwrap_or_else(|| "parent_id".into());
+    render(&LookupResults {
+        items,
+        field,
+        empty: user.ctx.tr.get("lookup.none").into(),
+    })
+    .into_response()
+}
+
+// ---------------------------------------------------------------- record page
+
+#[derive(Template)]
+#[template(path = "accounts/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    a: AccountRow,
+    province: String,
+    history: Vec<FieldChange>,
+    history_more: Option<String>,
+    can_edit: bool,
+    can_delete: bool,
+    can_transfer: bool,
+    owners: Vec<Choice>,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/show.html", block = "history")]
+struct HistoryFragment {
+    chrome: Chrome,
+    history: Vec<FieldChange>,
+    history_more: Option<String>,
+}
+
+const HISTORY_PAGE: i64 = 20;
+
+fn history_more(id: Uuid, history: &mut Vec<FieldChange>) -> Option<String> {
+    if history.len() as i64 > HISTORY_PAGE {
+        history.truncate(HISTORY_PAGE as usize);
+        history
+            .last()
+            .map(|h| format!("/accounts/{id}/history?before={}", h.id))
+    } else {
+        None
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    user: &Signed,
+    id: Uuid,
+    notice: Option<&str>,
+    errors: FormErrors,
+) -> Result<ShowPage, AppError> {
+    let a = app::accounts::get(&state.app, &user.actor, id).await?;
+    let mut history =
+        app::accounts::history(&state.app, &user.actor, id, None, HISTORY_PAGE + 1).await?;
+    let more = history_more(id, &mut history);
+    let p = &user.actor.principal;
+    let can_transfer = p.can(ObjectKind::Account, Action::Transfer);
+    Ok(ShowPage {
+        chrome: Chrome::new(&user.ctx, "accounts").with_notice(notice),
+        province: province_name(user.ctx.tr, &a.province),
+        a,
+        history,
+        history_more: more,
+        can_edit: p.can(ObjectKind::Account, Action::Edit),
+        can_delete: p.can(ObjectKind::Account, Action::Delete),
+        can_transfer,
+        owners: if can_transfer {
+            owner_choices(state, user).await
+        } else {
+            Vec::new()
+        },
+        errors,
+    })
+}
+
+#[derive(Deserialize)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    let id = match parse_id(user.ctx.tr, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match show_page(
+        &state,
+        &user,
+        id,
+        q.notice.as_deref(),
+        FormErrors::default(),
+    )
+    .await
+    {
+        Ok(page) => render(&page).into_response(),
+        Err(e) => page_error(user.ctx.tr, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    before: Option<String>,
+}
+
+async fn history(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> Response {
+    let id = match parse_id(user.ctx.tr, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let before = match opt(&q.before).map(|b| Uuid::parse_str(&b)) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(_)) => {
+            return page_error(user.ctx.tr, AppError::field("before", "invalid_cursor"))
+        }
+    };
+    let result = async {
+        let mut history =
+            app::accounts::history(&state.app, &user.actor, id, before, HISTORY_PAGE + 1).await?;
+        let more = history_more(id, &mut history);
+        Ok::<_, AppError>(HistoryFragment {
+            chrome: Chrome::new(&user.ctx, "accounts"),
+            history,
+            history_more: more,
+        })
+    }
+    .await;
+    match result {
+        Ok(fragment) => render(&fragment).into_response(),
+        Err(e) => page_error(user.ctx.tr, e),
+    }
+}
+
+// ---------------------------------------------------------------- form
+
+#[derive(Template)]
+#[template(path = "accounts/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    /// `None` for a new account.
+    id: Option<Uuid>,
+    version: i64,
+    v: AccountInput,
+    tags: String,
+    parent_name: String,
+    types: Vec<Choice>,
+    grades: Vec<Choice>,
+    provinces: Vec<Choice>,
+    owners: Vec<Choice>,
+    errors: FormErrors,
+    conflict: bool,
+}
+
+/// The account form as posted. Every field is text; checks happen in the domain rules.
+#[derive(Deserialize, Default)]
+struct AccountForm {
+    name: Option<String>,
+    account_type: Option<String>,
+    industry: Option<String>,
+    province: Option<String>,
+    city: Option<String>,
+    grade: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+    address: Option<String>,
+    credit_code: Option<String>,
+    parent_id: Option<String>,
+    parent_name: Option<String>,
+    tags: Option<String>,
+    description: Option<String>,
+    owner_id: Option<String>,
+    version: Option<String>,
+}
+
+impl AccountForm {
+    fn input(&self) -> AccountInput {
+        AccountInput {
+            name: self.name.clone(),
+            account_type: self.account_type.clone(),
+            industry: self.industry.clone(),
+            province: self.province.clone(),
+            city: self.city.clone(),
+            grade: self.grade.clone(),
+            phone: self.phone.clone(),
+            website: self.website.clone(),
+            address: self.address.clone(),
+            credit_code: self.credit_code.clone(),
+            parent_id: self.parent_id.clone(),
+            tags: split_tags(self.tags.as_deref().unwrap_or_default()),
+            description: self.description.clone(),
+            owner_id: opt(&self.owner_id),
+        }
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &Signed,
+    id: Option<Uuid>,
+    version: i64,
+    v: AccountInput,
+    parent_name: String,
+    errors: FormErrors,
+    conflict: bool,
+) -> FormPage {
+    let t = user.ctx.tr;
+    let can_transfer = user
+        .actor
+        .principal
+        .can(ObjectKind::Account, Action::Transfer);
+    FormPage {
+        chrome: Chrome::new(&user.ctx, "accounts"),
+        id,
+        version,
+        tags: v.tags.join(", "),
+        v,
+        parent_name,
+        types: type_choices(t),
+        grades: grade_choices(t),
+        provinces: province_choices(t),
+        owners: if can_transfer {
+            owner_choices(state, user).await
+        } else {
+            Vec::new()
+        },
+        errors,
+        conflict,
+    }
+}
+
+async fn new_form(State(state): State<AppState>, user: Signed) -> Response {
+    if let Err(e) = user.actor.require(ObjectKind::Account, Action::Create) {
+        return page_error(user.ctx.tr, e);
+    }
+    let v = AccountInput {
+        owner_id: Some(user.actor.id().to_string()),
+        ..Default::default()
+    };
+    render(
+        &form_page(
+            &state,
+            &user,
+            None,
+            0,
+            v,
+            String::new(),
+            FormErrors::default(),
+            false,
+        )
+        .await,
+    )
+    .into_response()
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let id = match parse_id(user.ctx.tr, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let a = match app::accounts::get(&state.app, &user.actor, id).await {
+        Ok(a) => a,
+        Err(e) => return page_error(user.ctx.tr, e),
+    };
+    if let Err(e) = user.actor.require(ObjectKind::Account, Action::Edit) {
+        return page_error(user.ctx.tr, e);
+    }
+    let v = a.fields().to_input();
+    render(
+        &form_page(
+            &state,
+            &user,
+            Some(id),
+            a.version,
+            v,
+            a.parent_name.clone().unwrap_or_default(),
+            FormErrors::default(),
+            false,
+        )
+        .await,
+    )
+    .into_response()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: Signed,
+    Form(form): Form<AccountForm>,
+) -> Response {
+    let input = form.input();
+    match app::accounts::create(&state.app, &user.actor, &input).await {
+        Ok(row) => see_other(
+            user.ctx.htmx,
+            &format!("/accounts/{}?notice=account_created", row.id),
+        ),
+        Err(e @ (AppError::Validation(_) | AppError::Rule(_))) => {
+            let errors = FormErrors::from_app(user.ctx.tr, &e);
+            let page = form_page(
+                &state,
+                &user,
+                None,
+                0,
+                input,
+                form.parent_name.unwrap_or_default(),
+                errors,
+                false,
+            )
+            .await;
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(e) => page_error(user.ctx.tr, e),
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<AccountForm>,
+) -> Response {
+    let t = user.ctx.tr;
+    let id = match parse_id(t, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let input = form.input();
+    let Some(version) = form.version.as_deref().and_then(|v| v.parse::<i64>().ok()) else {
+        return page_error(t, AppError::field("version", "required"));
+    };
+    match app::accounts::update(&state.app, &user.actor, id, version, &input).await {
+        Ok(_) => see_other(
+            user.ctx.htmx,
+            &format!("/accounts/{id}?notice=account_saved"),
+        ),
+        Err(e @ (AppError::Validation(_) | AppError::Rule(_))) => {
+            let errors = FormErrors::from_app(t, &e);
+            let page = form_page(
+                &state,
+                &user,
+                Some(id),
+                version,
+                input,
+                form.parent_name.unwrap_or_default(),
+                errors,
+                false,
+            )
+            .await;
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(AppError::Conflict) => {
+            // Keep what the user typed; tell them someone else saved first.
+            let errors = FormErrors {
+                messages: Vec::new(),
+                general: Some(t.get("error.conflict").into()),
+            };
+            let page = form_page(
+                &state,
+                &user,
+                Some(id),
+                version,
+                input,
+                form.parent_name.unwrap_or_default(),
+                errors,
+                true,
+            )
+            .await;
+            (StatusCode::CONFLICT, render(&page)).into_response()
+        }
+        Err(e) => page_error(t, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    version: Option<String>,
+    owner_id: Option<String>,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<VersionForm>,
+) -> Response {
+    let t = user.ctx.tr;
+    let id = match parse_id(t, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let version = form
+        .version
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1);
+    match app::accounts::delete(&state.app, &user.actor, id, version).await {
+        Ok(()) => see_other(user.ctx.htmx, "/accounts?notice=account_deleted"),
+        Err(e @ (AppError::Rule(_) | AppError::Conflict)) => {
+            match show_page(&state, &user, id, None, FormErrors::from_app(t, &e)).await {
+                Ok(page) => (crate::error::status_of(&e), render(&page)).into_response(),
+                Err(e) => page_error(t, e),
+            }
+        }
+        Err(e) => page_error(t, e),
+    }
+}
+
+async fn transfer(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<VersionForm>,
+) -> Response {
+    let t = user.ctx.tr;
+    let id = match parse_id(t, &id) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let version = form
+        .version
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1);
+    let owner = match super::opt_id("owner_id", &form.owner_id) {
+        Ok(Some(o)) => o,
+        Ok(None) => return page_error(t, AppError::field("owner_id", "required")),
+        Err(e) => return page_error(t, e),
+    };
+    match app::accounts::transfer(&state.app, &user.actor, id, version, owner).await {
+        Ok(Some(_)) => see_other(
+            user.ctx.htmx,
+            &format!("/accounts/{id}?notice=account_transferred"),
+        ),
+        Ok(None) => see_other(user.ctx.htmx, "/accounts?notice=account_transferred"),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict)) => {
+            match show_page(&state, &user, id, None, FormErrors::from_app(t, &e)).await {
+                Ok(page) => (crate::error::status_of(&e), render(&page)).into_response(),
+                Err(e) => page_error(t, e),
+            }
+        }
+        Err(e) => page_error(t, e),
+    }
+}

@@ -1,0 +1,8 @@
+//! Administration pages: departments, users and roles.
+
+use crate::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

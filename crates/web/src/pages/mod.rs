@@ -1,0 +1,78 @@
+//! HTML pages. Each module owns the routes of one capability.
+
+mod accounts;
+mod admin;
+mod auth;
+
+use crate::AppState;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(auth::routes())
+        .merge(accounts::routes())
+        .merge(admin::routes())
+}
+
+/// Sends the browser to `target` after a successful POST: a 303 for plain forms, an
+/// `HX-Redirect` for htmx requests (so htmx does a full navigation).
+pub fn see_other(ctx_htmx: bool, target: &str) -> Response {
+    if ctx_htmx {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(target) {
+            headers.insert("HX-Redirect", v);
+        }
+        (StatusCode::OK, headers).into_response()
+    } else {
+        Redirect::to(target).into_response()
+    }
+}
+
+/// Empty form fields become `None`.
+pub fn opt(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// Parses an optional id from a form field; a malformed one is an `invalid_reference` error.
+pub fn opt_id(field: &str, value: &Option<String>) -> Result<Option<uuid::Uuid>, app::AppError> {
+    match opt(value) {
+        None => Ok(None),
+        Some(v) => uuid::Uuid::parse_str(&v)
+            .map(Some)
+            .map_err(|_| app::AppError::field(field, "invalid_reference")),
+    }
+}
+
+/// `axum::Form` with a translated error page for bodies that cannot be read.
+pub struct Form<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for Form<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let tr = crate::i18n::Tr::new(crate::session::language_for(req.headers(), None));
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(Form(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let key = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "error.payload_too_large"
+                } else {
+                    "error.malformed_form"
+                };
+                tracing::info!(%rejection, "form rejected");
+                Err(crate::error::message_page(tr, status, tr.get(key)))
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Template structs shared by every page: the chrome (navigation, language, messages) and
+//! the generic message page.
+
+use crate::i18n::Tr;
+use crate::session::Ctx;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Html;
+use domain::permissions::{Action, ObjectKind};
+
+/// What the layout needs on every page.
+pub struct Chrome {
+    pub t: Tr,
+    pub csrf: String,
+    pub user_name: Option<String>,
+    pub can_admin: bool,
+    pub section: &'static str,
+    pub notice: Option<String>,
+    pub asset_version: &'static str,
+}
+
+impl Chrome {
+    pub fn new(ctx: &Ctx, section: &'static str) -> Self {
+        Self {
+            t: ctx.tr,
+            csrf: ctx.csrf.clone(),
+            user_name: ctx.actor.as_ref().map(|a| a.user.name.clone()),
+            can_admin: ctx
+                .actor
+                .as_ref()
+                .is_some_and(|a| a.principal.can(ObjectKind::Org, Action::Administer)),
+            section,
+            notice: None,
+            asset_version: crate::assets::VERSION,
+        }
+    }
+
+    /// Shows a translated success message (`notice.<code>`) from a `?notice=` parameter.
+    pub fn with_notice(mut self, code: Option<&str>) -> Self {
+        self.notice = code
+            .filter(|c| c.len() < 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            .map(|c| self.t.key("notice.", c));
+        self
+    }
+}
+
+/// Renders a template; a rendering failure is logged and shown as a plain error.
+pub fn render<T: Template>(template: &T) -> Html<String> {
+    match template.render() {
+        Ok(html) => Html(html),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            Html("<!doctype html><title>Error</title><p>Internal error / 内部错误</p>".into())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub status: u16,
+    pub message: String,
+}
+
+impl MessagePage {
+    pub fn new(t: Tr, status: StatusCode, message: &str) -> Self {
+        Self {
+            chrome: Chrome {
+                t,
+                csrf: String::new(),
+                user_name: None,
+                can_admin: false,
+                section: "",
+                notice: None,
+                asset_version: crate::assets::VERSION,
+            },
+            status: status.as_u16(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Field errors of a form, looked up by field name in templates.
+#[derive(Default, Clone)]
+pub struct FormErrors {
+    pub messages: Vec<(String, String)>,
+    pub general: Option<String>,
+}
+
+impl FormErrors {
+    pub fn from_app(tr: Tr, error: &app::AppError) -> Self {
+        match error {
+            app::AppError::Validation(fields) => FormErrors {
+                messages: fields
+                    .0
+                    .iter()
+                    .map(|e| (e.field.clone(), tr.field_error(e)))
+                    .collect(),
+                general: Some(tr.get("error.validation_failed").to_string()),
+            },
+            other => FormErrors {
+                messages: Vec::new(),
+                general: Some(crate::error::message_of(tr, other)),
+            },
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.messages
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.get(field).is_some()
+    }
+}
