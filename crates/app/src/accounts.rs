@@ -173,11 +173,11 @@ pub async fn update(
         actor.tenant_id(),
         id,
         version,
-        &after,
-        owner_id,
-        actor.id(),
-        before.name != after.name,
-        before.tags != after.tags,
+        repo::Change {
+            before: &before,
+            after: &after,
+            actor: actor.id(),
+        },
     )
     .await?;
     if !saved {
@@ -217,11 +217,11 @@ pub async fn transfer(
         actor.tenant_id(),
         id,
         version,
-        &after,
-        owner_id,
-        actor.id(),
-        false,
-        false,
+        repo::Change {
+            before: &before,
+            after: &after,
+            actor: actor.id(),
+        },
     )
     .await?
     {

@@ -123,7 +123,7 @@ pub async fn create_company(app: &App, input: SetupInput, only_first: bool) -> A
             department_id: None,
             manager_id: None,
             manager_path: &manager_path,
-            locale: Some(&locale),
+            locale: None,
         },
     )
     .await?;

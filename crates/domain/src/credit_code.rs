@@ -73,7 +73,8 @@ mod tests {
             prop_assert_eq!(parse(&code), Some(code.clone()));
             // Changing the check character always breaks it.
             let wrong = ALPHABET.iter().map(|&b| b as char).find(|&c| c != check).unwrap();
-            prop_assert!(parse(&format!("{body}{wrong}")).is_none());
+            let broken = format!("{}{}", body, wrong);
+            prop_assert!(parse(&broken).is_none());
         }
     }
 }

@@ -87,18 +87,27 @@ pub async fn insert(
     crate::search::index_account(tx, tenant_id, id, &f.name).await
 }
 
+/// A change of one account: the values it had and the values it gets. `after.owner_id` must
+/// be resolved by the caller.
+pub struct Change<'a> {
+    pub before: &'a AccountFields,
+    pub after: &'a AccountFields,
+    pub actor: Uuid,
+}
+
 /// Writes new field values if `version` is still current; returns whether it did.
 pub async fn update(
     tx: &mut Tx,
     tenant_id: Uuid,
     id: Uuid,
     version: i64,
-    f: &AccountFields,
-    owner_id: Uuid,
-    actor: Uuid,
-    name_changed: bool,
-    tags_changed: bool,
+    change: Change<'_>,
 ) -> Result<bool> {
+    let f = change.after;
+    let owner_id = f
+        .owner_id
+        .ok_or_else(|| crate::StoreError::Corrupt("account update without an owner".into()))?;
+    let actor = change.actor;
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE accounts SET name = $3, account_type = $4, industry = $5, province = $6, city = $7, grade = $8, phone = $9, website = $10, address = $11, credit_code = $12, parent_id = $13, description = $14, tags = $15, owner_id = $16, updated_at = $17, updated_by = $18, version = version + 1
             WHERE tenant_id = $1 AND id = $2 AND version = $19")
@@ -111,10 +120,10 @@ pub async fn update(
     if done != 1 {
         return Ok(false);
     }
-    if tags_changed {
+    if change.before.tags != f.tags {
         replace_tags(tx, tenant_id, id, &f.tags).await?;
     }
-    if name_changed {
+    if change.before.name != f.name {
         crate::search::index_account(tx, tenant_id, id, &f.name).await?;
     }
     Ok(true)

@@ -1,8 +1,157 @@
-//! The REST API under `/api/v1`.
+//! The REST API under `/api/v1`: bearer-token authentication, JSON errors with stable codes,
+//! `ETag`/`If-Match` concurrency, cursor pagination, and the OpenAPI document.
 
+mod accounts;
+mod error;
+pub mod openapi;
+
+pub use error::{ApiError, ErrorBody};
+
+use crate::i18n::{Lang, Tr};
 use crate::AppState;
-use axum::Router;
+use app::Actor;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::{Json, Router};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(accounts::routes())
+        .route("/me", get(me))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The language of API messages: `Accept-Language`, else English.
+fn api_lang(parts: &Parts) -> Tr {
+    Tr::new(
+        parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Lang::from_accept_language)
+            .unwrap_or(Lang::En),
+    )
+}
+
+/// An API caller, authenticated by `Authorization: Bearer <token>`.
+pub struct ApiUser {
+    pub actor: Actor,
+    pub tr: Tr,
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let tr = api_lang(parts);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| ApiError::new(tr, app::AppError::Unauthenticated))?;
+        let actor = app::auth::token_actor(&state.app, token)
+            .await
+            .map_err(|e| ApiError::new(tr, e))?;
+        Ok(ApiUser { actor, tr })
+    }
+}
+
+/// A JSON object body. Wrong content type, malformed JSON, a non-object and an oversized body
+/// each get their own error code.
+pub struct JsonObject(pub serde_json::Map<String, serde_json::Value>);
+
+impl FromRequest<AppState> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let tr = api_lang(&parts);
+        let is_json = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::code(
+                tr,
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ));
+        }
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| {
+                ApiError::code(
+                    tr,
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                )
+            })?;
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(map)) => Ok(JsonObject(map)),
+            Ok(_) => Err(ApiError::code(
+                tr,
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+            )),
+            Err(e) => {
+                Err(
+                    ApiError::code(tr, axum::http::StatusCode::BAD_REQUEST, "malformed_json")
+                        .with_detail(e.to_string()),
+                )
+            }
+        }
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MeOut {
+    pub id: uuid::Uuid,
+    pub tenant_id: uuid::Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub department_id: Option<uuid::Uuid>,
+    pub locale: Option<String>,
+}
+
+/// The user the token acts for.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = MeOut), (status = 401, body = ErrorBody)))]
+async fn me(user: ApiUser) -> Json<MeOut> {
+    let u = &user.actor.user;
+    Json(MeOut {
+        id: u.id,
+        tenant_id: u.tenant_id,
+        email: u.email.clone(),
+        name: u.name.clone(),
+        role: u.role_name.clone(),
+        department_id: u.department_id,
+        locale: u.locale.clone(),
+    })
+}
+
+async fn not_found(parts: Parts) -> ApiError {
+    ApiError::new(api_lang(&parts), app::AppError::NotFound)
+}
+
+async fn method_not_allowed(parts: Parts) -> ApiError {
+    ApiError::code(
+        api_lang(&parts),
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
 }

@@ -34,8 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}/history", get(history))
 }
 
-fn parse_id(tr: Tr, raw: &str) -> Result<Uuid, Response> {
-    Uuid::parse_str(raw).map_err(|_| page_error(tr, AppError::NotFound))
+/// A malformed id in a URL names no record.
+fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
 /// Choices for a select: (value, label).
@@ -315,9 +316,9 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    let id = match parse_id(user.ctx.tr, &id) {
+    let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(e) => return page_error(user.ctx.tr, e),
     };
     match show_page(
         &state,
@@ -344,9 +345,9 @@ async fn history(
     Path(id): Path<String>,
     Query(q): Query<HistoryQuery>,
 ) -> Response {
-    let id = match parse_id(user.ctx.tr, &id) {
+    let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(e) => return page_error(user.ctx.tr, e),
     };
     let before = match opt(&q.before).map(|b| Uuid::parse_str(&b)) {
         None => None,
@@ -434,16 +435,27 @@ impl AccountForm {
     }
 }
 
-async fn form_page(
-    state: &AppState,
-    user: &Signed,
+/// What the form shows: the record (if any), the version it is based on, and the values.
+struct Draft {
     id: Option<Uuid>,
     version: i64,
     v: AccountInput,
     parent_name: String,
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &Signed,
+    draft: Draft,
     errors: FormErrors,
     conflict: bool,
 ) -> FormPage {
+    let Draft {
+        id,
+        version,
+        v,
+        parent_name,
+    } = draft;
     let t = user.ctx.tr;
     let can_transfer = user
         .actor
@@ -481,10 +493,12 @@ async fn new_form(State(state): State<AppState>, user: Signed) -> Response {
         &form_page(
             &state,
             &user,
-            None,
-            0,
-            v,
-            String::new(),
+            Draft {
+                id: None,
+                version: 0,
+                v,
+                parent_name: String::new(),
+            },
             FormErrors::default(),
             false,
         )
@@ -498,9 +512,9 @@ async fn edit_form(
     user: Signed,
     Path(id): Path<String>,
 ) -> Response {
-    let id = match parse_id(user.ctx.tr, &id) {
+    let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(e) => return page_error(user.ctx.tr, e),
     };
     let a = match app::accounts::get(&state.app, &user.actor, id).await {
         Ok(a) => a,
@@ -514,10 +528,12 @@ async fn edit_form(
         &form_page(
             &state,
             &user,
-            Some(id),
-            a.version,
-            v,
-            a.parent_name.clone().unwrap_or_default(),
+            Draft {
+                id: Some(id),
+                version: a.version,
+                v,
+                parent_name: a.parent_name.clone().unwrap_or_default(),
+            },
             FormErrors::default(),
             false,
         )
@@ -542,10 +558,12 @@ async fn create(
             let page = form_page(
                 &state,
                 &user,
-                None,
-                0,
-                input,
-                form.parent_name.unwrap_or_default(),
+                Draft {
+                    id: None,
+                    version: 0,
+                    v: input,
+                    parent_name: form.parent_name.unwrap_or_default(),
+                },
                 errors,
                 false,
             )
@@ -563,9 +581,9 @@ async fn update(
     Form(form): Form<AccountForm>,
 ) -> Response {
     let t = user.ctx.tr;
-    let id = match parse_id(t, &id) {
+    let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(e) => return page_error(t, e),
     };
     let input = form.input();
     let Some(version) = form.version.as_deref().and_then(|v| v.parse::<i64>().ok()) else {
@@ -581,10 +599,12 @@ async fn update(
             let page = form_page(
                 &state,
                 &user,
-                Some(id),
-                version,
-                input,
-                form.parent_name.unwrap_or_default(),
+                Draft {
+                    id: Some(id),
+                    version,
+                    v: input,
+                    parent_name: form.parent_name.unwrap_or_default(),
+                },
                 errors,
                 false,
             )
@@ -600,10 +620,12 @@ async fn update(
             let page = form_page(
                 &state,
                 &user,
-                Some(id),
-                version,
-                input,
-                form.parent_name.unwrap_or_default(),
+                Draft {
+                    id: Some(id),
+                    version,
+                    v: input,
+                    parent_name: form.parent_name.unwrap_or_default(),
+                },
                 errors,
                 true,
             )
@@ -627,9 +649,9 @@ async fn delete(
     Form(form): Form<VersionForm>,
 ) -> Response {
     let t = user.ctx.tr;
-    let id = match parse_id(t, &id) {
+    let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(e) => return page_error(t, e),
     };
     let version = form
         .version
@@ -655,9 +677,9 @@ async fn transfer(
     Form(form): Form<VersionForm>,
 ) -> Response {
     let t = user.ctx.tr;
-    let id = match parse_id(t, &id) {
+    let id = match parse_id(&id) {
         Ok(id) => id,
-        Err(r) => return r,
+        Err(e) => return page_error(t, e),
     };
     let version = form
         .version

@@ -1,0 +1,551 @@
+//! `/api/v1/accounts`: create, read, partial update, delete, transfer, list, history.
+
+use super::{ApiError, ApiUser, ErrorBody, JsonObject};
+use crate::i18n::Tr;
+use crate::AppState;
+use app::accounts::ListParams;
+use app::AppError;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use domain::accounts::AccountInput;
+use domain::FieldErrors;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use store::accounts::AccountRow;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list).post(create))
+        .route("/accounts/{id}", get(read).patch(patch).delete(remove))
+        .route("/accounts/{id}/transfer", post(transfer))
+        .route("/accounts/{id}/history", get(history))
+}
+
+/// An account as the API returns it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountOut {
+    pub id: Uuid,
+    pub name: String,
+    /// customer, partner, competitor, supplier or other.
+    pub account_type: String,
+    pub industry: Option<String>,
+    /// GB/T 2260 province code, e.g. "44" for Guangdong.
+    pub province: Option<String>,
+    pub city: Option<String>,
+    /// A, B, C or D.
+    pub grade: Option<String>,
+    /// International format, e.g. "+86 138 1234 5678".
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+    /// Unified social credit code (统一社会信用代码).
+    pub credit_code: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub parent_name: Option<String>,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    pub owner_id: Uuid,
+    pub owner_name: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Uuid,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Uuid,
+    /// Increases with every change; the ETag is this number in quotes.
+    pub version: i64,
+}
+
+impl From<AccountRow> for AccountOut {
+    fn from(a: AccountRow) -> Self {
+        AccountOut {
+            id: a.id,
+            name: a.name,
+            account_type: a.account_type,
+            industry: a.industry,
+            province: a.province,
+            city: a.city,
+            grade: a.grade,
+            phone: a.phone,
+            website: a.website,
+            address: a.address,
+            credit_code: a.credit_code,
+            parent_id: a.parent_id,
+            parent_name: a.parent_name,
+            tags: a.tags.0,
+            description: a.description,
+            owner_id: a.owner_id,
+            owner_name: a.owner_name,
+            created_at: a.created_at,
+            created_by: a.created_by,
+            updated_at: a.updated_at,
+            updated_by: a.updated_by,
+            version: a.version,
+        }
+    }
+}
+
+/// The writable fields of an account. On create, `name` is required; on PATCH, only the fields
+/// present change and `null` clears a field. Unknown fields are refused.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct AccountWrite {
+    pub name: Option<String>,
+    pub account_type: Option<String>,
+    pub industry: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub grade: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+    pub credit_code: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub tags: Option<Vec<String>>,
+    pub description: Option<String>,
+    pub owner_id: Option<Uuid>,
+    /// Alternative to `If-Match` on PATCH: the version the change is based on.
+    pub version: Option<i64>,
+}
+
+/// Fields that take a string (or null).
+const TEXT_FIELDS: &[&str] = &[
+    "name",
+    "account_type",
+    "industry",
+    "province",
+    "city",
+    "grade",
+    "phone",
+    "website",
+    "address",
+    "credit_code",
+    "parent_id",
+    "description",
+    "owner_id",
+];
+
+/// Applies a JSON object onto an input: present keys replace, `null` clears, unknown keys and
+/// wrong types are field errors. Returns the `version` field when given.
+pub fn apply_json(
+    input: &mut AccountInput,
+    body: &Map<String, Value>,
+) -> Result<Option<i64>, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut version = None;
+    for (key, value) in body {
+        if key == "tags" {
+            match value {
+                Value::Null => input.tags = Vec::new(),
+                Value::Array(items) if items.iter().all(Value::is_string) => {
+                    input.tags = items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect();
+                }
+                _ => errors.add("tags", "wrong_type"),
+            }
+            continue;
+        }
+        if key == "version" {
+            match value.as_i64() {
+                Some(v) => version = Some(v),
+                None => errors.add("version", "wrong_type"),
+            }
+            continue;
+        }
+        if !TEXT_FIELDS.contains(&key.as_str()) {
+            errors.add(key, "unknown_field");
+            continue;
+        }
+        let text = match value {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                errors.add(key, "wrong_type");
+                continue;
+            }
+        };
+        let slot = match key.as_str() {
+            "name" => &mut input.name,
+            "account_type" => &mut input.account_type,
+            "industry" => &mut input.industry,
+            "province" => &mut input.province,
+            "city" => &mut input.city,
+            "grade" => &mut input.grade,
+            "phone" => &mut input.phone,
+            "website" => &mut input.website,
+            "address" => &mut input.address,
+            "credit_code" => &mut input.credit_code,
+            "parent_id" => &mut input.parent_id,
+            "description" => &mut input.description,
+            _ => &mut input.owner_id,
+        };
+        *slot = text;
+    }
+    errors.into_result()?;
+    Ok(version)
+}
+
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+fn with_etag(status: StatusCode, row: AccountRow) -> Response {
+    let tag = etag(row.version);
+    let location = format!("/api/v1/accounts/{}", row.id);
+    let mut response = (status, Json(AccountOut::from(row))).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    if status == StatusCode::CREATED {
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    response
+}
+
+/// The version a change is based on: `If-Match: "N"` (or W/"N"), else the body's `version`.
+fn expected_version(
+    tr: Tr,
+    headers: &HeaderMap,
+    body_version: Option<i64>,
+) -> Result<i64, ApiError> {
+    if let Some(value) = headers.get(header::IF_MATCH) {
+        let text = value.to_str().unwrap_or_default().trim();
+        let text = text.strip_prefix("W/").unwrap_or(text);
+        return text
+            .trim_matches('"')
+            .parse::<i64>()
+            .map_err(|_| ApiError::code(tr, StatusCode::PRECONDITION_FAILED, "conflict"));
+    }
+    body_version.ok_or_else(|| {
+        ApiError::code(
+            tr,
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+        )
+    })
+}
+
+fn parse_id(tr: Tr, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::new(tr, AppError::NotFound))
+}
+
+/// A page of results with the cursor of the next page (absent on the last page).
+#[derive(Serialize, ToSchema)]
+pub struct AccountPage {
+    pub items: Vec<AccountOut>,
+    pub next_cursor: Option<String>,
+}
+
+/// List filters. Text filters match exactly; `q` searches names (two-character Chinese
+/// fragments, word prefixes); dates are `YYYY-MM-DD` or RFC 3339.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ListDoc {
+    q: Option<String>,
+    account_type: Option<String>,
+    grade: Option<String>,
+    industry: Option<String>,
+    province: Option<String>,
+    city: Option<String>,
+    owner_id: Option<Uuid>,
+    parent_id: Option<Uuid>,
+    tag: Option<String>,
+    credit_code: Option<String>,
+    phone: Option<String>,
+    created_from: Option<String>,
+    created_to: Option<String>,
+    updated_from: Option<String>,
+    updated_to: Option<String>,
+    /// name, created_at or updated_at; prefix with `-` for descending (default `-updated_at`).
+    sort: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1–200, default 50.
+    limit: Option<i64>,
+}
+
+/// List the accounts the token's user may see.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])), params(ListDoc),
+    responses((status = 200, body = AccountPage), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AccountPage>, ApiError> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::code(user.tr, StatusCode::BAD_REQUEST, "invalid_body").with_detail(e.body_text())
+    })?;
+    let page = app::accounts::list(&state.app, &user.actor, &params)
+        .await
+        .map_err(|e| ApiError::new(user.tr, e))?;
+    Ok(Json(AccountPage {
+        items: page.items.into_iter().map(AccountOut::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Create an account. The owner defaults to the token's user.
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])), request_body = AccountWrite,
+    responses((status = 201, body = AccountOut, headers(("ETag" = String), ("Location" = String))), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody)))]
+async fn create(
+    State(state): State<AppState>,
+    user: ApiUser,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mut input = AccountInput::default();
+    apply_json(&mut input, &body).map_err(|e| ApiError::new(user.tr, AppError::Validation(e)))?;
+    let row = app::accounts::create(&state.app, &user.actor, &input)
+        .await
+        .map_err(|e| ApiError::new(user.tr, e))?;
+    Ok(with_etag(StatusCode::CREATED, row))
+}
+
+/// Read one account.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = AccountOut, headers(("ETag" = String))), (status = 404, body = ErrorBody)))]
+async fn read(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(user.tr, &id)?;
+    let row = app::accounts::get(&state.app, &user.actor, id)
+        .await
+        .map_err(|e| ApiError::new(user.tr, e))?;
+    Ok(with_etag(StatusCode::OK, row))
+}
+
+/// Change some fields of an account. Requires `If-Match` with the current ETag (or `version`).
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)), request_body = AccountWrite,
+    responses((status = 200, body = AccountOut), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody), (status = 428, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn patch(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let tr = user.tr;
+    let id = parse_id(tr, &id)?;
+    let current = app::accounts::get(&state.app, &user.actor, id)
+        .await
+        .map_err(|e| ApiError::new(tr, e))?;
+    let mut input = current.fields().to_input();
+    let body_version =
+        apply_json(&mut input, &body).map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
+    let version = expected_version(tr, &headers, body_version)?;
+    let row = app::accounts::update(&state.app, &user.actor, id, version, &input)
+        .await
+        .map_err(|e| conflict_as_412(tr, e, &headers))?;
+    Ok(with_etag(StatusCode::OK, row))
+}
+
+/// With `If-Match`, a stale version is a failed precondition (412); with a body version, 409.
+fn conflict_as_412(tr: Tr, error: AppError, headers: &HeaderMap) -> ApiError {
+    let mut e = ApiError::new(tr, error);
+    if e.body.error.code == "conflict" && headers.contains_key(header::IF_MATCH) {
+        e.status = StatusCode::PRECONDITION_FAILED;
+    }
+    e
+}
+
+/// Delete an account. Requires `If-Match`.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 428, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn remove(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let tr = user.tr;
+    let id = parse_id(tr, &id)?;
+    let version = expected_version(tr, &headers, None)?;
+    app::accounts::delete(&state.app, &user.actor, id, version)
+        .await
+        .map_err(|e| conflict_as_412(tr, e, &headers))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferIn {
+    pub owner_id: Uuid,
+    /// Alternative to `If-Match`.
+    pub version: Option<i64>,
+}
+
+/// Hand an account to another owner. Requires `If-Match`. Answers 204 when the account has
+/// left the caller's scope with the transfer.
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/transfer", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = TransferIn,
+    responses((status = 200, body = AccountOut), (status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn transfer(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let tr = user.tr;
+    let id = parse_id(tr, &id)?;
+    let input: TransferIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
+        ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+            .with_detail(e.to_string())
+    })?;
+    let owner = input.owner_id;
+    let version = expected_version(tr, &headers, input.version)?;
+    match app::accounts::transfer(&state.app, &user.actor, id, version, owner)
+        .await
+        .map_err(|e| conflict_as_412(tr, e, &headers))?
+    {
+        Some(row) => Ok(with_etag(StatusCode::OK, row)),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldChangeOut {
+    pub id: Uuid,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub changed_by: Uuid,
+    pub changed_by_name: Option<String>,
+    pub changed_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryPage {
+    pub items: Vec<FieldChangeOut>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1–200, default 50.
+    limit: Option<i64>,
+}
+
+/// Field history of an account, newest first.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/history", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), HistoryQuery),
+    responses((status = 200, body = HistoryPage), (status = 404, body = ErrorBody)))]
+async fn history(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    let tr = user.tr;
+    let Query(q) = query.map_err(|e| {
+        ApiError::code(tr, StatusCode::BAD_REQUEST, "invalid_body").with_detail(e.body_text())
+    })?;
+    let id = parse_id(tr, &id)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        let mut errors = FieldErrors::new();
+        errors.add_limit("limit", "out_of_range", 200);
+        return Err(ApiError::new(tr, AppError::Validation(errors)));
+    }
+    let before = match q.cursor.as_deref().map(Uuid::parse_str) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(_)) => {
+            return Err(ApiError::new(
+                tr,
+                AppError::field("cursor", "invalid_cursor"),
+            ))
+        }
+    };
+    let mut items = app::accounts::history(&state.app, &user.actor, id, before, limit + 1)
+        .await
+        .map_err(|e| ApiError::new(tr, e))?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|h| h.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(HistoryPage {
+        items: items
+            .into_iter()
+            .map(|h| FieldChangeOut {
+                id: h.id,
+                field: h.field,
+                old_value: h.old_value,
+                new_value: h.new_value,
+                changed_by: h.changed_by,
+                changed_by_name: h.changed_by_name,
+                changed_at: h.changed_at,
+            })
+            .collect(),
+        next_cursor,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_json_reports_unknown_fields_and_wrong_types() {
+        let body: Map<String, Value> =
+            serde_json::from_str(r#"{"name": 12, "colour": "red", "tags": "x", "grade": null}"#)
+                .unwrap();
+        let mut input = AccountInput {
+            grade: Some("A".into()),
+            ..Default::default()
+        };
+        let errors = apply_json(&mut input, &body).unwrap_err();
+        let mut codes: Vec<_> = errors
+            .0
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            [
+                ("colour", "unknown_field"),
+                ("name", "wrong_type"),
+                ("tags", "wrong_type")
+            ]
+        );
+    }
+
+    #[test]
+    fn apply_json_null_clears_and_absent_keeps() {
+        let body: Map<String, Value> =
+            serde_json::from_str(r#"{"grade": null, "tags": ["a"], "version": 3}"#).unwrap();
+        let mut input = AccountInput {
+            grade: Some("A".into()),
+            city: Some("深圳".into()),
+            ..Default::default()
+        };
+        assert_eq!(apply_json(&mut input, &body).unwrap(), Some(3));
+        assert_eq!(input.grade, None);
+        assert_eq!(input.city.as_deref(), Some("深圳"));
+        assert_eq!(input.tags, ["a"]);
+    }
+
+    #[test]
+    fn every_documented_write_field_is_accepted() {
+        let doc = serde_json::to_value(AccountWrite::default()).unwrap();
+        for key in doc.as_object().unwrap().keys() {
+            assert!(
+                TEXT_FIELDS.contains(&key.as_str()) || key == "tags" || key == "version",
+                "{key}"
+            );
+        }
+        assert_eq!(doc.as_object().unwrap().len(), TEXT_FIELDS.len() + 2);
+    }
+}

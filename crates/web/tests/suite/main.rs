@@ -1,0 +1,10 @@
+//! The integration suite: every scenario on SQLite and on PostgreSQL, through the use cases,
+//! the pages and the API.
+
+mod support;
+
+mod accounts;
+mod api;
+mod org;
+mod pages;
+mod permissions;

@@ -1,0 +1,450 @@
+use crate::on_both_databases;
+use crate::support::{Company, Env};
+use app::accounts::ListParams;
+use app::{Actor, AppError};
+use axum::http::StatusCode;
+use domain::accounts::AccountInput;
+use std::collections::BTreeSet;
+
+on_both_databases!(
+    data_scopes_decide_what_each_user_sees,
+    other_tenant_gets_404_everywhere,
+    actions_need_the_role,
+    api_and_pages_show_the_same_records
+);
+
+async fn visible(env: &Env, actor: &Actor) -> BTreeSet<String> {
+    let params = ListParams {
+        limit: Some("200".into()),
+        ..Default::default()
+    };
+    app::accounts::list(&env.app, actor, &params)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|a| a.name)
+        .collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+async fn role(env: &Env, c: &Company, name: &str, scope: &str) -> uuid::Uuid {
+    app::org::create_role(
+        &env.app,
+        &c.admin,
+        app::org::RoleInput {
+            name: name.into(),
+            grants: vec![(
+                "account".into(),
+                vec!["read".into(), "create".into(), "edit".into()],
+                scope.into(),
+            )],
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn user_with_role(
+    env: &Env,
+    c: &Company,
+    email: &str,
+    role_id: uuid::Uuid,
+    dept: Option<uuid::Uuid>,
+    manager: Option<uuid::Uuid>,
+) -> Actor {
+    let id = app::org::create_user(
+        &env.app,
+        &c.admin,
+        app::org::UserInput {
+            email: email.into(),
+            name: email.into(),
+            password: Some(crate::support::PASSWORD.into()),
+            role_id: Some(role_id),
+            department_id: dept,
+            manager_id: manager,
+            active: true,
+            locale: None,
+        },
+    )
+    .await
+    .unwrap();
+    env.actor(c.tenant_id, id).await
+}
+
+async fn data_scopes_decide_what_each_user_sees(env: Env) {
+    let c = env.company("华东集团", "admin@a.example").await;
+    // Sales ── East ── Shanghai
+    //       └─ West
+    let sales = env.department(&c, "销售中心", None).await;
+    let east = env.department(&c, "华东区", Some(sales)).await;
+    let shanghai = env.department(&c, "上海办", Some(east)).await;
+    let west = env.department(&c, "华西区", Some(sales)).await;
+
+    let director = env
+        .user(
+            &c,
+            "director@a.example",
+            "sales_director",
+            Some(sales),
+            None,
+        )
+        .await;
+    let east_manager = env
+        .user(
+            &c,
+            "east@a.example",
+            "sales_manager",
+            Some(east),
+            Some(director.id()),
+        )
+        .await;
+    let rep_sh = env
+        .user(
+            &c,
+            "sh@a.example",
+            "sales_rep",
+            Some(shanghai),
+            Some(east_manager.id()),
+        )
+        .await;
+    let rep_east = env
+        .user(
+            &c,
+            "e2@a.example",
+            "sales_rep",
+            Some(east),
+            Some(east_manager.id()),
+        )
+        .await;
+    let rep_west = env
+        .user(
+            &c,
+            "west@a.example",
+            "sales_rep",
+            Some(west),
+            Some(director.id()),
+        )
+        .await;
+    let dept_role = role(&env, &c, "部门助理", "department").await;
+    let east_assistant =
+        user_with_role(&env, &c, "assist@a.example", dept_role, Some(east), None).await;
+    let team_role = role(&env, &c, "团队主管", "own_and_subordinates").await;
+    let lead = user_with_role(
+        &env,
+        &c,
+        "lead@a.example",
+        team_role,
+        Some(west),
+        Some(director.id()),
+    )
+    .await;
+    let follower = env
+        .user(
+            &c,
+            "follower@a.example",
+            "sales_rep",
+            Some(west),
+            Some(lead.id()),
+        )
+        .await;
+    let follower2 = env
+        .user(
+            &c,
+            "follower2@a.example",
+            "sales_rep",
+            Some(west),
+            Some(follower.id()),
+        )
+        .await;
+
+    for (actor, name) in [
+        (&director, "D"),
+        (&east_manager, "EM"),
+        (&rep_sh, "SH"),
+        (&rep_east, "E2"),
+        (&rep_west, "W"),
+        (&east_assistant, "AS"),
+        (&lead, "L"),
+        (&follower, "F"),
+        (&follower2, "F2"),
+    ] {
+        env.account(actor, name).await;
+    }
+
+    assert_eq!(
+        visible(&env, &rep_sh).await,
+        set(&["SH"]),
+        "a rep sees only their own"
+    );
+    assert_eq!(visible(&env, &rep_west).await, set(&["W"]));
+    assert_eq!(
+        visible(&env, &east_manager).await,
+        set(&["EM", "SH", "E2", "AS"]),
+        "department and sub-departments"
+    );
+    assert_eq!(
+        visible(&env, &east_assistant).await,
+        set(&["EM", "E2", "AS"]),
+        "own department only, not Shanghai"
+    );
+    assert_eq!(
+        visible(&env, &lead).await,
+        set(&["L", "F", "F2"]),
+        "own and the whole manager chain below"
+    );
+    assert_eq!(
+        visible(&env, &follower).await,
+        set(&["F"]),
+        "a rep under the lead still sees only their own"
+    );
+    assert_eq!(visible(&env, &director).await.len(), 9, "all");
+
+    // A record outside the scope is "not found" for every action, never "forbidden".
+    let west_account = app::accounts::list(&env.app, &rep_west, &ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    assert!(matches!(
+        app::accounts::get(&env.app, &rep_sh, west_account.id).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app::accounts::get(&env.app, &east_manager, west_account.id).await,
+        Err(AppError::NotFound)
+    ));
+    let input = west_account.fields().to_input();
+    assert!(matches!(
+        app::accounts::update(&env.app, &east_manager, west_account.id, 1, &input).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app::accounts::delete(&env.app, &east_manager, west_account.id, 1).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app::accounts::history(&env.app, &east_manager, west_account.id, None, 10).await,
+        Err(AppError::NotFound)
+    ));
+    // Nor can it be used as a parent.
+    let child = AccountInput {
+        name: Some("child".into()),
+        parent_id: Some(west_account.id.to_string()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        app::accounts::create(&env.app, &east_manager, &child).await,
+        Err(AppError::Validation(_))
+    ));
+
+    // Moving a user changes what their manager sees at once.
+    let moved = app::org::get_user(&env.app, &c.admin, rep_west.id())
+        .await
+        .unwrap();
+    app::org::update_user(
+        &env.app,
+        &c.admin,
+        moved.id,
+        moved.version,
+        app::org::UserInput {
+            email: moved.email.clone(),
+            name: moved.name.clone(),
+            password: None,
+            role_id: Some(moved.role_id),
+            department_id: Some(shanghai),
+            manager_id: Some(east_manager.id()),
+            active: true,
+            locale: None,
+        },
+    )
+    .await
+    .unwrap();
+    let east_manager = env.actor(c.tenant_id, east_manager.id()).await;
+    assert!(visible(&env, &east_manager).await.contains("W"));
+}
+
+async fn other_tenant_gets_404_everywhere(env: Env) {
+    let a = env.company("Company A", "admin@a.example").await;
+    let b = env.company("Company B", "admin@b.example").await;
+    let secret = env.account(&a.admin, "A's secret account").await;
+    let id = secret.id;
+
+    assert!(matches!(
+        app::accounts::get(&env.app, &b.admin, id).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app::accounts::history(&env.app, &b.admin, id, None, 10).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app::accounts::transfer(&env.app, &b.admin, id, 1, b.admin.id()).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app::accounts::delete(&env.app, &b.admin, id, 1).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(!visible(&env, &b.admin).await.contains("A's secret account"));
+    // A's user id is no valid owner in B.
+    let input = AccountInput {
+        name: Some("x".into()),
+        owner_id: Some(a.admin.id().to_string()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        app::accounts::create(&env.app, &b.admin, &input).await,
+        Err(AppError::Validation(_))
+    ));
+
+    let token = env.token(&b.admin).await;
+    let api = env.api(&token);
+    for path in [
+        format!("/api/v1/accounts/{id}"),
+        format!("/api/v1/accounts/{id}/history"),
+    ] {
+        let r = api.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(r.json()["error"]["code"], "not_found");
+    }
+    let r = api
+        .patch(
+            &format!("/api/v1/accounts/{id}"),
+            serde_json::json!({"name": "stolen"}),
+            "\"1\"",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = api
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/accounts/{id}"),
+            None,
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let list = api.get("/api/v1/accounts").await;
+    assert_eq!(list.json()["items"].as_array().unwrap().len(), 0);
+
+    let mut browser = env.browser();
+    browser.login("admin@b.example").await;
+    for path in [
+        format!("/accounts/{id}"),
+        format!("/accounts/{id}/edit"),
+        format!("/accounts/{id}/history"),
+    ] {
+        assert_eq!(
+            browser.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let r = browser
+        .post(
+            &format!("/accounts/{id}"),
+            &[("name", "stolen"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = browser
+        .post(&format!("/accounts/{id}/delete"), &[("version", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let page = browser.get("/accounts").await;
+    assert!(!page.body.contains("secret account"));
+
+    let unchanged = app::accounts::get(&env.app, &a.admin, id).await.unwrap();
+    assert_eq!(
+        (unchanged.name.as_str(), unchanged.version),
+        ("A's secret account", 1)
+    );
+}
+
+async fn actions_need_the_role(env: Env) {
+    let c = env.company("Acme", "admin@a.example").await;
+    let rep = env.user(&c, "rep@a.example", "sales_rep", None, None).await;
+    let other = env
+        .user(&c, "other@a.example", "sales_rep", None, None)
+        .await;
+    let own = env.account(&rep, "Mine").await;
+    // Reps may not delete or transfer, even their own records.
+    assert!(matches!(
+        app::accounts::delete(&env.app, &rep, own.id, 1).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        app::accounts::transfer(&env.app, &rep, own.id, 1, other.id()).await,
+        Err(AppError::Forbidden)
+    ));
+    let mut input = own.fields().to_input();
+    input.owner_id = Some(other.id().to_string());
+    assert!(matches!(
+        app::accounts::update(&env.app, &rep, own.id, 1, &input).await,
+        Err(AppError::Forbidden)
+    ));
+    // Nor administer the org.
+    assert!(matches!(
+        app::org::create_department(&env.app, &rep, "X", None).await,
+        Err(AppError::Forbidden)
+    ));
+    // The admin may transfer; the old owner then no longer sees it.
+    let moved = app::accounts::transfer(&env.app, &c.admin, own.id, 1, other.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.owner_id, other.id());
+    assert!(matches!(
+        app::accounts::get(&env.app, &rep, own.id).await,
+        Err(AppError::NotFound)
+    ));
+    let history = app::accounts::history(&env.app, &c.admin, own.id, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(history[0].field, "owner_id");
+    assert_eq!(history[0].new_value.as_deref(), Some("other"));
+    // Through the pages a rep gets a 403 page for delete.
+    let mine = env.account(&rep, "Mine too").await;
+    let mut browser = env.browser();
+    browser.login("rep@a.example").await;
+    let r = browser
+        .post(
+            &format!("/accounts/{}/delete", mine.id),
+            &[("version", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(app::accounts::get(&env.app, &rep, mine.id).await.is_ok());
+    let r = browser.get("/admin/users").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+async fn api_and_pages_show_the_same_records(env: Env) {
+    let c = env.company("Acme", "admin@a.example").await;
+    let rep = env.user(&c, "rep@a.example", "sales_rep", None, None).await;
+    for n in ["Rep one", "Rep two"] {
+        env.account(&rep, n).await;
+    }
+    for n in ["Admin one", "Admin two"] {
+        env.account(&c.admin, n).await;
+    }
+    let token = env.token(&rep).await;
+    let api_names: BTreeSet<String> = env.api(&token).get("/api/v1/accounts").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(api_names, set(&["Rep one", "Rep two"]));
+    let mut browser = env.browser();
+    browser.login("rep@a.example").await;
+    let page = browser.get("/accounts").await;
+    for name in ["Rep one", "Rep two"] {
+        page.assert_contains(name);
+    }
+    assert!(!page.body.contains("Admin one") && !page.body.contains("Admin two"));
+}
