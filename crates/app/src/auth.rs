@@ -307,11 +307,25 @@ pub async fn token_actor(app: &App, token: &str) -> AppResult<Actor> {
         .ok_or(AppError::Unauthenticated)?;
     let (tenant_id, secret) = split_credential(rest, '_').ok_or(AppError::Unauthenticated)?;
     let hash = secrets::sha256(secret);
-    let mut tx = app.db.begin_read().await?;
-    let (_, user_id) = auth::token_user(&mut tx, tenant_id, &hash)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    active_actor(&mut tx, tenant_id, user_id).await
+    let (actor, token_id, last_used) = {
+        let mut tx = app.db.begin_read().await?;
+        let (token_id, user_id, last_used) = auth::token_user(&mut tx, tenant_id, &hash)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        (
+            active_actor(&mut tx, tenant_id, user_id).await?,
+            token_id,
+            last_used,
+        )
+    };
+    // "Last used" is shown to the owner; a minute's precision spares a write per request.
+    let now = app.now();
+    if last_used.is_none_or(|t| now - t > Duration::minutes(1)) {
+        let mut tx = app.db.begin().await?;
+        auth::touch_token(&mut tx, tenant_id, token_id, now).await?;
+        tx.commit().await?;
+    }
+    Ok(actor)
 }
 
 pub async fn revoke_token(app: &App, actor: &Actor, token_id: Uuid) -> AppResult<()> {

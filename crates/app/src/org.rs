@@ -12,6 +12,12 @@ use store::org::{self, Department, NewUser, Role, User, UserUpdate};
 use store::Tx;
 use uuid::Uuid;
 
+fn too_deep() -> AppError {
+    let mut errors = FieldErrors::new();
+    errors.add_limit("parent_id", "too_deep", MAX_DEPARTMENT_DEPTH as i64);
+    AppError::Validation(errors)
+}
+
 fn admin(actor: &Actor) -> AppResult<()> {
     actor.require(ObjectKind::Org, Action::Administer)
 }
@@ -89,7 +95,7 @@ pub async fn create_department(
     let id = Uuid::now_v7();
     let path = child_path(parent.as_ref().map(|p| p.path.as_str()), id);
     if depth(&path) > MAX_DEPARTMENT_DEPTH {
-        return Err(AppError::field("parent_id", "too_deep"));
+        return Err(too_deep());
     }
     org::insert_department(
         &mut tx,
@@ -173,7 +179,7 @@ pub async fn move_department(
         .max()
         .unwrap_or(0);
     if depth(&new_path) + subtree_depth > MAX_DEPARTMENT_DEPTH {
-        return Err(AppError::field("parent_id", "too_deep"));
+        return Err(too_deep());
     }
     if !org::move_department(
         &mut tx,

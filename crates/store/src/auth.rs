@@ -90,14 +90,14 @@ pub async fn insert_token(
     Ok(())
 }
 
-/// The user of a live (not revoked) token.
+/// A live (not revoked) token: its id, its user and when it was last used.
 pub async fn token_user(
     tx: &mut Tx,
     tenant_id: Uuid,
     token_hash: &[u8],
-) -> Result<Option<(Uuid, Uuid)>> {
+) -> Result<Option<(Uuid, Uuid, Option<DateTime<Utc>>)>> {
     Ok(on_conn!(tx, c => {
-        sqlx::query_as("SELECT id, user_id FROM api_tokens WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL")
+        sqlx::query_as("SELECT id, user_id, last_used_at FROM api_tokens WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL")
             .bind(tenant_id).bind(token_hash).fetch_optional(c).await?
     }))
 }

@@ -264,6 +264,10 @@ async fn api_tokens_are_checked(env: Env) {
         "admin@a.example"
     );
     let tokens = app::auth::list_tokens(&env.app, &c.admin).await.unwrap();
+    assert!(
+        tokens[0].last_used_at.is_some(),
+        "using a token records when"
+    );
     app::auth::revoke_token(&env.app, &c.admin, tokens[0].id)
         .await
         .unwrap();
