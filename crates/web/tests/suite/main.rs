@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod admin;
 mod api;
 mod org;
 mod pages;
