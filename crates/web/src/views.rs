@@ -35,6 +35,33 @@ impl Chrome {
         }
     }
 
+    /// "广东 深圳" / "Guangdong 深圳": a province code's name in the user's language and a city.
+    pub fn region(&self, province: &Option<String>, city: &Option<String>) -> String {
+        let province = province
+            .as_deref()
+            .and_then(domain::regions::province)
+            .map(|p| if self.t.is_zh() { p.name_zh } else { p.name_en });
+        [province, city.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// A field-history value as people read it: choice codes become labels in the user's
+    /// language; an empty value is a dash.
+    pub fn history_value(&self, field: &str, value: &Option<String>) -> String {
+        let Some(v) = value.as_deref() else {
+            return "—".into();
+        };
+        match field {
+            "province" => self.region(value, &None),
+            "account_type" => self.t.key("account_type.", v),
+            "grade" => self.t.key("grade.", v),
+            _ => v.to_string(),
+        }
+    }
+
     /// Shows a translated success message (`notice.<code>`) from a `?notice=` parameter.
     pub fn with_notice(mut self, code: Option<&str>) -> Self {
         self.notice = code

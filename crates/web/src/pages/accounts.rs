@@ -79,14 +79,6 @@ fn province_choices(t: Tr) -> Vec<Choice> {
         .collect()
 }
 
-fn province_name(t: Tr, code: &Option<String>) -> String {
-    code.as_deref()
-        .and_then(domain::regions::province)
-        .map(|p| if t.is_zh() { p.name_zh } else { p.name_en })
-        .unwrap_or_default()
-        .to_string()
-}
-
 // ---------------------------------------------------------------- list
 
 #[derive(Template)]
@@ -243,7 +235,6 @@ async fn lookup(
 struct ShowPage {
     chrome: Chrome,
     a: AccountRow,
-    province: String,
     history: Vec<FieldChange>,
     history_more: Option<String>,
     can_edit: bool,
@@ -289,7 +280,6 @@ async fn show_page(
     let can_transfer = p.can(ObjectKind::Account, Action::Transfer);
     Ok(ShowPage {
         chrome: Chrome::new(&user.ctx, "accounts").with_notice(notice),
-        province: province_name(user.ctx.tr, &a.province),
         a,
         history,
         history_more: more,

@@ -305,6 +305,7 @@ async fn account_pages_main_path(env: Env) {
     page.assert_contains("字段变更历史");
     page.assert_contains("<del>深圳华为技术有限公司</del>");
     page.assert_contains("<ins>华为技术</ins>");
+    page.assert_contains("<del>A 重点</del> → <ins>B 重要</ins>");
     // A stale form keeps the user's input, says why, and saves nothing.
     let r = b
         .post(
