@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use store::Db;
 
+mod gen;
+
 #[derive(Parser)]
 #[command(name = "meridian", version, about = "Meridian: a lead-to-cash CRM")]
 struct Cli {
@@ -77,6 +79,13 @@ enum Command {
         /// The file to write (must not exist).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Fill the database with a generated company and its accounts (benchmarks, demos).
+    Gen {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: gen::GenArgs,
     },
 }
 
@@ -176,6 +185,13 @@ async fn main() -> Result<()> {
             println!("backup written to {}", out.display());
             Ok(())
         }
+        Command::Gen { db, args } => {
+            let database = db.open().await?;
+            let summary = gen::run(&database, &args).await?;
+            gen::print_summary(&summary, &args);
+            database.close().await;
+            Ok(())
+        }
     }
 }
 
@@ -210,6 +226,9 @@ async fn housekeeping(app: App) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging sessions failed"),
+        }
+        if let Err(e) = app::idempotency::purge(&app).await {
+            tracing::warn!(error = %e, "purging idempotency keys failed");
         }
     }
 }

@@ -67,6 +67,13 @@ pub async fn track(State(state): State<crate::AppState>, request: Request, next:
     let started = Instant::now();
     let response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
+    let status = response.status();
+    // One line per request: debug normally (cheap under load), warn for server errors.
+    if status.is_server_error() {
+        tracing::warn!(target: "meridian::http", %method, %route, status = status.as_u16(), ms = elapsed * 1000.0, "request failed");
+    } else {
+        tracing::debug!(target: "meridian::http", %method, %route, status = status.as_u16(), ms = elapsed * 1000.0, "request");
+    }
     let metrics = &state.metrics;
     metrics
         .requests

@@ -291,20 +291,99 @@ async fn list(
     }))
 }
 
-/// Create an account. The owner defaults to the token's user.
+/// Create an account. The owner defaults to the token's user. With an `Idempotency-Key`
+/// header, a retry of the same request within 24 hours returns the first answer.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])), request_body = AccountWrite,
-    responses((status = 201, body = AccountOut, headers(("ETag" = String), ("Location" = String))), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body give the first answer")),
+    responses((status = 201, body = AccountOut, headers(("ETag" = String), ("Location" = String))), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody, description = "The first request with this key is still running")))]
 async fn create(
     State(state): State<AppState>,
     user: ApiUser,
+    headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let mut input = AccountInput::default();
-    apply_json(&mut input, &body).map_err(|e| ApiError::new(user.tr, AppError::Validation(e)))?;
-    let row = app::accounts::create(&state.app, &user.actor, &input)
-        .await
-        .map_err(|e| ApiError::new(user.tr, e))?;
-    Ok(with_etag(StatusCode::CREATED, row))
+    let tr = user.tr;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
+    if let Some(key) = &key {
+        // serde_json's map is ordered by key, so equal bodies hash equally.
+        let hash = app::secrets::sha256(&format!(
+            "POST /api/v1/accounts\n{}",
+            Value::Object(body.clone())
+        ));
+        match app::idempotency::claim(&state.app, &user.actor, key, &hash)
+            .await
+            .map_err(|e| ApiError::new(tr, e))?
+        {
+            app::idempotency::Claim::New => {}
+            app::idempotency::Claim::Replay { status, body } => return Ok(replay(status, body)),
+            app::idempotency::Claim::InProgress => {
+                return Err(ApiError::code(
+                    tr,
+                    StatusCode::CONFLICT,
+                    "idempotency_in_progress",
+                ))
+            }
+            app::idempotency::Claim::Mismatch => {
+                return Err(ApiError::code(
+                    tr,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                ))
+            }
+        }
+    }
+    let result = async {
+        let mut input = AccountInput::default();
+        apply_json(&mut input, &body).map_err(AppError::Validation)?;
+        app::accounts::create(&state.app, &user.actor, &input).await
+    }
+    .await;
+    match (result, &key) {
+        (Ok(row), Some(key)) => {
+            let out = serde_json::to_value(AccountOut::from(row.clone())).unwrap_or_default();
+            app::idempotency::complete(
+                &state.app,
+                &user.actor,
+                key,
+                StatusCode::CREATED.as_u16(),
+                &out,
+            )
+            .await
+            .map_err(|e| ApiError::new(tr, e))?;
+            Ok(with_etag(StatusCode::CREATED, row))
+        }
+        (Ok(row), None) => Ok(with_etag(StatusCode::CREATED, row)),
+        (Err(e), key) => {
+            if let Some(key) = key {
+                app::idempotency::release(&state.app, &user.actor, key)
+                    .await
+                    .map_err(|e| ApiError::new(tr, e))?;
+            }
+            Err(ApiError::new(tr, e))
+        }
+    }
+}
+
+/// The stored answer to an earlier request with the same idempotency key.
+fn replay(status: u16, body: Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let version = body.get("version").and_then(Value::as_i64);
+    let id = body.get("id").and_then(Value::as_str).map(str::to_string);
+    let mut response = (status, Json(body)).into_response();
+    if let Some(v) = version {
+        response.headers_mut().insert(header::ETAG, etag(v));
+    }
+    if let Some(Ok(location)) =
+        id.map(|id| HeaderValue::from_str(&format!("/api/v1/accounts/{id}")))
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
 }
 
 /// Read one account.

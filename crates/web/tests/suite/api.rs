@@ -337,3 +337,91 @@ async fn openapi_document_describes_the_api(env: Env) {
         .collect();
     assert!(write.iter().any(|k| *k == "credit_code") && write.iter().any(|k| *k == "tags"));
 }
+
+async fn idempotent_creates(env: Env) {
+    let c = env.company("Acme", "admin@a.example").await;
+    let api = env.api(&env.token(&c.admin).await);
+    let body = json!({"name": "Once only", "grade": "A"});
+    let first = api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(body.clone()),
+            &[("idempotency-key", "order-42")],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(body.clone()),
+            &[("idempotency-key", "order-42")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers[header::ETAG], "\"1\"");
+    assert_eq!(env.account_count(c.tenant_id).await, 1);
+    // The same key with another body is refused.
+    let other = api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(json!({"name": "Different"})),
+            &[("idempotency-key", "order-42")],
+        )
+        .await;
+    assert_eq!(
+        (other.status, other.json()["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("idempotency_key_reused")
+        )
+    );
+    // A failed request does not burn its key: fixed and retried, it creates.
+    let bad = api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(json!({"name": ""})),
+            &[("idempotency-key", "order-43")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_again = api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(json!({"name": ""})),
+            &[("idempotency-key", "order-43")],
+        )
+        .await;
+    assert_eq!(bad_again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fixed = api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(json!({"name": "Fixed"})),
+            &[("idempotency-key", "order-43")],
+        )
+        .await;
+    assert_eq!(fixed.status, StatusCode::CREATED);
+    // Keys belong to their user: another user's identical key is a new request.
+    let rep = env.user(&c, "rep@a.example", "sales_rep", None, None).await;
+    let rep_api = env.api(&env.token(&rep).await);
+    let theirs = rep_api
+        .call(
+            Method::POST,
+            "/api/v1/accounts",
+            Some(body),
+            &[("idempotency-key", "order-42")],
+        )
+        .await;
+    assert_ne!(theirs.json()["id"], first.json()["id"]);
+    // Keys expire after a day.
+    env.clock.advance(chrono::Duration::hours(25));
+    assert_eq!(app::idempotency::purge(&env.app).await.unwrap(), 3);
+    assert_eq!(env.account_count(c.tenant_id).await, 3);
+}
