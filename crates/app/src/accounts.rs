@@ -98,6 +98,26 @@ async fn write_history(
     Ok(())
 }
 
+/// Writes a change if `version` is still current, with its field history.
+async fn save_change(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: Uuid,
+    version: i64,
+    before: &AccountFields,
+    after: &AccountFields,
+) -> AppResult<()> {
+    let change = repo::Change {
+        before,
+        after,
+        actor: actor.id(),
+    };
+    if !repo::update(tx, actor.tenant_id(), id, version, change).await? {
+        return Err(AppError::Conflict);
+    }
+    write_history(tx, actor, id, before, after).await
+}
+
 pub async fn create(app: &App, actor: &Actor, input: &AccountInput) -> AppResult<AccountRow> {
     actor.require(ObjectKind::Account, Action::Create)?;
     let fields = input.validate()?;
@@ -168,22 +188,7 @@ pub async fn update(
     if before == after {
         return Ok(current);
     }
-    let saved = repo::update(
-        &mut tx,
-        actor.tenant_id(),
-        id,
-        version,
-        repo::Change {
-            before: &before,
-            after: &after,
-            actor: actor.id(),
-        },
-    )
-    .await?;
-    if !saved {
-        return Err(AppError::Conflict);
-    }
-    write_history(&mut tx, actor, id, &before, &after).await?;
+    save_change(&mut tx, actor, id, version, &before, &after).await?;
     let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
     tx.commit().await?;
     row.ok_or(AppError::Rule("updated_outside_scope"))
@@ -212,22 +217,7 @@ pub async fn transfer(
     if owner_id == current.owner_id {
         return Ok(Some(current));
     }
-    if !repo::update(
-        &mut tx,
-        actor.tenant_id(),
-        id,
-        version,
-        repo::Change {
-            before: &before,
-            after: &after,
-            actor: actor.id(),
-        },
-    )
-    .await?
-    {
-        return Err(AppError::Conflict);
-    }
-    write_history(&mut tx, actor, id, &before, &after).await?;
+    save_change(&mut tx, actor, id, version, &before, &after).await?;
     audit::record(
         &mut tx,
         AuditEvent {

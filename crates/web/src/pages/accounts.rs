@@ -626,6 +626,23 @@ async fn update(
     }
 }
 
+/// The record page again, saying why an action on it was refused.
+async fn refused_on_record(state: &AppState, user: &Signed, id: Uuid, error: AppError) -> Response {
+    let t = user.ctx.tr;
+    match show_page(state, user, id, None, FormErrors::from_app(t, &error)).await {
+        Ok(page) => (crate::error::status_of(&error), render(&page)).into_response(),
+        Err(e) => page_error(t, e),
+    }
+}
+
+/// The version an action is based on; a missing or malformed one never matches.
+fn form_version(version: &Option<String>) -> i64 {
+    version
+        .as_deref()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(-1)
+}
+
 #[derive(Deserialize)]
 struct VersionForm {
     version: Option<String>,
@@ -643,18 +660,11 @@ async fn delete(
         Ok(id) => id,
         Err(e) => return page_error(t, e),
     };
-    let version = form
-        .version
-        .as_deref()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1);
+    let version = form_version(&form.version);
     match app::accounts::delete(&state.app, &user.actor, id, version).await {
         Ok(()) => see_other(user.ctx.htmx, "/accounts?notice=account_deleted"),
         Err(e @ (AppError::Rule(_) | AppError::Conflict)) => {
-            match show_page(&state, &user, id, None, FormErrors::from_app(t, &e)).await {
-                Ok(page) => (crate::error::status_of(&e), render(&page)).into_response(),
-                Err(e) => page_error(t, e),
-            }
+            refused_on_record(&state, &user, id, e).await
         }
         Err(e) => page_error(t, e),
     }
@@ -671,11 +681,7 @@ async fn transfer(
         Ok(id) => id,
         Err(e) => return page_error(t, e),
     };
-    let version = form
-        .version
-        .as_deref()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1);
+    let version = form_version(&form.version);
     let owner = match super::opt_id("owner_id", &form.owner_id) {
         Ok(Some(o)) => o,
         Ok(None) => return page_error(t, AppError::field("owner_id", "required")),
@@ -688,10 +694,7 @@ async fn transfer(
         ),
         Ok(None) => see_other(user.ctx.htmx, "/accounts?notice=account_transferred"),
         Err(e @ (AppError::Validation(_) | AppError::Conflict)) => {
-            match show_page(&state, &user, id, None, FormErrors::from_app(t, &e)).await {
-                Ok(page) => (crate::error::status_of(&e), render(&page)).into_response(),
-                Err(e) => page_error(t, e),
-            }
+            refused_on_record(&state, &user, id, e).await
         }
         Err(e) => page_error(t, e),
     }
