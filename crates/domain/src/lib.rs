@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod credit_code;
+pub mod fields;
 pub mod org;
 pub mod permissions;
 pub mod regions;

@@ -1,0 +1,681 @@
+//! Field metadata shared by standard and custom fields: types, options, validation of a
+//! submitted value, the filter operators that fit each type, and relative date ranges.
+//!
+//! The list-view builder, forms and the API read a field's [`FieldDef`] instead of knowing
+//! each object's columns, so a custom field behaves exactly like a standard one.
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    LongText,
+    Number,
+    Money,
+    Percent,
+    Date,
+    DateTime,
+    Checkbox,
+    Picklist,
+    MultiSelect,
+    Lookup,
+    User,
+    Phone,
+    Email,
+    Url,
+}
+
+impl FieldType {
+    pub const ALL: [FieldType; 15] = [
+        FieldType::Text,
+        FieldType::LongText,
+        FieldType::Number,
+        FieldType::Money,
+        FieldType::Percent,
+        FieldType::Date,
+        FieldType::DateTime,
+        FieldType::Checkbox,
+        FieldType::Picklist,
+        FieldType::MultiSelect,
+        FieldType::Lookup,
+        FieldType::User,
+        FieldType::Phone,
+        FieldType::Email,
+        FieldType::Url,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::LongText => "long_text",
+            FieldType::Number => "number",
+            FieldType::Money => "money",
+            FieldType::Percent => "percent",
+            FieldType::Date => "date",
+            FieldType::DateTime => "date_time",
+            FieldType::Checkbox => "checkbox",
+            FieldType::Picklist => "picklist",
+            FieldType::MultiSelect => "multi_select",
+            FieldType::Lookup => "lookup",
+            FieldType::User => "user",
+            FieldType::Phone => "phone",
+            FieldType::Email => "email",
+            FieldType::Url => "url",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<FieldType> {
+        FieldType::ALL.into_iter().find(|t| t.key() == key)
+    }
+
+    /// The filter operators that make sense for the type.
+    pub fn operators(self) -> &'static [Operator] {
+        use Operator::*;
+        match self {
+            FieldType::Text | FieldType::Phone | FieldType::Email | FieldType::Url => {
+                &[Eq, Ne, Contains, StartsWith, In, Empty, NotEmpty]
+            }
+            FieldType::LongText => &[Contains, Empty, NotEmpty],
+            FieldType::Number | FieldType::Money | FieldType::Percent => {
+                &[Eq, Ne, Gt, Gte, Lt, Lte, Between, Empty, NotEmpty]
+            }
+            FieldType::Date | FieldType::DateTime => &[
+                Eq,
+                Gt,
+                Gte,
+                Lt,
+                Lte,
+                Between,
+                Empty,
+                NotEmpty,
+                ThisWeek,
+                LastWeek,
+                NextWeek,
+                ThisMonth,
+                LastMonth,
+                NextMonth,
+                ThisQuarter,
+                ThisYear,
+                LastNDays,
+                NextNDays,
+                OlderThanDays,
+            ],
+            FieldType::Checkbox => &[Eq],
+            FieldType::Picklist => &[Eq, Ne, In, Empty, NotEmpty],
+            FieldType::MultiSelect => &[Contains, Empty, NotEmpty],
+            FieldType::Lookup | FieldType::User => &[Eq, Ne, In, Empty, NotEmpty],
+        }
+    }
+}
+
+/// A filter operator. Relative date operators take no value (or a number of days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    Eq,
+    Ne,
+    Contains,
+    StartsWith,
+    In,
+    Between,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Empty,
+    NotEmpty,
+    ThisWeek,
+    LastWeek,
+    NextWeek,
+    ThisMonth,
+    LastMonth,
+    NextMonth,
+    ThisQuarter,
+    ThisYear,
+    LastNDays,
+    NextNDays,
+    /// "Not touched for N days": older than N days ago, or never set.
+    OlderThanDays,
+}
+
+impl Operator {
+    pub fn key(self) -> &'static str {
+        match self {
+            Operator::Eq => "eq",
+            Operator::Ne => "ne",
+            Operator::Contains => "contains",
+            Operator::StartsWith => "starts_with",
+            Operator::In => "in",
+            Operator::Between => "between",
+            Operator::Gt => "gt",
+            Operator::Gte => "gte",
+            Operator::Lt => "lt",
+            Operator::Lte => "lte",
+            Operator::Empty => "empty",
+            Operator::NotEmpty => "not_empty",
+            Operator::ThisWeek => "this_week",
+            Operator::LastWeek => "last_week",
+            Operator::NextWeek => "next_week",
+            Operator::ThisMonth => "this_month",
+            Operator::LastMonth => "last_month",
+            Operator::NextMonth => "next_month",
+            Operator::ThisQuarter => "this_quarter",
+            Operator::ThisYear => "this_year",
+            Operator::LastNDays => "last_n_days",
+            Operator::NextNDays => "next_n_days",
+            Operator::OlderThanDays => "older_than_days",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Operator> {
+        use Operator::*;
+        [
+            Eq,
+            Ne,
+            Contains,
+            StartsWith,
+            In,
+            Between,
+            Gt,
+            Gte,
+            Lt,
+            Lte,
+            Empty,
+            NotEmpty,
+            ThisWeek,
+            LastWeek,
+            NextWeek,
+            ThisMonth,
+            LastMonth,
+            NextMonth,
+            ThisQuarter,
+            ThisYear,
+            LastNDays,
+            NextNDays,
+            OlderThanDays,
+        ]
+        .into_iter()
+        .find(|o| o.key() == key)
+    }
+
+    /// A date range relative to `now` in the company's time zone: `[start, end)`.
+    /// `days` is the N of the "N days" operators. `None` for operators that are not relative.
+    pub fn relative_range(
+        self,
+        now: DateTime<Utc>,
+        zone: FixedOffset,
+        days: Option<u32>,
+    ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let today = now.with_timezone(&zone).date_naive();
+        let midnight = |d: NaiveDate| {
+            zone.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+                .single()
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let week_start = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+        let month_start = today.with_day(1)?;
+        let add_months = |d: NaiveDate, n: i32| {
+            let total = d.year() * 12 + d.month0() as i32 + n;
+            NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1)
+        };
+        let (start, end) = match self {
+            Operator::ThisWeek => (week_start, week_start + Duration::days(7)),
+            Operator::LastWeek => (week_start - Duration::days(7), week_start),
+            Operator::NextWeek => (
+                week_start + Duration::days(7),
+                week_start + Duration::days(14),
+            ),
+            Operator::ThisMonth => (month_start, add_months(month_start, 1)?),
+            Operator::LastMonth => (add_months(month_start, -1)?, month_start),
+            Operator::NextMonth => (add_months(month_start, 1)?, add_months(month_start, 2)?),
+            Operator::ThisQuarter => {
+                let q = add_months(month_start, -((today.month0() % 3) as i32))?;
+                (q, add_months(q, 3)?)
+            }
+            Operator::ThisYear => (
+                NaiveDate::from_ymd_opt(today.year(), 1, 1)?,
+                NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)?,
+            ),
+            Operator::LastNDays => (
+                today - Duration::days(i64::from(days?)),
+                today + Duration::days(1),
+            ),
+            Operator::NextNDays => (today, today + Duration::days(i64::from(days?) + 1)),
+            // Everything before the start of the day N days ago.
+            Operator::OlderThanDays => (NaiveDate::MIN, today - Duration::days(i64::from(days?))),
+            _ => return None,
+        };
+        let start = if start == NaiveDate::MIN {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            midnight(start)?
+        };
+        Some((start, midnight(end)?))
+    }
+}
+
+/// Mainland China has one time zone and no daylight saving: UTC+8.
+pub fn china_time() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or(FixedOffset::east_opt(0).expect("zero offset"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PicklistOption {
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The definition of one field of an object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldDef {
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub max_length: Option<u32>,
+    #[serde(default)]
+    pub min: Option<Decimal>,
+    #[serde(default)]
+    pub max: Option<Decimal>,
+    /// A regular expression the whole text must match.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub default_value: Option<String>,
+    #[serde(default)]
+    pub help_zh: Option<String>,
+    #[serde(default)]
+    pub help_en: Option<String>,
+    #[serde(default)]
+    pub options: Vec<PicklistOption>,
+    /// For lookups: the key of the object looked up.
+    #[serde(default)]
+    pub lookup_object: Option<String>,
+}
+
+/// A validated value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Bool(bool),
+    Decimal(Decimal),
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+    Id(Uuid),
+    Choices(Vec<String>),
+    Text(String),
+}
+
+pub const TEXT_DEFAULT_MAX: u32 = 255;
+pub const LONG_TEXT_DEFAULT_MAX: u32 = 10_000;
+
+impl FieldDef {
+    /// Validates one submitted value (text from a form or an API body; several values for a
+    /// multi-select). An empty submission is `None`, or the `required` error.
+    pub fn parse(&self, raw: &[String]) -> Result<Option<FieldValue>, &'static str> {
+        let values: Vec<&str> = raw
+            .iter()
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if values.is_empty() {
+            return match (self.required, self.field_type) {
+                // An unticked checkbox is a value: false.
+                (_, FieldType::Checkbox) => Ok(Some(FieldValue::Bool(false))),
+                (true, _) => Err("required"),
+                (false, _) => Ok(None),
+            };
+        }
+        if self.field_type == FieldType::MultiSelect {
+            let mut chosen: Vec<String> = Vec::new();
+            for v in values {
+                self.active_option(v)?;
+                if !chosen.iter().any(|c| c == v) {
+                    chosen.push(v.to_string());
+                }
+            }
+            return Ok(Some(FieldValue::Choices(chosen)));
+        }
+        if values.len() > 1 {
+            return Err("wrong_type");
+        }
+        let v = values[0];
+        let value = match self.field_type {
+            FieldType::Text | FieldType::LongText => {
+                let default_max = if self.field_type == FieldType::Text {
+                    TEXT_DEFAULT_MAX
+                } else {
+                    LONG_TEXT_DEFAULT_MAX
+                };
+                if v.chars().count() > self.max_length.unwrap_or(default_max) as usize {
+                    return Err("too_long");
+                }
+                if let Some(pattern) = &self.pattern {
+                    let re = regex::Regex::new(&format!("^(?:{pattern})$"))
+                        .map_err(|_| "invalid_pattern")?;
+                    if !re.is_match(v) {
+                        return Err("pattern_mismatch");
+                    }
+                }
+                FieldValue::Text(v.to_string())
+            }
+            FieldType::Number | FieldType::Money | FieldType::Percent => {
+                let number =
+                    Decimal::from_str(&v.replace([',', '，'], "")).map_err(|_| "invalid_number")?;
+                if self.min.is_some_and(|min| number < min) {
+                    return Err("below_min");
+                }
+                if self.max.is_some_and(|max| number > max) {
+                    return Err("above_max");
+                }
+                if self.field_type == FieldType::Money && number.scale() > 2 {
+                    return Err("invalid_number");
+                }
+                FieldValue::Decimal(number)
+            }
+            FieldType::Date => FieldValue::Date(
+                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| "invalid_date")?,
+            ),
+            FieldType::DateTime => {
+                let parsed = DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .or_else(|_| {
+                        // A browser's datetime-local value, in China time.
+                        chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
+                            .ok()
+                            .and_then(|t| china_time().from_local_datetime(&t).single())
+                            .map(|t| t.with_timezone(&Utc))
+                            .ok_or("invalid_date")
+                    })?;
+                FieldValue::DateTime(parsed)
+            }
+            FieldType::Checkbox => match v {
+                "true" | "on" | "1" | "yes" => FieldValue::Bool(true),
+                "false" | "off" | "0" | "no" => FieldValue::Bool(false),
+                _ => return Err("wrong_type"),
+            },
+            // Multi-select values returned above; a single choice is checked the same way.
+            FieldType::Picklist | FieldType::MultiSelect => {
+                self.active_option(v)?;
+                FieldValue::Text(v.to_string())
+            }
+            FieldType::Lookup | FieldType::User => {
+                FieldValue::Id(Uuid::parse_str(v).map_err(|_| "invalid_reference")?)
+            }
+            FieldType::Phone => {
+                FieldValue::Text(crate::accounts::normalize_phone(v).ok_or("invalid_phone")?)
+            }
+            FieldType::Email => {
+                let email = crate::validation::normalize_email(v);
+                if !crate::validation::is_plausible_email(&email) {
+                    return Err("invalid_email");
+                }
+                FieldValue::Text(email)
+            }
+            FieldType::Url => {
+                FieldValue::Text(crate::accounts::normalize_website(v).ok_or("invalid_url")?)
+            }
+        };
+        Ok(Some(value))
+    }
+
+    fn active_option(&self, key: &str) -> Result<(), &'static str> {
+        if self.options.iter().any(|o| o.key == key && o.active) {
+            Ok(())
+        } else {
+            Err("invalid_choice")
+        }
+    }
+
+    /// Checks a definition an administrator submits: a usable key, sensible limits, options
+    /// for choice types, a target for lookups, a pattern that compiles.
+    pub fn check_definition(&self) -> Vec<(&'static str, &'static str)> {
+        let mut problems = Vec::new();
+        let key_ok = self.key.len() <= 40
+            && self.key.starts_with(|c: char| c.is_ascii_lowercase())
+            && self
+                .key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok {
+            problems.push(("key", "invalid_key"));
+        }
+        if self.label_zh.trim().is_empty() && self.label_en.trim().is_empty() {
+            problems.push(("label", "required"));
+        }
+        let choice = matches!(
+            self.field_type,
+            FieldType::Picklist | FieldType::MultiSelect
+        );
+        if choice && self.options.iter().all(|o| !o.active) {
+            problems.push(("options", "required"));
+        }
+        let mut keys: Vec<&str> = self.options.iter().map(|o| o.key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.len() != self.options.len() || self.options.iter().any(|o| o.key.trim().is_empty())
+        {
+            problems.push(("options", "duplicate_name"));
+        }
+        if self.field_type == FieldType::Lookup && self.lookup_object.is_none() {
+            problems.push(("lookup_object", "required"));
+        }
+        if let (Some(min), Some(max)) = (self.min, self.max) {
+            if min > max {
+                problems.push(("min", "above_max"));
+            }
+        }
+        if let Some(pattern) = &self.pattern {
+            if regex::Regex::new(pattern).is_err() {
+                problems.push(("pattern", "invalid_pattern"));
+            }
+        }
+        if let Some(default) = &self.default_value {
+            let mut relaxed = self.clone();
+            relaxed.required = false;
+            if relaxed.parse(std::slice::from_ref(default)).is_err() {
+                problems.push(("default_value", "invalid_choice"));
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(field_type: FieldType) -> FieldDef {
+        FieldDef {
+            key: "f".into(),
+            label_zh: "字段".into(),
+            label_en: "Field".into(),
+            field_type,
+            required: false,
+            max_length: None,
+            min: None,
+            max: None,
+            pattern: None,
+            default_value: None,
+            help_zh: None,
+            help_en: None,
+            options: vec![
+                PicklistOption {
+                    key: "hot".into(),
+                    label_zh: "热".into(),
+                    label_en: "Hot".into(),
+                    active: true,
+                },
+                PicklistOption {
+                    key: "old".into(),
+                    label_zh: "旧".into(),
+                    label_en: "Old".into(),
+                    active: false,
+                },
+            ],
+            lookup_object: None,
+        }
+    }
+
+    fn one(v: &str) -> Vec<String> {
+        vec![v.to_string()]
+    }
+
+    #[test]
+    fn values_are_checked_by_type() {
+        assert_eq!(
+            def(FieldType::Number).parse(&one("1,200.5")),
+            Ok(Some(FieldValue::Decimal(Decimal::new(12005, 1))))
+        );
+        assert_eq!(
+            def(FieldType::Number).parse(&one("abc")),
+            Err("invalid_number")
+        );
+        assert_eq!(
+            def(FieldType::Money).parse(&one("1.234")),
+            Err("invalid_number")
+        );
+        assert_eq!(
+            def(FieldType::Date).parse(&one("2026-02-30")),
+            Err("invalid_date")
+        );
+        assert!(
+            matches!(def(FieldType::DateTime).parse(&one("2026-11-23T09:30")), Ok(Some(FieldValue::DateTime(t))) if t.to_rfc3339() == "2026-11-23T01:30:00+00:00")
+        );
+        assert_eq!(
+            def(FieldType::Checkbox).parse(&[]),
+            Ok(Some(FieldValue::Bool(false)))
+        );
+        assert_eq!(
+            def(FieldType::Picklist).parse(&one("old")),
+            Err("invalid_choice")
+        );
+        assert_eq!(
+            def(FieldType::Picklist).parse(&one("hot")),
+            Ok(Some(FieldValue::Text("hot".into())))
+        );
+        assert_eq!(
+            def(FieldType::MultiSelect).parse(&[String::from("hot"), String::from("hot")]),
+            Ok(Some(FieldValue::Choices(vec!["hot".into()])))
+        );
+        assert_eq!(
+            def(FieldType::Lookup).parse(&one("x")),
+            Err("invalid_reference")
+        );
+        assert_eq!(
+            def(FieldType::Email).parse(&one("A@B.cn")),
+            Ok(Some(FieldValue::Text("a@b.cn".into())))
+        );
+        assert_eq!(
+            def(FieldType::Phone).parse(&one("12")),
+            Err("invalid_phone")
+        );
+        assert_eq!(
+            def(FieldType::Text).parse(&one(&"x".repeat(256))),
+            Err("too_long")
+        );
+    }
+
+    #[test]
+    fn required_min_max_and_pattern() {
+        let mut d = def(FieldType::Number);
+        d.required = true;
+        d.min = Some(Decimal::ZERO);
+        d.max = Some(Decimal::new(100, 0));
+        assert_eq!(d.parse(&[]), Err("required"));
+        assert_eq!(d.parse(&one("-1")), Err("below_min"));
+        assert_eq!(d.parse(&one("101")), Err("above_max"));
+        let mut t = def(FieldType::Text);
+        t.pattern = Some("[A-Z]{2}-\\d{4}".into());
+        assert_eq!(
+            t.parse(&one("AB-1234")),
+            Ok(Some(FieldValue::Text("AB-1234".into())))
+        );
+        assert_eq!(t.parse(&one("AB-1234x")), Err("pattern_mismatch"));
+    }
+
+    #[test]
+    fn definitions_are_checked() {
+        let mut d = def(FieldType::Picklist);
+        d.key = "Budget Code".into();
+        d.options.clear();
+        d.pattern = Some("(".into());
+        d.default_value = Some("nope".into());
+        let fields: Vec<_> = d.check_definition().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["key", "options", "pattern", "default_value"]);
+        assert!(def(FieldType::Text).check_definition().is_empty());
+    }
+
+    #[test]
+    fn operators_fit_types() {
+        assert!(FieldType::Date.operators().contains(&Operator::ThisWeek));
+        assert!(!FieldType::Checkbox
+            .operators()
+            .contains(&Operator::Contains));
+        assert!(!FieldType::Text.operators().contains(&Operator::Between));
+        for t in FieldType::ALL {
+            assert_eq!(FieldType::parse(t.key()), Some(t));
+            for o in t.operators() {
+                assert_eq!(Operator::parse(o.key()), Some(*o));
+            }
+        }
+    }
+
+    #[test]
+    fn relative_ranges_use_china_time() {
+        // Monday 2026-11-23 07:00 in Beijing is Sunday 23:00 UTC.
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 23, 0, 0).unwrap();
+        let zone = china_time();
+        let show = |op: Operator, days| {
+            let (a, b) = op.relative_range(now, zone, days).unwrap();
+            (
+                a.with_timezone(&zone).format("%F").to_string(),
+                b.with_timezone(&zone).format("%F").to_string(),
+            )
+        };
+        assert_eq!(
+            show(Operator::ThisWeek, None),
+            ("2026-11-23".into(), "2026-11-30".into())
+        );
+        assert_eq!(
+            show(Operator::LastWeek, None),
+            ("2026-11-16".into(), "2026-11-23".into())
+        );
+        assert_eq!(
+            show(Operator::ThisMonth, None),
+            ("2026-11-01".into(), "2026-12-01".into())
+        );
+        assert_eq!(
+            show(Operator::NextMonth, None),
+            ("2026-12-01".into(), "2027-01-01".into())
+        );
+        assert_eq!(
+            show(Operator::ThisQuarter, None),
+            ("2026-10-01".into(), "2027-01-01".into())
+        );
+        assert_eq!(
+            show(Operator::LastNDays, Some(7)),
+            ("2026-11-16".into(), "2026-11-24".into())
+        );
+        assert_eq!(show(Operator::OlderThanDays, Some(30)).1, "2026-10-24");
+        assert!(Operator::Eq.relative_range(now, zone, None).is_none());
+        assert!(Operator::LastNDays
+            .relative_range(now, zone, None)
+            .is_none());
+    }
+}
