@@ -50,7 +50,7 @@ impl Target {
             .rsplit_once('/')
             .map(|(b, _)| b.to_string())
             .unwrap_or(admin_url.clone());
-        let mut t = Target::sqlite(name);
+        let mut t = Target::sqlite(&format!("{name}-pg"));
         t.database_url = Some(format!("{base}/{db_name}"));
         t.admin_url = Some(admin_url);
         t.db_name = db_name;

@@ -4,6 +4,7 @@ use axum::http::{header, Method, StatusCode};
 use serde_json::json;
 
 on_both_databases!(
+    idempotent_creates,
     api_crud_with_etags,
     api_refuses_bad_input,
     api_tokens_are_checked,
