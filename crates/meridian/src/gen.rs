@@ -9,13 +9,16 @@
 //! a few reps own 5% of all accounts each, spread over three years of created/updated dates.
 //!
 //! The org goes in through bulk SQL (`store::bulk`), not through the use cases; accounts are
-//! made on a generator thread and written in multi-row INSERTs, 10,000 per transaction, on a
-//! dedicated connection. Every account passes `AccountInput::validate`, so the app can edit
-//! it later.
+//! made on a generator thread and written 10,000 per transaction on a dedicated connection
+//! (multi-row INSERTs on SQLite, COPY on PostgreSQL). Every account passes
+//! `AccountInput::validate`, so the app can edit it later.
 //!
-//! Later objects (contacts, leads, opportunities, activities) plug in as further
-//! `RecordKind`s: each gets its own rows in [`Batch`], its own insert in `store::bulk`, and its
-//! count from [`Tier`].
+//! Later objects plug in at two places. [`Tier`] says how many of each there are (contacts,
+//! leads and opportunities as many as accounts, five activities per account, once those
+//! objects exist). `AccountGen::make` already makes each account with everything that hangs
+//! off it (tags, search tokens, field history); it will make that account's contacts,
+//! opportunities and activities too, into new vectors of [`Batch`], which the writer inserts
+//! after the accounts in the same transaction, parents first.
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -49,6 +52,8 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// Accounts of the tier. (Contacts, leads and opportunities will be as many, and activities
+    /// five per account, when those objects exist.)
     pub fn accounts(self) -> u64 {
         match self {
             Tier::S => 10_000,
@@ -890,7 +895,7 @@ struct Recent {
     owner: usize,
 }
 
-/// The rows of one transaction.
+/// The rows of one transaction: accounts and what hangs off them.
 pub struct Batch {
     accounts: Vec<NewAccount>,
     tags: Vec<(Uuid, String)>,
@@ -1171,7 +1176,8 @@ impl AccountGen {
                 updated_at
             } else {
                 let span = (updated_at - created_at).num_milliseconds().max(1);
-                created_at + Duration::milliseconds(rng.gen_range(0..span))
+                office_hours(created_at + Duration::milliseconds(rng.gen_range(0..span)))
+                    .clamp(created_at, updated_at)
             };
             when.push(t);
         }
@@ -1412,9 +1418,10 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
     let mut written = 0u64;
     let mut next_report = total / 10;
     let load_started = Instant::now();
+    let mut skipped_foreign_keys = false;
     while let Some(batch) = receiver.recv().await {
         let mut tx = loader.begin().await?;
-        bulk::relax_durability(&mut tx).await?;
+        skipped_foreign_keys |= bulk::begin_load(&mut tx).await?;
         bulk::insert_accounts(&mut tx, tenant_id, &batch.accounts).await?;
         tags.extend(batch.tags);
         tokens.extend(batch.tokens);
@@ -1447,13 +1454,25 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
         .join()
         .map_err(|_| anyhow::anyhow!("the generator thread panicked"))??;
     let mut tx = loader.begin().await?;
+    skipped_foreign_keys |= bulk::begin_load(&mut tx).await?;
     bulk::insert_account_tags(&mut tx, tenant_id, &tags).await?;
     bulk::insert_search_tokens(&mut tx, tenant_id, &tokens).await?;
     bulk::insert_field_history(&mut tx, tenant_id, app::accounts::OBJECT, &history).await?;
     tx.commit().await?;
+    if skipped_foreign_keys {
+        eprintln!("checking references (the load skipped the foreign-key triggers)…");
+        let mut tx = loader.begin_read().await?;
+        let orphans = bulk::check_references(&mut tx, tenant_id).await?;
+        if orphans > 0 {
+            bail!("{orphans} generated rows reference nothing: a generator bug");
+        }
+    }
     eprintln!("finishing (statistics, checkpoint)…");
     bulk::finish(&loader).await?;
-    loader.close().await;
+    if loader.backend() == store::Backend::Sqlite {
+        // Its own one-connection pool; on PostgreSQL the loader is `db` itself.
+        loader.close().await;
+    }
 
     let counts = {
         let mut tx = db.begin_read().await?;

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use store::Db;
 
+mod bench;
 mod gen;
 
 #[derive(Parser)]
@@ -86,6 +87,14 @@ enum Command {
         db: DbArgs,
         #[command(flatten)]
         args: gen::GenArgs,
+    },
+    /// Measure the hot paths (list, record page, search, create, update; HTTP with wrk) on a
+    /// generated database.
+    Bench {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: bench::BenchArgs,
     },
 }
 
@@ -189,6 +198,12 @@ async fn main() -> Result<()> {
             let database = db.open().await?;
             let summary = gen::run(&database, &args).await?;
             gen::print_summary(&summary, &args);
+            database.close().await;
+            Ok(())
+        }
+        Command::Bench { db, args } => {
+            let database = db.open().await?;
+            bench::run(&App::new(database.clone()), &args).await?;
             database.close().await;
             Ok(())
         }

@@ -1,0 +1,957 @@
+//! `meridian bench`: measures the hot paths on a generated database (`meridian gen`).
+//!
+//! For a rep who owns many accounts, a manager above them and the administrator, it runs each
+//! operation `--iterations` times through the use cases (the server-side time of a request,
+//! without HTTP) and reports p50/p95/p99 and operations per second, one client at a time:
+//!
+//! * list view, first page (default sort, `-updated_at`);
+//! * list view, filtered and sorted (rotating: province + name, grade + `-created_at`,
+//!   type + `-updated_at`);
+//! * list view, deep page: the page after following `--deep-pages` cursors;
+//! * record page: the account, its history, its branches (related list) and, for those who
+//!   may transfer, the owner choices, as the record page loads them;
+//! * quick search: the list with `q`, a two-character Chinese fragment or an English word
+//!   prefix taken from a visible account's name;
+//! * create and update.
+//!
+//! With `--http-seconds S` it also serves the web app in-process on a loopback port and runs
+//! `wrk` (2 threads, 32 connections, S seconds each) against the accounts list page (session
+//! cookie), the API list and API creates, and reports the process's resident memory.
+//!
+//! The benchmark writes: creates add accounts, updates change descriptions.
+
+use anyhow::{bail, Context, Result};
+use app::accounts::ListParams;
+use app::{Actor, App};
+use domain::accounts::AccountInput;
+use domain::permissions::{Action, ObjectKind};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct BenchArgs {
+    /// Timed runs of each operation for each user.
+    #[arg(long, default_value_t = 200)]
+    pub iterations: usize,
+    /// Seconds of HTTP load per `wrk` run; 0 skips the HTTP part.
+    #[arg(long, default_value_t = 0)]
+    pub http_seconds: u64,
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// The administrator to act as; the company measured is theirs.
+    #[arg(long, default_value = "admin@meridian.test")]
+    pub admin_email: String,
+    /// The password of the generated users (for signing in over HTTP).
+    #[arg(long, default_value = crate::gen::PASSWORD)]
+    pub password: String,
+    /// Pages of 50 to follow before timing the deep page.
+    #[arg(long, default_value_t = 50)]
+    pub deep_pages: usize,
+    /// Stop an operation after this many seconds even if not all iterations ran.
+    #[arg(long, default_value_t = 60)]
+    pub max_seconds: u64,
+    /// `wrk` connections.
+    #[arg(long, default_value_t = 32)]
+    pub connections: u32,
+    /// `wrk` threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: u32,
+}
+
+/// The budget of an operation: p95 server time in milliseconds.
+fn budget_ms(op: &str) -> f64 {
+    match op {
+        "list: first page" | "list: filtered + sorted" | "list: deep page" => 20.0,
+        "record page" => 30.0,
+        "quick search" => 50.0,
+        "create" | "update" => 10.0,
+        _ => f64::INFINITY,
+    }
+}
+
+struct Subject {
+    role: &'static str,
+    actor: Actor,
+    /// Accounts the user owns.
+    owns: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Figures {
+    role: &'static str,
+    op: &'static str,
+    n: usize,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+    ops_per_s: f64,
+    note: String,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Percentiles of the timed runs; operations per second is one client's rate, 1 / mean.
+fn figures(role: &'static str, op: &'static str, mut ms: Vec<f64>) -> Figures {
+    let total_ms: f64 = ms.iter().sum();
+    ms.sort_by(|a, b| a.total_cmp(b));
+    Figures {
+        role,
+        op,
+        n: ms.len(),
+        p50: percentile(&ms, 50.0),
+        p95: percentile(&ms, 95.0),
+        p99: percentile(&ms, 99.0),
+        max: ms.last().copied().unwrap_or(f64::NAN),
+        ops_per_s: ms.len() as f64 * 1000.0 / total_ms.max(1e-9),
+        note: String::new(),
+    }
+}
+
+fn app_err(e: app::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}: {e:?}")
+}
+
+async fn owned(app: &App, tenant_id: Uuid, user: Uuid) -> Result<i64> {
+    let mut tx = app.db.begin_read().await?;
+    let role = store::org::get_user(&mut tx, tenant_id, user)
+        .await?
+        .context("user vanished")?
+        .role_id;
+    Ok(store::bulk::top_owners(&mut tx, tenant_id, role, 1000)
+        .await?
+        .into_iter()
+        .find(|(id, _)| *id == user)
+        .map(|(_, n)| n)
+        .unwrap_or(0))
+}
+
+/// The administrator, the rep who owns the most accounts, and the highest sales manager above
+/// that rep (so the manager's department tree holds the rep's accounts too).
+async fn subjects(app: &App, admin_email: &str) -> Result<Vec<Subject>> {
+    let email = domain::validation::normalize_email(admin_email);
+    let mut tx = app.db.begin_read().await?;
+    let admin = store::org::find_login(&mut tx, &email)
+        .await?
+        .with_context(|| format!("no user {email}: generate data with `meridian gen` first"))?;
+    let tenant_id = admin.tenant_id;
+    let rep_role = store::org::find_role(&mut tx, tenant_id, "sales_rep")
+        .await?
+        .context("no sales_rep role")?;
+    let manager_role = store::org::find_role(&mut tx, tenant_id, "sales_manager")
+        .await?
+        .context("no sales_manager role")?;
+    let (rep_id, rep_owns) = store::bulk::top_owners(&mut tx, tenant_id, rep_role.id, 1)
+        .await?
+        .into_iter()
+        .next()
+        .context("no sales rep owns accounts")?;
+    let rep = store::org::get_user(&mut tx, tenant_id, rep_id)
+        .await?
+        .context("rep vanished")?;
+    let mut manager = None;
+    for segment in rep.manager_path.split('/').filter(|s| !s.is_empty()) {
+        let Ok(id) = Uuid::try_parse(segment) else {
+            continue;
+        };
+        if let Some(u) = store::org::get_user(&mut tx, tenant_id, id).await? {
+            if u.role_id == manager_role.id && u.active {
+                manager = Some(u);
+                break;
+            }
+        }
+    }
+    let manager = match manager {
+        Some(m) => m,
+        None => {
+            let (id, _) = store::bulk::top_owners(&mut tx, tenant_id, manager_role.id, 1)
+                .await?
+                .into_iter()
+                .next()
+                .context("no sales manager")?;
+            store::org::get_user(&mut tx, tenant_id, id)
+                .await?
+                .context("manager vanished")?
+        }
+    };
+    drop(tx);
+    let manager_owns = owned(app, tenant_id, manager.id).await?;
+    let admin_owns = owned(app, tenant_id, admin.id).await?;
+    Ok(vec![
+        Subject {
+            role: "rep",
+            actor: Actor::from_user(rep),
+            owns: rep_owns,
+        },
+        Subject {
+            role: "manager",
+            actor: Actor::from_user(manager),
+            owns: manager_owns,
+        },
+        Subject {
+            role: "admin",
+            actor: Actor::from_user(admin),
+            owns: admin_owns,
+        },
+    ])
+}
+
+fn page_params(sort: &str, cursor: Option<String>) -> ListParams {
+    ListParams {
+        sort: Some(sort.into()),
+        cursor,
+        ..Default::default()
+    }
+}
+
+fn filtered_params(i: usize) -> ListParams {
+    match i % 3 {
+        0 => ListParams {
+            province: Some("44".into()),
+            sort: Some("name".into()),
+            ..Default::default()
+        },
+        1 => ListParams {
+            grade: Some("A".into()),
+            sort: Some("-created_at".into()),
+            ..Default::default()
+        },
+        _ => ListParams {
+            account_type: Some("partner".into()),
+            sort: Some("-updated_at".into()),
+            ..Default::default()
+        },
+    }
+}
+
+/// A fragment someone would type to find `name`: two or four adjacent Chinese characters
+/// near the start of the name (city, brand, trade), or the first four letters of a word;
+/// never the legal form (有限公司, Co., Ltd.), which is not indexed.
+fn search_fragment(rng: &mut StdRng, name: &str) -> Option<String> {
+    let stripped = domain::search::strip_legal_suffix(name);
+    let cjk: Vec<char> = stripped
+        .chars()
+        .take_while(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .collect();
+    if cjk.len() >= 2 {
+        let width = if cjk.len() >= 4 && rng.gen_bool(0.3) {
+            4
+        } else {
+            2
+        };
+        let at = rng.gen_range(0..=(cjk.len() - width).min(4));
+        return Some(cjk[at..at + width].iter().collect());
+    }
+    let words: Vec<&str> = stripped
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()))
+        .filter(|w| *w != "branch")
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let w = words[rng.gen_range(0..words.len())];
+    Some(w.chars().take(4).collect())
+}
+
+/// Runs the timed operations for one user.
+async fn measure(
+    app: &App,
+    subject: &Subject,
+    args: &BenchArgs,
+    rng: &mut StdRng,
+) -> Result<Vec<Figures>> {
+    let actor = &subject.actor;
+    let role = subject.role;
+    let n = args.iterations.max(1);
+    let warm = (n / 10).clamp(1, 20);
+    let mut out = Vec::new();
+
+    // Each operation stops after `--max-seconds` even if not all iterations ran.
+    let limit = Duration::from_secs(args.max_seconds.max(1));
+    let over = |wall: &Instant| wall.elapsed() > limit;
+    // Warm-ups get a quarter of that; timed runs stop early only after a few samples.
+    let warm_over = |wall: &Instant| wall.elapsed() > limit / 4;
+    const MIN_SAMPLES: usize = 5;
+
+    // ---- list: first page
+    let mut ms = Vec::with_capacity(n);
+    let wall = Instant::now();
+    for _ in 0..warm {
+        if warm_over(&wall) {
+            break;
+        }
+        app::accounts::list(app, actor, &page_params("-updated_at", None))
+            .await
+            .map_err(app_err)?;
+    }
+    let wall = Instant::now();
+    for _ in 0..n {
+        if ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let t = Instant::now();
+        let page = app::accounts::list(app, actor, &page_params("-updated_at", None))
+            .await
+            .map_err(app_err)?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(page.items.len());
+    }
+    out.push(figures(role, "list: first page", ms));
+
+    // ---- list: filtered + sorted (first pages)
+    let mut ms = Vec::with_capacity(n);
+    let wall = Instant::now();
+    for i in 0..warm {
+        if warm_over(&wall) {
+            break;
+        }
+        app::accounts::list(app, actor, &filtered_params(i))
+            .await
+            .map_err(app_err)?;
+    }
+    let wall = Instant::now();
+    for i in 0..n {
+        if ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let params = filtered_params(i);
+        let t = Instant::now();
+        let page = app::accounts::list(app, actor, &params)
+            .await
+            .map_err(app_err)?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(page.items.len());
+    }
+    let mut f = figures(role, "list: filtered + sorted", ms);
+    f.note = "province+name / grade+-created_at / type+-updated_at".into();
+    out.push(f);
+
+    // ---- walk the pages to the deep cursor
+    let walk = Instant::now();
+    let mut cursor: Option<String> = None;
+    let mut depth = 0;
+    while depth < args.deep_pages {
+        let page = app::accounts::list(app, actor, &page_params("-updated_at", cursor.clone()))
+            .await
+            .map_err(app_err)?;
+        match page.next_cursor {
+            Some(c) => {
+                cursor = Some(c);
+                depth += 1;
+            }
+            None => break,
+        }
+    }
+    let walk_ms = walk.elapsed().as_secs_f64() * 1e3;
+
+    // ---- a sample of the visible accounts from all three years (not just the recent ones,
+    // which the caches favour): the first page created after each of 20 random days
+    let mut pool: Vec<(Uuid, String, bool)> = Vec::new();
+    let today = chrono::Utc::now().date_naive();
+    for _ in 0..20 {
+        let day = today - chrono::Duration::days(rng.gen_range(1..3 * 365));
+        let params = ListParams {
+            created_from: Some(day.to_string()),
+            sort: Some("created_at".into()),
+            ..Default::default()
+        };
+        let page = app::accounts::list(app, actor, &params)
+            .await
+            .map_err(app_err)?;
+        pool.extend(
+            page.items
+                .iter()
+                .map(|a| (a.id, a.name.clone(), a.owner_id == actor.id())),
+        );
+    }
+    pool.sort_by_key(|p| p.0);
+    pool.dedup_by_key(|p| p.0);
+    if pool.is_empty() {
+        bail!("the {role} sees no accounts");
+    }
+
+    // ---- list: deep page
+    let mut ms = Vec::with_capacity(n);
+    let wall = Instant::now();
+    for _ in 0..n {
+        if ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let params = page_params("-updated_at", cursor.clone());
+        let t = Instant::now();
+        let page = app::accounts::list(app, actor, &params)
+            .await
+            .map_err(app_err)?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(page.items.len());
+    }
+    let mut f = figures(role, "list: deep page", ms);
+    f.note = format!(
+        "page {} (after {} rows; walking there took {walk_ms:.0} ms)",
+        depth + 1,
+        depth * app::accounts::DEFAULT_PAGE as usize
+    );
+    out.push(f);
+
+    // ---- record page
+    let can_transfer = actor.principal.can(ObjectKind::Account, Action::Transfer);
+    let mut ms = Vec::with_capacity(n);
+    let mut parts: [Vec<f64>; 4] = Default::default();
+    let mut wall = Instant::now();
+    let warm_wall = Instant::now();
+    for i in 0..n + warm {
+        if i < warm && warm_over(&warm_wall) {
+            continue;
+        }
+        if i == warm {
+            wall = Instant::now();
+        }
+        if i >= warm && ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let id = pool[rng.gen_range(0..pool.len())].0;
+        let t = Instant::now();
+        let account = app::accounts::get(app, actor, id).await.map_err(app_err)?;
+        let t1 = t.elapsed();
+        let history = app::accounts::history(app, actor, id, None, 21)
+            .await
+            .map_err(app_err)?;
+        let t2 = t.elapsed();
+        let branches = app::accounts::list(
+            app,
+            actor,
+            &ListParams {
+                parent_id: Some(id.to_string()),
+                limit: Some("10".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(app_err)?;
+        let t3 = t.elapsed();
+        if can_transfer {
+            let users = app::org::list_users(app, actor).await.map_err(app_err)?;
+            std::hint::black_box(users.len());
+        }
+        let t4 = t.elapsed();
+        if i >= warm {
+            ms.push(t4.as_secs_f64() * 1e3);
+            for (k, d) in [t1, t2 - t1, t3 - t2, t4 - t3].into_iter().enumerate() {
+                parts[k].push(d.as_secs_f64() * 1e3);
+            }
+        }
+        std::hint::black_box((account.version, history.len(), branches.items.len()));
+    }
+    let p95 = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        percentile(&v, 95.0)
+    };
+    let mut f = figures(role, "record page", ms);
+    f.note = format!(
+        "p95 of the parts: get {:.1}, history {:.1}, branches (related list) {:.1}{} ms",
+        p95(&parts[0]),
+        p95(&parts[1]),
+        p95(&parts[2]),
+        if can_transfer {
+            format!(", owner choices {:.1}", p95(&parts[3]))
+        } else {
+            String::new()
+        }
+    );
+    out.push(f);
+
+    // ---- quick search
+    let mut ms = Vec::with_capacity(n);
+    let mut hits = 0usize;
+    let mut wall = Instant::now();
+    let warm_wall = Instant::now();
+    for i in 0..n + warm {
+        if i < warm && warm_over(&warm_wall) {
+            continue;
+        }
+        if i == warm {
+            wall = Instant::now();
+        }
+        if i >= warm && ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let name = &pool[rng.gen_range(0..pool.len())].1;
+        let Some(q) = search_fragment(rng, name) else {
+            continue;
+        };
+        let params = ListParams {
+            q: Some(q),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let page = app::accounts::list(app, actor, &params)
+            .await
+            .map_err(app_err)?;
+        if i >= warm {
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            hits += usize::from(!page.items.is_empty());
+        }
+    }
+    let mut f = figures(role, "quick search", ms);
+    f.note = format!("{hits} of {} searches found something", f.n);
+    out.push(f);
+
+    // ---- create
+    let mut ms = Vec::with_capacity(n);
+    let wall = Instant::now();
+    let stamp = chrono::Utc::now().timestamp_millis();
+    for i in 0..n {
+        if ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let input = AccountInput {
+            name: Some(format!("基准测试客户{stamp}-{role}-{i}")),
+            account_type: Some("customer".into()),
+            industry: Some("信息技术".into()),
+            province: Some("31".into()),
+            city: Some("上海".into()),
+            grade: Some("B".into()),
+            phone: Some("021-62345678".into()),
+            tags: vec!["基准测试".into()],
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let row = app::accounts::create(app, actor, &input)
+            .await
+            .map_err(app_err)?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(row.id);
+    }
+    out.push(figures(role, "create", ms));
+
+    // ---- update (the account is read first, untimed, as the edit form would have)
+    let editable: Vec<Uuid> = pool
+        .iter()
+        .filter(|(_, _, mine)| *mine || role != "rep")
+        .map(|(id, ..)| *id)
+        .collect();
+    if editable.is_empty() {
+        bail!("the {role} owns none of the sampled accounts");
+    }
+    let mut ms = Vec::with_capacity(n);
+    let wall = Instant::now();
+    for i in 0..n {
+        if ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let id = editable[rng.gen_range(0..editable.len())];
+        let current = app::accounts::get(app, actor, id).await.map_err(app_err)?;
+        let mut input = current.fields().to_input();
+        input.description = Some(format!("基准测试修改 {stamp}-{i}"));
+        input.grade = Some(["A", "B", "C", "D"][i % 4].into());
+        let t = Instant::now();
+        let row = app::accounts::update(app, actor, id, current.version, &input)
+            .await
+            .map_err(app_err)?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(row.version);
+    }
+    out.push(figures(role, "update", ms));
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- HTTP
+
+fn rss_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn mib(kib: Option<u64>) -> f64 {
+    kib.map(|k| k as f64 / 1024.0).unwrap_or(f64::NAN)
+}
+
+/// A plain HTTP/1.1 GET on loopback; returns the status code.
+async fn http_status(port: u16, path: &str, header: &str) -> Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{header}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("malformed HTTP response")
+}
+
+#[derive(Debug, Clone)]
+struct WrkRun {
+    name: String,
+    requests_per_s: f64,
+    p50: String,
+    p99: String,
+    non_2xx: u64,
+    errors: String,
+    budget: Option<f64>,
+}
+
+async fn wrk(
+    args: &BenchArgs,
+    name: &str,
+    url: &str,
+    header: &str,
+    script: Option<&std::path::Path>,
+    budget: Option<f64>,
+) -> Result<Option<WrkRun>> {
+    let mut cmd = tokio::process::Command::new("wrk");
+    cmd.arg(format!("-t{}", args.threads))
+        .arg(format!("-c{}", args.connections))
+        .arg(format!("-d{}s", args.http_seconds))
+        .arg("--timeout")
+        .arg("5s")
+        .arg("--latency")
+        .arg("-H")
+        .arg(header);
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
+    }
+    cmd.arg(url);
+    let output = match cmd.output().await {
+        Ok(o) => o,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).context("running wrk"),
+    };
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    if !output.status.success() {
+        bail!(
+            "wrk failed: {}{}",
+            text,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let find = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().last())
+            .unwrap_or("")
+            .to_string()
+    };
+    let errors = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("Socket errors"))
+        .unwrap_or("none")
+        .to_string();
+    Ok(Some(WrkRun {
+        name: name.to_string(),
+        requests_per_s: find("Requests/sec:").parse().unwrap_or(f64::NAN),
+        p50: find("50%"),
+        p99: find("99%"),
+        non_2xx: find("Non-2xx or 3xx responses:").parse().unwrap_or(0),
+        errors,
+        budget,
+    }))
+}
+
+struct HttpReport {
+    runs: Vec<WrkRun>,
+    rss_idle_mib: f64,
+    rss_after_mib: f64,
+    rss_peak_mib: f64,
+    skipped: Option<String>,
+}
+
+async fn http(app: &App, subjects: &[Subject], args: &BenchArgs) -> Result<HttpReport> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let port = listener.local_addr()?.port();
+    let router = web::router(web::AppState::new(app.clone(), false));
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_idle_mib = mib(rss_kib("VmRSS:"));
+
+    let rep = &subjects[0].actor;
+    let admin = &subjects[2].actor;
+    let rep_session = app::auth::login(app, &rep.user.email, &args.password)
+        .await
+        .map_err(app_err)
+        .context("signing in as the rep (is --password right?)")?;
+    let admin_session = app::auth::login(app, &admin.user.email, &args.password)
+        .await
+        .map_err(app_err)
+        .context("signing in as the administrator")?;
+    let (_, token) = app::auth::create_token(app, rep.tenant_id(), rep.id(), "bench")
+        .await
+        .map_err(app_err)?;
+    let rep_cookie = format!(
+        "Cookie: {}={}",
+        web::session::SESSION_COOKIE,
+        rep_session.cookie_value
+    );
+    let admin_cookie = format!(
+        "Cookie: {}={}",
+        web::session::SESSION_COOKIE,
+        admin_session.cookie_value
+    );
+    let bearer = format!("Authorization: Bearer {token}");
+    for (path, header) in [
+        ("/accounts", &rep_cookie),
+        ("/accounts", &admin_cookie),
+        ("/api/v1/accounts", &bearer),
+    ] {
+        let status = http_status(port, path, header).await?;
+        if status != 200 {
+            bail!("GET {path} answered {status}, not 200: the load test would measure errors");
+        }
+    }
+
+    let script = std::env::temp_dir().join(format!("meridian-bench-{}.lua", std::process::id()));
+    std::fs::write(
+        &script,
+        "wrk.method = \"POST\"\n\
+         wrk.headers[\"Content-Type\"] = \"application/json\"\n\
+         local n = 0\n\
+         request = function()\n\
+           n = n + 1\n\
+           local body = string.format('{\"name\":\"HTTP压测客户 %d-%d\",\"grade\":\"C\",\"province\":\"44\",\"city\":\"深圳\"}', math.random(1, 1000000000), n)\n\
+           return wrk.format(nil, nil, nil, body)\n\
+         end\n",
+    )?;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut runs = Vec::new();
+    let mut skipped = None;
+    let plan: [(&str, String, &String, bool, Option<f64>); 4] = [
+        (
+            "GET /accounts (list page, rep, cookie)",
+            format!("{base}/accounts"),
+            &rep_cookie,
+            false,
+            Some(5000.0),
+        ),
+        (
+            "GET /accounts (list page, admin, cookie)",
+            format!("{base}/accounts"),
+            &admin_cookie,
+            false,
+            Some(5000.0),
+        ),
+        (
+            "GET /api/v1/accounts (API list, rep, token)",
+            format!("{base}/api/v1/accounts"),
+            &bearer,
+            false,
+            None,
+        ),
+        (
+            "POST /api/v1/accounts (API create, rep, token)",
+            format!("{base}/api/v1/accounts"),
+            &bearer,
+            true,
+            (app.db.backend() == store::Backend::Sqlite).then_some(1500.0),
+        ),
+    ];
+    for (name, url, header, post, budget) in plan {
+        let s = post.then_some(script.as_path());
+        eprintln!("wrk: {name} for {} s…", args.http_seconds);
+        match wrk(args, name, &url, header, s, budget).await? {
+            Some(run) => runs.push(run),
+            None => {
+                skipped =
+                    Some("wrk is not installed (apt-get install -y wrk): HTTP load skipped".into());
+                break;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&script);
+    let rss_after_mib = mib(rss_kib("VmRSS:"));
+    let rss_peak_mib = mib(rss_kib("VmHWM:"));
+    server.abort();
+    Ok(HttpReport {
+        runs,
+        rss_idle_mib,
+        rss_after_mib,
+        rss_peak_mib,
+        skipped,
+    })
+}
+
+// ---------------------------------------------------------------- the run
+
+fn mark(ok: bool) -> &'static str {
+    if ok {
+        "✅"
+    } else {
+        "❌"
+    }
+}
+
+pub async fn run(app: &App, args: &BenchArgs) -> Result<()> {
+    let started = Instant::now();
+    let subjects = subjects(app, &args.admin_email).await?;
+    let tenant_id = subjects[2].actor.tenant_id();
+    let counts = {
+        let mut tx = app.db.begin_read().await?;
+        store::bulk::counts(&mut tx, tenant_id).await?
+    };
+    let backend = match app.db.backend() {
+        store::Backend::Sqlite => "SQLite",
+        store::Backend::Postgres => "PostgreSQL",
+    };
+    eprintln!(
+        "{backend}: {} accounts, {} users; rep {} owns {}, manager {} owns {}",
+        counts.accounts,
+        counts.users,
+        subjects[0].actor.user.email,
+        subjects[0].owns,
+        subjects[1].actor.user.email,
+        subjects[1].owns,
+    );
+
+    // HTTP first, so that "idle" memory is measured before the in-process runs fill caches.
+    let http_report = if args.http_seconds > 0 {
+        Some(http(app, &subjects, args).await?)
+    } else {
+        None
+    };
+
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut all = Vec::new();
+    for s in &subjects {
+        eprintln!("measuring as {} ({})…", s.role, s.actor.user.email);
+        all.extend(measure(app, s, args, &mut rng).await?);
+    }
+
+    println!("## {backend}, {} accounts\n", counts.accounts);
+    println!(
+        "{} iterations per operation and user, one at a time, through the use cases (server time, no HTTP).\n",
+        args.iterations
+    );
+    println!("| user | scope | owns |");
+    println!("|---|---|---|");
+    for s in &subjects {
+        let scope = s
+            .actor
+            .principal
+            .read_scope(ObjectKind::Account)
+            .map(|d| d.key())
+            .unwrap_or("none");
+        println!(
+            "| {} `{}` | {scope} | {} |",
+            s.role, s.actor.user.email, s.owns
+        );
+    }
+    println!();
+    println!(
+        "| user | operation | p50 ms | p95 ms | p99 ms | max ms | ops/s | budget p95 | | note |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+    for f in &all {
+        let budget = budget_ms(f.op);
+        println!(
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | ≤ {} ms | {} | {} |",
+            f.role,
+            f.op,
+            f.p50,
+            f.p95,
+            f.p99,
+            f.max,
+            f.ops_per_s,
+            budget,
+            mark(f.p95 <= budget),
+            f.note
+        );
+    }
+    if let Some(h) = &http_report {
+        println!();
+        if let Some(s) = &h.skipped {
+            println!("{s}");
+        }
+        if !h.runs.is_empty() {
+            println!(
+                "HTTP on loopback: wrk -t{} -c{} -d{}s, in the same process as the server.\n",
+                args.threads, args.connections, args.http_seconds
+            );
+            println!("| request | req/s | p50 | p99 | non-2xx | socket errors | budget | |");
+            println!("|---|---:|---:|---:|---:|---|---:|---|");
+            for r in &h.runs {
+                let (budget, ok) = match r.budget {
+                    Some(b) => (format!("≥ {b:.0}/s"), mark(r.requests_per_s >= b)),
+                    None => ("—".to_string(), ""),
+                };
+                println!(
+                    "| {} | {:.0} | {} | {} | {} | {} | {budget} | {ok} |",
+                    r.name, r.requests_per_s, r.p50, r.p99, r.non_2xx, r.errors
+                );
+            }
+        }
+        println!();
+        println!("| resident memory (VmRSS) | MiB | budget | |");
+        println!("|---|---:|---:|---|");
+        println!(
+            "| before load (server up, signed in) | {:.1} | ≤ 80 | {} |",
+            h.rss_idle_mib,
+            mark(h.rss_idle_mib <= 80.0)
+        );
+        println!(
+            "| after load | {:.1} | ≤ 300 | {} |",
+            h.rss_after_mib,
+            mark(h.rss_after_mib <= 300.0)
+        );
+        println!(
+            "| peak (VmHWM) | {:.1} | ≤ 300 | {} |",
+            h.rss_peak_mib,
+            mark(h.rss_peak_mib <= 300.0)
+        );
+    }
+    println!(
+        "\n(benchmark took {:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
+
+    if let Some(path) = &args.json {
+        let value = json!({
+            "backend": backend,
+            "accounts": counts.accounts,
+            "users": counts.users,
+            "iterations": args.iterations,
+            "subjects": subjects.iter().map(|s| json!({
+                "role": s.role, "email": s.actor.user.email, "owns": s.owns,
+            })).collect::<Vec<_>>(),
+            "operations": all.iter().map(|f| json!({
+                "role": f.role, "operation": f.op, "n": f.n, "p50_ms": f.p50, "p95_ms": f.p95,
+                "p99_ms": f.p99, "max_ms": f.max, "ops_per_s": f.ops_per_s,
+                "budget_p95_ms": budget_ms(f.op), "within_budget": f.p95 <= budget_ms(f.op),
+                "note": f.note,
+            })).collect::<Vec<_>>(),
+            "http": http_report.as_ref().map(|h| json!({
+                "skipped": h.skipped,
+                "rss_idle_mib": h.rss_idle_mib,
+                "rss_after_mib": h.rss_after_mib,
+                "rss_peak_mib": h.rss_peak_mib,
+                "runs": h.runs.iter().map(|r| json!({
+                    "request": r.name, "requests_per_s": r.requests_per_s, "p50": r.p50,
+                    "p99": r.p99, "non_2xx": r.non_2xx, "socket_errors": r.errors,
+                    "budget_requests_per_s": r.budget,
+                })).collect::<Vec<_>>(),
+            })),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&value)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! Smoke test of `meridian gen` at a tiny size: it fills a fresh database, and what it made is
+//! right when read back through the use cases. On SQLite always; on PostgreSQL when
+//! MERIDIAN_TEST_POSTGRES_URL names an admin connection (required under CI=true).
+//! Correctness only: nothing here is timed.
+
+use app::accounts::ListParams;
+use app::{Actor, App};
+use std::path::PathBuf;
+use std::process::Command;
+use store::accounts::AccountRow;
+use store::Db;
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_meridian");
+const ACCOUNTS: usize = 300;
+const USERS: usize = 20;
+const ADMIN: &str = "admin@meridian.test";
+
+/// Where one generated database lives.
+enum Target {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Target {
+    fn sqlite(tag: &str) -> Target {
+        let dir = std::env::temp_dir().join(format!(
+            "meridian-gen-smoke-{tag}-{}",
+            Uuid::now_v7().simple()
+        ));
+        Target::Sqlite(dir)
+    }
+
+    async fn postgres(admin_url: &str, tag: &str) -> Target {
+        let name = format!("meridian_gen_{tag}_{}", Uuid::now_v7().simple());
+        let pool = sqlx::PgPool::connect(admin_url)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await
+            .expect("create test database");
+        pool.close().await;
+        Target::Postgres {
+            admin_url: admin_url.to_string(),
+            name,
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Target::Sqlite(dir) => format!("sqlite://{}", dir.join("meridian.db").display()),
+            Target::Postgres { admin_url, name } => {
+                let (base, query) = match admin_url.split_once('?') {
+                    Some((b, q)) => (b, Some(q)),
+                    None => (admin_url.as_str(), None),
+                };
+                let base = match base.rfind('/') {
+                    Some(i) if i > "postgres://".len() => &base[..i],
+                    _ => base,
+                };
+                match query {
+                    Some(q) => format!("{base}/{name}?{q}"),
+                    None => format!("{base}/{name}"),
+                }
+            }
+        }
+    }
+
+    /// Runs `meridian gen` on this database; returns (success, stdout + stderr).
+    fn generate(&self, extra: &[&str]) -> (bool, String) {
+        if let Target::Sqlite(dir) = self {
+            std::fs::create_dir_all(dir).expect("temp dir");
+        }
+        let output = Command::new(BIN)
+            .args(["gen", "--database-url", &self.url(), "--seed", "7"])
+            .args(["--until", "2026-01-01"])
+            .args(["--accounts", &ACCOUNTS.to_string()])
+            .args(["--users", &USERS.to_string()])
+            .args(extra)
+            .env_remove("MERIDIAN_DATABASE_URL")
+            .output()
+            .expect("run meridian gen");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+
+    async fn open(&self) -> App {
+        let db = Db::open_url(&self.url()).await.expect("open database");
+        App::new(db)
+    }
+
+    async fn drop_it(self) {
+        match self {
+            Target::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Target::Postgres { admin_url, name } => {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&pool)
+                        .await;
+                    pool.close().await;
+                }
+            }
+        }
+    }
+}
+
+async fn actor_for_email(app: &App, email: &str) -> Actor {
+    let mut tx = app.db.begin_read().await.expect("tx");
+    let user = store::org::find_login(&mut tx, email)
+        .await
+        .expect("find login")
+        .unwrap_or_else(|| panic!("no user {email}"));
+    Actor::from_user(user)
+}
+
+/// Every account `actor` sees through the list use case, following the cursors.
+async fn list_all(app: &App, actor: &Actor, base: ListParams) -> Vec<AccountRow> {
+    let mut rows = Vec::new();
+    let mut cursor = None;
+    loop {
+        let params = ListParams {
+            cursor: cursor.clone(),
+            limit: Some("200".into()),
+            ..base.clone()
+        };
+        let page = app::accounts::list(app, actor, &params)
+            .await
+            .expect("list accounts");
+        rows.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return rows,
+        }
+    }
+}
+
+fn cjk(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// Checks one generated database; returns the account names in list order.
+async fn check(target: &Target, output: &str) -> Vec<String> {
+    assert!(output.contains(ADMIN), "credentials printed: {output}");
+    let app = target.open().await;
+    let admin = actor_for_email(&app, ADMIN).await;
+
+    // The administrator sees every account, each once.
+    let all = list_all(&app, &admin, ListParams::default()).await;
+    assert_eq!(all.len(), ACCOUNTS, "the administrator sees all accounts");
+    let mut ids: Vec<Uuid> = all.iter().map(|a| a.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), ACCOUNTS, "no account listed twice");
+
+    // The users are there, with one administrator and reps.
+    let users = app::org::list_users(&app, &admin).await.expect("users");
+    assert_eq!(users.len(), USERS);
+    assert!(users.iter().all(|u| u.active));
+
+    // A rep sees exactly the accounts they own.
+    let (rep_id, owns) = {
+        let mut tx = app.db.begin_read().await.expect("tx");
+        let role = store::org::find_role(&mut tx, admin.tenant_id(), "sales_rep")
+            .await
+            .expect("role")
+            .expect("sales_rep role");
+        store::bulk::top_owners(&mut tx, admin.tenant_id(), role.id, 1)
+            .await
+            .expect("top owners")
+            .into_iter()
+            .next()
+            .expect("a rep owns accounts")
+    };
+    assert!(owns > 0);
+    let rep = {
+        let mut tx = app.db.begin_read().await.expect("tx");
+        Actor::from_user(
+            store::org::get_user(&mut tx, admin.tenant_id(), rep_id)
+                .await
+                .expect("get rep")
+                .expect("rep exists"),
+        )
+    };
+    let mine = list_all(&app, &rep, ListParams::default()).await;
+    assert_eq!(mine.len() as i64, owns, "the rep sees their own accounts");
+    assert!(mine.iter().all(|a| a.owner_id == rep_id));
+    let owned_by_rep = all.iter().filter(|a| a.owner_id == rep_id).count();
+    assert_eq!(owned_by_rep as i64, owns, "and only those");
+
+    // Every generated account passes validation, so the app can edit it.
+    for a in &all {
+        if let Err(e) = a.fields().to_input().validate() {
+            panic!("account {:?} does not validate: {e:?}", a.name);
+        }
+    }
+    // An edit through the use case works.
+    let target_row = mine.first().expect("the rep owns an account");
+    let mut input = target_row.fields().to_input();
+    input.description = Some("smoke test edit".into());
+    let saved = app::accounts::update(&app, &rep, target_row.id, target_row.version, &input)
+        .await
+        .expect("the rep can edit a generated account");
+    assert_eq!(saved.version, target_row.version + 1);
+
+    // A two-character Chinese fragment of a generated name finds that account.
+    let chinese = all
+        .iter()
+        .find(|a| a.name.chars().filter(|&c| cjk(c)).count() >= 6)
+        .expect("a Chinese account name");
+    let fragment: String = chinese.name.chars().filter(|&c| cjk(c)).take(2).collect();
+    let found = list_all(
+        &app,
+        &admin,
+        ListParams {
+            q: Some(fragment.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        found.iter().any(|a| a.id == chinese.id),
+        "searching {fragment:?} finds {:?}",
+        chinese.name
+    );
+    assert!(found.iter().all(|a| a.name.contains(&fragment)));
+    // English names are there too.
+    assert!(
+        all.iter().any(|a| a.name.is_ascii()),
+        "some accounts have English names"
+    );
+
+    let names = all.iter().map(|a| a.name.clone()).collect();
+    app.db.close().await;
+    names
+}
+
+async fn scenario(first: Target, second: Target) {
+    let (ok, out) = first.generate(&[]);
+    assert!(ok, "meridian gen failed: {out}");
+    let names = check(&first, &out).await;
+
+    // A database with a company is refused unless asked for explicitly.
+    let (ok, out) = first.generate(&[]);
+    assert!(!ok, "a second company needs --force-new-company: {out}");
+    assert!(out.contains("--force-new-company"), "{out}");
+
+    // The same seed gives the same data.
+    let (ok, out) = second.generate(&[]);
+    assert!(ok, "meridian gen failed: {out}");
+    let again = {
+        let app = second.open().await;
+        let admin = actor_for_email(&app, ADMIN).await;
+        let rows = list_all(&app, &admin, ListParams::default()).await;
+        app.db.close().await;
+        rows.into_iter().map(|a| a.name).collect::<Vec<_>>()
+    };
+    assert_eq!(names, again, "same seed, same accounts");
+
+    first.drop_it().await;
+    second.drop_it().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generates_a_small_company_on_sqlite() {
+    scenario(Target::sqlite("a"), Target::sqlite("b")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generates_a_small_company_on_postgres() {
+    let Some(admin_url) = std::env::var("MERIDIAN_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true but MERIDIAN_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("SKIPPED on PostgreSQL: set MERIDIAN_TEST_POSTGRES_URL to run it");
+        return;
+    };
+    let first = Target::postgres(&admin_url, "a").await;
+    let second = Target::postgres(&admin_url, "b").await;
+    scenario(first, second).await;
+}
