@@ -1,18 +1,23 @@
 //! `meridian bench`: measures the hot paths on a generated database (`meridian gen`).
 //!
 //! For a rep who owns many accounts, a manager above them and the administrator, it runs each
-//! operation `--iterations` times through the use cases (the server-side time of a request,
-//! without HTTP) and reports p50/p95/p99 and operations per second, one client at a time:
+//! operation `--iterations` times (at most `--max-seconds` per operation, after a short
+//! warm-up) through the use cases — the server-side time of a request, without HTTP — and
+//! reports p50/p95/p99 and operations per second for one client:
 //!
 //! * list view, first page (default sort, `-updated_at`);
 //! * list view, filtered and sorted (rotating: province + name, grade + `-created_at`,
 //!   type + `-updated_at`);
 //! * list view, deep page: the page after following `--deep-pages` cursors;
-//! * record page: the account, its history, its branches (related list) and, for those who
+//! * record page: the account, its history, its branches (the related list) and, for those who
 //!   may transfer, the owner choices, as the record page loads them;
-//! * quick search: the list with `q`, a two-character Chinese fragment or an English word
-//!   prefix taken from a visible account's name;
+//! * quick search: the list with `q`, two or four Chinese characters or an English word prefix
+//!   from the name of a visible account;
 //! * create and update.
+//!
+//! Record pages, searches and updates use accounts sampled from all three years of data (the
+//! first page created after each of 20 random days), not only the recent ones the caches
+//! favour.
 //!
 //! With `--http-seconds S` it also serves the web app in-process on a loopback port and runs
 //! `wrk` (2 threads, 32 connections, S seconds each) against the accounts list page (session
@@ -857,15 +862,16 @@ pub async fn run(app: &App, args: &BenchArgs) -> Result<()> {
     }
     println!();
     println!(
-        "| user | operation | p50 ms | p95 ms | p99 ms | max ms | ops/s | budget p95 | | note |"
+        "| user | operation | n | p50 ms | p95 ms | p99 ms | max ms | ops/s | budget p95 | | note |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|");
     for f in &all {
         let budget = budget_ms(f.op);
         println!(
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | ≤ {} ms | {} | {} |",
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:.0} | ≤ {} ms | {} | {} |",
             f.role,
             f.op,
+            f.n,
             f.p50,
             f.p95,
             f.p99,
