@@ -172,35 +172,34 @@ impl Operator {
         }
     }
 
+    pub const ALL: [Operator; 23] = [
+        Operator::Eq,
+        Operator::Ne,
+        Operator::Contains,
+        Operator::StartsWith,
+        Operator::In,
+        Operator::Between,
+        Operator::Gt,
+        Operator::Gte,
+        Operator::Lt,
+        Operator::Lte,
+        Operator::Empty,
+        Operator::NotEmpty,
+        Operator::ThisWeek,
+        Operator::LastWeek,
+        Operator::NextWeek,
+        Operator::ThisMonth,
+        Operator::LastMonth,
+        Operator::NextMonth,
+        Operator::ThisQuarter,
+        Operator::ThisYear,
+        Operator::LastNDays,
+        Operator::NextNDays,
+        Operator::OlderThanDays,
+    ];
+
     pub fn parse(key: &str) -> Option<Operator> {
-        use Operator::*;
-        [
-            Eq,
-            Ne,
-            Contains,
-            StartsWith,
-            In,
-            Between,
-            Gt,
-            Gte,
-            Lt,
-            Lte,
-            Empty,
-            NotEmpty,
-            ThisWeek,
-            LastWeek,
-            NextWeek,
-            ThisMonth,
-            LastMonth,
-            NextMonth,
-            ThisQuarter,
-            ThisYear,
-            LastNDays,
-            NextNDays,
-            OlderThanDays,
-        ]
-        .into_iter()
-        .find(|o| o.key() == key)
+        Operator::ALL.into_iter().find(|o| o.key() == key)
     }
 
     /// A date range relative to `now` in the company's time zone: `[start, end)`.
