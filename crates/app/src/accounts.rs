@@ -79,6 +79,7 @@ async fn write_history(
     id: Uuid,
     before: &AccountFields,
     after: &AccountFields,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let mut described = Vec::new();
     for (field, old, new) in changes(before, after) {
@@ -95,6 +96,26 @@ async fn write_history(
         })
         .collect();
     history::record(tx, actor.tenant_id(), OBJECT, id, actor.id(), &rows).await?;
+    if !described.is_empty() {
+        let changes: Vec<serde_json::Value> = described
+            .iter()
+            .map(|(field, old, new)| serde_json::json!({ "field": field, "old": old, "new": new }))
+            .collect();
+        store::timeline::add(
+            tx,
+            actor.tenant_id(),
+            &store::timeline::NewEntry {
+                account_id: id,
+                at: now,
+                kind: "field",
+                object: ObjectKind::Account,
+                record_id: id,
+                actor_id: actor.id(),
+                summary: serde_json::json!({ "event": "changed", "changes": changes }),
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 
@@ -106,6 +127,7 @@ async fn save_change(
     version: i64,
     before: &AccountFields,
     after: &AccountFields,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
     let change = repo::Change {
         before,
@@ -115,7 +137,7 @@ async fn save_change(
     if !repo::update(tx, actor.tenant_id(), id, version, change).await? {
         return Err(AppError::Conflict);
     }
-    write_history(tx, actor, id, before, after).await
+    write_history(tx, actor, id, before, after, now).await
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &AccountInput) -> AppResult<AccountRow> {
@@ -188,7 +210,7 @@ pub async fn update(
     if before == after {
         return Ok(current);
     }
-    save_change(&mut tx, actor, id, version, &before, &after).await?;
+    save_change(&mut tx, actor, id, version, &before, &after, app.now()).await?;
     let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
     tx.commit().await?;
     row.ok_or(AppError::Rule("updated_outside_scope"))
@@ -217,7 +239,7 @@ pub async fn transfer(
     if owner_id == current.owner_id {
         return Ok(Some(current));
     }
-    save_change(&mut tx, actor, id, version, &before, &after).await?;
+    save_change(&mut tx, actor, id, version, &before, &after, app.now()).await?;
     audit::record(
         &mut tx,
         AuditEvent {
@@ -248,6 +270,8 @@ pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResu
     if repo::has_children(&mut tx, actor.tenant_id(), id).await? {
         return Err(AppError::Rule("account_has_children"));
     }
+    crate::rules::before_delete(&mut tx, actor, ObjectKind::Account, id).await?;
+    store::timeline::delete_links_of(&mut tx, actor.tenant_id(), ObjectKind::Account, id).await?;
     if !repo::delete(&mut tx, actor.tenant_id(), id, version).await? {
         return Err(AppError::Conflict);
     }

@@ -1,12 +1,17 @@
 //! Use cases: one function per thing a user does, each inside one transaction, checking
 //! permissions, writing field history and audit rows.
 
+pub mod account360;
 pub mod accounts;
+pub mod activities;
 pub mod auth;
 pub mod clock;
+pub mod customize;
 pub mod error;
 pub mod idempotency;
 pub mod org;
+pub mod records;
+pub mod rules;
 pub mod secrets;
 
 pub use clock::{Clock, SystemClock};

@@ -487,7 +487,8 @@ fn parse_role(input: &RoleInput) -> AppResult<(String, RolePermissions)> {
                 None => errors.add(&format!("{object_key}.actions"), "invalid_choice"),
             }
         }
-        let scope = if object.has_scope() {
+        // A scope matters only for an object the role grants something on.
+        let scope = if object.has_scope() && !actions.is_empty() {
             DataScope::parse(scope_key).unwrap_or_else(|| {
                 errors.add(&format!("{object_key}.scope"), "invalid_choice");
                 DataScope::Own

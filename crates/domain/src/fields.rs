@@ -93,6 +93,7 @@ impl FieldType {
                 Between,
                 Empty,
                 NotEmpty,
+                Today,
                 ThisWeek,
                 LastWeek,
                 NextWeek,
@@ -129,6 +130,7 @@ pub enum Operator {
     Lte,
     Empty,
     NotEmpty,
+    Today,
     ThisWeek,
     LastWeek,
     NextWeek,
@@ -158,6 +160,7 @@ impl Operator {
             Operator::Lte => "lte",
             Operator::Empty => "empty",
             Operator::NotEmpty => "not_empty",
+            Operator::Today => "today",
             Operator::ThisWeek => "this_week",
             Operator::LastWeek => "last_week",
             Operator::NextWeek => "next_week",
@@ -172,7 +175,7 @@ impl Operator {
         }
     }
 
-    pub const ALL: [Operator; 23] = [
+    pub const ALL: [Operator; 24] = [
         Operator::Eq,
         Operator::Ne,
         Operator::Contains,
@@ -185,6 +188,7 @@ impl Operator {
         Operator::Lte,
         Operator::Empty,
         Operator::NotEmpty,
+        Operator::Today,
         Operator::ThisWeek,
         Operator::LastWeek,
         Operator::NextWeek,
@@ -223,6 +227,7 @@ impl Operator {
             NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1)
         };
         let (start, end) = match self {
+            Operator::Today => (today, today + Duration::days(1)),
             Operator::ThisWeek => (week_start, week_start + Duration::days(7)),
             Operator::LastWeek => (week_start - Duration::days(7), week_start),
             Operator::NextWeek => (
@@ -305,6 +310,19 @@ pub struct FieldDef {
     /// For lookups: the key of the object looked up.
     #[serde(default)]
     pub lookup_object: Option<String>,
+    /// The table column of a standard field; `None` for a custom field (kept in the
+    /// record's `custom` JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// Set by the system (timestamps, check-in), never by a form or an API body.
+    #[serde(default)]
+    pub system: bool,
+    /// Backed by an index, so it may be sorted on and filtered at scale.
+    #[serde(default)]
+    pub indexed: bool,
+    /// Place on forms and record pages.
+    #[serde(default)]
+    pub position: i32,
 }
 
 /// A validated value.
@@ -528,6 +546,10 @@ mod tests {
                 },
             ],
             lookup_object: None,
+            column: None,
+            system: false,
+            indexed: false,
+            position: 0,
         }
     }
 

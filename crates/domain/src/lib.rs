@@ -5,10 +5,12 @@
 pub mod accounts;
 pub mod credit_code;
 pub mod fields;
+pub mod objects;
 pub mod org;
 pub mod permissions;
 pub mod regions;
 pub mod search;
 pub mod validation;
+pub mod views;
 
 pub use validation::{FieldError, FieldErrors};

@@ -13,24 +13,52 @@ use std::collections::BTreeMap;
 #[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
     Account,
+    Contact,
+    Lead,
+    Opportunity,
+    Activity,
     Org,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 2] = [ObjectKind::Account, ObjectKind::Org];
+    pub const ALL: [ObjectKind; 6] = [
+        ObjectKind::Account,
+        ObjectKind::Contact,
+        ObjectKind::Lead,
+        ObjectKind::Opportunity,
+        ObjectKind::Activity,
+        ObjectKind::Org,
+    ];
+
+    /// The business-record objects (everything with an owner and a data scope).
+    pub const RECORDS: [ObjectKind; 5] = [
+        ObjectKind::Account,
+        ObjectKind::Contact,
+        ObjectKind::Lead,
+        ObjectKind::Opportunity,
+        ObjectKind::Activity,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
             ObjectKind::Account => "account",
+            ObjectKind::Contact => "contact",
+            ObjectKind::Lead => "lead",
+            ObjectKind::Opportunity => "opportunity",
+            ObjectKind::Activity => "activity",
             ObjectKind::Org => "org",
         }
+    }
+
+    pub fn parse(key: &str) -> Option<ObjectKind> {
+        ObjectKind::ALL.into_iter().find(|o| o.key() == key)
     }
 
     /// The actions that mean something for this object.
     pub fn actions(self) -> &'static [Action] {
         match self {
-            ObjectKind::Account => &Action::ALL,
             ObjectKind::Org => &[Action::Read, Action::Administer],
+            _ => &Action::ALL,
         }
     }
 
@@ -151,6 +179,14 @@ impl RolePermissions {
         self.grant(object).is_some_and(|g| g.allows(action))
     }
 
+    /// The same grant on every business-record object.
+    fn with_records(mut self, actions: &[Action], scope: DataScope) -> Self {
+        for object in ObjectKind::RECORDS {
+            self = self.with(object, actions, scope);
+        }
+        self
+    }
+
     fn with(mut self, object: ObjectKind, actions: &[Action], scope: DataScope) -> Self {
         self.objects.insert(
             object,
@@ -180,7 +216,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
             name_en: "Administrator",
             name_zh: "系统管理员",
             permissions: RolePermissions::default()
-                .with(ObjectKind::Account, &Action::ALL, DataScope::All)
+                .with_records(&Action::ALL, DataScope::All)
                 .with(ObjectKind::Org, &[Read, Administer], DataScope::All),
         },
         DefaultRole {
@@ -188,7 +224,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
             name_en: "Sales director",
             name_zh: "销售总监",
             permissions: RolePermissions::default()
-                .with(ObjectKind::Account, &record_all, DataScope::All)
+                .with_records(&record_all, DataScope::All)
                 .with(ObjectKind::Org, &[Read], DataScope::All),
         },
         DefaultRole {
@@ -196,8 +232,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
             name_en: "Sales manager",
             name_zh: "销售经理",
             permissions: RolePermissions::default()
-                .with(
-                    ObjectKind::Account,
+                .with_records(
                     &[Create, Read, Edit, Delete, Export, Transfer],
                     DataScope::DepartmentTree,
                 )
@@ -208,7 +243,7 @@ pub fn default_roles() -> Vec<DefaultRole> {
             name_en: "Sales rep",
             name_zh: "销售代表",
             permissions: RolePermissions::default()
-                .with(ObjectKind::Account, &[Create, Read, Edit], DataScope::Own)
+                .with_records(&[Create, Read, Edit], DataScope::Own)
                 .with(ObjectKind::Org, &[Read], DataScope::All),
         },
     ]

@@ -54,6 +54,14 @@ pub enum Param {
     Text(String),
     I64(i64),
     Time(chrono::DateTime<chrono::Utc>),
+    F64(f64),
+    Json(serde_json::Value),
+    /// Nullable values, typed so that PostgreSQL knows the type of a NULL.
+    OptUuid(Option<uuid::Uuid>),
+    OptText(Option<String>),
+    OptI64(Option<i64>),
+    OptF64(Option<f64>),
+    OptTime(Option<chrono::DateTime<chrono::Utc>>),
 }
 
 /// Runs `$body` with `$conn` bound to the transaction's connection, for either backend.
@@ -92,6 +100,13 @@ macro_rules! bind_params {
                 $crate::db::Param::Text(v) => q.bind(v.as_str()),
                 $crate::db::Param::I64(v) => q.bind(*v),
                 $crate::db::Param::Time(v) => q.bind(*v),
+                $crate::db::Param::F64(v) => q.bind(*v),
+                $crate::db::Param::Json(v) => q.bind(sqlx::types::Json(v)),
+                $crate::db::Param::OptUuid(v) => q.bind(*v),
+                $crate::db::Param::OptText(v) => q.bind(v.as_deref()),
+                $crate::db::Param::OptI64(v) => q.bind(*v),
+                $crate::db::Param::OptF64(v) => q.bind(*v),
+                $crate::db::Param::OptTime(v) => q.bind(*v),
             };
         }
         q

@@ -190,13 +190,8 @@ pub fn apply_json(
     Ok(version)
 }
 
-fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
-}
-
 fn with_etag(status: StatusCode, row: AccountRow) -> Response {
-    let tag = etag(row.version);
+    let tag = super::etag(row.version);
     let location = format!("/api/v1/accounts/{}", row.id);
     let mut response = (status, Json(AccountOut::from(row))).into_response();
     response.headers_mut().insert(header::ETAG, tag);
@@ -206,29 +201,6 @@ fn with_etag(status: StatusCode, row: AccountRow) -> Response {
         }
     }
     response
-}
-
-/// The version a change is based on: `If-Match: "N"` (or W/"N"), else the body's `version`.
-fn expected_version(
-    tr: Tr,
-    headers: &HeaderMap,
-    body_version: Option<i64>,
-) -> Result<i64, ApiError> {
-    if let Some(value) = headers.get(header::IF_MATCH) {
-        let text = value.to_str().unwrap_or_default().trim();
-        let text = text.strip_prefix("W/").unwrap_or(text);
-        return text
-            .trim_matches('"')
-            .parse::<i64>()
-            .map_err(|_| ApiError::code(tr, StatusCode::PRECONDITION_FAILED, "conflict"));
-    }
-    body_version.ok_or_else(|| {
-        ApiError::code(
-            tr,
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition_required",
-        )
-    })
 }
 
 fn parse_id(tr: Tr, raw: &str) -> Result<Uuid, ApiError> {
@@ -303,87 +275,15 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let tr = user.tr;
-    let key = headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().unwrap_or("\u{0}").to_string());
-    if let Some(key) = &key {
-        // serde_json's map is ordered by key, so equal bodies hash equally.
-        let hash = app::secrets::sha256(&format!(
-            "POST /api/v1/accounts\n{}",
-            Value::Object(body.clone())
-        ));
-        match app::idempotency::claim(&state.app, &user.actor, key, &hash)
-            .await
-            .map_err(|e| ApiError::new(tr, e))?
-        {
-            app::idempotency::Claim::New => {}
-            app::idempotency::Claim::Replay { status, body } => return Ok(replay(status, body)),
-            app::idempotency::Claim::InProgress => {
-                return Err(ApiError::code(
-                    tr,
-                    StatusCode::CONFLICT,
-                    "idempotency_in_progress",
-                ))
-            }
-            app::idempotency::Claim::Mismatch => {
-                return Err(ApiError::code(
-                    tr,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
-                ))
-            }
-        }
-    }
-    let result = async {
+    super::idempotent(&state, &user, &headers, "/api/v1/accounts", &body, || async {
         let mut input = AccountInput::default();
-        apply_json(&mut input, &body).map_err(AppError::Validation)?;
-        app::accounts::create(&state.app, &user.actor, &input).await
-    }
-    .await;
-    match (result, &key) {
-        (Ok(row), Some(key)) => {
-            let out = serde_json::to_value(AccountOut::from(row.clone())).unwrap_or_default();
-            app::idempotency::complete(
-                &state.app,
-                &user.actor,
-                key,
-                StatusCode::CREATED.as_u16(),
-                &out,
-            )
+        apply_json(&mut input, &body).map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
+        let row = app::accounts::create(&state.app, &user.actor, &input)
             .await
             .map_err(|e| ApiError::new(tr, e))?;
-            Ok(with_etag(StatusCode::CREATED, row))
-        }
-        (Ok(row), None) => Ok(with_etag(StatusCode::CREATED, row)),
-        (Err(e), key) => {
-            if let Some(key) = key {
-                app::idempotency::release(&state.app, &user.actor, key)
-                    .await
-                    .map_err(|e| ApiError::new(tr, e))?;
-            }
-            Err(ApiError::new(tr, e))
-        }
-    }
-}
-
-/// The stored answer to an earlier request with the same idempotency key.
-fn replay(status: u16, body: Value) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let version = body.get("version").and_then(Value::as_i64);
-    let id = body.get("id").and_then(Value::as_str).map(str::to_string);
-    let mut response = (status, Json(body)).into_response();
-    if let Some(v) = version {
-        response.headers_mut().insert(header::ETAG, etag(v));
-    }
-    if let Some(Ok(location)) =
-        id.map(|id| HeaderValue::from_str(&format!("/api/v1/accounts/{id}")))
-    {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
-        .headers_mut()
-        .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    response
+        Ok(with_etag(StatusCode::CREATED, row))
+    })
+    .await
 }
 
 /// Read one account.
@@ -419,20 +319,11 @@ async fn patch(
     let mut input = current.fields().to_input();
     let body_version =
         apply_json(&mut input, &body).map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
-    let version = expected_version(tr, &headers, body_version)?;
+    let version = super::expected_version(tr, &headers, body_version)?;
     let row = app::accounts::update(&state.app, &user.actor, id, version, &input)
         .await
-        .map_err(|e| conflict_as_412(tr, e, &headers))?;
+        .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
     Ok(with_etag(StatusCode::OK, row))
-}
-
-/// With `If-Match`, a stale version is a failed precondition (412); with a body version, 409.
-fn conflict_as_412(tr: Tr, error: AppError, headers: &HeaderMap) -> ApiError {
-    let mut e = ApiError::new(tr, error);
-    if e.body.error.code == "conflict" && headers.contains_key(header::IF_MATCH) {
-        e.status = StatusCode::PRECONDITION_FAILED;
-    }
-    e
 }
 
 /// Delete an account. Requires `If-Match`.
@@ -446,10 +337,10 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    let version = expected_version(tr, &headers, None)?;
+    let version = super::expected_version(tr, &headers, None)?;
     app::accounts::delete(&state.app, &user.actor, id, version)
         .await
-        .map_err(|e| conflict_as_412(tr, e, &headers))?;
+        .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -479,10 +370,10 @@ async fn transfer(
             .with_detail(e.to_string())
     })?;
     let owner = input.owner_id;
-    let version = expected_version(tr, &headers, input.version)?;
+    let version = super::expected_version(tr, &headers, input.version)?;
     match app::accounts::transfer(&state.app, &user.actor, id, version, owner)
         .await
-        .map_err(|e| conflict_as_412(tr, e, &headers))?
+        .map_err(|e| super::conflict_as_412(tr, e, &headers))?
     {
         Some(row) => Ok(with_etag(StatusCode::OK, row)),
         None => Ok(StatusCode::NO_CONTENT.into_response()),

@@ -242,6 +242,7 @@ struct ShowPage {
     can_transfer: bool,
     owners: Vec<Choice>,
     errors: FormErrors,
+    x: Option<super::records::Account360>,
 }
 
 #[derive(Template)]
@@ -278,6 +279,7 @@ async fn show_page(
     let more = history_more(id, &mut history);
     let p = &user.actor.principal;
     let can_transfer = p.can(ObjectKind::Account, Action::Transfer);
+    let x = Some(super::records::account_360(state, user, &a).await?);
     Ok(ShowPage {
         chrome: Chrome::new(&user.ctx, "accounts").with_notice(notice),
         a,
@@ -292,6 +294,7 @@ async fn show_page(
             Vec::new()
         },
         errors,
+        x,
     })
 }
 

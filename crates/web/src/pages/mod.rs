@@ -3,6 +3,8 @@
 mod accounts;
 mod admin;
 mod auth;
+mod fields;
+pub mod records;
 
 use crate::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -14,6 +16,8 @@ pub fn routes() -> Router<AppState> {
         .merge(auth::routes())
         .merge(accounts::routes())
         .merge(admin::routes())
+        .merge(records::routes())
+        .merge(fields::routes())
 }
 
 /// Sends the browser to `target` after a successful POST: a 303 for plain forms, an
@@ -75,4 +79,15 @@ where
             }
         }
     }
+}
+
+/// The opaque cursor of a 360° stream page: the last entry's time and id.
+pub fn encode_timeline_cursor(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> String {
+    format!("{}_{}", at.timestamp_micros(), id.simple())
+}
+
+pub fn decode_timeline_cursor(raw: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+    let (micros, id) = raw.split_once('_')?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+    Some((at, uuid::Uuid::parse_str(id).ok()?))
 }

@@ -1,0 +1,629 @@
+//! Use cases of contacts, leads, opportunities and activities: one implementation driven by
+//! field metadata, with the rules particular to each object in [`rules`](crate::rules).
+//!
+//! Input is text per field (a form and a JSON body become the same thing), checked by each
+//! field's [`FieldDef`]; references must point at records the actor can see.
+
+use crate::{rules, Actor, App, AppError, AppResult};
+use chrono::{DateTime, Utc};
+use domain::fields::{FieldDef, FieldType, FieldValue};
+use domain::objects::ObjectSpec;
+use domain::permissions::{Action, ObjectKind};
+use domain::views::FilterSpec;
+use domain::FieldErrors;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use store::audit::{self, AuditEvent};
+use store::custom_fields::CustomField;
+use store::history::{self, FieldChange, NewChange};
+use store::records::{self as repo, Record, Stamp, Values};
+use store::Tx;
+use uuid::Uuid;
+
+/// Submitted values: field key → the texts given for it (several for a multi-select).
+pub type Input = Vec<(String, Vec<String>)>;
+
+/// The fields of an object for one company: the standard ones and its custom fields.
+#[derive(Debug, Clone)]
+pub struct ObjectFields {
+    pub spec: &'static ObjectSpec,
+    pub custom: Vec<CustomField>,
+}
+
+impl ObjectFields {
+    /// Standard fields and active custom fields, in form order.
+    pub fn all(&self) -> Vec<&FieldDef> {
+        let mut all: Vec<&FieldDef> = self.spec.fields.iter().collect();
+        all.extend(self.custom.iter().filter(|c| c.active).map(|c| &c.def));
+        all
+    }
+
+    pub fn field(&self, key: &str) -> Option<&FieldDef> {
+        self.spec
+            .field(key)
+            .or_else(|| self.custom.iter().find(|c| c.def.key == key).map(|c| &c.def))
+    }
+
+    /// Every custom definition, retired ones included: their stored values are kept.
+    pub fn custom_defs(&self) -> Vec<FieldDef> {
+        self.custom.iter().map(|c| c.def.clone()).collect()
+    }
+
+    /// Fields that can be filtered on (active ones).
+    pub fn filterable(&self) -> Vec<FieldDef> {
+        self.all().into_iter().cloned().collect()
+    }
+}
+
+pub fn spec(kind: ObjectKind) -> AppResult<&'static ObjectSpec> {
+    domain::objects::spec(kind).ok_or(AppError::NotFound)
+}
+
+pub async fn object_fields_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    kind: ObjectKind,
+) -> AppResult<ObjectFields> {
+    Ok(ObjectFields {
+        spec: spec(kind)?,
+        custom: store::custom_fields::list(tx, tenant_id, kind).await?,
+    })
+}
+
+pub async fn object_fields(app: &App, actor: &Actor, kind: ObjectKind) -> AppResult<ObjectFields> {
+    let mut tx = app.db.begin_read().await?;
+    object_fields_tx(&mut tx, actor.tenant_id(), kind).await
+}
+
+/// A record with the names of the records and users it refers to.
+#[derive(Debug, Clone)]
+pub struct RecordView {
+    pub record: Record,
+    pub names: HashMap<Uuid, String>,
+}
+
+impl RecordView {
+    pub fn name_of(&self, id: &Uuid) -> Option<&str> {
+        self.names.get(id).map(String::as_str)
+    }
+}
+
+/// Applies submitted values to `values` (the current record, or an empty one on create),
+/// collecting every problem as a field error.
+fn apply_input(fields: &ObjectFields, values: &mut Values, input: &Input, creating: bool) -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    let mut merged: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (key, raw) in input {
+        merged.entry(key.as_str()).or_default().extend(raw.iter().cloned());
+    }
+    for (key, raw) in &merged {
+        let Some(field) = fields.field(key) else {
+            errors.add(key, "unknown_field");
+            continue;
+        };
+        let retired = fields.custom.iter().any(|c| c.def.key == *key && !c.active);
+        if field.system || retired {
+            errors.add(key, "read_only");
+            continue;
+        }
+        match field.parse(raw) {
+            Ok(Some(v)) => {
+                values.insert(field.key.clone(), v);
+            }
+            Ok(None) => {
+                values.remove(&field.key);
+            }
+            Err(code) => errors.add(key, code),
+        }
+    }
+    if creating {
+        for field in fields.all() {
+            if field.system || merged.contains_key(field.key.as_str()) {
+                continue;
+            }
+            let default = field
+                .default_value
+                .as_ref()
+                .and_then(|d| field.parse(std::slice::from_ref(d)).ok().flatten());
+            match default {
+                Some(v) => {
+                    values.insert(field.key.clone(), v);
+                }
+                None if field.field_type == FieldType::Checkbox => {
+                    values.insert(field.key.clone(), FieldValue::Bool(false));
+                }
+                None if field.required && field.key != "owner_id" => {
+                    errors.add(&field.key, "required")
+                }
+                None => {}
+            }
+        }
+    }
+    errors
+}
+
+/// Checks that references point at records the actor can see and owners at active users.
+async fn check_references(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: &ObjectFields,
+    values: &Values,
+    before: Option<&Values>,
+) -> AppResult<()> {
+    let mut errors = FieldErrors::new();
+    for field in fields.all() {
+        let Some(FieldValue::Id(id)) = values.get(&field.key) else {
+            continue;
+        };
+        if before.and_then(|b| b.get(&field.key)) == values.get(&field.key) {
+            continue;
+        }
+        let ok = match field.field_type {
+            FieldType::User => matches!(
+                store::org::get_user(tx, actor.tenant_id(), *id).await?,
+                Some(u) if u.active
+            ),
+            FieldType::Lookup => match field.lookup_object.as_deref().and_then(ObjectKind::parse) {
+                Some(object) => repo::is_visible(tx, &actor.principal, object, *id).await?,
+                None => false,
+            },
+            _ => true,
+        };
+        if !ok {
+            errors.add(&field.key, "invalid_reference");
+        }
+    }
+    errors.into_result()?;
+    Ok(())
+}
+
+/// Text for field history: names for references, keys for choices, ISO dates.
+async fn history_text(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    field: &FieldDef,
+    value: Option<&FieldValue>,
+) -> AppResult<Option<String>> {
+    let Some(value) = value else { return Ok(None) };
+    Ok(Some(match value {
+        FieldValue::Id(id) => {
+            let object = match field.field_type {
+                FieldType::User => None,
+                _ => field.lookup_object.as_deref().and_then(ObjectKind::parse),
+            };
+            let names = repo::names(tx, tenant_id, &[(object, *id)]).await?;
+            names.get(id).cloned().unwrap_or_else(|| id.to_string())
+        }
+        other => plain_text(other),
+    }))
+}
+
+/// A value as plain text (API-neutral; pages format it for the reader).
+pub fn plain_text(value: &FieldValue) -> String {
+    match value {
+        FieldValue::Bool(b) => b.to_string(),
+        FieldValue::Decimal(d) => d.normalize().to_string(),
+        FieldValue::Date(d) => d.format("%Y-%m-%d").to_string(),
+        FieldValue::DateTime(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        FieldValue::Id(id) => id.to_string(),
+        FieldValue::Choices(c) => c.join(", "),
+        FieldValue::Text(s) => s.clone(),
+    }
+}
+
+async fn write_history(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: &ObjectFields,
+    id: Uuid,
+    before: &Values,
+    after: &Values,
+) -> AppResult<Vec<String>> {
+    let mut changed = Vec::new();
+    let mut rows = Vec::new();
+    for field in fields.spec.fields.iter().chain(fields.custom.iter().map(|c| &c.def)) {
+        if field.key == "updated_at" || field.key == "created_at" {
+            continue;
+        }
+        let (old, new) = (before.get(&field.key), after.get(&field.key));
+        if old == new {
+            continue;
+        }
+        changed.push(field.key.clone());
+        rows.push((
+            field.key.clone(),
+            history_text(tx, actor.tenant_id(), field, old).await?,
+            history_text(tx, actor.tenant_id(), field, new).await?,
+        ));
+    }
+    let changes: Vec<NewChange> = rows
+        .iter()
+        .map(|(field, old, new)| NewChange {
+            field,
+            old_value: old.as_deref(),
+            new_value: new.as_deref(),
+        })
+        .collect();
+    history::record(
+        tx,
+        actor.tenant_id(),
+        fields.spec.kind.key(),
+        id,
+        actor.id(),
+        &changes,
+    )
+    .await?;
+    Ok(changed)
+}
+
+async fn index_search(tx: &mut Tx, tenant_id: Uuid, kind: ObjectKind, record: &Values, id: Uuid) -> AppResult<()> {
+    let texts: Vec<&str> = ["name", "company", "mobile", "email"]
+        .iter()
+        .filter_map(|k| match record.get(*k) {
+            Some(FieldValue::Text(s)) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    store::search::index_record(tx, tenant_id, kind.key(), id, &texts).await?;
+    Ok(())
+}
+
+pub async fn create(app: &App, actor: &Actor, kind: ObjectKind, input: &Input) -> AppResult<Uuid> {
+    actor.require(kind, Action::Create)?;
+    let mut tx = app.db.begin().await?;
+    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let mut values = Values::new();
+    let mut errors = apply_input(&fields, &mut values, input, true);
+    let now = app.now();
+    values
+        .entry("owner_id".into())
+        .or_insert(FieldValue::Id(actor.id()));
+    let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
+    rules::before_save(&mut tx, actor, kind, None, None, &given, &mut values, &mut errors, now).await?;
+    errors.into_result()?;
+    if values.get("owner_id") != Some(&FieldValue::Id(actor.id())) {
+        actor.require(kind, Action::Transfer)?;
+    }
+    check_references(&mut tx, actor, &fields, &values, None).await?;
+    let id = Uuid::now_v7();
+    let stamp = Stamp {
+        actor: actor.id(),
+        at: now,
+    };
+    repo::insert(&mut tx, fields.spec, &fields.custom_defs(), actor.tenant_id(), id, &values, &stamp).await?;
+    index_search(&mut tx, actor.tenant_id(), kind, &values, id).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            tenant_id: actor.tenant_id(),
+            actor_id: Some(actor.id()),
+            action: "create",
+            object: kind.key(),
+            record_id: Some(id),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    rules::after_save(&mut tx, actor, kind, id, None, &values, &[], now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn get(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppResult<RecordView> {
+    let mut tx = app.db.begin_read().await?;
+    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let record = repo::get_visible(&mut tx, &actor.principal, fields.spec, &fields.custom_defs(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let names = names_for(&mut tx, actor, &fields, std::slice::from_ref(&record)).await?;
+    Ok(RecordView { record, names })
+}
+
+/// Names of everything the records refer to.
+pub async fn names_for(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: &ObjectFields,
+    records: &[Record],
+) -> AppResult<HashMap<Uuid, String>> {
+    let mut wanted = Vec::new();
+    for field in fields.all() {
+        let object = match field.field_type {
+            FieldType::User => None,
+            FieldType::Lookup => field.lookup_object.as_deref().and_then(ObjectKind::parse),
+            _ => continue,
+        };
+        if field.field_type == FieldType::Lookup && object.is_none() {
+            continue;
+        }
+        for r in records {
+            if let Some(FieldValue::Id(id)) = r.values.get(&field.key) {
+                wanted.push((object, *id));
+            }
+        }
+    }
+    Ok(repo::names(tx, actor.tenant_id(), &wanted).await?)
+}
+
+/// Changes the fields given in `input` (the others keep their values) if `version` is still
+/// the record's version.
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    version: i64,
+    input: &Input,
+) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let custom = fields.custom_defs();
+    let current = repo::get_visible(&mut tx, &actor.principal, fields.spec, &custom, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require(kind, Action::Edit)?;
+    if current.version != version {
+        return Err(AppError::Conflict);
+    }
+    let mut values = current.values.clone();
+    let mut errors = apply_input(&fields, &mut values, input, false);
+    let now = app.now();
+    let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
+    rules::before_save(&mut tx, actor, kind, Some(id), Some(&current.values), &given, &mut values, &mut errors, now).await?;
+    errors.into_result()?;
+    save(&mut tx, actor, &fields, &current, values, now).await?;
+    tx.commit().await.map_err(AppError::from)
+}
+
+/// Writes `values` over `current` with history and hooks (no permission check here).
+async fn save(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: &ObjectFields,
+    current: &Record,
+    mut values: Values,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let kind = fields.spec.kind;
+    if values.get("owner_id") != current.values.get("owner_id") {
+        actor.require(kind, Action::Transfer)?;
+    }
+    values.insert("updated_at".into(), current.values.get("updated_at").cloned().unwrap_or(FieldValue::DateTime(now)));
+    if values == current.values {
+        return Ok(());
+    }
+    check_references(tx, actor, fields, &values, Some(&current.values)).await?;
+    let stamp = Stamp {
+        actor: actor.id(),
+        at: now,
+    };
+    if !repo::update(tx, fields.spec, &fields.custom_defs(), actor.tenant_id(), current.id, current.version, &values, &stamp).await? {
+        return Err(AppError::Conflict);
+    }
+    let changed = write_history(tx, actor, fields, current.id, &current.values, &values).await?;
+    index_search(tx, actor.tenant_id(), kind, &values, current.id).await?;
+    rules::after_save(tx, actor, kind, current.id, Some(&current.values), &values, &changed, now).await?;
+    Ok(())
+}
+
+/// Applies a change computed by the system (complete, postpone, check in) as the actor.
+pub async fn system_change<F>(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    version: Option<i64>,
+    change: F,
+) -> AppResult<()>
+where
+    F: FnOnce(&mut Values, DateTime<Utc>) -> AppResult<Vec<&'static str>>,
+{
+    let mut tx = app.db.begin().await?;
+    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let current = repo::get_visible(&mut tx, &actor.principal, fields.spec, &fields.custom_defs(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require(kind, Action::Edit)?;
+    if version.is_some_and(|v| v != current.version) {
+        return Err(AppError::Conflict);
+    }
+    let now = app.now();
+    let mut values = current.values.clone();
+    let given = change(&mut values, now)?;
+    let mut errors = FieldErrors::new();
+    rules::before_save(&mut tx, actor, kind, Some(id), Some(&current.values), &given, &mut values, &mut errors, now).await?;
+    errors.into_result()?;
+    save(&mut tx, actor, &fields, &current, values, now).await?;
+    tx.commit().await.map_err(AppError::from)
+}
+
+pub async fn delete(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid, version: i64) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let current = repo::get_visible(&mut tx, &actor.principal, fields.spec, &fields.custom_defs(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    actor.require(kind, Action::Delete)?;
+    if current.version != version {
+        return Err(AppError::Conflict);
+    }
+    rules::before_delete(&mut tx, actor, kind, id).await?;
+    store::timeline::delete_links_of(&mut tx, actor.tenant_id(), kind, id).await?;
+    store::timeline::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
+    store::search::forget_record(&mut tx, actor.tenant_id(), kind.key(), id).await?;
+    if !repo::delete(&mut tx, fields.spec, actor.tenant_id(), id).await? {
+        return Err(AppError::Conflict);
+    }
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            tenant_id: actor.tenant_id(),
+            actor_id: Some(actor.id()),
+            action: "delete",
+            object: kind.key(),
+            record_id: Some(id),
+            detail: serde_json::json!({ "name": current.name() }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(AppError::from)
+}
+
+pub async fn history(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> AppResult<Vec<FieldChange>> {
+    let mut tx = app.db.begin_read().await?;
+    if !repo::is_visible(&mut tx, &actor.principal, kind, id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(history::for_record(&mut tx, actor.tenant_id(), kind.key(), id, before, limit.clamp(1, 200)).await?)
+}
+
+// ---------------------------------------------------------------- lists
+
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 200;
+
+/// A list request: filters, sort (`field` or `-field`), cursor, page size, quick search.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ListRequest {
+    pub filters: Vec<FilterSpec>,
+    pub sort: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+    pub q: Option<String>,
+    /// Records whose lookup field `.0` points at `.1` (related lists).
+    #[serde(skip)]
+    pub related: Option<(String, Uuid)>,
+}
+
+pub struct RecordPage {
+    pub fields: ObjectFields,
+    pub records: Vec<Record>,
+    pub names: HashMap<Uuid, String>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    v: Option<serde_json::Value>,
+    id: Uuid,
+}
+
+/// Parses `field` / `-field` into a sortable field.
+pub fn parse_sort<'a>(fields: &'a ObjectFields, sort: Option<&str>) -> Option<(&'a FieldDef, bool)> {
+    let sort = sort.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("-updated_at");
+    let (descending, key) = match sort.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, sort),
+    };
+    let field = fields.all().into_iter().find(|f| f.key == key)?;
+    field.indexed.then_some((field, descending))
+}
+
+pub async fn list(app: &App, actor: &Actor, kind: ObjectKind, request: &ListRequest) -> AppResult<RecordPage> {
+    if actor.principal.read_scope(kind).is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = app.db.begin_read().await?;
+    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let mut errors = FieldErrors::new();
+    if request.filters.len() > domain::views::MAX_FILTERS {
+        errors.add_limit("filters", "too_long", domain::views::MAX_FILTERS as i64);
+    }
+    let filterable = fields.filterable();
+    let mut conditions = Vec::new();
+    for filter in &request.filters {
+        match domain::views::compile(filter, &filterable, actor.id(), app.now()) {
+            Ok(c) => conditions.push(c),
+            Err(e) => errors.add(&format!("filter.{}", e.field), e.code),
+        }
+    }
+    let sort = parse_sort(&fields, request.sort.as_deref());
+    if sort.is_none() {
+        errors.add("sort", "invalid_choice");
+    }
+    let limit = request.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        errors.add_limit("limit", "out_of_range", MAX_PAGE);
+    }
+    let mut after = None;
+    if let (Some(cursor), Some((sort_field, _))) = (request.cursor.as_deref().filter(|c| !c.is_empty()), sort) {
+        let decoded = hex::decode(cursor)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Cursor>(&b).ok());
+        match decoded {
+            Some(c) => {
+                let value = match &c.v {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(v) => match repo::from_json(sort_field, v) {
+                        Some(v) => Some(v),
+                        None => {
+                            errors.add("cursor", "invalid_cursor");
+                            None
+                        }
+                    },
+                };
+                after = Some(repo::After { value, id: c.id });
+            }
+            None => errors.add("cursor", "invalid_cursor"),
+        }
+    }
+    let mut tokens = Vec::new();
+    if let Some(q) = request.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if q.chars().count() > 100 {
+            errors.add_limit("q", "too_long", 100);
+        }
+        tokens = domain::search::query_tokens(q);
+        tokens.truncate(8);
+        if tokens.is_empty() {
+            errors.into_result()?;
+            return Ok(RecordPage { fields, records: Vec::new(), names: HashMap::new(), next_cursor: None });
+        }
+    }
+    let related = match &request.related {
+        Some((key, id)) => match fields.spec.field(key).and_then(|f| f.column.clone()) {
+            Some(column) if fields.spec.field(key).is_some_and(|f| f.field_type == FieldType::Lookup) => Some((column, *id)),
+            _ => {
+                errors.add("related", "unknown_field");
+                None
+            }
+        },
+        None => None,
+    };
+    errors.into_result()?;
+    let Some((sort_field, descending)) = sort else {
+        return Err(AppError::field("sort", "invalid_choice"));
+    };
+    let sort_field = sort_field.clone();
+    let custom = fields.custom_defs();
+    let query = repo::ListQuery {
+        conditions: &conditions,
+        related: related.as_ref().map(|(c, id)| (c.as_str(), *id)),
+        search_tokens: &tokens,
+        sort: &sort_field,
+        descending,
+        after,
+        limit,
+    };
+    let mut records = repo::list(&mut tx, &actor.principal, fields.spec, &custom, &query).await?;
+    let next_cursor = if records.len() as i64 > limit {
+        records.truncate(limit as usize);
+        records.last().map(|r| {
+            let cursor = Cursor {
+                v: r.values.get(&sort_field.key).map(repo::json_value),
+                id: r.id,
+            };
+            hex::encode(serde_json::to_vec(&cursor).unwrap_or_default())
+        })
+    } else {
+        None
+    };
+    let names = names_for(&mut tx, actor, &fields, &records).await?;
+    Ok(RecordPage { fields, records, names, next_cursor })
+}

@@ -1,0 +1,564 @@
+//! The business-record objects as metadata: which table holds each one, and its standard
+//! fields as [`FieldDef`]s. Forms, record pages, list columns, filters, sorting, the API and
+//! field history are all driven from these definitions, so that contacts, leads,
+//! opportunities and activities share one code path, and a custom field (a `FieldDef` stored
+//! per company) behaves exactly like a standard one.
+
+use crate::fields::{FieldDef, FieldType, PicklistOption};
+use crate::permissions::ObjectKind;
+use rust_decimal::Decimal;
+
+/// One business-record object.
+#[derive(Debug, Clone)]
+pub struct ObjectSpec {
+    pub kind: ObjectKind,
+    /// Table name, also the URL segment (`/contacts`, `/api/v1/contacts`).
+    pub plural: &'static str,
+    pub label_zh: &'static str,
+    pub label_en: &'static str,
+    /// Standard fields in form order. `owner_id`, `created_at` and `updated_at` included.
+    pub fields: Vec<FieldDef>,
+    /// Columns shown by the "all records" view.
+    pub default_columns: &'static [&'static str],
+}
+
+impl ObjectSpec {
+    pub fn field(&self, key: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    pub fn label(&self, zh: bool) -> &'static str {
+        if zh {
+            self.label_zh
+        } else {
+            self.label_en
+        }
+    }
+}
+
+/// The spec of a record object (`None` for `Org`).
+pub fn spec(kind: ObjectKind) -> Option<&'static ObjectSpec> {
+    use std::sync::OnceLock;
+    static SPECS: OnceLock<Vec<ObjectSpec>> = OnceLock::new();
+    let specs = SPECS.get_or_init(|| {
+        vec![
+            account_spec(),
+            contact_spec(),
+            lead_spec(),
+            opportunity_spec(),
+            activity_spec(),
+        ]
+    });
+    specs.iter().find(|s| s.kind == kind)
+}
+
+/// The spec whose table (URL segment) is `plural`.
+pub fn spec_by_plural(plural: &str) -> Option<&'static ObjectSpec> {
+    ObjectKind::RECORDS
+        .into_iter()
+        .filter_map(spec)
+        .find(|s| s.plural == plural)
+}
+
+/// Builder for standard field definitions.
+struct F(FieldDef);
+
+fn f(key: &str, zh: &str, en: &str, field_type: FieldType) -> F {
+    F(FieldDef {
+        key: key.into(),
+        label_zh: zh.into(),
+        label_en: en.into(),
+        field_type,
+        required: false,
+        max_length: None,
+        min: None,
+        max: None,
+        pattern: None,
+        default_value: None,
+        help_zh: None,
+        help_en: None,
+        options: Vec::new(),
+        lookup_object: None,
+        column: Some(key.into()),
+        system: false,
+        indexed: false,
+        position: 0,
+    })
+}
+
+impl F {
+    fn required(mut self) -> Self {
+        self.0.required = true;
+        self
+    }
+    fn max(mut self, n: u32) -> Self {
+        self.0.max_length = Some(n);
+        self
+    }
+    fn range(mut self, min: i64, max: i64) -> Self {
+        self.0.min = Some(Decimal::from(min));
+        self.0.max = Some(Decimal::from(max));
+        self
+    }
+    fn default(mut self, v: &str) -> Self {
+        self.0.default_value = Some(v.into());
+        self
+    }
+    fn options(mut self, options: &[(&str, &str, &str)]) -> Self {
+        self.0.options = options
+            .iter()
+            .map(|(key, zh, en)| PicklistOption {
+                key: (*key).into(),
+                label_zh: (*zh).into(),
+                label_en: (*en).into(),
+                active: true,
+            })
+            .collect();
+        self
+    }
+    fn lookup(mut self, object: ObjectKind) -> Self {
+        self.0.lookup_object = Some(object.key().into());
+        self
+    }
+    fn column(mut self, column: &str) -> Self {
+        self.0.column = Some(column.into());
+        self
+    }
+    /// Set by the system, never by a form or an API body.
+    fn system(mut self) -> Self {
+        self.0.system = true;
+        self
+    }
+    /// Backed by an index: offered as a sort and a fast filter.
+    fn indexed(mut self) -> Self {
+        self.0.indexed = true;
+        self
+    }
+}
+
+fn finish(fields: Vec<F>) -> Vec<FieldDef> {
+    fields
+        .into_iter()
+        .enumerate()
+        .map(|(i, F(mut def))| {
+            def.position = i as i32;
+            def
+        })
+        .collect()
+}
+
+/// The owner and the two timestamps every record has.
+fn common() -> Vec<F> {
+    vec![
+        f("owner_id", "负责人", "Owner", FieldType::User)
+            .required()
+            .indexed(),
+        f("created_at", "创建时间", "Created", FieldType::DateTime)
+            .system()
+            .indexed(),
+        f("updated_at", "更新时间", "Updated", FieldType::DateTime)
+            .system()
+            .indexed(),
+    ]
+}
+
+pub const SOURCES: &[(&str, &str, &str)] = &[
+    ("web", "官网", "Website"),
+    ("phone", "电话咨询", "Phone"),
+    ("email", "邮件", "E-mail"),
+    ("visit", "上门拜访", "Visit"),
+    ("event", "会议/展会", "Event"),
+    ("referral", "客户转介绍", "Referral"),
+    ("advertising", "广告投放", "Advertising"),
+    ("import", "导入", "Import"),
+    ("api", "API", "API"),
+    ("other", "其他", "Other"),
+];
+
+fn account_spec() -> ObjectSpec {
+    let provinces: Vec<(&str, &str, &str)> = crate::regions::PROVINCES
+        .iter()
+        .map(|p| (p.code, p.name_zh, p.name_en))
+        .collect();
+    let mut fields = vec![
+        f("name", "客户名称", "Name", FieldType::Text)
+            .required()
+            .max(200)
+            .indexed(),
+        f("account_type", "客户类型", "Type", FieldType::Picklist)
+            .required()
+            .default("customer")
+            .indexed()
+            .options(&[
+                ("customer", "客户", "Customer"),
+                ("partner", "合作伙伴/代理商", "Partner / reseller"),
+                ("competitor", "竞争对手", "Competitor"),
+                ("supplier", "供应商", "Supplier"),
+                ("other", "其他", "Other"),
+            ]),
+        f("grade", "客户等级", "Grade", FieldType::Picklist)
+            .indexed()
+            .options(&[
+                ("A", "A 重点", "A key"),
+                ("B", "B 重要", "B important"),
+                ("C", "C 普通", "C regular"),
+                ("D", "D 一般", "D minor"),
+            ]),
+        f("industry", "行业", "Industry", FieldType::Text)
+            .max(100)
+            .indexed(),
+        f("province", "省份", "Province", FieldType::Picklist)
+            .indexed()
+            .options(&provinces),
+        f("city", "城市", "City", FieldType::Text).max(50).indexed(),
+        f("phone", "电话", "Phone", FieldType::Phone).indexed(),
+        f("website", "网址", "Website", FieldType::Url),
+        f("credit_code", "统一社会信用代码", "Credit code", FieldType::Text)
+            .max(18)
+            .indexed(),
+        f("address", "地址", "Address", FieldType::Text).max(500),
+        f("parent_id", "上级客户", "Parent account", FieldType::Lookup)
+            .lookup(ObjectKind::Account)
+            .indexed(),
+        f("description", "描述", "Description", FieldType::LongText).max(5000),
+        f(
+            "last_contacted_at",
+            "最近联系",
+            "Last contacted",
+            FieldType::DateTime,
+        )
+        .system()
+        .indexed(),
+        f("last_deal_at", "最近成交", "Last deal", FieldType::Date)
+            .system()
+            .indexed(),
+    ];
+    fields.extend(common());
+    ObjectSpec {
+        kind: ObjectKind::Account,
+        plural: "accounts",
+        label_zh: "客户",
+        label_en: "Accounts",
+        fields: finish(fields),
+        default_columns: &["name", "account_type", "grade", "province", "owner_id"],
+    }
+}
+
+pub const CUSTOMER_ROLES: &[(&str, &str, &str)] = &[
+    ("decision_maker", "决策者", "Decision maker"),
+    ("influencer", "影响者", "Influencer"),
+    ("evaluator", "评估者", "Evaluator"),
+    ("user", "使用者", "User"),
+    ("gatekeeper", "采购/把关者", "Gatekeeper"),
+    ("champion", "支持者/教练", "Champion / coach"),
+    ("other", "其他", "Other"),
+];
+
+fn contact_spec() -> ObjectSpec {
+    let mut fields = vec![
+        f("name", "姓名", "Name", FieldType::Text)
+            .required()
+            .max(100)
+            .indexed(),
+        f("account_id", "所属客户", "Account", FieldType::Lookup)
+            .lookup(ObjectKind::Account)
+            .indexed(),
+        f("title", "职务", "Title", FieldType::Text).max(100),
+        f("department", "部门", "Department", FieldType::Text).max(100),
+        f(
+            "customer_role",
+            "决策角色",
+            "Role in the deal",
+            FieldType::Picklist,
+        )
+        .indexed()
+        .options(CUSTOMER_ROLES),
+        f("mobile", "手机", "Mobile", FieldType::Phone).indexed(),
+        f("phone", "电话", "Phone", FieldType::Phone),
+        f("email", "邮箱", "E-mail", FieldType::Email).indexed(),
+        f("wechat", "微信号", "WeChat ID", FieldType::Text).max(64),
+        f("reports_to_id", "汇报对象", "Reports to", FieldType::Lookup)
+            .lookup(ObjectKind::Contact)
+            .indexed(),
+        f("birthday", "生日", "Birthday", FieldType::Date),
+        f("notes", "备注", "Notes", FieldType::LongText).max(5000),
+        f(
+            "last_contacted_at",
+            "最近联系",
+            "Last contacted",
+            FieldType::DateTime,
+        )
+        .system()
+        .indexed(),
+    ];
+    fields.extend(common());
+    ObjectSpec {
+        kind: ObjectKind::Contact,
+        plural: "contacts",
+        label_zh: "联系人",
+        label_en: "Contacts",
+        fields: finish(fields),
+        default_columns: &["name", "account_id", "title", "mobile", "owner_id"],
+    }
+}
+
+pub const LEAD_STATUSES: &[(&str, &str, &str)] = &[
+    ("new", "新线索", "New"),
+    ("contacted", "已联系", "Contacted"),
+    ("qualified", "已确认", "Qualified"),
+    ("converted", "已转化", "Converted"),
+    ("disqualified", "无效", "Disqualified"),
+];
+
+fn lead_spec() -> ObjectSpec {
+    let provinces: Vec<(&str, &str, &str)> = crate::regions::PROVINCES
+        .iter()
+        .map(|p| (p.code, p.name_zh, p.name_en))
+        .collect();
+    let mut fields = vec![
+        f("name", "姓名", "Name", FieldType::Text)
+            .required()
+            .max(100)
+            .indexed(),
+        f("company", "公司名称", "Company", FieldType::Text)
+            .max(200)
+            .indexed(),
+        f("title", "职务", "Title", FieldType::Text).max(100),
+        f("mobile", "手机", "Mobile", FieldType::Phone).indexed(),
+        f("phone", "电话", "Phone", FieldType::Phone),
+        f("email", "邮箱", "E-mail", FieldType::Email).indexed(),
+        f("wechat", "微信号", "WeChat ID", FieldType::Text).max(64),
+        f("province", "省份", "Province", FieldType::Picklist)
+            .indexed()
+            .options(&provinces),
+        f("city", "城市", "City", FieldType::Text).max(50),
+        f("industry", "行业", "Industry", FieldType::Text).max(100),
+        f("source", "线索来源", "Source", FieldType::Picklist)
+            .indexed()
+            .options(SOURCES),
+        f("status", "状态", "Status", FieldType::Picklist)
+            .required()
+            .default("new")
+            .indexed()
+            .options(LEAD_STATUSES),
+        f("intent", "意向等级", "Intent", FieldType::Picklist)
+            .indexed()
+            .options(&[
+                ("H", "H 热", "H hot"),
+                ("A", "A 高", "A high"),
+                ("B", "B 中", "B medium"),
+                ("C", "C 低", "C low"),
+            ]),
+        f("notes", "备注", "Notes", FieldType::LongText).max(5000),
+        f(
+            "last_contacted_at",
+            "最近联系",
+            "Last contacted",
+            FieldType::DateTime,
+        )
+        .system()
+        .indexed(),
+    ];
+    fields.extend(common());
+    ObjectSpec {
+        kind: ObjectKind::Lead,
+        plural: "leads",
+        label_zh: "线索",
+        label_en: "Leads",
+        fields: finish(fields),
+        default_columns: &["name", "company", "status", "intent", "source", "owner_id"],
+    }
+}
+
+/// The default stage set: key, labels, win rate in percent, whether the stage closes the deal.
+pub const STAGES: &[(&str, &str, &str, u32)] = &[
+    ("initial", "初步接洽", "Initial contact", 10),
+    ("needs", "需求确认", "Needs confirmed", 30),
+    ("proposal", "方案", "Proposal", 50),
+    ("negotiation", "报价/谈判", "Quote / negotiation", 70),
+    ("won", "赢单", "Won", 100),
+    ("lost", "输单", "Lost", 0),
+];
+
+/// The win rate of a stage of the default set.
+pub fn stage_win_rate(stage: &str) -> Option<u32> {
+    STAGES.iter().find(|s| s.0 == stage).map(|s| s.3)
+}
+
+/// Whether a stage ends the opportunity (won or lost).
+pub fn stage_is_closed(stage: &str) -> bool {
+    matches!(stage, "won" | "lost")
+}
+
+fn opportunity_spec() -> ObjectSpec {
+    let stages: Vec<(&str, &str, &str)> = STAGES.iter().map(|s| (s.0, s.1, s.2)).collect();
+    let mut fields = vec![
+        f("name", "商机名称", "Name", FieldType::Text)
+            .required()
+            .max(200)
+            .indexed(),
+        f("account_id", "客户", "Account", FieldType::Lookup)
+            .required()
+            .lookup(ObjectKind::Account)
+            .indexed(),
+        f("contact_id", "主要联系人", "Primary contact", FieldType::Lookup)
+            .lookup(ObjectKind::Contact)
+            .indexed(),
+        f("amount", "金额", "Amount", FieldType::Money)
+            .column("amount_cents")
+            .range(0, 1_000_000_000_000)
+            .indexed(),
+        f("currency", "币种", "Currency", FieldType::Picklist)
+            .required()
+            .default("CNY")
+            .options(&[
+                ("CNY", "人民币", "CNY"),
+                ("USD", "美元", "USD"),
+                ("EUR", "欧元", "EUR"),
+                ("HKD", "港币", "HKD"),
+                ("JPY", "日元", "JPY"),
+            ]),
+        f(
+            "expected_close",
+            "预计成交日期",
+            "Expected close",
+            FieldType::Date,
+        )
+        .indexed(),
+        f("stage", "销售阶段", "Stage", FieldType::Picklist)
+            .required()
+            .default("initial")
+            .indexed()
+            .options(&stages),
+        f("win_rate", "赢率", "Win rate", FieldType::Percent).range(0, 100),
+        f("source", "来源", "Source", FieldType::Picklist)
+            .indexed()
+            .options(SOURCES),
+        f("closed_on", "结束日期", "Closed on", FieldType::Date)
+            .system()
+            .indexed(),
+        f("notes", "备注", "Notes", FieldType::LongText).max(5000),
+    ];
+    fields.extend(common());
+    ObjectSpec {
+        kind: ObjectKind::Opportunity,
+        plural: "opportunities",
+        label_zh: "商机",
+        label_en: "Opportunities",
+        fields: finish(fields),
+        default_columns: &[
+            "name",
+            "account_id",
+            "amount",
+            "stage",
+            "expected_close",
+            "owner_id",
+        ],
+    }
+}
+
+pub const ACTIVITY_KINDS: &[(&str, &str, &str)] = &[
+    ("note", "笔记", "Note"),
+    ("call", "电话", "Call"),
+    ("visit", "拜访", "Visit"),
+    ("meeting", "会议", "Meeting"),
+    ("task", "任务", "Task"),
+];
+
+fn activity_spec() -> ObjectSpec {
+    let mut fields = vec![
+        f("kind", "类型", "Type", FieldType::Picklist)
+            .required()
+            .default("note")
+            .indexed()
+            .options(ACTIVITY_KINDS),
+        f("name", "主题", "Subject", FieldType::Text)
+            .required()
+            .max(200)
+            .indexed(),
+        f("body", "内容", "Details", FieldType::LongText).max(10_000),
+        f("account_id", "客户", "Account", FieldType::Lookup)
+            .lookup(ObjectKind::Account)
+            .indexed(),
+        f("contact_id", "联系人", "Contact", FieldType::Lookup)
+            .lookup(ObjectKind::Contact)
+            .indexed(),
+        f("lead_id", "线索", "Lead", FieldType::Lookup)
+            .lookup(ObjectKind::Lead)
+            .indexed(),
+        f("opportunity_id", "商机", "Opportunity", FieldType::Lookup)
+            .lookup(ObjectKind::Opportunity)
+            .indexed(),
+        f("starts_at", "开始时间", "Starts", FieldType::DateTime).indexed(),
+        f("ends_at", "结束时间", "Ends", FieldType::DateTime),
+        f("due_at", "截止时间", "Due", FieldType::DateTime).indexed(),
+        f("remind_at", "提醒时间", "Reminder", FieldType::DateTime).indexed(),
+        f("status", "状态", "Status", FieldType::Picklist)
+            .required()
+            .default("open")
+            .indexed()
+            .options(&[("open", "未完成", "Open"), ("done", "已完成", "Done")]),
+        f("location", "地点", "Location", FieldType::Text).max(300),
+        f("completed_at", "完成时间", "Completed", FieldType::DateTime).system(),
+        f("checkin_at", "签到时间", "Checked in", FieldType::DateTime).system(),
+        f("checkin_lat", "签到纬度", "Check-in latitude", FieldType::Number).system(),
+        f(
+            "checkin_lng",
+            "签到经度",
+            "Check-in longitude",
+            FieldType::Number,
+        )
+        .system(),
+        f(
+            "checkin_accuracy",
+            "定位精度(米)",
+            "Accuracy (m)",
+            FieldType::Number,
+        )
+        .system(),
+    ];
+    fields.extend(common());
+    ObjectSpec {
+        kind: ObjectKind::Activity,
+        plural: "activities",
+        label_zh: "活动",
+        label_en: "Activities",
+        fields: finish(fields),
+        default_columns: &["kind", "name", "account_id", "starts_at", "status", "owner_id"],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_record_object_has_a_spec_with_valid_fields() {
+        for kind in ObjectKind::RECORDS {
+            let spec = spec(kind).expect("spec");
+            assert_eq!(spec_by_plural(spec.plural).map(|s| s.kind), Some(kind));
+            for field in &spec.fields {
+                assert!(
+                    field.check_definition().is_empty(),
+                    "{}.{}: {:?}",
+                    spec.plural,
+                    field.key,
+                    field.check_definition()
+                );
+            }
+            for column in spec.default_columns {
+                assert!(spec.field(column).is_some(), "{column}");
+            }
+            assert!(spec.field("owner_id").is_some() && spec.field("name").is_some());
+        }
+        assert!(spec(ObjectKind::Org).is_none());
+    }
+
+    #[test]
+    fn stages_carry_their_win_rates() {
+        assert_eq!(stage_win_rate("initial"), Some(10));
+        assert_eq!(stage_win_rate("negotiation"), Some(70));
+        assert_eq!(stage_win_rate("lost"), Some(0));
+        assert!(stage_is_closed("won") && !stage_is_closed("proposal"));
+    }
+}

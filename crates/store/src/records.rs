@@ -1,0 +1,780 @@
+//! Business records of any object, driven by field metadata (`domain::objects`): one insert,
+//! one update, one record query and one list query serve contacts, leads, opportunities and
+//! activities, standard and custom fields alike.
+//!
+//! Standard fields live in typed columns; custom fields in the record's `custom` JSON, read
+//! through `json_extract` (SQLite) or `->>` (PostgreSQL) — the same expressions an
+//! index-on-demand is built on, so a filter on an indexed custom field uses its index.
+
+use crate::visibility::{visible_records, SqlBuilder};
+use crate::{Backend, Param, Result, StoreError, Tx};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use domain::fields::{FieldDef, FieldType, FieldValue};
+use domain::objects::ObjectSpec;
+use domain::permissions::{ObjectKind, Principal};
+use domain::views::{Condition, Test};
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
+use sqlx::types::Json;
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// Field values by field key; a field without a value is absent.
+pub type Values = BTreeMap<String, FieldValue>;
+
+/// A record as read: its values (standard and custom) and its bookkeeping columns.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: Uuid,
+    pub values: Values,
+    pub owner_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl Record {
+    pub fn text(&self, key: &str) -> Option<&str> {
+        match self.values.get(key) {
+            Some(FieldValue::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn id_of(&self, key: &str) -> Option<Uuid> {
+        match self.values.get(key) {
+            Some(FieldValue::Id(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.text("name").unwrap_or_default()
+    }
+}
+
+/// The table of a record object.
+pub fn table(kind: ObjectKind) -> Result<&'static str> {
+    domain::objects::spec(kind)
+        .map(|s| s.plural)
+        .ok_or_else(|| StoreError::Corrupt(format!("{} has no table", kind.key())))
+}
+
+/// The SQL expression of a field on the row alias `t`.
+pub fn expression(backend: Backend, field: &FieldDef) -> String {
+    if let Some(column) = &field.column {
+        return format!("t.{column}");
+    }
+    let key = &field.key;
+    match backend {
+        Backend::Sqlite => format!("json_extract(t.custom, '$.{key}')"),
+        Backend::Postgres => match field.field_type {
+            FieldType::Number | FieldType::Money | FieldType::Percent => {
+                format!("((t.custom->>'{key}')::numeric)")
+            }
+            FieldType::Checkbox => format!("((t.custom->>'{key}')::boolean)"),
+            _ => format!("(t.custom->>'{key}')"),
+        },
+    }
+}
+
+/// A value as a query parameter compared with [`expression`], and the placeholder text.
+fn bind_value(
+    q: &mut SqlBuilder,
+    backend: Backend,
+    field: &FieldDef,
+    value: &FieldValue,
+) -> String {
+    let custom = field.column.is_none();
+    let numeric = matches!(
+        field.field_type,
+        FieldType::Number | FieldType::Money | FieldType::Percent
+    );
+    let param = column_param(field, Some(value));
+    match (custom, backend) {
+        (true, Backend::Postgres) if numeric => {
+            let p = q.param(param_f64(value));
+            format!("CAST({p} AS numeric)")
+        }
+        (true, Backend::Postgres) if field.field_type == FieldType::Checkbox => {
+            let p = q.param(Param::Text(
+                matches!(value, FieldValue::Bool(true)).to_string(),
+            ));
+            format!("CAST({p} AS boolean)")
+        }
+        (true, _) => {
+            let p = match json_value(value) {
+                serde_json::Value::String(s) => Param::Text(s),
+                serde_json::Value::Bool(b) => Param::I64(i64::from(b)),
+                _ => param_f64(value),
+            };
+            q.param(p)
+        }
+        (false, _) => q.param(param),
+    }
+}
+
+fn param_f64(value: &FieldValue) -> Param {
+    match value {
+        FieldValue::Decimal(d) => Param::F64(d.to_f64().unwrap_or(0.0)),
+        _ => Param::F64(0.0),
+    }
+}
+
+/// The parameter that writes `value` into a standard field's column (NULL when absent).
+fn column_param(field: &FieldDef, value: Option<&FieldValue>) -> Param {
+    match field.field_type {
+        FieldType::Money => Param::OptI64(value.and_then(|v| match v {
+            FieldValue::Decimal(d) => (d * Decimal::from(100)).round().to_i64(),
+            _ => None,
+        })),
+        FieldType::Number | FieldType::Percent => Param::OptF64(value.and_then(|v| match v {
+            FieldValue::Decimal(d) => d.to_f64(),
+            _ => None,
+        })),
+        FieldType::Checkbox => Param::OptI64(value.map(|v| i64::from(v == &FieldValue::Bool(true)))),
+        FieldType::Lookup | FieldType::User => Param::OptUuid(value.and_then(|v| match v {
+            FieldValue::Id(id) => Some(*id),
+            _ => None,
+        })),
+        FieldType::DateTime => Param::OptTime(value.and_then(|v| match v {
+            FieldValue::DateTime(t) => Some(*t),
+            _ => None,
+        })),
+        FieldType::Date => Param::OptText(value.and_then(|v| match v {
+            FieldValue::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+            _ => None,
+        })),
+        FieldType::MultiSelect => Param::Json(value.map(json_value).unwrap_or_default()),
+        _ => Param::OptText(value.and_then(|v| match v {
+            FieldValue::Text(s) => Some(s.clone()),
+            _ => None,
+        })),
+    }
+}
+
+/// A value as stored in the `custom` JSON: strings, numbers, booleans and arrays, with dates
+/// and instants in a form whose text order is their time order.
+pub fn json_value(value: &FieldValue) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        FieldValue::Bool(b) => Value::Bool(*b),
+        FieldValue::Decimal(d) => d
+            .to_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        FieldValue::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
+        FieldValue::DateTime(t) => Value::String(t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        FieldValue::Id(id) => Value::String(id.to_string()),
+        FieldValue::Choices(c) => Value::Array(c.iter().cloned().map(Value::String).collect()),
+        FieldValue::Text(s) => Value::String(s.clone()),
+    }
+}
+
+/// Reads a value of the type `field` from the `custom` JSON; anything else is ignored.
+pub fn from_json(field: &FieldDef, value: &serde_json::Value) -> Option<FieldValue> {
+    use serde_json::Value;
+    Some(match (field.field_type, value) {
+        (FieldType::Checkbox, Value::Bool(b)) => FieldValue::Bool(*b),
+        (FieldType::Number | FieldType::Money | FieldType::Percent, Value::Number(n)) => {
+            let d = Decimal::from_f64(n.as_f64()?)?;
+            FieldValue::Decimal(if field.field_type == FieldType::Money {
+                d.round_dp(2)
+            } else {
+                d.normalize()
+            })
+        }
+        (FieldType::Date, Value::String(s)) => {
+            FieldValue::Date(NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?)
+        }
+        (FieldType::DateTime, Value::String(s)) => FieldValue::DateTime(
+            DateTime::parse_from_rfc3339(s)
+                .ok()?
+                .with_timezone(&Utc),
+        ),
+        (FieldType::Lookup | FieldType::User, Value::String(s)) => {
+            FieldValue::Id(Uuid::parse_str(s).ok()?)
+        }
+        (FieldType::MultiSelect, Value::Array(items)) => FieldValue::Choices(
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+        ),
+        (_, Value::String(s)) => FieldValue::Text(s.clone()),
+        _ => return None,
+    })
+}
+
+fn standard_columns(spec: &ObjectSpec) -> impl Iterator<Item = (&FieldDef, &str)> {
+    spec.fields.iter().filter_map(|f| {
+        let column = f.column.as_deref()?;
+        (!matches!(column, "owner_id" | "created_at" | "updated_at")).then_some((f, column))
+    })
+}
+
+fn select_sql(spec: &ObjectSpec) -> String {
+    let mut sql = String::from("SELECT t.id, t.owner_id, t.created_at, t.updated_at, t.version, t.custom");
+    for (_, column) in standard_columns(spec) {
+        sql.push_str(", t.");
+        sql.push_str(column);
+    }
+    sql.push_str(&format!(" FROM {} t", spec.plural));
+    sql
+}
+
+macro_rules! decode_record {
+    ($row:expr, $spec:expr, $custom:expr) => {{
+        let row = $row;
+        let mut values = Values::new();
+        for (field, column) in standard_columns($spec) {
+            let value = match field.field_type {
+                FieldType::Money => row
+                    .try_get::<Option<i64>, _>(column)?
+                    .map(|c| FieldValue::Decimal(Decimal::new(c, 2))),
+                FieldType::Number | FieldType::Percent => row
+                    .try_get::<Option<f64>, _>(column)?
+                    .and_then(Decimal::from_f64)
+                    .map(|d| FieldValue::Decimal(d.normalize())),
+                FieldType::Checkbox => row
+                    .try_get::<Option<i64>, _>(column)?
+                    .map(|b| FieldValue::Bool(b != 0)),
+                FieldType::Lookup | FieldType::User => {
+                    row.try_get::<Option<Uuid>, _>(column)?.map(FieldValue::Id)
+                }
+                FieldType::DateTime => row
+                    .try_get::<Option<DateTime<Utc>>, _>(column)?
+                    .map(FieldValue::DateTime),
+                FieldType::Date => row
+                    .try_get::<Option<String>, _>(column)?
+                    .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
+                    .map(FieldValue::Date),
+                FieldType::MultiSelect => row
+                    .try_get::<Option<Json<Vec<String>>>, _>(column)?
+                    .map(|j| FieldValue::Choices(j.0)),
+                _ => row.try_get::<Option<String>, _>(column)?.map(FieldValue::Text),
+            };
+            if let Some(v) = value {
+                values.insert(field.key.clone(), v);
+            }
+        }
+        let custom_json: Json<serde_json::Value> = row.try_get("custom")?;
+        if let serde_json::Value::Object(map) = &custom_json.0 {
+            for field in $custom {
+                if let Some(v) = map.get(&field.key).and_then(|v| from_json(field, v)) {
+                    values.insert(field.key.clone(), v);
+                }
+            }
+        }
+        let owner_id: Uuid = row.try_get("owner_id")?;
+        let created_at: DateTime<Utc> = row.try_get("created_at")?;
+        let updated_at: DateTime<Utc> = row.try_get("updated_at")?;
+        values.insert("owner_id".into(), FieldValue::Id(owner_id));
+        values.insert("created_at".into(), FieldValue::DateTime(created_at));
+        values.insert("updated_at".into(), FieldValue::DateTime(updated_at));
+        Record {
+            id: row.try_get("id")?,
+            values,
+            owner_id,
+            created_at,
+            updated_at,
+            version: row.try_get("version")?,
+        }
+    }};
+}
+
+async fn fetch_records(
+    tx: &mut Tx,
+    spec: &ObjectSpec,
+    custom: &[FieldDef],
+    q: &SqlBuilder,
+) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    on_conn!(tx, c => {
+        let rows = bind_params!(sqlx::query(&q.sql), &q.params).fetch_all(c).await?;
+        for row in &rows {
+            out.push(decode_record!(row, spec, custom));
+        }
+    });
+    Ok(out)
+}
+
+/// The custom values of `values` as the JSON object stored in the `custom` column.
+fn custom_json(custom: &[FieldDef], values: &Values) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for field in custom {
+        if let Some(v) = values.get(&field.key) {
+            map.insert(field.key.clone(), json_value(v));
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
+/// Who writes and when.
+pub struct Stamp {
+    pub actor: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    spec: &ObjectSpec,
+    custom: &[FieldDef],
+    tenant_id: Uuid,
+    id: Uuid,
+    values: &Values,
+    stamp: &Stamp,
+) -> Result<()> {
+    let owner = owner_of(values)?;
+    let mut q = SqlBuilder::new("");
+    let mut columns = vec!["tenant_id", "id", "owner_id", "created_at", "created_by", "updated_at", "updated_by", "version", "custom"];
+    let mut placeholders = vec![
+        q.param(Param::Uuid(tenant_id)),
+        q.param(Param::Uuid(id)),
+        q.param(Param::Uuid(owner)),
+        q.param(Param::Time(stamp.at)),
+        q.param(Param::Uuid(stamp.actor)),
+    ];
+    placeholders.push(placeholders[3].clone());
+    placeholders.push(placeholders[4].clone());
+    placeholders.push("1".into());
+    placeholders.push(q.param(Param::Json(custom_json(custom, values))));
+    for (field, column) in standard_columns(spec) {
+        columns.push(column);
+        placeholders.push(q.param(column_param(field, values.get(&field.key))));
+    }
+    q.sql = format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        spec.plural,
+        columns.join(", "),
+        placeholders.join(", ")
+    );
+    on_conn!(tx, c => {
+        bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?;
+    });
+    Ok(())
+}
+
+fn owner_of(values: &Values) -> Result<Uuid> {
+    match values.get("owner_id") {
+        Some(FieldValue::Id(id)) => Ok(*id),
+        _ => Err(StoreError::Corrupt("record without an owner".into())),
+    }
+}
+
+/// Writes every field of the record if `version` is still current; returns whether it did.
+pub async fn update(
+    tx: &mut Tx,
+    spec: &ObjectSpec,
+    custom: &[FieldDef],
+    tenant_id: Uuid,
+    id: Uuid,
+    version: i64,
+    values: &Values,
+    stamp: &Stamp,
+) -> Result<bool> {
+    let owner = owner_of(values)?;
+    let mut q = SqlBuilder::new("");
+    let mut sets = vec![
+        format!("owner_id = {}", q.param(Param::Uuid(owner))),
+        format!("updated_at = {}", q.param(Param::Time(stamp.at))),
+        format!("updated_by = {}", q.param(Param::Uuid(stamp.actor))),
+        "version = version + 1".to_string(),
+        format!("custom = {}", q.param(Param::Json(custom_json(custom, values)))),
+    ];
+    for (field, column) in standard_columns(spec) {
+        let p = q.param(column_param(field, values.get(&field.key)));
+        sets.push(format!("{column} = {p}"));
+    }
+    let tenant = q.param(Param::Uuid(tenant_id));
+    let id = q.param(Param::Uuid(id));
+    let version = q.param(Param::I64(version));
+    q.sql = format!(
+        "UPDATE {} SET {} WHERE tenant_id = {tenant} AND id = {id} AND version = {version}",
+        spec.plural,
+        sets.join(", ")
+    );
+    let done = on_conn!(tx, c => {
+        bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?.rows_affected()
+    });
+    Ok(done == 1)
+}
+
+pub async fn delete(tx: &mut Tx, spec: &ObjectSpec, tenant_id: Uuid, id: Uuid) -> Result<bool> {
+    let sql = format!("DELETE FROM {} WHERE tenant_id = $1 AND id = $2", spec.plural);
+    let done = on_conn!(tx, c => {
+        sqlx::query(&sql).bind(tenant_id).bind(id).execute(c).await?.rows_affected()
+    });
+    Ok(done == 1)
+}
+
+/// The record if the principal may see it.
+pub async fn get_visible(
+    tx: &mut Tx,
+    principal: &Principal,
+    spec: &ObjectSpec,
+    custom: &[FieldDef],
+    id: Uuid,
+) -> Result<Option<Record>> {
+    let mut q = SqlBuilder::new(&select_sql(spec));
+    q.push(" WHERE ");
+    visible_records(&mut q, principal, spec.kind, "t");
+    let p = q.param(Param::Uuid(id));
+    q.push(&format!(" AND t.id = {p}"));
+    Ok(fetch_records(tx, spec, custom, &q).await?.pop())
+}
+
+/// The record regardless of visibility (for use cases that already checked it).
+pub async fn get(
+    tx: &mut Tx,
+    spec: &ObjectSpec,
+    custom: &[FieldDef],
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Record>> {
+    let mut q = SqlBuilder::new(&select_sql(spec));
+    let tenant = q.param(Param::Uuid(tenant_id));
+    let p = q.param(Param::Uuid(id));
+    q.push(&format!(" WHERE t.tenant_id = {tenant} AND t.id = {p}"));
+    Ok(fetch_records(tx, spec, custom, &q).await?.pop())
+}
+
+/// Whether a record of `object` with this id exists and the principal may see it.
+pub async fn is_visible(
+    tx: &mut Tx,
+    principal: &Principal,
+    object: ObjectKind,
+    id: Uuid,
+) -> Result<bool> {
+    let mut q = SqlBuilder::new(&format!("SELECT t.id FROM {} t WHERE ", table(object)?));
+    visible_records(&mut q, principal, object, "t");
+    let p = q.param(Param::Uuid(id));
+    q.push(&format!(" AND t.id = {p}"));
+    let found = on_conn!(tx, c => {
+        bind_params!(sqlx::query(&q.sql), &q.params).fetch_optional(c).await?.is_some()
+    });
+    Ok(found)
+}
+
+/// Display names of referenced records and users, by id.
+pub async fn names(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    wanted: &[(Option<ObjectKind>, Uuid)],
+) -> Result<HashMap<Uuid, String>> {
+    let mut by_table: BTreeMap<&str, Vec<Uuid>> = BTreeMap::new();
+    for (object, id) in wanted {
+        let table = match object {
+            None => "users",
+            Some(kind) => table(*kind)?,
+        };
+        let ids = by_table.entry(table).or_default();
+        if !ids.contains(id) {
+            ids.push(*id);
+        }
+    }
+    let mut out = HashMap::new();
+    for (table, ids) in by_table {
+        for chunk in ids.chunks(200) {
+            let mut q = SqlBuilder::new("");
+            let tenant = q.param(Param::Uuid(tenant_id));
+            let list: Vec<String> = chunk.iter().map(|id| q.param(Param::Uuid(*id))).collect();
+            q.sql = format!(
+                "SELECT id, name FROM {table} WHERE tenant_id = {tenant} AND id IN ({})",
+                list.join(", ")
+            );
+            on_conn!(tx, c => {
+                let rows = bind_params!(sqlx::query(&q.sql), &q.params).fetch_all(c).await?;
+                for row in rows {
+                    out.insert(row.try_get::<Uuid, _>("id")?, row.try_get::<String, _>("name")?);
+                }
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    /// The last row's sort value (`None` when it had none).
+    pub value: Option<FieldValue>,
+    pub id: Uuid,
+}
+
+pub struct ListQuery<'a> {
+    pub conditions: &'a [Condition],
+    /// Extra equality on a lookup column (related lists: `account_id = …`).
+    pub related: Option<(&'a str, Uuid)>,
+    /// Quick-search tokens a record must all have (`record_search`).
+    pub search_tokens: &'a [String],
+    pub sort: &'a FieldDef,
+    pub descending: bool,
+    pub after: Option<After>,
+    pub limit: i64,
+}
+
+/// One page of the records of `spec` the principal may see: visibility, conditions, then
+/// `ORDER BY <sort> NULLS LAST, id` with a keyset cursor. Never OFFSET, never COUNT. Returns
+/// up to `limit + 1` records so the caller can tell whether another page follows.
+pub async fn list(
+    tx: &mut Tx,
+    principal: &Principal,
+    spec: &ObjectSpec,
+    custom: &[FieldDef],
+    query: &ListQuery<'_>,
+) -> Result<Vec<Record>> {
+    let backend = tx.backend();
+    let mut q = SqlBuilder::new(&select_sql(spec));
+    q.push(" WHERE ");
+    visible_records(&mut q, principal, spec.kind, "t");
+    if let Some((column, id)) = query.related {
+        let p = q.param(Param::Uuid(id));
+        q.push(&format!(" AND t.{column} = {p}"));
+    }
+    if !query.search_tokens.is_empty() {
+        let tenant = q.param(Param::Uuid(principal.tenant_id));
+        let object = q.param(Param::Text(spec.kind.key().to_string()));
+        for token in query.search_tokens {
+            let p = q.param(Param::Text(token.clone()));
+            q.push(&format!(" AND t.id IN (SELECT s.record_id FROM record_search s WHERE s.tenant_id = {tenant} AND s.object = {object} AND s.token = {p})"));
+        }
+    }
+    for condition in query.conditions {
+        q.push(" AND ");
+        condition_sql(&mut q, backend, condition);
+    }
+    let expr = expression(backend, query.sort);
+    let (cmp, dir) = if query.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    // Records without a value sort as the smallest values (SQLite's own order); a column
+    // that is never NULL gets no NULLS clause, so that PostgreSQL walks its index.
+    let nullable = !never_null(query.sort);
+    if let Some(after) = &query.after {
+        let id = q.param(Param::Uuid(after.id));
+        let keyset = match (&after.value, query.descending) {
+            (Some(v), descending) => {
+                let v = bind_value(&mut q, backend, query.sort, v);
+                let tail = if nullable && descending {
+                    format!(" OR {expr} IS NULL")
+                } else {
+                    String::new()
+                };
+                format!("({expr} {cmp} {v} OR ({expr} = {v} AND t.id {cmp} {id}){tail})")
+            }
+            (None, true) => format!("({expr} IS NULL AND t.id < {id})"),
+            (None, false) => format!("(({expr} IS NULL AND t.id > {id}) OR {expr} IS NOT NULL)"),
+        };
+        q.push(&format!(" AND {keyset}"));
+    }
+    let nulls = match (nullable, backend, query.descending) {
+        (true, Backend::Postgres, true) => " NULLS LAST",
+        (true, Backend::Postgres, false) => " NULLS FIRST",
+        _ => "",
+    };
+    let limit = q.param(Param::I64(query.limit + 1));
+    q.push(&format!(
+        " ORDER BY {expr} {dir}{nulls}, t.id {dir} LIMIT {limit}"
+    ));
+    fetch_records(tx, spec, custom, &q).await
+}
+
+/// Whether the field's column is declared NOT NULL.
+pub fn never_null(field: &FieldDef) -> bool {
+    field.column.is_some()
+        && (field.required || matches!(field.key.as_str(), "created_at" | "updated_at"))
+}
+
+/// Appends the SQL of one checked filter.
+pub fn condition_sql(q: &mut SqlBuilder, backend: Backend, condition: &Condition) {
+    let field = &condition.field;
+    let expr = expression(backend, field);
+    let sql = match &condition.test {
+        Test::Empty => format!("{expr} IS NULL"),
+        Test::NotEmpty => format!("{expr} IS NOT NULL"),
+        Test::Eq(FieldValue::Bool(false)) => {
+            let v = bind_value(q, backend, field, &FieldValue::Bool(false));
+            format!("({expr} = {v} OR {expr} IS NULL)")
+        }
+        Test::Eq(v) => format!("{expr} = {}", bind_value(q, backend, field, v)),
+        Test::Ne(v) => {
+            let v = bind_value(q, backend, field, v);
+            format!("({expr} <> {v} OR {expr} IS NULL)")
+        }
+        Test::Gt(v) => format!("{expr} > {}", bind_value(q, backend, field, v)),
+        Test::Gte(v) => format!("{expr} >= {}", bind_value(q, backend, field, v)),
+        Test::Lt(v) => format!("{expr} < {}", bind_value(q, backend, field, v)),
+        Test::Lte(v) => format!("{expr} <= {}", bind_value(q, backend, field, v)),
+        Test::Between(a, b) => {
+            let a = bind_value(q, backend, field, a);
+            let b = bind_value(q, backend, field, b);
+            format!("({expr} >= {a} AND {expr} <= {b})")
+        }
+        Test::In(values) => {
+            let list: Vec<String> = values
+                .iter()
+                .map(|v| bind_value(q, backend, field, v))
+                .collect();
+            format!("{expr} IN ({})", list.join(", "))
+        }
+        Test::Range { from, to, or_empty } => {
+            let mut parts = Vec::new();
+            if let Some(from) = from {
+                parts.push(format!("{expr} >= {}", bind_value(q, backend, field, from)));
+            }
+            if let Some(to) = to {
+                parts.push(format!("{expr} < {}", bind_value(q, backend, field, to)));
+            }
+            let range = if parts.is_empty() {
+                "1 = 1".to_string()
+            } else {
+                parts.join(" AND ")
+            };
+            if *or_empty {
+                format!("(({range}) OR {expr} IS NULL)")
+            } else {
+                format!("({range})")
+            }
+        }
+        Test::Contains(needle) if field.field_type == FieldType::MultiSelect => {
+            let p = q.param(Param::Text(needle.clone()));
+            let key = &field.key;
+            match (backend, &field.column) {
+                (Backend::Sqlite, None) => format!(
+                    "EXISTS (SELECT 1 FROM json_each(t.custom, '$.{key}') je WHERE je.value = {p})"
+                ),
+                (Backend::Postgres, None) => format!("jsonb_exists(t.custom->'{key}', {p})"),
+                (Backend::Sqlite, Some(c)) => {
+                    format!("EXISTS (SELECT 1 FROM json_each(t.{c}) je WHERE je.value = {p})")
+                }
+                (Backend::Postgres, Some(c)) => format!("jsonb_exists(t.{c}, {p})"),
+            }
+        }
+        Test::Contains(needle) => {
+            let p = q.param(Param::Text(format!("%{}%", escape_like(needle))));
+            format!("lower({expr}) LIKE {p} ESCAPE '\\'")
+        }
+        Test::StartsWith(prefix) => {
+            let p = q.param(Param::Text(format!("{}%", escape_like(prefix))));
+            format!("lower({expr}) LIKE {p} ESCAPE '\\'")
+        }
+    };
+    q.push(&sql);
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Counts records pointing at `id` through `column` of `table` (stops at `cap`): used to
+/// refuse deleting a record others still refer to.
+pub async fn count_references(
+    tx: &mut Tx,
+    table: &str,
+    column: &str,
+    tenant_id: Uuid,
+    id: Uuid,
+    cap: i64,
+) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE tenant_id = $1 AND {column} = $2 LIMIT $3) r"
+    );
+    Ok(on_conn!(tx, c => {
+        sqlx::query(&sql).bind(tenant_id).bind(id).bind(cap).fetch_one(c).await?.try_get::<i64, _>("n")?
+    }))
+}
+
+/// Creates the index that makes filtering and sorting on a custom field fast, named
+/// `cf_<table>_<key>`. Idempotent.
+pub async fn create_custom_index(
+    db: &crate::Db,
+    spec: &ObjectSpec,
+    field: &FieldDef,
+) -> Result<String> {
+    let name = format!("cf_{}_{}", spec.plural, field.key);
+    let expr = expression(db.backend(), field).replace("t.", "");
+    let sql = match db.backend() {
+        // CONCURRENTLY: the table stays writable while a large index builds.
+        Backend::Postgres => format!(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {} (tenant_id, {expr}, id)",
+            spec.plural
+        ),
+        Backend::Sqlite => format!(
+            "CREATE INDEX IF NOT EXISTS {name} ON {} (tenant_id, {expr}, id)",
+            spec.plural
+        ),
+    };
+    on_pool!(db, pool => {
+        sqlx::query(&sql).execute(pool).await?;
+    });
+    Ok(name)
+}
+
+/// Moves a "last …" date forward (never back) on a record: last contacted, last deal.
+pub async fn bump_date(
+    tx: &mut Tx,
+    table: &str,
+    column: &str,
+    tenant_id: Uuid,
+    id: Uuid,
+    value: Param,
+) -> Result<()> {
+    let sql = format!(
+        "UPDATE {table} SET {column} = $3 WHERE tenant_id = $1 AND id = $2 AND ({column} IS NULL OR {column} < $3)"
+    );
+    let q = SqlBuilder {
+        sql,
+        params: vec![Param::Uuid(tenant_id), Param::Uuid(id), value],
+    };
+    on_conn!(tx, c => {
+        bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// Roll-ups of an account over itself and its sub-accounts (the whole customer tree below
+/// it), counting only opportunities the principal may see.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rollup {
+    pub children: i64,
+    /// (currency, open pipeline, won amount), amounts in cents.
+    pub amounts: Vec<(String, i64, i64)>,
+}
+
+pub async fn account_rollup(tx: &mut Tx, principal: &Principal, account_id: Uuid) -> Result<Rollup> {
+    let children = count_references(tx, "accounts", "parent_id", principal.tenant_id, account_id, 10_000).await?;
+    let mut q = SqlBuilder::new("");
+    let tenant = q.param(Param::Uuid(principal.tenant_id));
+    let root = q.param(Param::Uuid(account_id));
+    let mut visible = SqlBuilder { sql: String::new(), params: std::mem::take(&mut q.params) };
+    visible_records(&mut visible, principal, ObjectKind::Opportunity, "t");
+    q.params = visible.params;
+    q.sql = format!(
+        "WITH RECURSIVE tree(id, depth) AS (
+            SELECT id, 0 FROM accounts WHERE tenant_id = {tenant} AND id = {root}
+            UNION ALL
+            SELECT a.id, tree.depth + 1 FROM accounts a JOIN tree ON a.parent_id = tree.id
+             WHERE a.tenant_id = {tenant} AND tree.depth < 4)
+         SELECT t.currency,
+            CAST(COALESCE(SUM(CASE WHEN t.stage NOT IN ('won', 'lost') THEN t.amount_cents ELSE 0 END), 0) AS BIGINT) AS open_cents,
+            CAST(COALESCE(SUM(CASE WHEN t.stage = 'won' THEN t.amount_cents ELSE 0 END), 0) AS BIGINT) AS won_cents
+         FROM opportunities t JOIN tree ON t.account_id = tree.id
+         WHERE {} GROUP BY t.currency ORDER BY t.currency",
+        visible.sql
+    );
+    let mut amounts = Vec::new();
+    on_conn!(tx, c => {
+        let rows = bind_params!(sqlx::query(&q.sql), &q.params).fetch_all(c).await?;
+        for row in rows {
+            let open: i64 = row.try_get("open_cents")?;
+            let won: i64 = row.try_get("won_cents")?;
+            amounts.push((row.try_get::<String, _>("currency")?, open, won));
+        }
+    });
+    Ok(Rollup { children, amounts })
+}
