@@ -10,25 +10,56 @@ use uuid::Uuid;
 pub const TIMELINE_KINDS: [&str; 4] = ["activity", "opportunity", "contact", "field"];
 
 /// Relationship kinds per object: key, label from the `from` side, label from the `to` side.
-pub fn link_kinds(object: ObjectKind) -> &'static [(&'static str, &'static str, &'static str, &'static str, &'static str)] {
+pub fn link_kinds(
+    object: ObjectKind,
+) -> &'static [(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+)] {
     match object {
         // (key, from-side zh, from-side en, to-side zh, to-side en)
         ObjectKind::Account => &[
-            ("supplies", "下游客户", "Downstream customer", "上游供应商", "Upstream supplier"),
+            (
+                "supplies",
+                "下游客户",
+                "Downstream customer",
+                "上游供应商",
+                "Upstream supplier",
+            ),
             ("partner", "合作伙伴", "Partner", "合作伙伴", "Partner"),
             ("brand", "子品牌", "Sub-brand", "母品牌", "Parent brand"),
         ],
         ObjectKind::Contact => &[
             ("ally", "盟友", "Ally", "盟友", "Ally"),
             ("opponent", "对立", "Opponent", "对立", "Opponent"),
-            ("influences", "影响", "Influences", "受其影响", "Influenced by"),
-            ("former_colleague", "前同事", "Former colleague", "前同事", "Former colleague"),
+            (
+                "influences",
+                "影响",
+                "Influences",
+                "受其影响",
+                "Influenced by",
+            ),
+            (
+                "former_colleague",
+                "前同事",
+                "Former colleague",
+                "前同事",
+                "Former colleague",
+            ),
         ],
         _ => &[],
     }
 }
 
-async fn require_visible(tx: &mut store::Tx, actor: &Actor, object: ObjectKind, id: Uuid) -> AppResult<()> {
+async fn require_visible(
+    tx: &mut store::Tx,
+    actor: &Actor,
+    object: ObjectKind,
+    id: Uuid,
+) -> AppResult<()> {
     if store::records::is_visible(tx, &actor.principal, object, id).await? {
         Ok(())
     } else {
@@ -52,7 +83,8 @@ pub async fn timeline(
     let mut tx = app.db.begin_read().await?;
     require_visible(&mut tx, actor, ObjectKind::Account, account_id).await?;
     let limit = limit.clamp(1, 100);
-    let mut entries = store::timeline::page(&mut tx, &actor.principal, account_id, kind, before, limit).await?;
+    let mut entries =
+        store::timeline::page(&mut tx, &actor.principal, account_id, kind, before, limit).await?;
     let more = entries.len() as i64 > limit;
     entries.truncate(limit as usize);
     Ok((entries, more))
@@ -70,7 +102,15 @@ pub async fn links(app: &App, actor: &Actor, object: ObjectKind, id: Uuid) -> Ap
     Ok(store::timeline::links(&mut tx, &actor.principal, object, id).await?)
 }
 
-pub async fn add_link(app: &App, actor: &Actor, object: ObjectKind, from: Uuid, to: Uuid, kind: &str, note: Option<&str>) -> AppResult<Uuid> {
+pub async fn add_link(
+    app: &App,
+    actor: &Actor,
+    object: ObjectKind,
+    from: Uuid,
+    to: Uuid,
+    kind: &str,
+    note: Option<&str>,
+) -> AppResult<Uuid> {
     let mut errors = domain::FieldErrors::new();
     if !link_kinds(object).iter().any(|k| k.0 == kind) {
         errors.add("kind", "invalid_choice");
@@ -88,21 +128,40 @@ pub async fn add_link(app: &App, actor: &Actor, object: ObjectKind, from: Uuid, 
         errors.add("to_id", "invalid_reference");
     }
     errors.into_result()?;
-    let link = NewLink { object, from_id: from, to_id: to, kind, note: note.map(str::trim).filter(|n| !n.is_empty()) };
-    let id = match store::timeline::add_link(&mut tx, actor.tenant_id(), &link, actor.id(), app.now()).await {
-        Ok(id) => id,
-        Err(e) if e.is_unique_violation() => return Err(AppError::field("to_id", "duplicate_name")),
-        Err(e) => return Err(e.into()),
+    let link = NewLink {
+        object,
+        from_id: from,
+        to_id: to,
+        kind,
+        note: note.map(str::trim).filter(|n| !n.is_empty()),
     };
+    let id =
+        match store::timeline::add_link(&mut tx, actor.tenant_id(), &link, actor.id(), app.now())
+            .await
+        {
+            Ok(id) => id,
+            Err(e) if e.is_unique_violation() => {
+                return Err(AppError::field("to_id", "duplicate_name"))
+            }
+            Err(e) => return Err(e.into()),
+        };
     tx.commit().await?;
     Ok(id)
 }
 
-pub async fn remove_link(app: &App, actor: &Actor, object: ObjectKind, record: Uuid, link: Uuid) -> AppResult<()> {
+pub async fn remove_link(
+    app: &App,
+    actor: &Actor,
+    object: ObjectKind,
+    record: Uuid,
+    link: Uuid,
+) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
     require_visible(&mut tx, actor, object, record).await?;
     actor.require(object, Action::Edit)?;
-    store::timeline::get_link(&mut tx, actor.tenant_id(), object, record, link).await?.ok_or(AppError::NotFound)?;
+    store::timeline::get_link(&mut tx, actor.tenant_id(), object, record, link)
+        .await?
+        .ok_or(AppError::NotFound)?;
     store::timeline::delete_link(&mut tx, actor.tenant_id(), link).await?;
     tx.commit().await?;
     Ok(())

@@ -30,7 +30,13 @@ pub async fn reopen(app: &App, actor: &Actor, id: Uuid, version: Option<i64>) ->
 
 /// Moves an open task's due time (and its reminder) `days` later; without a due time, the
 /// task becomes due `days` from now.
-pub async fn postpone(app: &App, actor: &Actor, id: Uuid, version: Option<i64>, days: i64) -> AppResult<()> {
+pub async fn postpone(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    version: Option<i64>,
+    days: i64,
+) -> AppResult<()> {
     if !(1..=365).contains(&days) {
         return Err(AppError::field("days", "out_of_range"));
     }
@@ -74,14 +80,20 @@ pub async fn check_in(
         errors.add("accuracy", "out_of_range");
     }
     errors.into_result()?;
-    let decimal = |v: f64| rust_decimal::Decimal::from_f64_retain(v).map(|d| FieldValue::Decimal(d.round_dp(6)));
+    let decimal = |v: f64| {
+        rust_decimal::Decimal::from_f64_retain(v).map(|d| FieldValue::Decimal(d.round_dp(6)))
+    };
     records::system_change(app, actor, OBJECT, id, None, |values, now| {
         if values.get("kind") != Some(&FieldValue::Text("visit".into())) {
             return Err(AppError::Rule("checkin_only_visits"));
         }
         values.insert("checkin_at".into(), FieldValue::DateTime(now));
         let accuracy = position.and(accuracy);
-        for (key, v) in [("checkin_lat", position.map(|p| p.0)), ("checkin_lng", position.map(|p| p.1)), ("checkin_accuracy", accuracy)] {
+        for (key, v) in [
+            ("checkin_lat", position.map(|p| p.0)),
+            ("checkin_lng", position.map(|p| p.1)),
+            ("checkin_accuracy", accuracy),
+        ] {
             match v.and_then(decimal) {
                 Some(d) => values.insert(key.into(), d),
                 None => values.remove(key),
@@ -104,7 +116,10 @@ pub async fn follow_up(
     let mut input: Input = vec![
         ("kind".into(), vec!["task".into()]),
         ("name".into(), vec![subject.to_string()]),
-        ("due_at".into(), due.map(|d| vec![d.to_string()]).unwrap_or_default()),
+        (
+            "due_at".into(),
+            due.map(|d| vec![d.to_string()]).unwrap_or_default(),
+        ),
     ];
     for key in ["account_id", "contact_id", "lead_id", "opportunity_id"] {
         if let Some(linked) = source.record.id_of(key) {
@@ -139,14 +154,75 @@ pub async fn my_day(app: &App, actor: &Actor) -> AppResult<MyDay> {
         limit: Some(100),
         ..Default::default()
     };
-    let due_today = records::list(app, actor, OBJECT, &request(vec![mine.clone(), open.clone(), filter("due_at", "today", &[])], "due_at")).await?;
-    let meetings_today = records::list(app, actor, OBJECT, &request(vec![mine.clone(), filter("starts_at", "today", &[])], "starts_at")).await?;
-    let day_start = now.with_timezone(&china_time()).date_naive().and_hms_opt(0, 0, 0)
+    let due_today = records::list(
+        app,
+        actor,
+        OBJECT,
+        &request(
+            vec![mine.clone(), open.clone(), filter("due_at", "today", &[])],
+            "due_at",
+        ),
+    )
+    .await?;
+    let meetings_today = records::list(
+        app,
+        actor,
+        OBJECT,
+        &request(
+            vec![mine.clone(), filter("starts_at", "today", &[])],
+            "starts_at",
+        ),
+    )
+    .await?;
+    let day_start = now
+        .with_timezone(&china_time())
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(china_time()).single())
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(now);
-    let overdue = records::list(app, actor, OBJECT, &request(vec![mine.clone(), open.clone(), filter("due_at", "lt", &[&now.with_timezone(&china_time()).format("%Y-%m-%d").to_string()])], "due_at")).await?;
-    let reminders = records::list(app, actor, OBJECT, &request(vec![mine, open, filter("remind_at", "lte", &[&now.with_timezone(&china_time()).format("%Y-%m-%d").to_string()])], "remind_at")).await?;
+    let overdue = records::list(
+        app,
+        actor,
+        OBJECT,
+        &request(
+            vec![
+                mine.clone(),
+                open.clone(),
+                filter(
+                    "due_at",
+                    "lt",
+                    &[&now
+                        .with_timezone(&china_time())
+                        .format("%Y-%m-%d")
+                        .to_string()],
+                ),
+            ],
+            "due_at",
+        ),
+    )
+    .await?;
+    let reminders = records::list(
+        app,
+        actor,
+        OBJECT,
+        &request(
+            vec![
+                mine,
+                open,
+                filter(
+                    "remind_at",
+                    "lte",
+                    &[&now
+                        .with_timezone(&china_time())
+                        .format("%Y-%m-%d")
+                        .to_string()],
+                ),
+            ],
+            "remind_at",
+        ),
+    )
+    .await?;
     let mut names = due_today.names;
     let mut today: Vec<Record> = due_today.records;
     for r in meetings_today.records {
@@ -160,7 +236,13 @@ pub async fn my_day(app: &App, actor: &Actor) -> AppResult<MyDay> {
     Ok(MyDay {
         today,
         overdue: overdue.records,
-        reminders: reminders.records.into_iter().filter(|r| matches!(r.values.get("remind_at"), Some(FieldValue::DateTime(t)) if *t <= now)).collect(),
+        reminders: reminders
+            .records
+            .into_iter()
+            .filter(
+                |r| matches!(r.values.get("remind_at"), Some(FieldValue::DateTime(t)) if *t <= now),
+            )
+            .collect(),
         names,
         day_start,
     })

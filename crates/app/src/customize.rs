@@ -17,7 +17,12 @@ fn require_admin(actor: &Actor) -> AppResult<()> {
 }
 
 /// Adds a custom field to an object.
-pub async fn add_field(app: &App, actor: &Actor, kind: ObjectKind, mut def: FieldDef) -> AppResult<()> {
+pub async fn add_field(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    mut def: FieldDef,
+) -> AppResult<()> {
     require_admin(actor)?;
     let spec = spec(kind)?;
     def.column = None;
@@ -28,7 +33,10 @@ pub async fn add_field(app: &App, actor: &Actor, kind: ObjectKind, mut def: Fiel
         errors.add(field, code);
     }
     if let Some(target) = def.lookup_object.as_deref() {
-        if ObjectKind::parse(target).and_then(domain::objects::spec).is_none() {
+        if ObjectKind::parse(target)
+            .and_then(domain::objects::spec)
+            .is_none()
+        {
             errors.add("lookup_object", "invalid_choice");
         }
     }
@@ -45,25 +53,39 @@ pub async fn add_field(app: &App, actor: &Actor, kind: ObjectKind, mut def: Fiel
         def.position = (spec.fields.len() + fields.custom.len()) as i32;
     }
     store::custom_fields::insert(&mut tx, actor.tenant_id(), kind, &def, app.now()).await?;
-    audit::record(&mut tx, AuditEvent {
-        tenant_id: actor.tenant_id(),
-        actor_id: Some(actor.id()),
-        action: "add_field",
-        object: kind.key(),
-        record_id: None,
-        detail: serde_json::json!({ "key": def.key, "type": def.field_type.key() }),
-    }).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            tenant_id: actor.tenant_id(),
+            actor_id: Some(actor.id()),
+            action: "add_field",
+            object: kind.key(),
+            record_id: None,
+            detail: serde_json::json!({ "key": def.key, "type": def.field_type.key() }),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Changes a custom field's labels, options and rules (its key and type stay), or retires it
 /// (`active = false`: hidden everywhere, values kept).
-pub async fn update_field(app: &App, actor: &Actor, kind: ObjectKind, mut def: FieldDef, active: bool) -> AppResult<()> {
+pub async fn update_field(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    mut def: FieldDef,
+    active: bool,
+) -> AppResult<()> {
     require_admin(actor)?;
     let mut tx = app.db.begin().await?;
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
-    let current = fields.custom.iter().find(|c| c.def.key == def.key).ok_or(AppError::NotFound)?;
+    let current = fields
+        .custom
+        .iter()
+        .find(|c| c.def.key == def.key)
+        .ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::new();
     if current.def.field_type != def.field_type {
         errors.add("field_type", "read_only");
@@ -92,7 +114,11 @@ pub async fn update_field(app: &App, actor: &Actor, kind: ObjectKind, mut def: F
 pub async fn index_field(app: &App, actor: &Actor, kind: ObjectKind, key: &str) -> AppResult<()> {
     require_admin(actor)?;
     let fields = crate::records::object_fields(app, actor, kind).await?;
-    let field = fields.custom.iter().find(|c| c.def.key == key).ok_or(AppError::NotFound)?;
+    let field = fields
+        .custom
+        .iter()
+        .find(|c| c.def.key == key)
+        .ok_or(AppError::NotFound)?;
     if field.index_name.is_some() {
         return Ok(());
     }
@@ -140,36 +166,104 @@ fn filter(field: &str, op: &str, values: &[&str]) -> domain::views::FilterSpec {
 /// The views users ask for, shipped with every object.
 pub fn builtin_views(kind: ObjectKind) -> Vec<BuiltinView> {
     let spec = domain::objects::spec(kind);
-    let columns: Vec<String> = spec.map(|s| s.default_columns.iter().map(|c| c.to_string()).collect()).unwrap_or_default();
+    let columns: Vec<String> = spec
+        .map(|s| s.default_columns.iter().map(|c| c.to_string()).collect())
+        .unwrap_or_default();
     let view = |key, zh, en, filters, sort: &str, descending| BuiltinView {
         key,
         label_zh: zh,
         label_en: en,
-        definition: ViewDefinition { columns: columns.clone(), filters, sort: sort.into(), descending },
+        definition: ViewDefinition {
+            columns: columns.clone(),
+            filters,
+            sort: sort.into(),
+            descending,
+        },
     };
     let mut views = vec![
         view("all", "全部", "All", vec![], "updated_at", true),
-        view("mine", "我负责的", "Mine", vec![filter("owner_id", "eq", &["me"])], "updated_at", true),
+        view(
+            "mine",
+            "我负责的",
+            "Mine",
+            vec![filter("owner_id", "eq", &["me"])],
+            "updated_at",
+            true,
+        ),
     ];
     match kind {
-        ObjectKind::Account => views.push(view("not_contacted_30", "30天未联系", "Not contacted in 30 days",
-            vec![filter("last_contacted_at", "older_than_days", &["30"])], "last_contacted_at", false)),
+        ObjectKind::Account => views.push(view(
+            "not_contacted_30",
+            "30天未联系",
+            "Not contacted in 30 days",
+            vec![filter("last_contacted_at", "older_than_days", &["30"])],
+            "last_contacted_at",
+            false,
+        )),
         ObjectKind::Activity => {
-            views.push(view("my_tasks_today", "我今天的待办", "My open tasks today",
-                vec![filter("owner_id", "eq", &["me"]), filter("kind", "eq", &["task"]), filter("status", "eq", &["open"]), filter("due_at", "today", &[])], "due_at", false));
-            views.push(view("my_open_tasks", "我的未完成任务", "My open tasks",
-                vec![filter("owner_id", "eq", &["me"]), filter("kind", "eq", &["task"]), filter("status", "eq", &["open"])], "due_at", false));
+            views.push(view(
+                "my_tasks_today",
+                "我今天的待办",
+                "My open tasks today",
+                vec![
+                    filter("owner_id", "eq", &["me"]),
+                    filter("kind", "eq", &["task"]),
+                    filter("status", "eq", &["open"]),
+                    filter("due_at", "today", &[]),
+                ],
+                "due_at",
+                false,
+            ));
+            views.push(view(
+                "my_open_tasks",
+                "我的未完成任务",
+                "My open tasks",
+                vec![
+                    filter("owner_id", "eq", &["me"]),
+                    filter("kind", "eq", &["task"]),
+                    filter("status", "eq", &["open"]),
+                ],
+                "due_at",
+                false,
+            ));
         }
-        ObjectKind::Opportunity => views.push(view("closing_this_month", "本月预计成交", "Closing this month",
-            vec![filter("expected_close", "this_month", &[]), filter("stage", "in", &["initial", "needs", "proposal", "negotiation"])], "expected_close", false)),
-        ObjectKind::Lead => views.push(view("new_this_week", "本周新线索", "New leads this week",
-            vec![filter("created_at", "this_week", &[]), filter("status", "eq", &["new"])], "created_at", true)),
+        ObjectKind::Opportunity => views.push(view(
+            "closing_this_month",
+            "本月预计成交",
+            "Closing this month",
+            vec![
+                filter("expected_close", "this_month", &[]),
+                filter(
+                    "stage",
+                    "in",
+                    &["initial", "needs", "proposal", "negotiation"],
+                ),
+            ],
+            "expected_close",
+            false,
+        )),
+        ObjectKind::Lead => views.push(view(
+            "new_this_week",
+            "本周新线索",
+            "New leads this week",
+            vec![
+                filter("created_at", "this_week", &[]),
+                filter("status", "eq", &["new"]),
+            ],
+            "created_at",
+            true,
+        )),
         _ => {}
     }
     views
 }
 
-fn check_view(fields: &crate::records::ObjectFields, input: &ViewInput, actor: &Actor, now: chrono::DateTime<chrono::Utc>) -> FieldErrors {
+fn check_view(
+    fields: &crate::records::ObjectFields,
+    input: &ViewInput,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let name = input.name.trim();
     if name.is_empty() {
@@ -196,14 +290,21 @@ fn check_view(fields: &crate::records::ObjectFields, input: &ViewInput, actor: &
             errors.add(&format!("filter.{}", e.field), e.code);
         }
     }
-    let sort = if d.descending { format!("-{}", d.sort) } else { d.sort.clone() };
+    let sort = if d.descending {
+        format!("-{}", d.sort)
+    } else {
+        d.sort.clone()
+    };
     if crate::records::parse_sort(fields, Some(&sort)).is_none() {
         errors.add("sort", "invalid_choice");
     }
     errors
 }
 
-fn sharing_columns(actor: &Actor, sharing: &Sharing) -> AppResult<(&'static str, Option<Uuid>, Option<Uuid>)> {
+fn sharing_columns(
+    actor: &Actor,
+    sharing: &Sharing,
+) -> AppResult<(&'static str, Option<Uuid>, Option<Uuid>)> {
     // Sharing beyond oneself is for managers of the org.
     if *sharing != Sharing::Private {
         require_admin(actor).or_else(|_| actor.require(ObjectKind::Account, Action::Transfer))?;
@@ -216,35 +317,57 @@ fn sharing_columns(actor: &Actor, sharing: &Sharing) -> AppResult<(&'static str,
     })
 }
 
-pub async fn create_view(app: &App, actor: &Actor, kind: ObjectKind, input: &ViewInput) -> AppResult<Uuid> {
+pub async fn create_view(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    input: &ViewInput,
+) -> AppResult<Uuid> {
     let mut tx = app.db.begin().await?;
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
     check_view(&fields, input, actor, app.now()).into_result()?;
     let (shared_with, role_id, department_id) = sharing_columns(actor, &input.sharing)?;
     check_sharing_target(&mut tx, actor, role_id, department_id).await?;
     let id = Uuid::now_v7();
-    store::views::insert(&mut tx, actor.tenant_id(), &NewView {
-        id,
-        object: kind,
-        name: input.name.trim(),
-        owner_id: actor.id(),
-        shared_with,
-        role_id,
-        department_id,
-        definition: &input.definition,
-    }, app.now()).await?;
+    store::views::insert(
+        &mut tx,
+        actor.tenant_id(),
+        &NewView {
+            id,
+            object: kind,
+            name: input.name.trim(),
+            owner_id: actor.id(),
+            shared_with,
+            role_id,
+            department_id,
+            definition: &input.definition,
+        },
+        app.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
-async fn check_sharing_target(tx: &mut store::Tx, actor: &Actor, role: Option<Uuid>, department: Option<Uuid>) -> AppResult<()> {
+async fn check_sharing_target(
+    tx: &mut store::Tx,
+    actor: &Actor,
+    role: Option<Uuid>,
+    department: Option<Uuid>,
+) -> AppResult<()> {
     if let Some(role) = role {
-        if store::org::get_role(tx, actor.tenant_id(), role).await?.is_none() {
+        if store::org::get_role(tx, actor.tenant_id(), role)
+            .await?
+            .is_none()
+        {
             return Err(AppError::field("role_id", "invalid_reference"));
         }
     }
     if let Some(dept) = department {
-        if store::org::get_department(tx, actor.tenant_id(), dept).await?.is_none() {
+        if store::org::get_department(tx, actor.tenant_id(), dept)
+            .await?
+            .is_none()
+        {
             return Err(AppError::field("department_id", "invalid_reference"));
         }
     }
@@ -258,28 +381,60 @@ pub async fn usable_views(app: &App, actor: &Actor, kind: ObjectKind) -> AppResu
 }
 
 /// A saved view the actor may use (404 otherwise).
-pub async fn get_view(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppResult<SavedView> {
+pub async fn get_view(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+) -> AppResult<SavedView> {
     let views = usable_views(app, actor, kind).await?;
-    views.into_iter().find(|v| v.id == id).ok_or(AppError::NotFound)
+    views
+        .into_iter()
+        .find(|v| v.id == id)
+        .ok_or(AppError::NotFound)
 }
 
 /// Only the owner (or an administrator) changes or deletes a view.
-async fn own_view(tx: &mut store::Tx, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppResult<SavedView> {
-    let view = store::views::get(tx, actor.tenant_id(), id).await?.filter(|v| v.object == kind.key()).ok_or(AppError::NotFound)?;
+async fn own_view(
+    tx: &mut store::Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+) -> AppResult<SavedView> {
+    let view = store::views::get(tx, actor.tenant_id(), id)
+        .await?
+        .filter(|v| v.object == kind.key())
+        .ok_or(AppError::NotFound)?;
     if view.owner_id != actor.id() {
         require_admin(actor).map_err(|_| AppError::NotFound)?;
     }
     Ok(view)
 }
 
-pub async fn update_view(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid, version: i64, input: &ViewInput) -> AppResult<()> {
+pub async fn update_view(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    version: i64,
+    input: &ViewInput,
+) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
     own_view(&mut tx, actor, kind, id).await?;
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
     check_view(&fields, input, actor, app.now()).into_result()?;
     let (shared_with, role_id, department_id) = sharing_columns(actor, &input.sharing)?;
     check_sharing_target(&mut tx, actor, role_id, department_id).await?;
-    let view = NewView { id, object: kind, name: input.name.trim(), owner_id: actor.id(), shared_with, role_id, department_id, definition: &input.definition };
+    let view = NewView {
+        id,
+        object: kind,
+        name: input.name.trim(),
+        owner_id: actor.id(),
+        shared_with,
+        role_id,
+        department_id,
+        definition: &input.definition,
+    };
     if !store::views::update(&mut tx, actor.tenant_id(), &view, version, app.now()).await? {
         return Err(AppError::Conflict);
     }

@@ -39,9 +39,12 @@ impl ObjectFields {
     }
 
     pub fn field(&self, key: &str) -> Option<&FieldDef> {
-        self.spec
-            .field(key)
-            .or_else(|| self.custom.iter().find(|c| c.def.key == key).map(|c| &c.def))
+        self.spec.field(key).or_else(|| {
+            self.custom
+                .iter()
+                .find(|c| c.def.key == key)
+                .map(|c| &c.def)
+        })
     }
 
     /// Every custom definition, retired ones included: their stored values are kept.
@@ -90,11 +93,19 @@ impl RecordView {
 
 /// Applies submitted values to `values` (the current record, or an empty one on create),
 /// collecting every problem as a field error.
-fn apply_input(fields: &ObjectFields, values: &mut Values, input: &Input, creating: bool) -> FieldErrors {
+fn apply_input(
+    fields: &ObjectFields,
+    values: &mut Values,
+    input: &Input,
+    creating: bool,
+) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let mut merged: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (key, raw) in input {
-        merged.entry(key.as_str()).or_default().extend(raw.iter().cloned());
+        merged
+            .entry(key.as_str())
+            .or_default()
+            .extend(raw.iter().cloned());
     }
     for (key, raw) in &merged {
         let Some(field) = fields.field(key) else {
@@ -221,7 +232,12 @@ async fn write_history(
 ) -> AppResult<Vec<String>> {
     let mut changed = Vec::new();
     let mut rows = Vec::new();
-    for field in fields.spec.fields.iter().chain(fields.custom.iter().map(|c| &c.def)) {
+    for field in fields
+        .spec
+        .fields
+        .iter()
+        .chain(fields.custom.iter().map(|c| &c.def))
+    {
         if field.key == "updated_at" || field.key == "created_at" {
             continue;
         }
@@ -256,7 +272,13 @@ async fn write_history(
     Ok(changed)
 }
 
-async fn index_search(tx: &mut Tx, tenant_id: Uuid, kind: ObjectKind, record: &Values, id: Uuid) -> AppResult<()> {
+async fn index_search(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    kind: ObjectKind,
+    record: &Values,
+    id: Uuid,
+) -> AppResult<()> {
     let texts: Vec<&str> = ["name", "company", "mobile", "email"]
         .iter()
         .filter_map(|k| match record.get(*k) {
@@ -279,7 +301,18 @@ pub async fn create(app: &App, actor: &Actor, kind: ObjectKind, input: &Input) -
         .entry("owner_id".into())
         .or_insert(FieldValue::Id(actor.id()));
     let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
-    rules::before_save(&mut tx, actor, kind, None, None, &given, &mut values, &mut errors, now).await?;
+    rules::before_save(
+        &mut tx,
+        actor,
+        kind,
+        None,
+        None,
+        &given,
+        &mut values,
+        &mut errors,
+        now,
+    )
+    .await?;
     errors.into_result()?;
     if values.get("owner_id") != Some(&FieldValue::Id(actor.id())) {
         actor.require(kind, Action::Transfer)?;
@@ -290,7 +323,16 @@ pub async fn create(app: &App, actor: &Actor, kind: ObjectKind, input: &Input) -
         actor: actor.id(),
         at: now,
     };
-    repo::insert(&mut tx, fields.spec, &fields.custom_defs(), actor.tenant_id(), id, &values, &stamp).await?;
+    repo::insert(
+        &mut tx,
+        fields.spec,
+        &fields.custom_defs(),
+        actor.tenant_id(),
+        id,
+        &values,
+        &stamp,
+    )
+    .await?;
     index_search(&mut tx, actor.tenant_id(), kind, &values, id).await?;
     audit::record(
         &mut tx,
@@ -312,9 +354,15 @@ pub async fn create(app: &App, actor: &Actor, kind: ObjectKind, input: &Input) -
 pub async fn get(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppResult<RecordView> {
     let mut tx = app.db.begin_read().await?;
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
-    let record = repo::get_visible(&mut tx, &actor.principal, fields.spec, &fields.custom_defs(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let record = repo::get_visible(
+        &mut tx,
+        &actor.principal,
+        fields.spec,
+        &fields.custom_defs(),
+        id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     let names = names_for(&mut tx, actor, &fields, std::slice::from_ref(&record)).await?;
     Ok(RecordView { record, names })
 }
@@ -369,7 +417,18 @@ pub async fn update(
     let mut errors = apply_input(&fields, &mut values, input, false);
     let now = app.now();
     let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
-    rules::before_save(&mut tx, actor, kind, Some(id), Some(&current.values), &given, &mut values, &mut errors, now).await?;
+    rules::before_save(
+        &mut tx,
+        actor,
+        kind,
+        Some(id),
+        Some(&current.values),
+        &given,
+        &mut values,
+        &mut errors,
+        now,
+    )
+    .await?;
     errors.into_result()?;
     save(&mut tx, actor, &fields, &current, values, now).await?;
     tx.commit().await.map_err(AppError::from)
@@ -388,7 +447,14 @@ async fn save(
     if values.get("owner_id") != current.values.get("owner_id") {
         actor.require(kind, Action::Transfer)?;
     }
-    values.insert("updated_at".into(), current.values.get("updated_at").cloned().unwrap_or(FieldValue::DateTime(now)));
+    values.insert(
+        "updated_at".into(),
+        current
+            .values
+            .get("updated_at")
+            .cloned()
+            .unwrap_or(FieldValue::DateTime(now)),
+    );
     if values == current.values {
         return Ok(());
     }
@@ -397,12 +463,32 @@ async fn save(
         actor: actor.id(),
         at: now,
     };
-    if !repo::update(tx, fields.spec, &fields.custom_defs(), actor.tenant_id(), current.id, current.version, &values, &stamp).await? {
+    if !repo::update(
+        tx,
+        fields.spec,
+        &fields.custom_defs(),
+        actor.tenant_id(),
+        current,
+        &values,
+        &stamp,
+    )
+    .await?
+    {
         return Err(AppError::Conflict);
     }
     let changed = write_history(tx, actor, fields, current.id, &current.values, &values).await?;
     index_search(tx, actor.tenant_id(), kind, &values, current.id).await?;
-    rules::after_save(tx, actor, kind, current.id, Some(&current.values), &values, &changed, now).await?;
+    rules::after_save(
+        tx,
+        actor,
+        kind,
+        current.id,
+        Some(&current.values),
+        &values,
+        &changed,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -420,9 +506,15 @@ where
 {
     let mut tx = app.db.begin().await?;
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
-    let current = repo::get_visible(&mut tx, &actor.principal, fields.spec, &fields.custom_defs(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let current = repo::get_visible(
+        &mut tx,
+        &actor.principal,
+        fields.spec,
+        &fields.custom_defs(),
+        id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     actor.require(kind, Action::Edit)?;
     if version.is_some_and(|v| v != current.version) {
         return Err(AppError::Conflict);
@@ -431,18 +523,41 @@ where
     let mut values = current.values.clone();
     let given = change(&mut values, now)?;
     let mut errors = FieldErrors::new();
-    rules::before_save(&mut tx, actor, kind, Some(id), Some(&current.values), &given, &mut values, &mut errors, now).await?;
+    rules::before_save(
+        &mut tx,
+        actor,
+        kind,
+        Some(id),
+        Some(&current.values),
+        &given,
+        &mut values,
+        &mut errors,
+        now,
+    )
+    .await?;
     errors.into_result()?;
     save(&mut tx, actor, &fields, &current, values, now).await?;
     tx.commit().await.map_err(AppError::from)
 }
 
-pub async fn delete(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid, version: i64) -> AppResult<()> {
+pub async fn delete(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    version: i64,
+) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
-    let current = repo::get_visible(&mut tx, &actor.principal, fields.spec, &fields.custom_defs(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let current = repo::get_visible(
+        &mut tx,
+        &actor.principal,
+        fields.spec,
+        &fields.custom_defs(),
+        id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     actor.require(kind, Action::Delete)?;
     if current.version != version {
         return Err(AppError::Conflict);
@@ -481,7 +596,15 @@ pub async fn history(
     if !repo::is_visible(&mut tx, &actor.principal, kind, id).await? {
         return Err(AppError::NotFound);
     }
-    Ok(history::for_record(&mut tx, actor.tenant_id(), kind.key(), id, before, limit.clamp(1, 200)).await?)
+    Ok(history::for_record(
+        &mut tx,
+        actor.tenant_id(),
+        kind.key(),
+        id,
+        before,
+        limit.clamp(1, 200),
+    )
+    .await?)
 }
 
 // ---------------------------------------------------------------- lists
@@ -516,8 +639,14 @@ struct Cursor {
 }
 
 /// Parses `field` / `-field` into a sortable field.
-pub fn parse_sort<'a>(fields: &'a ObjectFields, sort: Option<&str>) -> Option<(&'a FieldDef, bool)> {
-    let sort = sort.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("-updated_at");
+pub fn parse_sort<'a>(
+    fields: &'a ObjectFields,
+    sort: Option<&str>,
+) -> Option<(&'a FieldDef, bool)> {
+    let sort = sort
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("-updated_at");
     let (descending, key) = match sort.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, sort),
@@ -526,7 +655,12 @@ pub fn parse_sort<'a>(fields: &'a ObjectFields, sort: Option<&str>) -> Option<(&
     field.indexed.then_some((field, descending))
 }
 
-pub async fn list(app: &App, actor: &Actor, kind: ObjectKind, request: &ListRequest) -> AppResult<RecordPage> {
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    request: &ListRequest,
+) -> AppResult<RecordPage> {
     if actor.principal.read_scope(kind).is_none() {
         return Err(AppError::Forbidden);
     }
@@ -553,7 +687,9 @@ pub async fn list(app: &App, actor: &Actor, kind: ObjectKind, request: &ListRequ
         errors.add_limit("limit", "out_of_range", MAX_PAGE);
     }
     let mut after = None;
-    if let (Some(cursor), Some((sort_field, _))) = (request.cursor.as_deref().filter(|c| !c.is_empty()), sort) {
+    if let (Some(cursor), Some((sort_field, _))) =
+        (request.cursor.as_deref().filter(|c| !c.is_empty()), sort)
+    {
         let decoded = hex::decode(cursor)
             .ok()
             .and_then(|b| serde_json::from_slice::<Cursor>(&b).ok());
@@ -575,7 +711,12 @@ pub async fn list(app: &App, actor: &Actor, kind: ObjectKind, request: &ListRequ
         }
     }
     let mut tokens = Vec::new();
-    if let Some(q) = request.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = request
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
         if q.chars().count() > 100 {
             errors.add_limit("q", "too_long", 100);
         }
@@ -583,12 +724,24 @@ pub async fn list(app: &App, actor: &Actor, kind: ObjectKind, request: &ListRequ
         tokens.truncate(8);
         if tokens.is_empty() {
             errors.into_result()?;
-            return Ok(RecordPage { fields, records: Vec::new(), names: HashMap::new(), next_cursor: None });
+            return Ok(RecordPage {
+                fields,
+                records: Vec::new(),
+                names: HashMap::new(),
+                next_cursor: None,
+            });
         }
     }
     let related = match &request.related {
         Some((key, id)) => match fields.spec.field(key).and_then(|f| f.column.clone()) {
-            Some(column) if fields.spec.field(key).is_some_and(|f| f.field_type == FieldType::Lookup) => Some((column, *id)),
+            Some(column)
+                if fields
+                    .spec
+                    .field(key)
+                    .is_some_and(|f| f.field_type == FieldType::Lookup) =>
+            {
+                Some((column, *id))
+            }
             _ => {
                 errors.add("related", "unknown_field");
                 None
@@ -625,5 +778,10 @@ pub async fn list(app: &App, actor: &Actor, kind: ObjectKind, request: &ListRequ
         None
     };
     let names = names_for(&mut tx, actor, &fields, &records).await?;
-    Ok(RecordPage { fields, records, names, next_cursor })
+    Ok(RecordPage {
+        fields,
+        records,
+        names,
+        next_cursor,
+    })
 }

@@ -70,7 +70,9 @@ pub async fn before_save(
             } else {
                 values.remove("closed_on");
             }
-            if let (Some(contact), Some(account)) = (id(values, "contact_id"), id(values, "account_id")) {
+            if let (Some(contact), Some(account)) =
+                (id(values, "contact_id"), id(values, "account_id"))
+            {
                 let contact_spec = crate::records::spec(ObjectKind::Contact)?;
                 let contact_account = repo::get(tx, contact_spec, &[], tenant, contact)
                     .await?
@@ -89,16 +91,26 @@ pub async fn before_save(
                 if !given.contains(&"status") {
                     // Tasks and planned meetings are open; a logged call or note is done.
                     let planned = time(values, "starts_at").is_some_and(|t| t > now);
-                    let status = if activity_kind == "task" || planned { "open" } else { "done" };
+                    let status = if activity_kind == "task" || planned {
+                        "open"
+                    } else {
+                        "done"
+                    };
                     values.insert("status".into(), FieldValue::Text(status.into()));
                 }
             }
             // Fill the account from the contact or opportunity the activity is about.
             if id(values, "account_id").is_none() {
-                for (key, object) in [("opportunity_id", ObjectKind::Opportunity), ("contact_id", ObjectKind::Contact)] {
+                for (key, object) in [
+                    ("opportunity_id", ObjectKind::Opportunity),
+                    ("contact_id", ObjectKind::Contact),
+                ] {
                     if let Some(linked) = id(values, key) {
                         let spec = crate::records::spec(object)?;
-                        if let Some(account) = repo::get(tx, spec, &[], tenant, linked).await?.and_then(|r| r.id_of("account_id")) {
+                        if let Some(account) = repo::get(tx, spec, &[], tenant, linked)
+                            .await?
+                            .and_then(|r| r.id_of("account_id"))
+                        {
                             values.insert("account_id".into(), FieldValue::Id(account));
                             break;
                         }
@@ -118,10 +130,8 @@ pub async fn before_save(
                 values.remove("completed_at");
             }
         }
-        ObjectKind::Contact => {
-            if record_id.is_some() && id(values, "reports_to_id") == record_id {
-                errors.add("reports_to_id", "invalid_reference");
-            }
+        ObjectKind::Contact if record_id.is_some() && id(values, "reports_to_id") == record_id => {
+            errors.add("reports_to_id", "invalid_reference");
         }
         _ => {}
     }
@@ -153,12 +163,17 @@ pub async fn after_save(
     };
     match kind {
         ObjectKind::Opportunity => {
-            let Some(account) = id(values, "account_id") else { return Ok(()) };
+            let Some(account) = id(values, "account_id") else {
+                return Ok(());
+            };
             let summary = if before.is_none() {
                 serde_json::json!({ "event": "created", "name": name, "stage": text(values, "stage"),
                     "amount": values.get("amount").map(crate::records::plain_text), "currency": text(values, "currency") })
             } else {
-                let tracked: Vec<&String> = changed.iter().filter(|f| f.as_str() != "updated_at").collect();
+                let tracked: Vec<&String> = changed
+                    .iter()
+                    .filter(|f| f.as_str() != "updated_at")
+                    .collect();
                 if tracked.is_empty() {
                     return Ok(());
                 }
@@ -177,14 +192,23 @@ pub async fn after_save(
             let was_won = before.is_some_and(|b| text(b, "stage") == Some("won"));
             if won_now && !was_won {
                 if let Some(FieldValue::Date(day)) = values.get("closed_on") {
-                    repo::bump_date(tx, "accounts", "last_deal_at", tenant, account, Param::Text(day.format("%Y-%m-%d").to_string())).await?;
+                    repo::bump_date(
+                        tx,
+                        "accounts",
+                        "last_deal_at",
+                        tenant,
+                        account,
+                        Param::Text(day.format("%Y-%m-%d").to_string()),
+                    )
+                    .await?;
                 }
             }
         }
         ObjectKind::Activity => {
             let activity_kind = text(values, "kind").unwrap_or("note");
             let status = text(values, "status").unwrap_or("open");
-            let done_now = status == "done" && before.is_none_or(|b| text(b, "status") != Some("done"));
+            let done_now =
+                status == "done" && before.is_none_or(|b| text(b, "status") != Some("done"));
             if let Some(account) = id(values, "account_id") {
                 let event = if before.is_none() {
                     Some("logged")
@@ -202,20 +226,32 @@ pub async fn after_save(
                 }
             }
             if done_now && CONTACT_KINDS.contains(&activity_kind) {
-                let at = time(values, "starts_at").filter(|t| *t <= now).unwrap_or(now);
-                for (key, table) in [("account_id", "accounts"), ("contact_id", "contacts"), ("lead_id", "leads")] {
+                let at = time(values, "starts_at")
+                    .filter(|t| *t <= now)
+                    .unwrap_or(now);
+                for (key, table) in [
+                    ("account_id", "accounts"),
+                    ("contact_id", "contacts"),
+                    ("lead_id", "leads"),
+                ] {
                     if let Some(target) = id(values, key) {
-                        repo::bump_date(tx, table, "last_contacted_at", tenant, target, Param::Time(at)).await?;
+                        repo::bump_date(
+                            tx,
+                            table,
+                            "last_contacted_at",
+                            tenant,
+                            target,
+                            Param::Time(at),
+                        )
+                        .await?;
                     }
                 }
             }
         }
-        ObjectKind::Contact => {
-            if before.is_none() {
-                if let Some(account) = id(values, "account_id") {
-                    let summary = serde_json::json!({ "event": "created", "name": name, "title": text(values, "title") });
-                    timeline::add(tx, tenant, &entry(account, "contact", summary)).await?;
-                }
+        ObjectKind::Contact if before.is_none() => {
+            if let Some(account) = id(values, "account_id") {
+                let summary = serde_json::json!({ "event": "created", "name": name, "title": text(values, "title") });
+                timeline::add(tx, tenant, &entry(account, "contact", summary)).await?;
             }
         }
         _ => {}
@@ -233,10 +269,24 @@ fn kind_object(kind: &str) -> ObjectKind {
 }
 
 /// Refuses to delete a record other records still point at.
-pub async fn before_delete(tx: &mut Tx, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppResult<()> {
+pub async fn before_delete(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+) -> AppResult<()> {
     let references: &[(&str, &str)] = match kind {
-        ObjectKind::Account => &[("accounts", "parent_id"), ("contacts", "account_id"), ("opportunities", "account_id"), ("activities", "account_id")],
-        ObjectKind::Contact => &[("contacts", "reports_to_id"), ("opportunities", "contact_id"), ("activities", "contact_id")],
+        ObjectKind::Account => &[
+            ("accounts", "parent_id"),
+            ("contacts", "account_id"),
+            ("opportunities", "account_id"),
+            ("activities", "account_id"),
+        ],
+        ObjectKind::Contact => &[
+            ("contacts", "reports_to_id"),
+            ("opportunities", "contact_id"),
+            ("activities", "contact_id"),
+        ],
         ObjectKind::Lead => &[("activities", "lead_id")],
         ObjectKind::Opportunity => &[("activities", "opportunity_id")],
         _ => &[],

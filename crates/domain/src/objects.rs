@@ -213,9 +213,14 @@ fn account_spec() -> ObjectSpec {
         f("city", "城市", "City", FieldType::Text).max(50).indexed(),
         f("phone", "电话", "Phone", FieldType::Phone).indexed(),
         f("website", "网址", "Website", FieldType::Url),
-        f("credit_code", "统一社会信用代码", "Credit code", FieldType::Text)
-            .max(18)
-            .indexed(),
+        f(
+            "credit_code",
+            "统一社会信用代码",
+            "Credit code",
+            FieldType::Text,
+        )
+        .max(18)
+        .indexed(),
         f("address", "地址", "Address", FieldType::Text).max(500),
         f("parent_id", "上级客户", "Parent account", FieldType::Lookup)
             .lookup(ObjectKind::Account)
@@ -401,9 +406,14 @@ fn opportunity_spec() -> ObjectSpec {
             .required()
             .lookup(ObjectKind::Account)
             .indexed(),
-        f("contact_id", "主要联系人", "Primary contact", FieldType::Lookup)
-            .lookup(ObjectKind::Contact)
-            .indexed(),
+        f(
+            "contact_id",
+            "主要联系人",
+            "Primary contact",
+            FieldType::Lookup,
+        )
+        .lookup(ObjectKind::Contact)
+        .indexed(),
         f("amount", "金额", "Amount", FieldType::Money)
             .column("amount_cents")
             .range(0, 1_000_000_000_000)
@@ -501,7 +511,13 @@ fn activity_spec() -> ObjectSpec {
         f("location", "地点", "Location", FieldType::Text).max(300),
         f("completed_at", "完成时间", "Completed", FieldType::DateTime).system(),
         f("checkin_at", "签到时间", "Checked in", FieldType::DateTime).system(),
-        f("checkin_lat", "签到纬度", "Check-in latitude", FieldType::Number).system(),
+        f(
+            "checkin_lat",
+            "签到纬度",
+            "Check-in latitude",
+            FieldType::Number,
+        )
+        .system(),
         f(
             "checkin_lng",
             "签到经度",
@@ -524,7 +540,14 @@ fn activity_spec() -> ObjectSpec {
         label_zh: "活动",
         label_en: "Activities",
         fields: finish(fields),
-        default_columns: &["kind", "name", "account_id", "starts_at", "status", "owner_id"],
+        default_columns: &[
+            "kind",
+            "name",
+            "account_id",
+            "starts_at",
+            "status",
+            "owner_id",
+        ],
     }
 }
 

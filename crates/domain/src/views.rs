@@ -254,7 +254,10 @@ fn day_bounds(field: &FieldDef, value: &FieldValue) -> (FieldValue, FieldValue) 
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     };
-    (FieldValue::DateTime(at(day)), FieldValue::DateTime(at(next)))
+    (
+        FieldValue::DateTime(at(day)),
+        FieldValue::DateTime(at(next)),
+    )
 }
 
 /// An instant as a bound for the field's type (a date field compares by China-time day).
@@ -291,11 +294,17 @@ mod tests {
         let me = Uuid::nil();
         let code = |f: FilterSpec| compile(&f, fields, me, now()).unwrap_err().code;
         assert_eq!(code(filter("nope", "eq", &["x"])), "unknown_field");
-        assert_eq!(code(filter("amount", "contains", &["x"])), "invalid_operator");
+        assert_eq!(
+            code(filter("amount", "contains", &["x"])),
+            "invalid_operator"
+        );
         assert_eq!(code(filter("amount", "gt", &["lots"])), "invalid_number");
         assert_eq!(code(filter("stage", "eq", &["dreaming"])), "invalid_choice");
         assert_eq!(code(filter("stage", "eq", &[])), "required");
-        assert_eq!(code(filter("expected_close", "older_than_days", &["x"])), "invalid_number");
+        assert_eq!(
+            code(filter("expected_close", "older_than_days", &["x"])),
+            "invalid_number"
+        );
     }
 
     #[test]
@@ -318,8 +327,13 @@ mod tests {
             }
         );
         let fields = &spec(ObjectKind::Opportunity).unwrap().fields;
-        let c = compile(&filter("expected_close", "this_month", &[]), fields, Uuid::nil(), now())
-            .unwrap();
+        let c = compile(
+            &filter("expected_close", "this_month", &[]),
+            fields,
+            Uuid::nil(),
+            now(),
+        )
+        .unwrap();
         let d = |m, day| FieldValue::Date(NaiveDate::from_ymd_opt(2026, m, day).unwrap());
         assert_eq!(
             c.test,

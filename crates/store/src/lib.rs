@@ -10,15 +10,15 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod custom_fields;
 pub mod history;
 pub mod idempotency;
 pub mod org;
 pub mod records;
-pub mod custom_fields;
-pub mod timeline;
-pub mod views;
 pub mod search;
 pub mod tenants;
+pub mod timeline;
+pub mod views;
 pub mod visibility;
 
 pub use db::{Backend, Db, Param, StoreError, Tx};

@@ -133,7 +133,9 @@ fn column_param(field: &FieldDef, value: Option<&FieldValue>) -> Param {
             FieldValue::Decimal(d) => d.to_f64(),
             _ => None,
         })),
-        FieldType::Checkbox => Param::OptI64(value.map(|v| i64::from(v == &FieldValue::Bool(true)))),
+        FieldType::Checkbox => {
+            Param::OptI64(value.map(|v| i64::from(v == &FieldValue::Bool(true))))
+        }
         FieldType::Lookup | FieldType::User => Param::OptUuid(value.and_then(|v| match v {
             FieldValue::Id(id) => Some(*id),
             _ => None,
@@ -189,11 +191,9 @@ pub fn from_json(field: &FieldDef, value: &serde_json::Value) -> Option<FieldVal
         (FieldType::Date, Value::String(s)) => {
             FieldValue::Date(NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?)
         }
-        (FieldType::DateTime, Value::String(s)) => FieldValue::DateTime(
-            DateTime::parse_from_rfc3339(s)
-                .ok()?
-                .with_timezone(&Utc),
-        ),
+        (FieldType::DateTime, Value::String(s)) => {
+            FieldValue::DateTime(DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&Utc))
+        }
         (FieldType::Lookup | FieldType::User, Value::String(s)) => {
             FieldValue::Id(Uuid::parse_str(s).ok()?)
         }
@@ -216,7 +216,8 @@ fn standard_columns(spec: &ObjectSpec) -> impl Iterator<Item = (&FieldDef, &str)
 }
 
 fn select_sql(spec: &ObjectSpec) -> String {
-    let mut sql = String::from("SELECT t.id, t.owner_id, t.created_at, t.updated_at, t.version, t.custom");
+    let mut sql =
+        String::from("SELECT t.id, t.owner_id, t.created_at, t.updated_at, t.version, t.custom");
     for (_, column) in standard_columns(spec) {
         sql.push_str(", t.");
         sql.push_str(column);
@@ -254,7 +255,9 @@ macro_rules! decode_record {
                 FieldType::MultiSelect => row
                     .try_get::<Option<Json<Vec<String>>>, _>(column)?
                     .map(|j| FieldValue::Choices(j.0)),
-                _ => row.try_get::<Option<String>, _>(column)?.map(FieldValue::Text),
+                _ => row
+                    .try_get::<Option<String>, _>(column)?
+                    .map(FieldValue::Text),
             };
             if let Some(v) = value {
                 values.insert(field.key.clone(), v);
@@ -329,7 +332,17 @@ pub async fn insert(
 ) -> Result<()> {
     let owner = owner_of(values)?;
     let mut q = SqlBuilder::new("");
-    let mut columns = vec!["tenant_id", "id", "owner_id", "created_at", "created_by", "updated_at", "updated_by", "version", "custom"];
+    let mut columns = vec![
+        "tenant_id",
+        "id",
+        "owner_id",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "version",
+        "custom",
+    ];
     let mut placeholders = vec![
         q.param(Param::Uuid(tenant_id)),
         q.param(Param::Uuid(id)),
@@ -364,17 +377,18 @@ fn owner_of(values: &Values) -> Result<Uuid> {
     }
 }
 
-/// Writes every field of the record if `version` is still current; returns whether it did.
+/// Writes every field of `current` anew if its version is still the stored one; returns
+/// whether it did.
 pub async fn update(
     tx: &mut Tx,
     spec: &ObjectSpec,
     custom: &[FieldDef],
     tenant_id: Uuid,
-    id: Uuid,
-    version: i64,
+    current: &Record,
     values: &Values,
     stamp: &Stamp,
 ) -> Result<bool> {
+    let (id, version) = (current.id, current.version);
     let owner = owner_of(values)?;
     let mut q = SqlBuilder::new("");
     let mut sets = vec![
@@ -382,7 +396,10 @@ pub async fn update(
         format!("updated_at = {}", q.param(Param::Time(stamp.at))),
         format!("updated_by = {}", q.param(Param::Uuid(stamp.actor))),
         "version = version + 1".to_string(),
-        format!("custom = {}", q.param(Param::Json(custom_json(custom, values)))),
+        format!(
+            "custom = {}",
+            q.param(Param::Json(custom_json(custom, values)))
+        ),
     ];
     for (field, column) in standard_columns(spec) {
         let p = q.param(column_param(field, values.get(&field.key)));
@@ -403,7 +420,10 @@ pub async fn update(
 }
 
 pub async fn delete(tx: &mut Tx, spec: &ObjectSpec, tenant_id: Uuid, id: Uuid) -> Result<bool> {
-    let sql = format!("DELETE FROM {} WHERE tenant_id = $1 AND id = $2", spec.plural);
+    let sql = format!(
+        "DELETE FROM {} WHERE tenant_id = $1 AND id = $2",
+        spec.plural
+    );
     let done = on_conn!(tx, c => {
         sqlx::query(&sql).bind(tenant_id).bind(id).execute(c).await?.rows_affected()
     });
@@ -668,7 +688,9 @@ pub fn condition_sql(q: &mut SqlBuilder, backend: Backend, condition: &Condition
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Counts records pointing at `id` through `column` of `table` (stops at `cap`): used to
@@ -746,12 +768,27 @@ pub struct Rollup {
     pub amounts: Vec<(String, i64, i64)>,
 }
 
-pub async fn account_rollup(tx: &mut Tx, principal: &Principal, account_id: Uuid) -> Result<Rollup> {
-    let children = count_references(tx, "accounts", "parent_id", principal.tenant_id, account_id, 10_000).await?;
+pub async fn account_rollup(
+    tx: &mut Tx,
+    principal: &Principal,
+    account_id: Uuid,
+) -> Result<Rollup> {
+    let children = count_references(
+        tx,
+        "accounts",
+        "parent_id",
+        principal.tenant_id,
+        account_id,
+        10_000,
+    )
+    .await?;
     let mut q = SqlBuilder::new("");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let root = q.param(Param::Uuid(account_id));
-    let mut visible = SqlBuilder { sql: String::new(), params: std::mem::take(&mut q.params) };
+    let mut visible = SqlBuilder {
+        sql: String::new(),
+        params: std::mem::take(&mut q.params),
+    };
     visible_records(&mut visible, principal, ObjectKind::Opportunity, "t");
     q.params = visible.params;
     q.sql = format!(

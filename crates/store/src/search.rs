@@ -49,13 +49,17 @@ pub async fn index_record(
         sqlx::query("DELETE FROM record_search WHERE tenant_id = $1 AND object = $2 AND record_id = $3")
             .bind(tenant_id).bind(object).bind(record_id).execute(&mut *c).await?;
     });
-    let mut tokens: Vec<String> = texts.iter().flat_map(|t| domain::search::index_tokens(t)).collect();
+    let mut tokens: Vec<String> = texts
+        .iter()
+        .flat_map(|t| domain::search::index_tokens(t))
+        .collect();
     tokens.sort_unstable();
     tokens.dedup();
     if tokens.is_empty() {
         return Ok(());
     }
-    let mut sql = String::from("INSERT INTO record_search (tenant_id, object, token, record_id) VALUES ");
+    let mut sql =
+        String::from("INSERT INTO record_search (tenant_id, object, token, record_id) VALUES ");
     for i in 0..tokens.len() {
         if i > 0 {
             sql.push_str(", ");
@@ -73,7 +77,12 @@ pub async fn index_record(
 }
 
 /// Deletes the search tokens of a deleted record.
-pub async fn forget_record(tx: &mut Tx, tenant_id: Uuid, object: &str, record_id: Uuid) -> Result<()> {
+pub async fn forget_record(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    object: &str,
+    record_id: Uuid,
+) -> Result<()> {
     on_conn!(tx, c => {
         sqlx::query("DELETE FROM record_search WHERE tenant_id = $1 AND object = $2 AND record_id = $3")
             .bind(tenant_id).bind(object).bind(record_id).execute(c).await?;

@@ -42,7 +42,12 @@ pub async fn add(tx: &mut Tx, tenant_id: Uuid, e: &NewEntry<'_>) -> Result<()> {
 }
 
 /// Moves the entries of a record to another account (an opportunity or activity re-linked).
-pub async fn forget_record(tx: &mut Tx, tenant_id: Uuid, object: ObjectKind, record_id: Uuid) -> Result<()> {
+pub async fn forget_record(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    object: ObjectKind,
+    record_id: Uuid,
+) -> Result<()> {
     on_conn!(tx, c => {
         sqlx::query("DELETE FROM account_timeline WHERE tenant_id = $1 AND object = $2 AND record_id = $3")
             .bind(tenant_id).bind(object.key()).bind(record_id).execute(c).await?;
@@ -63,7 +68,9 @@ pub async fn page(
     let mut q = SqlBuilder::new("SELECT e.id, e.at, e.kind, e.object, e.record_id, e.actor_id, u.name AS actor_name, e.summary FROM account_timeline e LEFT JOIN users u ON u.tenant_id = e.tenant_id AND u.id = e.actor_id WHERE ");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let account = q.param(Param::Uuid(account_id));
-    q.push(&format!("e.tenant_id = {tenant} AND e.account_id = {account}"));
+    q.push(&format!(
+        "e.tenant_id = {tenant} AND e.account_id = {account}"
+    ));
     if let Some(kind) = kind {
         let p = q.param(Param::Text(kind.to_string()));
         q.push(&format!(" AND e.kind = {p}"));
@@ -71,10 +78,16 @@ pub async fn page(
     if let Some((at, id)) = before {
         let at = q.param(Param::Time(at));
         let id = q.param(Param::Uuid(id));
-        q.push(&format!(" AND (e.at < {at} OR (e.at = {at} AND e.id < {id}))"));
+        q.push(&format!(
+            " AND (e.at < {at} OR (e.at = {at} AND e.id < {id}))"
+        ));
     }
     q.push(" AND (e.object = 'account'");
-    for object in [ObjectKind::Opportunity, ObjectKind::Activity, ObjectKind::Contact] {
+    for object in [
+        ObjectKind::Opportunity,
+        ObjectKind::Activity,
+        ObjectKind::Contact,
+    ] {
         let table = crate::records::table(object)?;
         q.push(&format!(" OR (e.object = '{}' AND EXISTS (SELECT 1 FROM {table} t WHERE t.id = e.record_id AND ", object.key()));
         visible_records(&mut q, principal, object, "t");
@@ -115,7 +128,10 @@ pub async fn links(
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let object_key = q.param(Param::Text(object.key().to_string()));
     let id = q.param(Param::Uuid(record_id));
-    let mut visible = SqlBuilder { sql: String::new(), params: std::mem::take(&mut q.params) };
+    let mut visible = SqlBuilder {
+        sql: String::new(),
+        params: std::mem::take(&mut q.params),
+    };
     visible_records(&mut visible, principal, object, "t");
     q.params = visible.params;
     q.sql = format!(
@@ -140,7 +156,13 @@ pub struct NewLink<'a> {
     pub note: Option<&'a str>,
 }
 
-pub async fn add_link(tx: &mut Tx, tenant_id: Uuid, l: &NewLink<'_>, actor: Uuid, now: DateTime<Utc>) -> Result<Uuid> {
+pub async fn add_link(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    l: &NewLink<'_>,
+    actor: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
     let id = Uuid::now_v7();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO record_links (tenant_id, id, object, from_id, to_id, kind, note, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
@@ -151,7 +173,13 @@ pub async fn add_link(tx: &mut Tx, tenant_id: Uuid, l: &NewLink<'_>, actor: Uuid
 }
 
 /// The link with this id if it touches `record_id`.
-pub async fn get_link(tx: &mut Tx, tenant_id: Uuid, object: ObjectKind, record_id: Uuid, id: Uuid) -> Result<Option<(Uuid, Uuid)>> {
+pub async fn get_link(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    object: ObjectKind,
+    record_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(Uuid, Uuid)>> {
     Ok(on_conn!(tx, c => {
         sqlx::query_as::<_, (Uuid, Uuid)>("SELECT from_id, to_id FROM record_links WHERE tenant_id = $1 AND object = $2 AND id = $3 AND (from_id = $4 OR to_id = $4)")
             .bind(tenant_id).bind(object.key()).bind(id).bind(record_id).fetch_optional(c).await?
@@ -166,7 +194,12 @@ pub async fn delete_link(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> Result<()> {
 }
 
 /// Deletes every relationship of a record (the record is being deleted).
-pub async fn delete_links_of(tx: &mut Tx, tenant_id: Uuid, object: ObjectKind, record_id: Uuid) -> Result<()> {
+pub async fn delete_links_of(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    object: ObjectKind,
+    record_id: Uuid,
+) -> Result<()> {
     on_conn!(tx, c => {
         sqlx::query("DELETE FROM record_links WHERE tenant_id = $1 AND object = $2 AND (from_id = $3 OR to_id = $3)")
             .bind(tenant_id).bind(object.key()).bind(record_id).execute(c).await?;

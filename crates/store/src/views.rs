@@ -58,7 +58,12 @@ pub struct NewView<'a> {
     pub definition: &'a ViewDefinition,
 }
 
-pub async fn insert(tx: &mut Tx, tenant_id: Uuid, v: &NewView<'_>, now: DateTime<Utc>) -> Result<()> {
+pub async fn insert(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    v: &NewView<'_>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO list_views (tenant_id, id, object, name, owner_id, shared_with, role_id, department_id, definition, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1)")
             .bind(tenant_id).bind(v.id).bind(v.object.key()).bind(v.name).bind(v.owner_id).bind(v.shared_with)
@@ -68,7 +73,13 @@ pub async fn insert(tx: &mut Tx, tenant_id: Uuid, v: &NewView<'_>, now: DateTime
     Ok(())
 }
 
-pub async fn update(tx: &mut Tx, tenant_id: Uuid, v: &NewView<'_>, version: i64, now: DateTime<Utc>) -> Result<bool> {
+pub async fn update(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    v: &NewView<'_>,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE list_views SET name = $3, shared_with = $4, role_id = $5, department_id = $6, definition = $7, updated_at = $8, version = version + 1 WHERE tenant_id = $1 AND id = $2 AND version = $9")
             .bind(tenant_id).bind(v.id).bind(v.name).bind(v.shared_with).bind(v.role_id).bind(v.department_id)

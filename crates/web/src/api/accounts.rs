@@ -275,14 +275,22 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let tr = user.tr;
-    super::idempotent(&state, &user, &headers, "/api/v1/accounts", &body, || async {
-        let mut input = AccountInput::default();
-        apply_json(&mut input, &body).map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
-        let row = app::accounts::create(&state.app, &user.actor, &input)
-            .await
-            .map_err(|e| ApiError::new(tr, e))?;
-        Ok(with_etag(StatusCode::CREATED, row))
-    })
+    super::idempotent(
+        &state,
+        &user,
+        &headers,
+        "/api/v1/accounts",
+        &body,
+        || async {
+            let mut input = AccountInput::default();
+            apply_json(&mut input, &body)
+                .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
+            let row = app::accounts::create(&state.app, &user.actor, &input)
+                .await
+                .map_err(|e| ApiError::new(tr, e))?;
+            Ok(with_etag(StatusCode::CREATED, row))
+        },
+    )
     .await
 }
 

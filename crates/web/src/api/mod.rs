@@ -3,8 +3,8 @@
 
 mod accounts;
 mod error;
-mod records;
 pub mod openapi;
+mod records;
 
 pub use error::{ApiError, ErrorBody};
 
@@ -205,7 +205,11 @@ pub(crate) fn expected_version(
 }
 
 /// With `If-Match`, a stale version is a failed precondition (412); with a body version, 409.
-pub(crate) fn conflict_as_412(tr: Tr, error: app::AppError, headers: &axum::http::HeaderMap) -> ApiError {
+pub(crate) fn conflict_as_412(
+    tr: Tr,
+    error: app::AppError,
+    headers: &axum::http::HeaderMap,
+) -> ApiError {
     let mut e = ApiError::new(tr, error);
     if e.body.error.code == "conflict" && headers.contains_key(header::IF_MATCH) {
         e.status = axum::http::StatusCode::PRECONDITION_FAILED;
@@ -244,27 +248,46 @@ where
         serde_json::Value::Object(body.clone())
     ));
     let fail = |e| ApiError::new(tr, e);
-    match app::idempotency::claim(&state.app, &user.actor, &key, &hash).await.map_err(fail)? {
+    match app::idempotency::claim(&state.app, &user.actor, &key, &hash)
+        .await
+        .map_err(fail)?
+    {
         app::idempotency::Claim::New => {}
         app::idempotency::Claim::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             let version = body.get("version").and_then(serde_json::Value::as_i64);
-            let id = body.get("id").and_then(serde_json::Value::as_str).map(str::to_string);
+            let id = body
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string);
             let mut response = (status, Json(body)).into_response();
             if let Some(v) = version {
                 response.headers_mut().insert(header::ETAG, etag(v));
             }
-            if let Some(Ok(location)) = id.map(|id| axum::http::HeaderValue::from_str(&format!("{collection}/{id}"))) {
+            if let Some(Ok(location)) =
+                id.map(|id| axum::http::HeaderValue::from_str(&format!("{collection}/{id}")))
+            {
                 response.headers_mut().insert(header::LOCATION, location);
             }
-            response.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+            response.headers_mut().insert(
+                "idempotent-replayed",
+                axum::http::HeaderValue::from_static("true"),
+            );
             return Ok(response);
         }
         app::idempotency::Claim::InProgress => {
-            return Err(ApiError::code(tr, StatusCode::CONFLICT, "idempotency_in_progress"))
+            return Err(ApiError::code(
+                tr,
+                StatusCode::CONFLICT,
+                "idempotency_in_progress",
+            ))
         }
         app::idempotency::Claim::Mismatch => {
-            return Err(ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"))
+            return Err(ApiError::code(
+                tr,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+            ))
         }
     }
     match run().await {
@@ -272,15 +295,30 @@ where
             let (parts, body) = response.into_parts();
             let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT * 4)
                 .await
-                .map_err(|e| fail(app::AppError::Internal(format!("reading a response body: {e}"))))?;
+                .map_err(|e| {
+                    fail(app::AppError::Internal(format!(
+                        "reading a response body: {e}"
+                    )))
+                })?;
             let stored: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            app::idempotency::complete(&state.app, &user.actor, &key, parts.status.as_u16(), &stored)
-                .await
-                .map_err(fail)?;
-            Ok(axum::response::Response::from_parts(parts, axum::body::Body::from(bytes)))
+            app::idempotency::complete(
+                &state.app,
+                &user.actor,
+                &key,
+                parts.status.as_u16(),
+                &stored,
+            )
+            .await
+            .map_err(fail)?;
+            Ok(axum::response::Response::from_parts(
+                parts,
+                axum::body::Body::from(bytes),
+            ))
         }
         Err(e) => {
-            app::idempotency::release(&state.app, &user.actor, &key).await.map_err(fail)?;
+            app::idempotency::release(&state.app, &user.actor, &key)
+                .await
+                .map_err(fail)?;
             Err(e)
         }
     }

@@ -49,7 +49,9 @@ pub async fn document(
     let mut objects = Vec::new();
     for kind in super::records::OBJECTS {
         let fields = match &user {
-            Some(user) => app::records::object_fields(&state.app, &user.actor, kind).await.ok(),
+            Some(user) => app::records::object_fields(&state.app, &user.actor, kind)
+                .await
+                .ok(),
             None => None,
         };
         let defs: Vec<domain::fields::FieldDef> = match (&fields, domain::objects::spec(kind)) {
@@ -72,7 +74,12 @@ pub fn json() -> String {
 }
 
 /// The annotated document plus the paths and schemas of the metadata-driven objects.
-fn with_records(objects: &[(domain::permissions::ObjectKind, Vec<domain::fields::FieldDef>)]) -> serde_json::Value {
+fn with_records(
+    objects: &[(
+        domain::permissions::ObjectKind,
+        Vec<domain::fields::FieldDef>,
+    )],
+) -> serde_json::Value {
     use serde_json::{json, Map, Value};
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     let error = json!({ "$ref": "#/components/schemas/ErrorBody" });
@@ -82,10 +89,14 @@ fn with_records(objects: &[(domain::permissions::ObjectKind, Vec<domain::fields:
     let mut schemas = Map::new();
     let mut tags = Vec::new();
     for (kind, fields) in objects {
-        let Some(spec) = domain::objects::spec(*kind) else { continue };
+        let Some(spec) = domain::objects::spec(*kind) else {
+            continue;
+        };
         let name = {
             let mut c = kind.key().chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
         };
         let mut read = Map::new();
         let mut write = Map::new();
@@ -100,14 +111,33 @@ fn with_records(objects: &[(domain::permissions::ObjectKind, Vec<domain::fields:
                 schema["items"] = json!({ "type": "string" });
             }
             if !f.options.is_empty() {
-                let keys: Vec<&str> = f.options.iter().filter(|o| o.active).map(|o| o.key.as_str()).collect();
-                if t == "array" { schema["items"]["enum"] = json!(keys); } else { schema["enum"] = json!(keys); }
+                let keys: Vec<&str> = f
+                    .options
+                    .iter()
+                    .filter(|o| o.active)
+                    .map(|o| o.key.as_str())
+                    .collect();
+                if t == "array" {
+                    schema["items"]["enum"] = json!(keys);
+                } else {
+                    schema["enum"] = json!(keys);
+                }
             }
-            if let Some(max) = f.max_length { schema["maxLength"] = json!(max); }
-            if let Some(min) = f.min { schema["minimum"] = json!(min.to_string().parse::<f64>().unwrap_or_default()); }
-            if let Some(max) = f.max { schema["maximum"] = json!(max.to_string().parse::<f64>().unwrap_or_default()); }
-            if let Some(p) = &f.pattern { schema["pattern"] = json!(format!("^(?:{p})$")); }
-            if f.column.is_none() { schema["x-custom-field"] = json!(true); }
+            if let Some(max) = f.max_length {
+                schema["maxLength"] = json!(max);
+            }
+            if let Some(min) = f.min {
+                schema["minimum"] = json!(min.to_string().parse::<f64>().unwrap_or_default());
+            }
+            if let Some(max) = f.max {
+                schema["maximum"] = json!(max.to_string().parse::<f64>().unwrap_or_default());
+            }
+            if let Some(p) = &f.pattern {
+                schema["pattern"] = json!(format!("^(?:{p})$"));
+            }
+            if f.column.is_none() {
+                schema["x-custom-field"] = json!(true);
+            }
             let mut nullable = schema.clone();
             nullable["nullable"] = json!(true);
             read.insert(f.key.clone(), nullable.clone());
@@ -117,15 +147,27 @@ fn with_records(objects: &[(domain::permissions::ObjectKind, Vec<domain::fields:
         }
         read.insert("version".into(), json!({ "type": "integer" }));
         read.insert("names".into(), json!({ "type": "object", "additionalProperties": { "type": "string" }, "description": "Names of the records and users this record refers to, by id" }));
-        let required: Vec<&str> = fields.iter().filter(|f| f.required && !f.system && f.key != "owner_id" && f.default_value.is_none()).map(|f| f.key.as_str()).collect();
-        schemas.insert(name.clone(), json!({ "type": "object", "properties": read }));
-        schemas.insert(format!("{name}Write"), json!({ "type": "object", "properties": write, "additionalProperties": false }));
+        let required: Vec<&str> = fields
+            .iter()
+            .filter(|f| f.required && !f.system && f.key != "owner_id" && f.default_value.is_none())
+            .map(|f| f.key.as_str())
+            .collect();
+        schemas.insert(
+            name.clone(),
+            json!({ "type": "object", "properties": read }),
+        );
+        schemas.insert(
+            format!("{name}Write"),
+            json!({ "type": "object", "properties": write, "additionalProperties": false }),
+        );
         schemas.insert(format!("{name}Create"), json!({ "allOf": [{ "$ref": format!("#/components/schemas/{name}Write") }], "required": required }));
         schemas.insert(format!("{name}Page"), json!({ "type": "object", "properties": {
             "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{name}") } },
             "next_cursor": { "type": "string", "nullable": true } } }));
         let tag = spec.plural;
-        tags.push(json!({ "name": tag, "description": format!("{} ({})", spec.label_en, spec.label_zh) }));
+        tags.push(
+            json!({ "name": tag, "description": format!("{} ({})", spec.label_en, spec.label_zh) }),
+        );
         let one = json!({ "description": "The record", "headers": { "ETag": { "schema": { "type": "string" } } },
             "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } } });
         let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
@@ -163,11 +205,26 @@ fn with_records(objects: &[(domain::permissions::ObjectKind, Vec<domain::fields:
     }
     for (path, summary) in [
         ("/api/v1/activities/{id}/complete", "Mark an activity done"),
-        ("/api/v1/activities/{id}/postpone", "Move a task's due time by {days}"),
-        ("/api/v1/activities/{id}/check-in", "Check in at a visit with {latitude, longitude, accuracy}"),
-        ("/api/v1/activities/{id}/follow-up", "Plan a follow-up task {name, due_at}"),
-        ("/api/v1/accounts/{id}/relationships", "Relationships with other accounts (GET, POST {to_id, kind, note})"),
-        ("/api/v1/contacts/{id}/relationships", "Relationships with other contacts (GET, POST {to_id, kind, note})"),
+        (
+            "/api/v1/activities/{id}/postpone",
+            "Move a task's due time by {days}",
+        ),
+        (
+            "/api/v1/activities/{id}/check-in",
+            "Check in at a visit with {latitude, longitude, accuracy}",
+        ),
+        (
+            "/api/v1/activities/{id}/follow-up",
+            "Plan a follow-up task {name, due_at}",
+        ),
+        (
+            "/api/v1/accounts/{id}/relationships",
+            "Relationships with other accounts (GET, POST {to_id, kind, note})",
+        ),
+        (
+            "/api/v1/contacts/{id}/relationships",
+            "Relationships with other contacts (GET, POST {to_id, kind, note})",
+        ),
     ] {
         paths.insert(path.into(), json!({ "post": { "tags": ["activities"], "security": security, "summary": summary,
             "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],

@@ -29,7 +29,9 @@ pub const OBJECTS: [ObjectKind; 4] = [
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
     for kind in OBJECTS {
-        let Some(spec) = domain::objects::spec(kind) else { continue };
+        let Some(spec) = domain::objects::spec(kind) else {
+            continue;
+        };
         let object = Router::new()
             .route("/", get(list).post(create))
             .route("/query", post(query))
@@ -47,8 +49,14 @@ pub fn routes() -> Router<AppState> {
         .route("/activities/{id}/follow-up", post(follow_up))
         .route("/accounts/{id}/timeline", get(timeline))
         .route("/accounts/{id}/rollup", get(rollup))
-        .route("/accounts/{id}/relationships", get(account_links).post(add_account_link))
-        .route("/contacts/{id}/relationships", get(contact_links).post(add_contact_link))
+        .route(
+            "/accounts/{id}/relationships",
+            get(account_links).post(add_account_link),
+        )
+        .route(
+            "/contacts/{id}/relationships",
+            get(contact_links).post(add_contact_link),
+        )
         .route("/accounts/fields", get(account_fields))
         .route("/accounts/views", get(account_views))
         .route("/my-day", get(my_day))
@@ -87,13 +95,19 @@ pub fn record_json(fields: &ObjectFields, view: &RecordView) -> Value {
 }
 
 fn with_etag(status: StatusCode, kind: ObjectKind, body: Value, version: i64) -> Response {
-    let id = body.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let id = body
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let mut response = (status, Json(body)).into_response();
     if let Ok(tag) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, tag);
     }
     if status == StatusCode::CREATED {
-        let plural = domain::objects::spec(kind).map(|s| s.plural).unwrap_or_default();
+        let plural = domain::objects::spec(kind)
+            .map(|s| s.plural)
+            .unwrap_or_default();
         if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/{plural}/{id}")) {
             response.headers_mut().insert(header::LOCATION, v);
         }
@@ -135,12 +149,27 @@ pub fn json_input(body: &Map<String, Value>) -> Result<(Input, Option<i64>), App
     Ok((input, version))
 }
 
-async fn respond_record(state: &AppState, user: &ApiUser, kind: ObjectKind, id: Uuid, status: StatusCode) -> Result<Response, ApiError> {
+async fn respond_record(
+    state: &AppState,
+    user: &ApiUser,
+    kind: ObjectKind,
+    id: Uuid,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
     let tr = user.tr;
-    let fields = app::records::object_fields(&state.app, &user.actor, kind).await.map_err(fail(tr))?;
-    let view = app::records::get(&state.app, &user.actor, kind, id).await.map_err(fail(tr))?;
+    let fields = app::records::object_fields(&state.app, &user.actor, kind)
+        .await
+        .map_err(fail(tr))?;
+    let view = app::records::get(&state.app, &user.actor, kind, id)
+        .await
+        .map_err(fail(tr))?;
     let version = view.record.version;
-    Ok(with_etag(status, kind, record_json(&fields, &view), version))
+    Ok(with_etag(
+        status,
+        kind,
+        record_json(&fields, &view),
+        version,
+    ))
 }
 
 async fn create(
@@ -151,12 +180,23 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let tr = user.tr;
-    let plural = domain::objects::spec(kind).map(|s| s.plural).unwrap_or_default();
-    super::idempotent(&state, &user, &headers, &format!("POST /api/v1/{plural}"), &body, || async {
-        let (input, _) = json_input(&body).map_err(fail(tr))?;
-        let id = app::records::create(&state.app, &user.actor, kind, &input).await.map_err(fail(tr))?;
-        respond_record(&state, &user, kind, id, StatusCode::CREATED).await
-    })
+    let plural = domain::objects::spec(kind)
+        .map(|s| s.plural)
+        .unwrap_or_default();
+    super::idempotent(
+        &state,
+        &user,
+        &headers,
+        &format!("POST /api/v1/{plural}"),
+        &body,
+        || async {
+            let (input, _) = json_input(&body).map_err(fail(tr))?;
+            let id = app::records::create(&state.app, &user.actor, kind, &input)
+                .await
+                .map_err(fail(tr))?;
+            respond_record(&state, &user, kind, id, StatusCode::CREATED).await
+        },
+    )
     .await
 }
 
@@ -181,7 +221,9 @@ async fn patch(
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
     // Visibility first: an unknown or invisible id is 404 whatever the body says.
-    app::records::get(&state.app, &user.actor, kind, id).await.map_err(fail(tr))?;
+    app::records::get(&state.app, &user.actor, kind, id)
+        .await
+        .map_err(fail(tr))?;
     let (input, body_version) = json_input(&body).map_err(fail(tr))?;
     let version = super::expected_version(tr, &headers, body_version)?;
     app::records::update(&state.app, &user.actor, kind, id, version, &input)
@@ -199,7 +241,9 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    app::records::get(&state.app, &user.actor, kind, id).await.map_err(fail(tr))?;
+    app::records::get(&state.app, &user.actor, kind, id)
+        .await
+        .map_err(fail(tr))?;
     let version = super::expected_version(tr, &headers, None)?;
     app::records::delete(&state.app, &user.actor, kind, id, version)
         .await
@@ -252,7 +296,13 @@ async fn run_list(
     let tr = user.tr;
     if let Some(view) = view {
         let definition = match Uuid::parse_str(&view) {
-            Ok(id) => app::customize::get_view(&state.app, &user.actor, kind, id).await.map_err(fail(tr))?.definition.0,
+            Ok(id) => {
+                app::customize::get_view(&state.app, &user.actor, kind, id)
+                    .await
+                    .map_err(fail(tr))?
+                    .definition
+                    .0
+            }
             Err(_) => app::customize::builtin_views(kind)
                 .into_iter()
                 .find(|v| v.key == view)
@@ -263,19 +313,30 @@ async fn run_list(
         filters.append(&mut request.filters);
         request.filters = filters;
         if request.sort.is_none() {
-            request.sort = Some(if definition.descending { format!("-{}", definition.sort) } else { definition.sort });
+            request.sort = Some(if definition.descending {
+                format!("-{}", definition.sort)
+            } else {
+                definition.sort
+            });
         }
     }
-    let page = app::records::list(&state.app, &user.actor, kind, &request).await.map_err(fail(tr))?;
+    let page = app::records::list(&state.app, &user.actor, kind, &request)
+        .await
+        .map_err(fail(tr))?;
     let items: Vec<Value> = page
         .records
         .into_iter()
         .map(|record| {
-            let view = RecordView { names: page.names.clone(), record };
+            let view = RecordView {
+                names: page.names.clone(),
+                record,
+            };
             record_json(&page.fields, &view)
         })
         .collect();
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": page.next_cursor })))
+    Ok(Json(
+        serde_json::json!({ "items": items, "next_cursor": page.next_cursor }),
+    ))
 }
 
 async fn list(
@@ -308,9 +369,17 @@ async fn query(
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let q: QueryIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").with_detail(e.to_string())
+        ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+            .with_detail(e.to_string())
     })?;
-    let request = ListRequest { filters: q.filters, sort: q.sort, cursor: q.cursor, limit: q.limit, q: q.q, related: None };
+    let request = ListRequest {
+        filters: q.filters,
+        sort: q.sort,
+        cursor: q.cursor,
+        limit: q.limit,
+        q: q.q,
+        related: None,
+    };
     run_list(&state, &user, kind, request, q.view).await
 }
 
@@ -321,7 +390,9 @@ async fn history(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = parse_id(user.tr, &id)?;
-    let rows = app::records::history(&state.app, &user.actor, kind, id, None, 200).await.map_err(fail(user.tr))?;
+    let rows = app::records::history(&state.app, &user.actor, kind, id, None, 200)
+        .await
+        .map_err(fail(user.tr))?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|h| serde_json::json!({ "field": h.field, "old_value": h.old_value, "new_value": h.new_value,
@@ -339,12 +410,21 @@ async fn fields(
     fields_of(&state, &user, kind).await
 }
 
-async fn account_fields(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, ApiError> {
+async fn account_fields(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Value>, ApiError> {
     fields_of(&state, &user, ObjectKind::Account).await
 }
 
-async fn fields_of(state: &AppState, user: &ApiUser, kind: ObjectKind) -> Result<Json<Value>, ApiError> {
-    let fields = app::records::object_fields(&state.app, &user.actor, kind).await.map_err(fail(user.tr))?;
+async fn fields_of(
+    state: &AppState,
+    user: &ApiUser,
+    kind: ObjectKind,
+) -> Result<Json<Value>, ApiError> {
+    let fields = app::records::object_fields(&state.app, &user.actor, kind)
+        .await
+        .map_err(fail(user.tr))?;
     let items: Vec<Value> = fields
         .all()
         .into_iter()
@@ -352,7 +432,14 @@ async fn fields_of(state: &AppState, user: &ApiUser, kind: ObjectKind) -> Result
             let mut v = serde_json::to_value(f).unwrap_or_default();
             if let Some(o) = v.as_object_mut() {
                 o.insert("custom".into(), Value::Bool(f.column.is_none()));
-                o.insert("operators".into(), f.field_type.operators().iter().map(|op| Value::String(op.key().into())).collect());
+                o.insert(
+                    "operators".into(),
+                    f.field_type
+                        .operators()
+                        .iter()
+                        .map(|op| Value::String(op.key().into()))
+                        .collect(),
+                );
             }
             v
         })
@@ -367,14 +454,20 @@ async fn add_field(
     user: ApiUser,
     JsonObject(body): JsonObject,
 ) -> Result<StatusCode, ApiError> {
-    let def: domain::fields::FieldDef = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").with_detail(e.to_string())
-    })?;
+    let def: domain::fields::FieldDef =
+        serde_json::from_value(Value::Object(body)).map_err(|e| {
+            ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+                .with_detail(e.to_string())
+        })?;
     let indexed = def.indexed;
     let key = def.key.clone();
-    app::customize::add_field(&state.app, &user.actor, kind, def).await.map_err(fail(user.tr))?;
+    app::customize::add_field(&state.app, &user.actor, kind, def)
+        .await
+        .map_err(fail(user.tr))?;
     if indexed {
-        app::customize::index_field(&state.app, &user.actor, kind, &key).await.map_err(fail(user.tr))?;
+        app::customize::index_field(&state.app, &user.actor, kind, &key)
+            .await
+            .map_err(fail(user.tr))?;
     }
     Ok(StatusCode::CREATED)
 }
@@ -387,17 +480,27 @@ async fn views(
     views_of(&state, &user, kind).await
 }
 
-async fn account_views(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, ApiError> {
+async fn account_views(
+    State(state): State<AppState>,
+    user: ApiUser,
+) -> Result<Json<Value>, ApiError> {
     views_of(&state, &user, ObjectKind::Account).await
 }
 
-async fn views_of(state: &AppState, user: &ApiUser, kind: ObjectKind) -> Result<Json<Value>, ApiError> {
+async fn views_of(
+    state: &AppState,
+    user: &ApiUser,
+    kind: ObjectKind,
+) -> Result<Json<Value>, ApiError> {
     let zh = user.tr.is_zh();
     let mut items: Vec<Value> = app::customize::builtin_views(kind)
         .into_iter()
         .map(|v| serde_json::json!({ "id": v.key, "name": if zh { v.label_zh } else { v.label_en }, "builtin": true, "definition": v.definition }))
         .collect();
-    for v in app::customize::usable_views(&state.app, &user.actor, kind).await.map_err(fail(user.tr))? {
+    for v in app::customize::usable_views(&state.app, &user.actor, kind)
+        .await
+        .map_err(fail(user.tr))?
+    {
         items.push(serde_json::json!({ "id": v.id, "name": v.name, "builtin": false, "shared_with": v.shared_with, "definition": v.definition.0 }));
     }
     Ok(Json(serde_json::json!({ "items": items })))
@@ -421,12 +524,22 @@ async fn activity_action(
     let tr = user.tr;
     let id = parse_id(tr, id)?;
     let version = version_of(tr, headers)?;
-    action(id, version).await.map_err(|e| super::conflict_as_412(tr, e, headers))?;
+    action(id, version)
+        .await
+        .map_err(|e| super::conflict_as_412(tr, e, headers))?;
     respond_record(state, user, ObjectKind::Activity, id, StatusCode::OK).await
 }
 
-async fn complete(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
-    activity_action(&state, &user, &id, &headers, async |id, v| app::activities::complete(&state.app, &user.actor, id, v).await).await
+async fn complete(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    activity_action(&state, &user, &id, &headers, async |id, v| {
+        app::activities::complete(&state.app, &user.actor, id, v).await
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -435,10 +548,21 @@ struct PostponeIn {
     days: i64,
 }
 
-async fn postpone(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>, headers: HeaderMap, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
-    let input: PostponeIn = serde_json::from_value(Value::Object(body))
-        .map_err(|e| ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").with_detail(e.to_string()))?;
-    activity_action(&state, &user, &id, &headers, async |id, v| app::activities::postpone(&state.app, &user.actor, id, v, input.days).await).await
+async fn postpone(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let input: PostponeIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
+        ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+            .with_detail(e.to_string())
+    })?;
+    activity_action(&state, &user, &id, &headers, async |id, v| {
+        app::activities::postpone(&state.app, &user.actor, id, v, input.days).await
+    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -449,9 +573,17 @@ struct CheckInIn {
     accuracy: Option<f64>,
 }
 
-async fn check_in(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>, headers: HeaderMap, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
-    let input: CheckInIn = serde_json::from_value(Value::Object(body))
-        .map_err(|e| ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").with_detail(e.to_string()))?;
+async fn check_in(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let input: CheckInIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
+        ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+            .with_detail(e.to_string())
+    })?;
     activity_action(&state, &user, &id, &headers, async |id, _| {
         let position = match (input.latitude, input.longitude) {
             (Some(lat), Some(lng)) => Some((lat, lng)),
@@ -470,51 +602,115 @@ struct FollowUpIn {
     due_at: Option<String>,
 }
 
-async fn follow_up(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>, JsonObject(body): JsonObject) -> Result<Response, ApiError> {
+async fn follow_up(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
     let tr = user.tr;
-    let input: FollowUpIn = serde_json::from_value(Value::Object(body))
-        .map_err(|e| ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").with_detail(e.to_string()))?;
+    let input: FollowUpIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
+        ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+            .with_detail(e.to_string())
+    })?;
     let id = parse_id(tr, &id)?;
-    let new_id = app::activities::follow_up(&state.app, &user.actor, id, &input.name, input.due_at.as_deref()).await.map_err(fail(tr))?;
-    respond_record(&state, &user, ObjectKind::Activity, new_id, StatusCode::CREATED).await
+    let new_id = app::activities::follow_up(
+        &state.app,
+        &user.actor,
+        id,
+        &input.name,
+        input.due_at.as_deref(),
+    )
+    .await
+    .map_err(fail(tr))?;
+    respond_record(
+        &state,
+        &user,
+        ObjectKind::Activity,
+        new_id,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
-async fn timeline(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+async fn timeline(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    let params: std::collections::HashMap<String, String> = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
-        .map_err(|_| ApiError::new(tr, AppError::field("query", "wrong_type")))?;
+    let params: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
+            .map_err(|_| ApiError::new(tr, AppError::field("query", "wrong_type")))?;
     let before = match params.get("before") {
         None => None,
-        Some(c) => Some(crate::pages::decode_timeline_cursor(c).ok_or_else(|| ApiError::new(tr, AppError::field("before", "invalid_cursor")))?),
+        Some(c) => Some(
+            crate::pages::decode_timeline_cursor(c)
+                .ok_or_else(|| ApiError::new(tr, AppError::field("before", "invalid_cursor")))?,
+        ),
     };
-    let limit = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
-    let (entries, more) = app::account360::timeline(&state.app, &user.actor, id, params.get("kind").map(String::as_str), before, limit)
-        .await
-        .map_err(fail(tr))?;
-    let next = if more { entries.last().map(|e| crate::pages::encode_timeline_cursor(e.at, e.id)) } else { None };
+    let limit = params
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(50);
+    let (entries, more) = app::account360::timeline(
+        &state.app,
+        &user.actor,
+        id,
+        params.get("kind").map(String::as_str),
+        before,
+        limit,
+    )
+    .await
+    .map_err(fail(tr))?;
+    let next = if more {
+        entries
+            .last()
+            .map(|e| crate::pages::encode_timeline_cursor(e.at, e.id))
+    } else {
+        None
+    };
     let items: Vec<Value> = entries
         .into_iter()
         .map(|e| serde_json::json!({ "id": e.id, "at": e.at, "kind": e.kind, "object": e.object, "record_id": e.record_id,
             "actor_id": e.actor_id, "actor_name": e.actor_name, "summary": e.summary.0 }))
         .collect();
-    Ok(Json(serde_json::json!({ "items": items, "next_cursor": next })))
+    Ok(Json(
+        serde_json::json!({ "items": items, "next_cursor": next }),
+    ))
 }
 
-async fn rollup(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn rollup(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(user.tr, &id)?;
-    let r = app::account360::rollup(&state.app, &user.actor, id).await.map_err(fail(user.tr))?;
+    let r = app::account360::rollup(&state.app, &user.actor, id)
+        .await
+        .map_err(fail(user.tr))?;
     let amounts: Vec<Value> = r
         .amounts
         .iter()
         .map(|(currency, open, won)| serde_json::json!({ "currency": currency, "open_pipeline": *open as f64 / 100.0, "won_amount": *won as f64 / 100.0 }))
         .collect();
-    Ok(Json(serde_json::json!({ "child_accounts": r.children, "amounts": amounts })))
+    Ok(Json(
+        serde_json::json!({ "child_accounts": r.children, "amounts": amounts }),
+    ))
 }
 
-async fn links_of(state: &AppState, user: &ApiUser, object: ObjectKind, id: &str) -> Result<Json<Value>, ApiError> {
+async fn links_of(
+    state: &AppState,
+    user: &ApiUser,
+    object: ObjectKind,
+    id: &str,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(user.tr, id)?;
-    let links = app::account360::links(&state.app, &user.actor, object, id).await.map_err(fail(user.tr))?;
+    let links = app::account360::links(&state.app, &user.actor, object, id)
+        .await
+        .map_err(fail(user.tr))?;
     let items: Vec<Value> = links
         .into_iter()
         .map(|l| serde_json::json!({ "id": l.id, "kind": l.kind, "direction": if l.outgoing { "from" } else { "to" },
@@ -531,39 +727,87 @@ struct LinkIn {
     note: Option<String>,
 }
 
-async fn add_link(state: &AppState, user: &ApiUser, object: ObjectKind, id: &str, body: Map<String, Value>) -> Result<StatusCode, ApiError> {
+async fn add_link(
+    state: &AppState,
+    user: &ApiUser,
+    object: ObjectKind,
+    id: &str,
+    body: Map<String, Value>,
+) -> Result<StatusCode, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, id)?;
-    let input: LinkIn = serde_json::from_value(Value::Object(body))
-        .map_err(|e| ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").with_detail(e.to_string()))?;
-    app::account360::add_link(&state.app, &user.actor, object, id, input.to_id, &input.kind, input.note.as_deref()).await.map_err(fail(tr))?;
+    let input: LinkIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
+        ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+            .with_detail(e.to_string())
+    })?;
+    app::account360::add_link(
+        &state.app,
+        &user.actor,
+        object,
+        id,
+        input.to_id,
+        &input.kind,
+        input.note.as_deref(),
+    )
+    .await
+    .map_err(fail(tr))?;
     Ok(StatusCode::CREATED)
 }
 
-async fn account_links(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn account_links(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     links_of(&state, &user, ObjectKind::Account, &id).await
 }
 
-async fn contact_links(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn contact_links(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     links_of(&state, &user, ObjectKind::Contact, &id).await
 }
 
-async fn add_account_link(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>, JsonObject(body): JsonObject) -> Result<StatusCode, ApiError> {
+async fn add_account_link(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<StatusCode, ApiError> {
     add_link(&state, &user, ObjectKind::Account, &id, body).await
 }
 
-async fn add_contact_link(State(state): State<AppState>, user: ApiUser, Path(id): Path<String>, JsonObject(body): JsonObject) -> Result<StatusCode, ApiError> {
+async fn add_contact_link(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<StatusCode, ApiError> {
     add_link(&state, &user, ObjectKind::Contact, &id, body).await
 }
 
 async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
-    let day = app::activities::my_day(&state.app, &user.actor).await.map_err(fail(tr))?;
-    let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity).await.map_err(fail(tr))?;
+    let day = app::activities::my_day(&state.app, &user.actor)
+        .await
+        .map_err(fail(tr))?;
+    let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity)
+        .await
+        .map_err(fail(tr))?;
     let render = |records: Vec<store::records::Record>| -> Vec<Value> {
         records
             .into_iter()
-            .map(|record| record_json(&fields, &RecordView { record, names: day.names.clone() }))
+            .map(|record| {
+                record_json(
+                    &fields,
+                    &RecordView {
+                        record,
+                        names: day.names.clone(),
+                    },
+                )
+            })
             .collect()
     };
     Ok(Json(serde_json::json!({

@@ -25,7 +25,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn object_of(raw: &str) -> Result<ObjectKind, AppError> {
-    ObjectKind::parse(raw).filter(|k| domain::objects::spec(*k).is_some()).ok_or(AppError::NotFound)
+    ObjectKind::parse(raw)
+        .filter(|k| domain::objects::spec(*k).is_some())
+        .ok_or(AppError::NotFound)
 }
 
 pub struct FieldRow {
@@ -52,13 +54,19 @@ async fn list(user: Signed) -> Response {
     see_other(false, "/admin/fields/contact")
 }
 
-async fn list_object(State(state): State<AppState>, user: Signed, Path(object): Path<String>, RawQuery(raw): RawQuery) -> Response {
+async fn list_object(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(object): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let t = user.ctx.tr;
-    let notice: Option<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == "notice")
-        .map(|(_, v)| v);
+    let notice: Option<String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "notice")
+            .map(|(_, v)| v);
     let result = async {
         user.actor.require(ObjectKind::Org, Action::Administer)?;
         let kind = object_of(&object)?;
@@ -89,7 +97,10 @@ async fn list_object(State(state): State<AppState>, user: Signed, Path(object): 
         Ok::<_, AppError>(ListPage {
             chrome: Chrome::new(&user.ctx, "admin").with_notice(notice.as_deref()),
             object: kind.key(),
-            objects: ObjectKind::RECORDS.iter().map(|k| (k.key(), t.key("object.", k.key()))).collect(),
+            objects: ObjectKind::RECORDS
+                .iter()
+                .map(|k| (k.key(), t.key("object.", k.key())))
+                .collect(),
             rows,
         })
     }
@@ -201,7 +212,9 @@ impl FieldForm {
                 }
             },
         };
-        let position = text(&self.position).and_then(|p| p.parse::<i32>().ok()).unwrap_or(0);
+        let position = text(&self.position)
+            .and_then(|p| p.parse::<i32>().ok())
+            .unwrap_or(0);
         let options = self
             .options
             .as_deref()
@@ -212,9 +225,22 @@ impl FieldForm {
             .map(|line| {
                 let mut parts = line.split('|').map(str::trim);
                 let key = parts.next().unwrap_or_default().to_string();
-                let zh = parts.next().filter(|s| !s.is_empty()).unwrap_or(&key).to_string();
-                let en = parts.next().filter(|s| !s.is_empty()).unwrap_or(&zh).to_string();
-                PicklistOption { key, label_zh: zh, label_en: en, active: true }
+                let zh = parts
+                    .next()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or(&key)
+                    .to_string();
+                let en = parts
+                    .next()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or(&zh)
+                    .to_string();
+                PicklistOption {
+                    key,
+                    label_zh: zh,
+                    label_en: en,
+                    active: true,
+                }
             })
             .collect::<Vec<_>>();
         if options.len() > 200 {
@@ -236,7 +262,11 @@ impl FieldForm {
             help_zh: text(&self.help_zh),
             help_en: text(&self.help_en),
             options: if keep_options { options } else { Vec::new() },
-            lookup_object: if field_type == FieldType::Lookup { text(&self.lookup_object) } else { None },
+            lookup_object: if field_type == FieldType::Lookup {
+                text(&self.lookup_object)
+            } else {
+                None
+            },
             column: None,
             system: false,
             indexed: self.indexed.is_some(),
@@ -245,7 +275,13 @@ impl FieldForm {
     }
 }
 
-fn form_page(user: &Signed, kind: ObjectKind, editing: bool, f: FieldForm, errors: FormErrors) -> FormPage {
+fn form_page(
+    user: &Signed,
+    kind: ObjectKind,
+    editing: bool,
+    f: FieldForm,
+    errors: FormErrors,
+) -> FormPage {
     let t = user.ctx.tr;
     FormPage {
         chrome: Chrome::new(&user.ctx, "admin"),
@@ -253,25 +289,43 @@ fn form_page(user: &Signed, kind: ObjectKind, editing: bool, f: FieldForm, error
         object_label: t.key("object.", kind.key()),
         editing,
         f,
-        types: FieldType::ALL.iter().map(|ft| (ft.key().to_string(), t.key("field_type.", ft.key()))).collect(),
-        lookup_objects: ObjectKind::RECORDS.iter().map(|k| (k.key().to_string(), t.key("object.", k.key()))).collect(),
+        types: FieldType::ALL
+            .iter()
+            .map(|ft| (ft.key().to_string(), t.key("field_type.", ft.key())))
+            .collect(),
+        lookup_objects: ObjectKind::RECORDS
+            .iter()
+            .map(|k| (k.key().to_string(), t.key("object.", k.key())))
+            .collect(),
         errors,
     }
 }
 
 async fn new_form(user: Signed, Path(object): Path<String>) -> Response {
     let t = user.ctx.tr;
-    let result = user.actor.require(ObjectKind::Org, Action::Administer).and_then(|_| object_of(&object));
+    let result = user
+        .actor
+        .require(ObjectKind::Org, Action::Administer)
+        .and_then(|_| object_of(&object));
     match result {
         Ok(kind) => {
-            let f = FieldForm { field_type: Some("text".into()), active: Some("on".into()), ..Default::default() };
+            let f = FieldForm {
+                field_type: Some("text".into()),
+                active: Some("on".into()),
+                ..Default::default()
+            };
             render(&form_page(&user, kind, false, f, FormErrors::default())).into_response()
         }
         Err(e) => page_error(t, e),
     }
 }
 
-async fn create(State(state): State<AppState>, user: Signed, Path(object): Path<String>, Form(form): Form<FieldForm>) -> Response {
+async fn create(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(object): Path<String>,
+    Form(form): Form<FieldForm>,
+) -> Response {
     let t = user.ctx.tr;
     let kind = match object_of(&object) {
         Ok(k) => k,
@@ -289,22 +343,47 @@ async fn create(State(state): State<AppState>, user: Signed, Path(object): Path<
     }
     .await;
     match result {
-        Ok(()) => see_other(user.ctx.htmx, &format!("/admin/fields/{}?notice=field_added", kind.key())),
-        Err(e @ AppError::Validation(_)) => {
-            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&form_page(&user, kind, false, form, FormErrors::from_app(t, &e)))).into_response()
-        }
+        Ok(()) => see_other(
+            user.ctx.htmx,
+            &format!("/admin/fields/{}?notice=field_added", kind.key()),
+        ),
+        Err(e @ AppError::Validation(_)) => (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            render(&form_page(
+                &user,
+                kind,
+                false,
+                form,
+                FormErrors::from_app(t, &e),
+            )),
+        )
+            .into_response(),
         Err(e) => page_error(t, e),
     }
 }
 
-async fn edit_form(State(state): State<AppState>, user: Signed, Path((object, key)): Path<(String, String)>) -> Response {
+async fn edit_form(
+    State(state): State<AppState>,
+    user: Signed,
+    Path((object, key)): Path<(String, String)>,
+) -> Response {
     let t = user.ctx.tr;
     let result = async {
         user.actor.require(ObjectKind::Org, Action::Administer)?;
         let kind = object_of(&object)?;
         let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
-        let field = fields.custom.iter().find(|c| c.def.key == key).ok_or(AppError::NotFound)?;
-        Ok::<_, AppError>(form_page(&user, kind, true, FieldForm::from_def(&field.def, field.active, field.index_name.is_some()), FormErrors::default()))
+        let field = fields
+            .custom
+            .iter()
+            .find(|c| c.def.key == key)
+            .ok_or(AppError::NotFound)?;
+        Ok::<_, AppError>(form_page(
+            &user,
+            kind,
+            true,
+            FieldForm::from_def(&field.def, field.active, field.index_name.is_some()),
+            FormErrors::default(),
+        ))
     }
     .await;
     match result {
@@ -313,7 +392,12 @@ async fn edit_form(State(state): State<AppState>, user: Signed, Path((object, ke
     }
 }
 
-async fn update(State(state): State<AppState>, user: Signed, Path((object, key)): Path<(String, String)>, Form(mut form): Form<FieldForm>) -> Response {
+async fn update(
+    State(state): State<AppState>,
+    user: Signed,
+    Path((object, key)): Path<(String, String)>,
+    Form(mut form): Form<FieldForm>,
+) -> Response {
     let t = user.ctx.tr;
     let kind = match object_of(&object) {
         Ok(k) => k,
@@ -323,7 +407,8 @@ async fn update(State(state): State<AppState>, user: Signed, Path((object, key))
     let result = async {
         let def = form.definition()?;
         let indexed = def.indexed;
-        app::customize::update_field(&state.app, &user.actor, kind, def, form.active.is_some()).await?;
+        app::customize::update_field(&state.app, &user.actor, kind, def, form.active.is_some())
+            .await?;
         if indexed {
             app::customize::index_field(&state.app, &user.actor, kind, &key).await?;
         }
@@ -331,15 +416,30 @@ async fn update(State(state): State<AppState>, user: Signed, Path((object, key))
     }
     .await;
     match result {
-        Ok(()) => see_other(user.ctx.htmx, &format!("/admin/fields/{}?notice=field_saved", kind.key())),
-        Err(e @ AppError::Validation(_)) => {
-            (axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&form_page(&user, kind, true, form, FormErrors::from_app(t, &e)))).into_response()
-        }
+        Ok(()) => see_other(
+            user.ctx.htmx,
+            &format!("/admin/fields/{}?notice=field_saved", kind.key()),
+        ),
+        Err(e @ AppError::Validation(_)) => (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            render(&form_page(
+                &user,
+                kind,
+                true,
+                form,
+                FormErrors::from_app(t, &e),
+            )),
+        )
+            .into_response(),
         Err(e) => page_error(t, e),
     }
 }
 
-async fn index(State(state): State<AppState>, user: Signed, Path((object, key)): Path<(String, String)>) -> Response {
+async fn index(
+    State(state): State<AppState>,
+    user: Signed,
+    Path((object, key)): Path<(String, String)>,
+) -> Response {
     let t = user.ctx.tr;
     let result = async {
         let kind = object_of(&object)?;
@@ -348,7 +448,10 @@ async fn index(State(state): State<AppState>, user: Signed, Path((object, key)):
     }
     .await;
     match result {
-        Ok(kind) => see_other(user.ctx.htmx, &format!("/admin/fields/{}?notice=field_indexed", kind.key())),
+        Ok(kind) => see_other(
+            user.ctx.htmx,
+            &format!("/admin/fields/{}?notice=field_indexed", kind.key()),
+        ),
         Err(e) => page_error(t, e),
     }
 }

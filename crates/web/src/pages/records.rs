@@ -36,7 +36,9 @@ pub const OBJECTS: [ObjectKind; 4] = [
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
     for kind in OBJECTS {
-        let Some(spec) = domain::objects::spec(kind) else { continue };
+        let Some(spec) = domain::objects::spec(kind) else {
+            continue;
+        };
         let object = Router::new()
             .route("/", get(list).post(create))
             .route("/new", get(new_form))
@@ -59,9 +61,15 @@ pub fn routes() -> Router<AppState> {
         .route("/activities/{id}/check-in", post(check_in))
         .route("/accounts/{id}/timeline", get(account_timeline))
         .route("/accounts/{id}/links", post(add_account_link))
-        .route("/accounts/{id}/links/{link}/delete", post(remove_account_link))
+        .route(
+            "/accounts/{id}/links/{link}/delete",
+            post(remove_account_link),
+        )
         .route("/contacts/{id}/links", post(add_contact_link))
-        .route("/contacts/{id}/links/{link}/delete", post(remove_contact_link))
+        .route(
+            "/contacts/{id}/links/{link}/delete",
+            post(remove_contact_link),
+        )
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, AppError> {
@@ -106,7 +114,13 @@ fn option_label(t: Tr, field: &FieldDef, key: &str) -> String {
         .options
         .iter()
         .find(|o| o.key == key)
-        .map(|o| if t.is_zh() { o.label_zh.clone() } else { o.label_en.clone() })
+        .map(|o| {
+            if t.is_zh() {
+                o.label_zh.clone()
+            } else {
+                o.label_en.clone()
+            }
+        })
         .unwrap_or_else(|| key.to_string())
 }
 
@@ -126,19 +140,35 @@ pub fn money(d: &rust_decimal::Decimal) -> String {
 }
 
 pub fn local_time(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&china_time()).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&china_time())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
-pub fn show_value(t: Tr, field: &FieldDef, value: Option<&FieldValue>, names: &HashMap<Uuid, String>) -> Shown {
+pub fn show_value(
+    t: Tr,
+    field: &FieldDef,
+    value: Option<&FieldValue>,
+    names: &HashMap<Uuid, String>,
+) -> Shown {
     let Some(value) = value else {
-        return Shown { text: "—".into(), href: None };
+        return Shown {
+            text: "—".into(),
+            href: None,
+        };
     };
-    let text = |s: String| Shown { text: s, href: None };
+    let text = |s: String| Shown {
+        text: s,
+        href: None,
+    };
     match (field.field_type, value) {
         (FieldType::Picklist, FieldValue::Text(k)) => text(option_label(t, field, k)),
-        (FieldType::MultiSelect, FieldValue::Choices(keys)) => {
-            text(keys.iter().map(|k| option_label(t, field, k)).collect::<Vec<_>>().join("、"))
-        }
+        (FieldType::MultiSelect, FieldValue::Choices(keys)) => text(
+            keys.iter()
+                .map(|k| option_label(t, field, k))
+                .collect::<Vec<_>>()
+                .join("、"),
+        ),
         (FieldType::Money, FieldValue::Decimal(d)) => text(money(d)),
         (FieldType::Percent, FieldValue::Decimal(d)) => text(format!("{}%", d.normalize())),
         (_, FieldValue::Decimal(d)) => text(d.normalize().to_string()),
@@ -154,14 +184,26 @@ pub fn show_value(t: Tr, field: &FieldDef, value: Option<&FieldValue>, names: &H
                 .map(|s| s.plural)
                 .unwrap_or("accounts");
             Shown {
-                text: names.get(id).cloned().unwrap_or_else(|| t.get("record.unavailable").into()),
+                text: names
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| t.get("record.unavailable").into()),
                 href: Some(format!("/{plural}/{id}")),
             }
         }
         (_, FieldValue::Id(id)) => text(names.get(id).cloned().unwrap_or_else(|| "—".into())),
-        (FieldType::Email, FieldValue::Text(s)) => Shown { text: s.clone(), href: Some(format!("mailto:{s}")) },
-        (FieldType::Phone, FieldValue::Text(s)) => Shown { text: s.clone(), href: Some(format!("tel:{s}")) },
-        (FieldType::Url, FieldValue::Text(s)) => Shown { text: s.clone(), href: Some(s.clone()) },
+        (FieldType::Email, FieldValue::Text(s)) => Shown {
+            text: s.clone(),
+            href: Some(format!("mailto:{s}")),
+        },
+        (FieldType::Phone, FieldValue::Text(s)) => Shown {
+            text: s.clone(),
+            href: Some(format!("tel:{s}")),
+        },
+        (FieldType::Url, FieldValue::Text(s)) => Shown {
+            text: s.clone(),
+            href: Some(s.clone()),
+        },
         (_, FieldValue::Text(s)) => text(s.clone()),
         (_, FieldValue::Choices(c)) => text(c.join(", ")),
     }
@@ -184,7 +226,10 @@ pub fn history_text(t: Tr, fields: &ObjectFields, key: &str, value: &Option<Stri
 }
 
 fn field_label(t: Tr, fields: &ObjectFields, key: &str) -> String {
-    fields.field(key).map(|f| label(t, f)).unwrap_or_else(|| key.to_string())
+    fields
+        .field(key)
+        .map(|f| label(t, f))
+        .unwrap_or_else(|| key.to_string())
 }
 
 // ---------------------------------------------------------------- form
@@ -208,7 +253,10 @@ pub struct FormField {
 
 fn form_text(value: &FieldValue) -> String {
     match value {
-        FieldValue::DateTime(t) => t.with_timezone(&china_time()).format("%Y-%m-%dT%H:%M").to_string(),
+        FieldValue::DateTime(t) => t
+            .with_timezone(&china_time())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
         other => app::records::plain_text(other),
     }
 }
@@ -219,7 +267,10 @@ async fn user_choices(state: &AppState, user: &Signed) -> Vec<Choice> {
         .unwrap_or_default()
         .into_iter()
         .filter(|u| u.active)
-        .map(|u| Choice { value: u.id.to_string(), label: u.name })
+        .map(|u| Choice {
+            value: u.id.to_string(),
+            label: u.name,
+        })
         .collect()
 }
 
@@ -272,7 +323,11 @@ async fn form_fields(
                 .filter(|o| o.active || current.contains(&o.key))
                 .map(|o| Choice {
                     value: o.key.clone(),
-                    label: if t.is_zh() { o.label_zh.clone() } else { o.label_en.clone() },
+                    label: if t.is_zh() {
+                        o.label_zh.clone()
+                    } else {
+                        o.label_en.clone()
+                    },
                 })
                 .collect(),
         };
@@ -291,7 +346,12 @@ async fn form_fields(
         out.push(FormField {
             key: field.key.clone(),
             label: label(t, field),
-            help: if t.is_zh() { field.help_zh.clone() } else { field.help_en.clone() }.filter(|h| !h.is_empty()),
+            help: if t.is_zh() {
+                field.help_zh.clone()
+            } else {
+                field.help_en.clone()
+            }
+            .filter(|h| !h.is_empty()),
             control,
             chosen: current.clone(),
             value,
@@ -323,7 +383,10 @@ struct FormPage {
 type Pairs = Vec<(String, String)>;
 
 /// The submitted fields of a record form, without the form's own controls.
-fn form_input(fields: &ObjectFields, pairs: &Pairs) -> (Input, HashMap<String, Vec<String>>, Option<i64>) {
+fn form_input(
+    fields: &ObjectFields,
+    pairs: &Pairs,
+) -> (Input, HashMap<String, Vec<String>>, Option<i64>) {
     let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
     let mut version = None;
     for (key, value) in pairs {
@@ -344,7 +407,9 @@ fn form_input(fields: &ObjectFields, pairs: &Pairs) -> (Input, HashMap<String, V
         .iter()
         .map(|(key, values)| {
             // A checkbox posts a hidden "false" and, when ticked, "true": the last one counts.
-            let checkbox = fields.field(key).is_some_and(|f| f.field_type == FieldType::Checkbox);
+            let checkbox = fields
+                .field(key)
+                .is_some_and(|f| f.field_type == FieldType::Checkbox);
             let values = if checkbox {
                 values.last().cloned().into_iter().collect()
             } else {
@@ -357,18 +422,32 @@ fn form_input(fields: &ObjectFields, pairs: &Pairs) -> (Input, HashMap<String, V
     (input, raw, version)
 }
 
+/// What a form shows: the record (if editing), its values and names, what was submitted.
+struct FormState<'a> {
+    id: Option<Uuid>,
+    version: i64,
+    values: &'a store::records::Values,
+    names: &'a HashMap<Uuid, String>,
+    raw: &'a HashMap<String, Vec<String>>,
+    errors: FormErrors,
+    status: StatusCode,
+}
+
 async fn render_form(
     state: &AppState,
     user: &Signed,
     kind: ObjectKind,
-    id: Option<Uuid>,
-    version: i64,
-    values: &store::records::Values,
-    names: &HashMap<Uuid, String>,
-    raw: &HashMap<String, Vec<String>>,
-    errors: FormErrors,
-    status: StatusCode,
+    form: FormState<'_>,
 ) -> Response {
+    let FormState {
+        id,
+        version,
+        values,
+        names,
+        raw,
+        errors,
+        status,
+    } = form;
     let t = user.ctx.tr;
     let fields = match app::records::object_fields(&state.app, &user.actor, kind).await {
         Ok(f) => f,
@@ -400,7 +479,8 @@ async fn new_form(
         return page_error(user.ctx.tr, e);
     }
     // Prefill from the query string (e.g. a contact under an account, a visit for a contact).
-    let pairs: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let pairs: Pairs =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     let mut prefill: HashMap<String, Vec<String>> = HashMap::new();
     let mut names = HashMap::new();
     let mut values = store::records::Values::new();
@@ -419,7 +499,10 @@ async fn new_form(
     for (key, value) in pairs {
         if let Some(field) = fields.field(&key).filter(|f| !f.system) {
             if field.field_type == FieldType::Lookup {
-                if let (Ok(id), Some(object)) = (Uuid::parse_str(&value), field.lookup_object.as_deref().and_then(ObjectKind::parse)) {
+                if let (Ok(id), Some(object)) = (
+                    Uuid::parse_str(&value),
+                    field.lookup_object.as_deref().and_then(ObjectKind::parse),
+                ) {
                     if let Ok(view) = lookup_name(&state, &user, object, id).await {
                         names.insert(id, view);
                     }
@@ -428,14 +511,37 @@ async fn new_form(
             prefill.entry(key).or_default().push(value);
         }
     }
-    render_form(&state, &user, kind, None, 0, &values, &names, &prefill, FormErrors::default(), StatusCode::OK).await
+    render_form(
+        &state,
+        &user,
+        kind,
+        FormState {
+            id: None,
+            version: 0,
+            values: &values,
+            names: &names,
+            raw: &prefill,
+            errors: FormErrors::default(),
+            status: StatusCode::OK,
+        },
+    )
+    .await
 }
 
-async fn lookup_name(state: &AppState, user: &Signed, object: ObjectKind, id: Uuid) -> Result<String, AppError> {
+async fn lookup_name(
+    state: &AppState,
+    user: &Signed,
+    object: ObjectKind,
+    id: Uuid,
+) -> Result<String, AppError> {
     if object == ObjectKind::Account {
-        return app::accounts::get(&state.app, &user.actor, id).await.map(|a| a.name);
+        return app::accounts::get(&state.app, &user.actor, id)
+            .await
+            .map(|a| a.name);
     }
-    app::records::get(&state.app, &user.actor, object, id).await.map(|v| v.record.name().to_string())
+    app::records::get(&state.app, &user.actor, object, id)
+        .await
+        .map(|v| v.record.name().to_string())
 }
 
 async fn create(
@@ -451,21 +557,49 @@ async fn create(
     };
     let (input, raw, _) = form_input(&fields, &pairs);
     match app::records::create(&state.app, &user.actor, kind, &input).await {
-        Ok(id) => see_other(user.ctx.htmx, &format!("/{}/{id}?notice=created", spec_of(kind).plural)),
+        Ok(id) => see_other(
+            user.ctx.htmx,
+            &format!("/{}/{id}?notice=created", spec_of(kind).plural),
+        ),
         Err(e @ (AppError::Validation(_) | AppError::Rule(_) | AppError::Forbidden)) => {
             let names = raw_names(&state, &user, &fields, &raw).await;
-            render_form(&state, &user, kind, None, 0, &Default::default(), &names, &raw, FormErrors::from_app(t, &e), crate::error::status_of(&e)).await
+            render_form(
+                &state,
+                &user,
+                kind,
+                FormState {
+                    id: None,
+                    version: 0,
+                    values: &Default::default(),
+                    names: &names,
+                    raw: &raw,
+                    errors: FormErrors::from_app(t, &e),
+                    status: crate::error::status_of(&e),
+                },
+            )
+            .await
         }
         Err(e) => page_error(t, e),
     }
 }
 
 /// Names for the lookup ids in a re-displayed form.
-async fn raw_names(state: &AppState, user: &Signed, fields: &ObjectFields, raw: &HashMap<String, Vec<String>>) -> HashMap<Uuid, String> {
+async fn raw_names(
+    state: &AppState,
+    user: &Signed,
+    fields: &ObjectFields,
+    raw: &HashMap<String, Vec<String>>,
+) -> HashMap<Uuid, String> {
     let mut names = HashMap::new();
     for field in fields.all() {
-        let Some(object) = field.lookup_object.as_deref().and_then(ObjectKind::parse) else { continue };
-        if let Some(id) = raw.get(&field.key).and_then(|v| v.first()).and_then(|v| Uuid::parse_str(v).ok()) {
+        let Some(object) = field.lookup_object.as_deref().and_then(ObjectKind::parse) else {
+            continue;
+        };
+        if let Some(id) = raw
+            .get(&field.key)
+            .and_then(|v| v.first())
+            .and_then(|v| Uuid::parse_str(v).ok())
+        {
             if let Ok(name) = lookup_name(state, user, object, id).await {
                 names.insert(id, name);
             }
@@ -481,14 +615,32 @@ async fn edit_form(
     Path(id): Path<String>,
 ) -> Response {
     let t = user.ctx.tr;
-    let view = match async { app::records::get(&state.app, &user.actor, kind, parse_id(&id)?).await }.await {
+    let view = match async {
+        app::records::get(&state.app, &user.actor, kind, parse_id(&id)?).await
+    }
+    .await
+    {
         Ok(v) => v,
         Err(e) => return page_error(t, e),
     };
     if let Err(e) = user.actor.require(kind, Action::Edit) {
         return page_error(t, e);
     }
-    render_form(&state, &user, kind, Some(view.record.id), view.record.version, &view.record.values, &view.names, &HashMap::new(), FormErrors::default(), StatusCode::OK).await
+    render_form(
+        &state,
+        &user,
+        kind,
+        FormState {
+            id: Some(view.record.id),
+            version: view.record.version,
+            values: &view.record.values,
+            names: &view.names,
+            raw: &HashMap::new(),
+            errors: FormErrors::default(),
+            status: StatusCode::OK,
+        },
+    )
+    .await
 }
 
 async fn update(
@@ -512,10 +664,32 @@ async fn update(
         return page_error(t, AppError::field("version", "required"));
     };
     match app::records::update(&state.app, &user.actor, kind, id, version, &input).await {
-        Ok(()) => see_other(user.ctx.htmx, &format!("/{}/{id}?notice=saved", spec_of(kind).plural)),
-        Err(e @ (AppError::Validation(_) | AppError::Rule(_) | AppError::Conflict | AppError::Forbidden)) => {
+        Ok(()) => see_other(
+            user.ctx.htmx,
+            &format!("/{}/{id}?notice=saved", spec_of(kind).plural),
+        ),
+        Err(
+            e @ (AppError::Validation(_)
+            | AppError::Rule(_)
+            | AppError::Conflict
+            | AppError::Forbidden),
+        ) => {
             let names = raw_names(&state, &user, &fields, &raw).await;
-            render_form(&state, &user, kind, Some(id), version, &Default::default(), &names, &raw, FormErrors::from_app(t, &e), crate::error::status_of(&e)).await
+            render_form(
+                &state,
+                &user,
+                kind,
+                FormState {
+                    id: Some(id),
+                    version,
+                    values: &Default::default(),
+                    names: &names,
+                    raw: &raw,
+                    errors: FormErrors::from_app(t, &e),
+                    status: crate::error::status_of(&e),
+                },
+            )
+            .await
         }
         Err(e) => page_error(t, e),
     }
@@ -536,15 +710,24 @@ async fn delete(
     let t = user.ctx.tr;
     let result = async {
         let id = parse_id(&id)?;
-        let version = form.version.as_deref().and_then(|v| v.parse().ok()).ok_or(AppError::field("version", "required"))?;
+        let version = form
+            .version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .ok_or(AppError::field("version", "required"))?;
         app::records::delete(&state.app, &user.actor, kind, id, version).await?;
         Ok::<_, AppError>(id)
     }
     .await;
     match result {
-        Ok(_) => see_other(user.ctx.htmx, &format!("/{}?notice=deleted", spec_of(kind).plural)),
+        Ok(_) => see_other(
+            user.ctx.htmx,
+            &format!("/{}?notice=deleted", spec_of(kind).plural),
+        ),
         Err(e @ (AppError::Rule(_) | AppError::Conflict)) => match parse_id(&id) {
-            Ok(id) => show_response(&state, &user, kind, id, None, FormErrors::from_app(t, &e)).await,
+            Ok(id) => {
+                show_response(&state, &user, kind, id, None, FormErrors::from_app(t, &e)).await
+            }
             Err(e) => page_error(t, e),
         },
         Err(e) => page_error(t, e),
@@ -576,8 +759,14 @@ pub async fn related(
 ) -> Option<RelatedList> {
     let t = user.ctx.tr;
     user.actor.principal.read_scope(kind)?;
-    let request = ListRequest { related: Some((key.to_string(), id)), limit: Some(10), ..Default::default() };
-    let page = app::records::list(&state.app, &user.actor, kind, &request).await.ok()?;
+    let request = ListRequest {
+        related: Some((key.to_string(), id)),
+        limit: Some(10),
+        ..Default::default()
+    };
+    let page = app::records::list(&state.app, &user.actor, kind, &request)
+        .await
+        .ok()?;
     let spec = spec_of(kind);
     let columns: Vec<&FieldDef> = spec
         .default_columns
@@ -593,7 +782,10 @@ pub async fn related(
             (
                 format!("/{}/{}", spec.plural, r.id),
                 r.name().to_string(),
-                columns.iter().map(|f| show_value(t, f, r.values.get(&f.key), &page.names)).collect(),
+                columns
+                    .iter()
+                    .map(|f| show_value(t, f, r.values.get(&f.key), &page.names))
+                    .collect(),
             )
         })
         .collect();
@@ -651,20 +843,42 @@ async fn show(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let notice: Option<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == "notice")
-        .map(|(_, v)| v);
+    let notice: Option<String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "notice")
+            .map(|(_, v)| v);
     match parse_id(&id) {
-        Ok(id) => show_response(&state, &user, kind, id, notice.as_deref(), FormErrors::default()).await,
+        Ok(id) => {
+            show_response(
+                &state,
+                &user,
+                kind,
+                id,
+                notice.as_deref(),
+                FormErrors::default(),
+            )
+            .await
+        }
         Err(e) => page_error(user.ctx.tr, e),
     }
 }
 
-async fn show_response(state: &AppState, user: &Signed, kind: ObjectKind, id: Uuid, notice: Option<&str>, errors: FormErrors) -> Response {
+async fn show_response(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    id: Uuid,
+    notice: Option<&str>,
+    errors: FormErrors,
+) -> Response {
     let t = user.ctx.tr;
-    let status = if errors.general.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if errors.general.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     match show_page(state, user, kind, id, notice, errors).await {
         Ok(page) => (status, render(&page)).into_response(),
         Err(e) => page_error(t, e),
@@ -672,7 +886,11 @@ async fn show_response(state: &AppState, user: &Signed, kind: ObjectKind, id: Uu
 }
 
 /// Field history rows as (time, who, field label, old, new).
-pub fn history_rows(t: Tr, fields: &ObjectFields, history: Vec<FieldChange>) -> Vec<(String, String, String, String, String)> {
+pub fn history_rows(
+    t: Tr,
+    fields: &ObjectFields,
+    history: Vec<FieldChange>,
+) -> Vec<(String, String, String, String, String)> {
     history
         .into_iter()
         .map(|h| {
@@ -687,7 +905,14 @@ pub fn history_rows(t: Tr, fields: &ObjectFields, history: Vec<FieldChange>) -> 
         .collect()
 }
 
-async fn show_page(state: &AppState, user: &Signed, kind: ObjectKind, id: Uuid, notice: Option<&str>, errors: FormErrors) -> Result<ShowPage, AppError> {
+async fn show_page(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    id: Uuid,
+    notice: Option<&str>,
+    errors: FormErrors,
+) -> Result<ShowPage, AppError> {
     let t = user.ctx.tr;
     let view = app::records::get(&state.app, &user.actor, kind, id).await?;
     let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
@@ -708,7 +933,11 @@ async fn show_page(state: &AppState, user: &Signed, kind: ObjectKind, id: Uuid, 
             }
             continue;
         }
-        facts.push((field.key.clone(), label(t, field), show_value(t, field, record.values.get(&field.key), &view.names)));
+        facts.push((
+            field.key.clone(),
+            label(t, field),
+            show_value(t, field, record.values.get(&field.key), &view.names),
+        ));
     }
     let history = app::records::history(&state.app, &user.actor, kind, id, None, 30).await?;
     let history = history_rows(t, &fields, history);
@@ -732,16 +961,49 @@ async fn show_page(state: &AppState, user: &Signed, kind: ObjectKind, id: Uuid, 
                 t.key("activity.log.", activity_kind),
             ));
         }
-        if let Some(list) = related(state, user, ObjectKind::Activity, key, id, "related.activities", Some(format!("/activities/new?{prefill}"))).await {
+        if let Some(list) = related(
+            state,
+            user,
+            ObjectKind::Activity,
+            key,
+            id,
+            "related.activities",
+            Some(format!("/activities/new?{prefill}")),
+        )
+        .await
+        {
             related_lists.push(list);
         }
     }
     if kind == ObjectKind::Contact {
-        let account = record.id_of("account_id").map(|a| format!("&account_id={a}")).unwrap_or_default();
-        if let Some(list) = related(state, user, ObjectKind::Opportunity, "contact_id", id, "related.opportunities", Some(format!("/opportunities/new?contact_id={id}{account}"))).await {
+        let account = record
+            .id_of("account_id")
+            .map(|a| format!("&account_id={a}"))
+            .unwrap_or_default();
+        if let Some(list) = related(
+            state,
+            user,
+            ObjectKind::Opportunity,
+            "contact_id",
+            id,
+            "related.opportunities",
+            Some(format!("/opportunities/new?contact_id={id}{account}")),
+        )
+        .await
+        {
             related_lists.push(list);
         }
-        if let Some(list) = related(state, user, ObjectKind::Contact, "reports_to_id", id, "related.reports", Some(format!("/contacts/new?reports_to_id={id}{account}"))).await {
+        if let Some(list) = related(
+            state,
+            user,
+            ObjectKind::Contact,
+            "reports_to_id",
+            id,
+            "related.reports",
+            Some(format!("/contacts/new?reports_to_id={id}{account}")),
+        )
+        .await
+        {
             related_lists.push(list);
         }
     }
@@ -795,7 +1057,12 @@ async fn show_page(state: &AppState, user: &Signed, kind: ObjectKind, id: Uuid, 
 }
 
 /// The relationships panel of an account or contact.
-pub async fn links_panel(state: &AppState, user: &Signed, object: ObjectKind, id: Uuid) -> Result<LinksPanel, AppError> {
+pub async fn links_panel(
+    state: &AppState,
+    user: &Signed,
+    object: ObjectKind,
+    id: Uuid,
+) -> Result<LinksPanel, AppError> {
     let t = user.ctx.tr;
     let kinds = app::account360::link_kinds(object);
     let plural = spec_of_any(object);
@@ -814,7 +1081,12 @@ pub async fn links_panel(state: &AppState, user: &Signed, object: ObjectKind, id
                 })
                 .unwrap_or(l.kind.as_str())
                 .to_string();
-            (label, format!("/{plural}/{}", l.other_id), l.other_name, format!("/{plural}/{id}/links/{}/delete", l.id))
+            (
+                label,
+                format!("/{plural}/{}", l.other_id),
+                l.other_name,
+                format!("/{plural}/{id}/links/{}/delete", l.id),
+            )
         })
         .collect();
     Ok(LinksPanel {
@@ -822,14 +1094,19 @@ pub async fn links_panel(state: &AppState, user: &Signed, object: ObjectKind, id
         lookup_url: format!("/{plural}/lookup?field=to_id"),
         kinds: kinds
             .iter()
-            .map(|k| Choice { value: k.0.into(), label: if t.is_zh() { k.1.into() } else { k.2.into() } })
+            .map(|k| Choice {
+                value: k.0.into(),
+                label: if t.is_zh() { k.1.into() } else { k.2.into() },
+            })
             .collect(),
         items,
     })
 }
 
 fn spec_of_any(object: ObjectKind) -> &'static str {
-    domain::objects::spec(object).map(|s| s.plural).unwrap_or("accounts")
+    domain::objects::spec(object)
+        .map(|s| s.plural)
+        .unwrap_or("accounts")
 }
 
 #[derive(serde::Deserialize)]
@@ -839,27 +1116,54 @@ pub struct LinkForm {
     pub note: Option<String>,
 }
 
-pub async fn add_link(state: &AppState, user: &Signed, object: ObjectKind, id: &str, form: LinkForm) -> Response {
+pub async fn add_link(
+    state: &AppState,
+    user: &Signed,
+    object: ObjectKind,
+    id: &str,
+    form: LinkForm,
+) -> Response {
     let t = user.ctx.tr;
     let plural = spec_of_any(object);
     let result = async {
         let id = parse_id(id)?;
-        let to = super::opt_id("to_id", &form.to_id)?.ok_or(AppError::field("to_id", "required"))?;
-        app::account360::add_link(&state.app, &user.actor, object, id, to, form.kind.as_deref().unwrap_or_default(), form.note.as_deref()).await?;
+        let to =
+            super::opt_id("to_id", &form.to_id)?.ok_or(AppError::field("to_id", "required"))?;
+        app::account360::add_link(
+            &state.app,
+            &user.actor,
+            object,
+            id,
+            to,
+            form.kind.as_deref().unwrap_or_default(),
+            form.note.as_deref(),
+        )
+        .await?;
         Ok::<_, AppError>(id)
     }
     .await;
     match result {
-        Ok(id) => see_other(user.ctx.htmx, &format!("/{plural}/{id}?notice=link_added#links")),
+        Ok(id) => see_other(
+            user.ctx.htmx,
+            &format!("/{plural}/{id}?notice=link_added#links"),
+        ),
         Err(e @ AppError::Validation(_)) => match parse_id(id) {
-            Ok(rid) if object == ObjectKind::Contact => show_response(state, user, object, rid, None, FormErrors::from_app(t, &e)).await,
+            Ok(rid) if object == ObjectKind::Contact => {
+                show_response(state, user, object, rid, None, FormErrors::from_app(t, &e)).await
+            }
             _ => page_error(t, e),
         },
         Err(e) => page_error(t, e),
     }
 }
 
-pub async fn remove_link(state: &AppState, user: &Signed, object: ObjectKind, id: &str, link: &str) -> Response {
+pub async fn remove_link(
+    state: &AppState,
+    user: &Signed,
+    object: ObjectKind,
+    id: &str,
+    link: &str,
+) -> Response {
     let plural = spec_of_any(object);
     let result = async {
         let id = parse_id(id)?;
@@ -868,24 +1172,45 @@ pub async fn remove_link(state: &AppState, user: &Signed, object: ObjectKind, id
     }
     .await;
     match result {
-        Ok(id) => see_other(user.ctx.htmx, &format!("/{plural}/{id}?notice=link_removed#links")),
+        Ok(id) => see_other(
+            user.ctx.htmx,
+            &format!("/{plural}/{id}?notice=link_removed#links"),
+        ),
         Err(e) => page_error(user.ctx.tr, e),
     }
 }
 
-async fn add_contact_link(State(state): State<AppState>, user: Signed, Path(id): Path<String>, Form(form): Form<LinkForm>) -> Response {
+async fn add_contact_link(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<LinkForm>,
+) -> Response {
     add_link(&state, &user, ObjectKind::Contact, &id, form).await
 }
 
-async fn add_account_link(State(state): State<AppState>, user: Signed, Path(id): Path<String>, Form(form): Form<LinkForm>) -> Response {
+async fn add_account_link(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<LinkForm>,
+) -> Response {
     add_link(&state, &user, ObjectKind::Account, &id, form).await
 }
 
-async fn remove_account_link(State(state): State<AppState>, user: Signed, Path((id, link)): Path<(String, String)>) -> Response {
+async fn remove_account_link(
+    State(state): State<AppState>,
+    user: Signed,
+    Path((id, link)): Path<(String, String)>,
+) -> Response {
     remove_link(&state, &user, ObjectKind::Account, &id, &link).await
 }
 
-async fn remove_contact_link(State(state): State<AppState>, user: Signed, Path((id, link)): Path<(String, String)>) -> Response {
+async fn remove_contact_link(
+    State(state): State<AppState>,
+    user: Signed,
+    Path((id, link)): Path<(String, String)>,
+) -> Response {
     remove_link(&state, &user, ObjectKind::Contact, &id, &link).await
 }
 
@@ -902,7 +1227,13 @@ struct ActionForm {
     accuracy: Option<String>,
 }
 
-async fn activity_action<F>(state: &AppState, user: &Signed, id: &str, notice: &str, run: F) -> Response
+async fn activity_action<F>(
+    state: &AppState,
+    user: &Signed,
+    id: &str,
+    notice: &str,
+    run: F,
+) -> Response
 where
     F: AsyncFnOnce(Uuid) -> Result<(), AppError>,
 {
@@ -914,7 +1245,15 @@ where
     match run(id).await {
         Ok(()) => see_other(user.ctx.htmx, &format!("/activities/{id}?notice={notice}")),
         Err(e @ (AppError::Validation(_) | AppError::Rule(_) | AppError::Conflict)) => {
-            show_response(state, user, ObjectKind::Activity, id, None, FormErrors::from_app(t, &e)).await
+            show_response(
+                state,
+                user,
+                ObjectKind::Activity,
+                id,
+                None,
+                FormErrors::from_app(t, &e),
+            )
+            .await
         }
         Err(e) => page_error(t, e),
     }
@@ -924,35 +1263,98 @@ fn version_of(form: &ActionForm) -> Option<i64> {
     form.version.as_deref().and_then(|v| v.parse().ok())
 }
 
-async fn complete(State(state): State<AppState>, user: Signed, Path(id): Path<String>, Form(form): Form<ActionForm>) -> Response {
-    activity_action(&state, &user, &id, "completed", async |id| app::activities::complete(&state.app, &user.actor, id, version_of(&form)).await).await
+async fn complete(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    activity_action(&state, &user, &id, "completed", async |id| {
+        app::activities::complete(&state.app, &user.actor, id, version_of(&form)).await
+    })
+    .await
 }
 
-async fn reopen(State(state): State<AppState>, user: Signed, Path(id): Path<String>, Form(form): Form<ActionForm>) -> Response {
-    activity_action(&state, &user, &id, "reopened", async |id| app::activities::reopen(&state.app, &user.actor, id, version_of(&form)).await).await
+async fn reopen(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    activity_action(&state, &user, &id, "reopened", async |id| {
+        app::activities::reopen(&state.app, &user.actor, id, version_of(&form)).await
+    })
+    .await
 }
 
-async fn postpone(State(state): State<AppState>, user: Signed, Path(id): Path<String>, Form(form): Form<ActionForm>) -> Response {
-    let days = form.days.as_deref().and_then(|d| d.parse().ok()).unwrap_or(0);
-    activity_action(&state, &user, &id, "postponed", async |id| app::activities::postpone(&state.app, &user.actor, id, version_of(&form), days).await).await
+async fn postpone(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let days = form
+        .days
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    activity_action(&state, &user, &id, "postponed", async |id| {
+        app::activities::postpone(&state.app, &user.actor, id, version_of(&form), days).await
+    })
+    .await
 }
 
-async fn follow_up(State(state): State<AppState>, user: Signed, Path(id): Path<String>, Form(form): Form<ActionForm>) -> Response {
+async fn follow_up(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
     let t = user.ctx.tr;
     let source = match parse_id(&id) {
         Ok(id) => id,
         Err(e) => return page_error(t, e),
     };
     let name = form.name.clone().unwrap_or_default();
-    match app::activities::follow_up(&state.app, &user.actor, source, &name, form.due_at.as_deref().filter(|d| !d.is_empty())).await {
-        Ok(new_id) => see_other(user.ctx.htmx, &format!("/activities/{new_id}?notice=created")),
-        Err(e @ (AppError::Validation(_) | AppError::Rule(_))) => show_response(&state, &user, ObjectKind::Activity, source, None, FormErrors::from_app(t, &e)).await,
+    match app::activities::follow_up(
+        &state.app,
+        &user.actor,
+        source,
+        &name,
+        form.due_at.as_deref().filter(|d| !d.is_empty()),
+    )
+    .await
+    {
+        Ok(new_id) => see_other(
+            user.ctx.htmx,
+            &format!("/activities/{new_id}?notice=created"),
+        ),
+        Err(e @ (AppError::Validation(_) | AppError::Rule(_))) => {
+            show_response(
+                &state,
+                &user,
+                ObjectKind::Activity,
+                source,
+                None,
+                FormErrors::from_app(t, &e),
+            )
+            .await
+        }
         Err(e) => page_error(t, e),
     }
 }
 
-async fn check_in(State(state): State<AppState>, user: Signed, Path(id): Path<String>, Form(form): Form<ActionForm>) -> Response {
-    let number = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(|s| s.parse::<f64>());
+async fn check_in(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let number = |v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<f64>())
+    };
     let position = match (number(&form.latitude), number(&form.longitude)) {
         (Some(Ok(lat)), Some(Ok(lng))) => Ok(Some((lat, lng))),
         (None, None) => Ok(None),
@@ -1031,7 +1433,10 @@ fn build_filter_row(t: Tr, fields: &ObjectFields, spec: &FilterSpec) -> FilterRo
         .map(|f| f.field_type.operators().to_vec())
         .unwrap_or_default()
         .into_iter()
-        .map(|op| Choice { value: op.key().into(), label: t.key("op.", op.key()) })
+        .map(|op| Choice {
+            value: op.key().into(),
+            label: t.key("op.", op.key()),
+        })
         .collect();
     // Show choice keys as the user typed them; a picklist filter shows its keys.
     FilterRow {
@@ -1044,7 +1449,14 @@ fn build_filter_row(t: Tr, fields: &ObjectFields, spec: &FilterSpec) -> FilterRo
 }
 
 fn field_choices(t: Tr, fields: &ObjectFields) -> Vec<Choice> {
-    fields.all().into_iter().map(|f| Choice { value: f.key.clone(), label: label(t, f) }).collect()
+    fields
+        .all()
+        .into_iter()
+        .map(|f| Choice {
+            value: f.key.clone(),
+            label: label(t, f),
+        })
+        .collect()
 }
 
 /// The list page's query string.
@@ -1083,13 +1495,24 @@ fn parse_list_query(raw: Option<&str>) -> ListQuery {
         }
         let op = fo.get(i).cloned().unwrap_or_default();
         let value = fv.get(i).cloned().unwrap_or_default();
-        let values = if value.trim().is_empty() { Vec::new() } else { value.split(',').map(|v| v.trim().to_string()).collect() };
+        let values = if value.trim().is_empty() {
+            Vec::new()
+        } else {
+            value.split(',').map(|v| v.trim().to_string()).collect()
+        };
         q.filters.push(FilterSpec { field, op, values });
     }
     q
 }
 
-fn list_url(plural: &str, view: &str, q: &str, sort: &str, filters: &[FilterSpec], cursor: Option<&str>) -> String {
+fn list_url(
+    plural: &str,
+    view: &str,
+    q: &str,
+    sort: &str,
+    filters: &[FilterSpec],
+    cursor: Option<&str>,
+) -> String {
     let mut pairs: Vec<(&str, String)> = vec![("view", view.to_string())];
     if !q.is_empty() {
         pairs.push(("q", q.to_string()));
@@ -1104,11 +1527,19 @@ fn list_url(plural: &str, view: &str, q: &str, sort: &str, filters: &[FilterSpec
     if let Some(c) = cursor {
         pairs.push(("cursor", c.to_string()));
     }
-    format!("/{plural}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    format!(
+        "/{plural}?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
 }
 
 /// The view a list starts from: a built-in key or a saved view id.
-async fn resolve_view(state: &AppState, user: &Signed, kind: ObjectKind, key: &str) -> Result<(ViewDefinition, Option<(Uuid, bool)>), AppError> {
+async fn resolve_view(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    key: &str,
+) -> Result<(ViewDefinition, Option<(Uuid, bool)>), AppError> {
     if let Ok(id) = Uuid::parse_str(key) {
         let view = app::customize::get_view(&state.app, &user.actor, kind, id).await?;
         let mine = view.owner_id == user.actor.id();
@@ -1135,13 +1566,30 @@ async fn list(
     }
 }
 
-async fn list_page(state: &AppState, user: &Signed, kind: ObjectKind, query: ListQuery) -> Result<Response, AppError> {
+async fn list_page(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    query: ListQuery,
+) -> Result<Response, AppError> {
     let t = user.ctx.tr;
     let spec = spec_of(kind);
-    let view_key = query.view.clone().filter(|v| !v.is_empty()).unwrap_or_else(|| "all".into());
+    let view_key = query
+        .view
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "all".into());
     let (definition, saved_view) = resolve_view(state, user, kind, &view_key).await?;
-    let filters = if query.edited { query.filters.clone() } else { definition.filters.clone() };
-    let default_sort = if definition.descending { format!("-{}", definition.sort) } else { definition.sort.clone() };
+    let filters = if query.edited {
+        query.filters.clone()
+    } else {
+        definition.filters.clone()
+    };
+    let default_sort = if definition.descending {
+        format!("-{}", definition.sort)
+    } else {
+        definition.sort.clone()
+    };
     let sort = query.sort.clone().unwrap_or(default_sort);
     let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
     let request = ListRequest {
@@ -1152,23 +1600,38 @@ async fn list_page(state: &AppState, user: &Signed, kind: ObjectKind, query: Lis
         q: query.q.clone(),
         related: None,
     };
-    let (page, errors, status) = match app::records::list(&state.app, &user.actor, kind, &request).await {
-        Ok(page) => (Some(page), FormErrors::default(), StatusCode::OK),
-        Err(e @ AppError::Validation(_)) => (None, FormErrors::from_app(t, &e), StatusCode::UNPROCESSABLE_ENTITY),
-        Err(e) => return Err(e),
-    };
+    let (page, errors, status) =
+        match app::records::list(&state.app, &user.actor, kind, &request).await {
+            Ok(page) => (Some(page), FormErrors::default(), StatusCode::OK),
+            Err(e @ AppError::Validation(_)) => (
+                None,
+                FormErrors::from_app(t, &e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            Err(e) => return Err(e),
+        };
     let column_keys: Vec<String> = if definition.columns.is_empty() {
         spec.default_columns.iter().map(|c| c.to_string()).collect()
     } else {
         definition.columns.clone()
     };
-    let column_defs: Vec<&FieldDef> = column_keys.iter().filter_map(|k| fields.field(k)).filter(|f| f.key != "name").collect();
+    let column_defs: Vec<&FieldDef> = column_keys
+        .iter()
+        .filter_map(|k| fields.field(k))
+        .filter(|f| f.key != "name")
+        .collect();
     let q = query.q.clone().unwrap_or_default();
     let columns: Vec<(String, String, Option<String>)> = column_defs
         .iter()
         .map(|f| {
-            let next_sort = if sort == f.key { format!("-{}", f.key) } else { f.key.clone() };
-            let href = f.indexed.then(|| list_url(spec.plural, &view_key, &q, &next_sort, &filters, None));
+            let next_sort = if sort == f.key {
+                format!("-{}", f.key)
+            } else {
+                f.key.clone()
+            };
+            let href = f
+                .indexed
+                .then(|| list_url(spec.plural, &view_key, &q, &next_sort, &filters, None));
             (f.key.clone(), label(t, f), href)
         })
         .collect();
@@ -1179,32 +1642,83 @@ async fn list_page(state: &AppState, user: &Signed, kind: ObjectKind, query: Lis
             rows.push((
                 format!("/{}/{}", spec.plural, r.id),
                 r.name().to_string(),
-                column_defs.iter().map(|f| show_value(t, f, r.values.get(&f.key), &page.names)).collect(),
+                column_defs
+                    .iter()
+                    .map(|f| show_value(t, f, r.values.get(&f.key), &page.names))
+                    .collect(),
             ));
         }
-        next_url = page.next_cursor.as_deref().map(|c| list_url(spec.plural, &view_key, &q, &sort, &filters, Some(c)));
+        next_url = page
+            .next_cursor
+            .as_deref()
+            .map(|c| list_url(spec.plural, &view_key, &q, &sort, &filters, Some(c)));
     }
-    let name_column = (String::from("name"), label(t, spec.field("name").unwrap_or(&spec.fields[0])), Some(list_url(spec.plural, &view_key, &q, if sort == "name" { "-name" } else { "name" }, &filters, None)));
+    let name_column = (
+        String::from("name"),
+        label(t, spec.field("name").unwrap_or(&spec.fields[0])),
+        Some(list_url(
+            spec.plural,
+            &view_key,
+            &q,
+            if sort == "name" { "-name" } else { "name" },
+            &filters,
+            None,
+        )),
+    );
     let mut all_columns = vec![name_column];
     all_columns.extend(columns);
     if user.ctx.htmx && query.cursor.is_some() {
-        let fragment = ListRows { chrome: Chrome::new(&user.ctx, spec.plural), columns: all_columns, rows, next_url };
+        let fragment = ListRows {
+            chrome: Chrome::new(&user.ctx, spec.plural),
+            columns: all_columns,
+            rows,
+            next_url,
+        };
         return Ok((status, render(&fragment)).into_response());
     }
     let mut views: Vec<Choice> = app::customize::builtin_views(kind)
         .into_iter()
-        .map(|v| Choice { value: v.key.into(), label: if t.is_zh() { v.label_zh.into() } else { v.label_en.into() } })
+        .map(|v| Choice {
+            value: v.key.into(),
+            label: if t.is_zh() {
+                v.label_zh.into()
+            } else {
+                v.label_en.into()
+            },
+        })
         .collect();
     for v in app::customize::usable_views(&state.app, &user.actor, kind).await? {
-        views.push(Choice { value: v.id.to_string(), label: v.name });
+        views.push(Choice {
+            value: v.id.to_string(),
+            label: v.name,
+        });
     }
-    let mut filter_rows: Vec<FilterRow> = filters.iter().map(|f| build_filter_row(t, &fields, f)).collect();
-    filter_rows.push(build_filter_row(t, &fields, &FilterSpec { field: String::new(), op: String::new(), values: Vec::new() }));
+    let mut filter_rows: Vec<FilterRow> = filters
+        .iter()
+        .map(|f| build_filter_row(t, &fields, f))
+        .collect();
+    filter_rows.push(build_filter_row(
+        t,
+        &fields,
+        &FilterSpec {
+            field: String::new(),
+            op: String::new(),
+            values: Vec::new(),
+        },
+    ));
     let column_choices = fields
         .all()
         .into_iter()
         .filter(|f| f.key != "name")
-        .map(|f| (Choice { value: f.key.clone(), label: label(t, f) }, column_keys.contains(&f.key)))
+        .map(|f| {
+            (
+                Choice {
+                    value: f.key.clone(),
+                    label: label(t, f),
+                },
+                column_keys.contains(&f.key),
+            )
+        })
         .collect();
     let page = ListPage {
         chrome: Chrome::new(&user.ctx, spec.plural).with_notice(query.notice.as_deref()),
@@ -1212,7 +1726,14 @@ async fn list_page(state: &AppState, user: &Signed, kind: ObjectKind, query: Lis
         title: spec.label(t.is_zh()).to_string(),
         new_label: t.key("new.", kind.key()),
         can_create: user.actor.principal.can(kind, Action::Create),
-        can_share: user.actor.principal.can(ObjectKind::Org, Action::Administer) || user.actor.principal.can(ObjectKind::Account, Action::Transfer),
+        can_share: user
+            .actor
+            .principal
+            .can(ObjectKind::Org, Action::Administer)
+            || user
+                .actor
+                .principal
+                .can(ObjectKind::Account, Action::Transfer),
         views,
         view: view_key,
         saved_view,
@@ -1237,18 +1758,39 @@ async fn filter_row(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let t = user.ctx.tr;
-    let pairs: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let pairs: Pairs =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let fields = match app::records::object_fields(&state.app, &user.actor, kind).await {
         Ok(f) => f,
         Err(e) => return page_error(t, e),
     };
-    let spec = FilterSpec { field: get("ff"), op: get("fo"), values: vec![get("fv")] };
+    let spec = FilterSpec {
+        field: get("ff"),
+        op: get("fo"),
+        values: vec![get("fv")],
+    };
     let mut row = build_filter_row(t, &fields, &spec);
     if !row.operators.iter().any(|o| o.value == row.op) {
-        row.op = row.operators.first().map(|o| o.value.clone()).unwrap_or_default();
+        row.op = row
+            .operators
+            .first()
+            .map(|o| o.value.clone())
+            .unwrap_or_default();
     }
-    render(&FilterRowFragment { chrome: Chrome::new(&user.ctx, ""), plural: spec_of(kind).plural, row, field_choices: field_choices(t, &fields) }).into_response()
+    render(&FilterRowFragment {
+        chrome: Chrome::new(&user.ctx, ""),
+        plural: spec_of(kind).plural,
+        row,
+        field_choices: field_choices(t, &fields),
+    })
+    .into_response()
 }
 
 #[derive(Template)]
@@ -1266,12 +1808,27 @@ async fn lookup(
     user: Signed,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let pairs: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let pairs: Pairs =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
     let field = get("field")
-        .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+        .filter(|f| {
+            !f.is_empty()
+                && f.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
         .unwrap_or_else(|| "id".into());
-    let request = ListRequest { q: get("q"), limit: Some(10), sort: Some("name".into()), ..Default::default() };
+    let request = ListRequest {
+        q: get("q"),
+        limit: Some(10),
+        sort: Some("name".into()),
+        ..Default::default()
+    };
     let items = match app::records::list(&state.app, &user.actor, kind, &request).await {
         Ok(page) => {
             let second = match kind {
@@ -1295,7 +1852,12 @@ async fn lookup(
         Err(AppError::Validation(_)) => Vec::new(),
         Err(e) => return page_error(user.ctx.tr, e),
     };
-    render(&LookupResults { items, field, empty: user.ctx.tr.get("lookup.none").into() }).into_response()
+    render(&LookupResults {
+        items,
+        field,
+        empty: user.ctx.tr.get("lookup.none").into(),
+    })
+    .into_response()
 }
 
 // ---------------------------------------------------------------- saved views
@@ -1307,7 +1869,13 @@ async fn save_view(
     Form(pairs): Form<Pairs>,
 ) -> Response {
     let t = user.ctx.tr;
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let raw: String = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     let query = parse_list_query(Some(&raw));
     let sort = query.sort.clone().unwrap_or_else(|| "-updated_at".into());
@@ -1315,7 +1883,11 @@ async fn save_view(
         Some(k) => (true, k.to_string()),
         None => (false, sort.clone()),
     };
-    let columns: Vec<String> = pairs.iter().filter(|(k, _)| k == "col").map(|(_, v)| v.clone()).collect();
+    let columns: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "col")
+        .map(|(_, v)| v.clone())
+        .collect();
     let sharing = match get("share").as_str() {
         "everyone" => app::customize::Sharing::Everyone,
         "role" => app::customize::Sharing::Role(user.actor.user.role_id),
@@ -1328,25 +1900,47 @@ async fn save_view(
     let input = app::customize::ViewInput {
         name: get("name"),
         sharing,
-        definition: ViewDefinition { columns, filters: query.filters.clone(), sort: sort_key, descending },
+        definition: ViewDefinition {
+            columns,
+            filters: query.filters.clone(),
+            sort: sort_key,
+            descending,
+        },
     };
     let plural = spec_of(kind).plural;
     let existing = Uuid::parse_str(&get("view_id")).ok();
     let result = match existing {
         Some(id) => {
             let version = get("view_version").parse().unwrap_or(0);
-            app::customize::update_view(&state.app, &user.actor, kind, id, version, &input).await.map(|_| id)
+            app::customize::update_view(&state.app, &user.actor, kind, id, version, &input)
+                .await
+                .map(|_| id)
         }
         None => app::customize::create_view(&state.app, &user.actor, kind, &input).await,
     };
     match result {
-        Ok(id) => see_other(user.ctx.htmx, &format!("/{plural}?view={id}&notice=view_saved")),
+        Ok(id) => see_other(
+            user.ctx.htmx,
+            &format!("/{plural}?view={id}&notice=view_saved"),
+        ),
         Err(e @ (AppError::Validation(_) | AppError::Forbidden | AppError::Conflict)) => {
             // The view form lives in a disclosure of the list; say precisely what was wrong.
             let errors = FormErrors::from_app(t, &e);
-            let detail: Vec<String> = errors.messages.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            let detail: Vec<String> = errors
+                .messages
+                .iter()
+                .map(|(f, m)| format!("{f}: {m}"))
+                .collect();
             let message = format!("{} {}", crate::error::message_of(t, &e), detail.join("; "));
-            (crate::error::status_of(&e), render(&crate::views::MessagePage::new(t, crate::error::status_of(&e), &message))).into_response()
+            (
+                crate::error::status_of(&e),
+                render(&crate::views::MessagePage::new(
+                    t,
+                    crate::error::status_of(&e),
+                    &message,
+                )),
+            )
+                .into_response()
         }
         Err(e) => page_error(t, e),
     }
@@ -1358,9 +1952,15 @@ async fn delete_view(
     user: Signed,
     Path(view): Path<String>,
 ) -> Response {
-    let result = async { app::customize::delete_view(&state.app, &user.actor, kind, parse_id(&view)?).await }.await;
+    let result = async {
+        app::customize::delete_view(&state.app, &user.actor, kind, parse_id(&view)?).await
+    }
+    .await;
     match result {
-        Ok(()) => see_other(user.ctx.htmx, &format!("/{}?notice=view_deleted", spec_of(kind).plural)),
+        Ok(()) => see_other(
+            user.ctx.htmx,
+            &format!("/{}?notice=view_deleted", spec_of(kind).plural),
+        ),
         Err(e) => page_error(user.ctx.tr, e),
     }
 }
@@ -1391,14 +1991,16 @@ struct HomePage {
 
 async fn my_day(State(state): State<AppState>, user: Signed, RawQuery(raw): RawQuery) -> Response {
     let t = user.ctx.tr;
-    let notice: Option<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == "notice")
-        .map(|(_, v)| v);
+    let notice: Option<String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "notice")
+            .map(|(_, v)| v);
     let (day, fields) = match async {
         let day = app::activities::my_day(&state.app, &user.actor).await?;
-        let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity).await?;
+        let fields =
+            app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity).await?;
         Ok::<_, AppError>((day, fields))
     }
     .await
@@ -1417,9 +2019,13 @@ async fn my_day(State(state): State<AppState>, user: Signed, RawQuery(raw): RawQ
         DayItem {
             href: format!("/activities/{}", r.id),
             name: r.name().to_string(),
-            kind: kind_field.map(|f| show_value(t, f, r.values.get("kind"), &day.names).text).unwrap_or_default(),
+            kind: kind_field
+                .map(|f| show_value(t, f, r.values.get("kind"), &day.names).text)
+                .unwrap_or_default(),
             when,
-            about: account_field.map(|f| show_value(t, f, r.values.get("account_id"), &day.names)).unwrap_or_default(),
+            about: account_field
+                .map(|f| show_value(t, f, r.values.get("account_id"), &day.names))
+                .unwrap_or_default(),
             open: r.text("status") == Some("open"),
             id: r.id,
             version: r.version,
@@ -1427,10 +2033,27 @@ async fn my_day(State(state): State<AppState>, user: Signed, RawQuery(raw): RawQ
     };
     let page = HomePage {
         chrome: Chrome::new(&user.ctx, "home").with_notice(notice.as_deref()),
-        today: day.today.iter().map(|r| item(r, if r.text("kind") == Some("task") { "due_at" } else { "starts_at" })).collect(),
+        today: day
+            .today
+            .iter()
+            .map(|r| {
+                item(
+                    r,
+                    if r.text("kind") == Some("task") {
+                        "due_at"
+                    } else {
+                        "starts_at"
+                    },
+                )
+            })
+            .collect(),
         overdue: day.overdue.iter().map(|r| item(r, "due_at")).collect(),
         reminders: day.reminders.iter().map(|r| item(r, "remind_at")).collect(),
-        date: day.day_start.with_timezone(&china_time()).format("%Y-%m-%d").to_string(),
+        date: day
+            .day_start
+            .with_timezone(&china_time())
+            .format("%Y-%m-%d")
+            .to_string(),
     };
     render(&page).into_response()
 }
@@ -1470,36 +2093,58 @@ pub struct TimelineItem {
 }
 
 fn summary_text(v: &serde_json::Value, key: &str) -> String {
-    v.get(key).and_then(|s| s.as_str()).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(|s| s.as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Turns stream entries into readable lines, with labels in the reader's language.
-async fn timeline_items(state: &AppState, user: &Signed, entries: Vec<store::timeline::Entry>) -> Vec<TimelineItem> {
+async fn timeline_items(
+    state: &AppState,
+    user: &Signed,
+    entries: Vec<store::timeline::Entry>,
+) -> Vec<TimelineItem> {
     let t = user.ctx.tr;
     let mut fields_of: HashMap<&str, ObjectFields> = HashMap::new();
-    for kind in [ObjectKind::Account, ObjectKind::Opportunity, ObjectKind::Activity, ObjectKind::Contact] {
+    for kind in [
+        ObjectKind::Account,
+        ObjectKind::Opportunity,
+        ObjectKind::Activity,
+        ObjectKind::Contact,
+    ] {
         if let Ok(f) = app::records::object_fields(&state.app, &user.actor, kind).await {
             fields_of.insert(kind.key(), f);
         }
     }
-    let changes_lines = |fields: Option<&ObjectFields>, changes: Option<&serde_json::Value>| -> Vec<String> {
-        changes
-            .and_then(|c| c.as_array())
-            .map(|list| {
-                list.iter()
-                    .map(|c| {
-                        let field = summary_text(c, "field");
-                        let old = c.get("old").and_then(|v| v.as_str()).map(str::to_string);
-                        let new = c.get("new").and_then(|v| v.as_str()).map(str::to_string);
-                        match fields {
-                            Some(f) => format!("{}: {} → {}", field_label(t, f, &field), history_text(t, f, &field, &old), history_text(t, f, &field, &new)),
-                            None => format!("{field}: {} → {}", old.unwrap_or_default(), new.unwrap_or_default()),
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let changes_lines =
+        |fields: Option<&ObjectFields>, changes: Option<&serde_json::Value>| -> Vec<String> {
+            changes
+                .and_then(|c| c.as_array())
+                .map(|list| {
+                    list.iter()
+                        .map(|c| {
+                            let field = summary_text(c, "field");
+                            let old = c.get("old").and_then(|v| v.as_str()).map(str::to_string);
+                            let new = c.get("new").and_then(|v| v.as_str()).map(str::to_string);
+                            match fields {
+                                Some(f) => format!(
+                                    "{}: {} → {}",
+                                    field_label(t, f, &field),
+                                    history_text(t, f, &field, &old),
+                                    history_text(t, f, &field, &new)
+                                ),
+                                None => format!(
+                                    "{field}: {} → {}",
+                                    old.unwrap_or_default(),
+                                    new.unwrap_or_default()
+                                ),
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
     entries
         .into_iter()
         .map(|e| {
@@ -1512,7 +2157,10 @@ async fn timeline_items(state: &AppState, user: &Signed, entries: Vec<store::tim
                     .map(|f| option_label(t, f, value))
                     .unwrap_or_else(|| value.to_string())
             };
-            let plural = ObjectKind::parse(&e.object).and_then(domain::objects::spec).map(|s| s.plural).unwrap_or("accounts");
+            let plural = ObjectKind::parse(&e.object)
+                .and_then(domain::objects::spec)
+                .map(|s| s.plural)
+                .unwrap_or("accounts");
             let (title, lines) = match e.kind.as_str() {
                 "activity" => {
                     let kind = pick("kind", &summary_text(s, "kind"));
@@ -1523,12 +2171,36 @@ async fn timeline_items(state: &AppState, user: &Signed, entries: Vec<store::tim
                     (format!("{kind} · {}", summary_text(s, "name")), lines)
                 }
                 "opportunity" if event == "created" => {
-                    let amount = s.get("amount").and_then(|v| v.as_str()).and_then(|a| a.parse::<rust_decimal::Decimal>().ok()).map(|d| format!("{} {}", money(&d), summary_text(s, "currency"))).unwrap_or_default();
-                    (summary_text(s, "name"), vec![format!("{} · {}", t.get("timeline.event.created"), pick("stage", &summary_text(s, "stage"))), amount])
+                    let amount = s
+                        .get("amount")
+                        .and_then(|v| v.as_str())
+                        .and_then(|a| a.parse::<rust_decimal::Decimal>().ok())
+                        .map(|d| format!("{} {}", money(&d), summary_text(s, "currency")))
+                        .unwrap_or_default();
+                    (
+                        summary_text(s, "name"),
+                        vec![
+                            format!(
+                                "{} · {}",
+                                t.get("timeline.event.created"),
+                                pick("stage", &summary_text(s, "stage"))
+                            ),
+                            amount,
+                        ],
+                    )
                 }
-                "opportunity" => (summary_text(s, "name"), changes_lines(fields, s.get("changes"))),
-                "contact" => (summary_text(s, "name"), vec![t.get("timeline.event.contact_added").to_string()]),
-                _ => (t.get("timeline.fields_changed").to_string(), changes_lines(fields_of.get("account"), s.get("changes"))),
+                "opportunity" => (
+                    summary_text(s, "name"),
+                    changes_lines(fields, s.get("changes")),
+                ),
+                "contact" => (
+                    summary_text(s, "name"),
+                    vec![t.get("timeline.event.contact_added").to_string()],
+                ),
+                _ => (
+                    t.get("timeline.fields_changed").to_string(),
+                    changes_lines(fields_of.get("account"), s.get("changes")),
+                ),
             };
             TimelineItem {
                 at: local_time(&e.at),
@@ -1543,31 +2215,69 @@ async fn timeline_items(state: &AppState, user: &Signed, entries: Vec<store::tim
         .collect()
 }
 
-pub async fn timeline_page(state: &AppState, user: &Signed, account_id: Uuid, kind: Option<&str>, before: Option<(DateTime<Utc>, Uuid)>) -> Result<TimelinePage, AppError> {
+pub async fn timeline_page(
+    state: &AppState,
+    user: &Signed,
+    account_id: Uuid,
+    kind: Option<&str>,
+    before: Option<(DateTime<Utc>, Uuid)>,
+) -> Result<TimelinePage, AppError> {
     let t = user.ctx.tr;
-    let (entries, more) = app::account360::timeline(&state.app, &user.actor, account_id, kind, before, 20).await?;
-    let next = if more { entries.last().map(|e| super::encode_timeline_cursor(e.at, e.id)) } else { None };
+    let (entries, more) =
+        app::account360::timeline(&state.app, &user.actor, account_id, kind, before, 20).await?;
+    let next = if more {
+        entries
+            .last()
+            .map(|e| super::encode_timeline_cursor(e.at, e.id))
+    } else {
+        None
+    };
     let kind_key = kind.unwrap_or_default().to_string();
     let more = next.map(|c| {
         let mut pairs = vec![("before", c)];
         if !kind_key.is_empty() {
             pairs.push(("kind", kind_key.clone()));
         }
-        format!("/accounts/{account_id}/timeline?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        format!(
+            "/accounts/{account_id}/timeline?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
     });
-    let mut kinds = vec![Choice { value: String::new(), label: t.get("timeline.kind.all").into() }];
-    kinds.extend(app::account360::TIMELINE_KINDS.iter().map(|k| Choice { value: (*k).into(), label: t.key("timeline.kind.", k) }));
-    Ok(TimelinePage { account_id, kind: kind_key, kinds, items: timeline_items(state, user, entries).await, more })
+    let mut kinds = vec![Choice {
+        value: String::new(),
+        label: t.get("timeline.kind.all").into(),
+    }];
+    kinds.extend(app::account360::TIMELINE_KINDS.iter().map(|k| Choice {
+        value: (*k).into(),
+        label: t.key("timeline.kind.", k),
+    }));
+    Ok(TimelinePage {
+        account_id,
+        kind: kind_key,
+        kinds,
+        items: timeline_items(state, user, entries).await,
+        more,
+    })
 }
 
-pub async fn account_360(state: &AppState, user: &Signed, account: &store::accounts::AccountRow) -> Result<Account360, AppError> {
+pub async fn account_360(
+    state: &AppState,
+    user: &Signed,
+    account: &store::accounts::AccountRow,
+) -> Result<Account360, AppError> {
     let t = user.ctx.tr;
     let id = account.id;
     let rollup = app::account360::rollup(&state.app, &user.actor, id).await?;
     let amounts = rollup
         .amounts
         .iter()
-        .map(|(currency, open, won)| (currency.clone(), money(&rust_decimal::Decimal::new(*open, 2)), money(&rust_decimal::Decimal::new(*won, 2))))
+        .map(|(currency, open, won)| {
+            (
+                currency.clone(),
+                money(&rust_decimal::Decimal::new(*open, 2)),
+                money(&rust_decimal::Decimal::new(*won, 2)),
+            )
+        })
         .collect();
     let view = app::records::get(&state.app, &user.actor, ObjectKind::Account, id).await?;
     let shown = |key: &str| {
@@ -1578,10 +2288,30 @@ pub async fn account_360(state: &AppState, user: &Signed, account: &store::accou
     };
     let mut related_lists = Vec::new();
     for (kind, key, title, new_url) in [
-        (ObjectKind::Contact, "account_id", "related.contacts", format!("/contacts/new?account_id={id}")),
-        (ObjectKind::Opportunity, "account_id", "related.opportunities", format!("/opportunities/new?account_id={id}")),
-        (ObjectKind::Activity, "account_id", "related.activities", format!("/activities/new?account_id={id}")),
-        (ObjectKind::Account, "parent_id", "related.children", format!("/accounts/new?parent_id={id}")),
+        (
+            ObjectKind::Contact,
+            "account_id",
+            "related.contacts",
+            format!("/contacts/new?account_id={id}"),
+        ),
+        (
+            ObjectKind::Opportunity,
+            "account_id",
+            "related.opportunities",
+            format!("/opportunities/new?account_id={id}"),
+        ),
+        (
+            ObjectKind::Activity,
+            "account_id",
+            "related.activities",
+            format!("/activities/new?account_id={id}"),
+        ),
+        (
+            ObjectKind::Account,
+            "parent_id",
+            "related.children",
+            format!("/accounts/new?parent_id={id}"),
+        ),
     ] {
         if let Some(list) = related(state, user, kind, key, id, title, Some(new_url)).await {
             related_lists.push(list);
@@ -1589,7 +2319,12 @@ pub async fn account_360(state: &AppState, user: &Signed, account: &store::accou
     }
     let log_links = ["call", "visit", "meeting", "task", "note"]
         .iter()
-        .map(|k| (format!("/activities/new?kind={k}&account_id={id}"), t.key("activity.log.", k)))
+        .map(|k| {
+            (
+                format!("/activities/new?kind={k}&account_id={id}"),
+                t.key("activity.log.", k),
+            )
+        })
         .collect();
     Ok(Account360 {
         children: rollup.children,
@@ -1618,14 +2353,29 @@ struct TimelineItemsFragment {
 }
 
 /// The stream filtered by kind (the whole panel) or its next page (more items).
-async fn account_timeline(State(state): State<AppState>, user: Signed, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+async fn account_timeline(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let t = user.ctx.tr;
-    let pairs: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    let pairs: Pairs =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
     let result = async {
         let id = parse_id(&id)?;
         let before = match get("before") {
-            Some(c) => Some(super::decode_timeline_cursor(&c).ok_or(AppError::field("before", "invalid_cursor"))?),
+            Some(c) => Some(
+                super::decode_timeline_cursor(&c)
+                    .ok_or(AppError::field("before", "invalid_cursor"))?,
+            ),
             None => None,
         };
         let kind = get("kind");
@@ -1633,9 +2383,23 @@ async fn account_timeline(State(state): State<AppState>, user: Signed, Path(id):
     }
     .await;
     match result {
-        Ok(timeline) if get("before").is_some() => render(&TimelineItemsFragment { chrome: Chrome::new(&user.ctx, "accounts"), timeline }).into_response(),
-        Ok(timeline) if user.ctx.htmx => render(&TimelineFragment { chrome: Chrome::new(&user.ctx, "accounts"), timeline }).into_response(),
-        Ok(timeline) => see_other(false, &format!("/accounts/{}?kind={}#timeline", timeline.account_id, timeline.kind)),
+        Ok(timeline) if get("before").is_some() => render(&TimelineItemsFragment {
+            chrome: Chrome::new(&user.ctx, "accounts"),
+            timeline,
+        })
+        .into_response(),
+        Ok(timeline) if user.ctx.htmx => render(&TimelineFragment {
+            chrome: Chrome::new(&user.ctx, "accounts"),
+            timeline,
+        })
+        .into_response(),
+        Ok(timeline) => see_other(
+            false,
+            &format!(
+                "/accounts/{}?kind={}#timeline",
+                timeline.account_id, timeline.kind
+            ),
+        ),
         Err(e) => page_error(t, e),
     }
 }
