@@ -110,6 +110,12 @@ pub fn compile(
         if field.field_type == FieldType::User && raw == "me" {
             return Ok(FieldValue::Id(me));
         }
+        // A date-time is filtered by day: "2026-11-24" means that whole day.
+        if field.field_type == FieldType::DateTime {
+            if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+                return Ok(FieldValue::Date(day));
+            }
+        }
         match loose.parse(&[raw.to_string()]) {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(fail("required")),
@@ -340,6 +346,27 @@ mod tests {
             Test::Range {
                 from: Some(d(11, 1)),
                 to: Some(d(12, 1)),
+                or_empty: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_day_on_a_date_time_means_the_whole_day() {
+        let fields = &spec(ObjectKind::Activity).unwrap().fields;
+        let c = compile(
+            &filter("due_at", "lt", &["2026-11-25"]),
+            fields,
+            Uuid::nil(),
+            now(),
+        )
+        .unwrap();
+        let midnight = Utc.with_ymd_and_hms(2026, 11, 24, 16, 0, 0).unwrap();
+        assert_eq!(
+            c.test,
+            Test::Range {
+                from: None,
+                to: Some(FieldValue::DateTime(midnight)),
                 or_empty: false
             }
         );

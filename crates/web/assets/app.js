@@ -31,4 +31,27 @@
       if (field) field.value = "";
     }
   });
+  // Choosing a list view opens it (its own filters, columns and sort).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("select[data-navigate]");
+    if (!select) return;
+    window.location.href = select.getAttribute("data-navigate") + encodeURIComponent(select.value);
+  });
+  // Check-in: ask the browser where we are; submit with the position, or without it when
+  // the user declines or the browser cannot tell (the time is still recorded).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-geolocate") || form.dataset.located) return;
+    event.preventDefault();
+    var send = function () { form.dataset.located = "1"; form.submit(); };
+    if (!navigator.geolocation) { send(); return; }
+    var button = form.querySelector("button");
+    if (button) button.disabled = true;
+    navigator.geolocation.getCurrentPosition(function (position) {
+      form.elements.latitude.value = position.coords.latitude;
+      form.elements.longitude.value = position.coords.longitude;
+      form.elements.accuracy.value = Math.round(position.coords.accuracy);
+      send();
+    }, send, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+  });
 })();
