@@ -285,7 +285,9 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDef {
     pub key: String,
+    #[serde(default)]
     pub label_zh: String,
+    #[serde(default)]
     pub label_en: String,
     pub field_type: FieldType,
     #[serde(default)]

@@ -9,3 +9,4 @@ mod api;
 mod org;
 mod pages;
 mod permissions;
+mod records;
