@@ -1,5 +1,6 @@
 //! Accounts (客户): create, read, edit, delete, transfer, list and history.
 
+use crate::records;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::accounts::{changes, AccountFields, AccountInput, AccountType, Grade};
@@ -8,6 +9,7 @@ use domain::FieldErrors;
 use store::accounts::{self as repo, AccountFilter, AccountRow, CursorValue, ListQuery, SortField};
 use store::audit::{self, AuditEvent};
 use store::history::{self, FieldChange, NewChange};
+use store::records::Values;
 use store::{org, Tx};
 use uuid::Uuid;
 
@@ -140,14 +142,46 @@ async fn save_change(
     write_history(tx, actor, id, before, after, now).await
 }
 
+/// Standard and custom field errors together, so a form shows all of them at once.
+fn merge_errors<T, U>(a: Result<T, FieldErrors>, b: AppResult<U>) -> AppResult<(T, U)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(mut a), Err(AppError::Validation(b))) => {
+            a.0.extend(b.0);
+            Err(AppError::Validation(a))
+        }
+        (Err(a), _) => Err(AppError::Validation(a)),
+        (_, Err(b)) => Err(b),
+    }
+}
+
 pub async fn create(app: &App, actor: &Actor, input: &AccountInput) -> AppResult<AccountRow> {
+    create_with_custom(app, actor, input, &Vec::new()).await
+}
+
+/// Creates an account with standard fields and custom field values (as text per key).
+pub async fn create_with_custom(
+    app: &App,
+    actor: &Actor,
+    input: &AccountInput,
+    custom: &records::Input,
+) -> AppResult<AccountRow> {
     actor.require(ObjectKind::Account, Action::Create)?;
-    let fields = input.validate()?;
+    let mut tx = app.db.begin().await?;
+    let checked = records::check_custom(
+        &mut tx,
+        actor,
+        ObjectKind::Account,
+        &Values::new(),
+        custom,
+        true,
+    )
+    .await;
+    let (fields, (object_fields, custom_values)) = merge_errors(input.validate(), checked)?;
     if fields.owner_id.is_some_and(|o| o != actor.id()) {
         actor.require(ObjectKind::Account, Action::Transfer)?;
     }
     let id = Uuid::now_v7();
-    let mut tx = app.db.begin().await?;
     let owner_id = check_references(&mut tx, actor, id, &fields).await?;
     repo::insert(
         &mut tx,
@@ -158,6 +192,17 @@ pub async fn create(app: &App, actor: &Actor, input: &AccountInput) -> AppResult
         actor.id(),
     )
     .await?;
+    if !custom_values.is_empty() {
+        store::records::set_custom(
+            &mut tx,
+            object_fields.spec,
+            &object_fields.custom_defs(),
+            actor.tenant_id(),
+            id,
+            &custom_values,
+        )
+        .await?;
+    }
     audit::record(
         &mut tx,
         AuditEvent {
@@ -191,12 +236,39 @@ pub async fn update(
     version: i64,
     input: &AccountInput,
 ) -> AppResult<AccountRow> {
+    update_with_custom(app, actor, id, version, input, &Vec::new()).await
+}
+
+/// As [`update`], also changing the custom fields named in `custom` (others keep their values).
+pub async fn update_with_custom(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    version: i64,
+    input: &AccountInput,
+    custom: &records::Input,
+) -> AppResult<AccountRow> {
     let mut tx = app.db.begin().await?;
     let current = repo::get_visible(&mut tx, &actor.principal, id)
         .await?
         .ok_or(AppError::NotFound)?;
     actor.require(ObjectKind::Account, Action::Edit)?;
-    let fields = input.validate()?;
+    let spec = records::spec(ObjectKind::Account)?;
+    let defs = records::object_fields_tx(&mut tx, actor.tenant_id(), ObjectKind::Account)
+        .await?
+        .custom_defs();
+    let custom_before =
+        store::records::custom_values(&mut tx, spec, &defs, actor.tenant_id(), id).await?;
+    let checked = records::check_custom(
+        &mut tx,
+        actor,
+        ObjectKind::Account,
+        &custom_before,
+        custom,
+        false,
+    )
+    .await;
+    let (fields, (object_fields, custom_after)) = merge_errors(input.validate(), checked)?;
     let before = current.fields();
     if fields.owner_id.is_some_and(|o| o != current.owner_id) {
         actor.require(ObjectKind::Account, Action::Transfer)?;
@@ -207,10 +279,21 @@ pub async fn update(
     let owner_id = check_references(&mut tx, actor, id, &fields).await?;
     let mut after = fields;
     after.owner_id = Some(owner_id);
-    if before == after {
+    if before == after && custom_before == custom_after {
         return Ok(current);
     }
+    // Also for a change of custom fields only: the version moves on either way.
     save_change(&mut tx, actor, id, version, &before, &after, app.now()).await?;
+    records::save_custom(
+        &mut tx,
+        actor,
+        &object_fields,
+        id,
+        &custom_before,
+        &custom_after,
+        app.now(),
+    )
+    .await?;
     let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
     tx.commit().await?;
     row.ok_or(AppError::Rule("updated_outside_scope"))

@@ -99,6 +99,18 @@ fn apply_input(
     input: &Input,
     creating: bool,
 ) -> FieldErrors {
+    apply_input_to(fields, values, input, creating, false)
+}
+
+/// As [`apply_input`]; with `only_custom`, standard keys are left to the caller (accounts
+/// keep their own rules for them) and only custom fields get defaults.
+fn apply_input_to(
+    fields: &ObjectFields,
+    values: &mut Values,
+    input: &Input,
+    creating: bool,
+    only_custom: bool,
+) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let mut merged: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (key, raw) in input {
@@ -108,6 +120,9 @@ fn apply_input(
             .extend(raw.iter().cloned());
     }
     for (key, raw) in &merged {
+        if only_custom && fields.spec.field(key).is_some() {
+            continue;
+        }
         let Some(field) = fields.field(key) else {
             errors.add(key, "unknown_field");
             continue;
@@ -129,6 +144,9 @@ fn apply_input(
     }
     if creating {
         for field in fields.all() {
+            if only_custom && field.column.is_some() {
+                continue;
+            }
             if field.system || merged.contains_key(field.key.as_str()) {
                 continue;
             }
@@ -220,6 +238,84 @@ pub fn plain_text(value: &FieldValue) -> String {
         FieldValue::Choices(c) => c.join(", "),
         FieldValue::Text(s) => s.clone(),
     }
+}
+
+/// Custom-field values of an object with its own use cases (accounts): checks `input`'s
+/// custom keys over `current` (empty on create) and returns the new values. Standard keys
+/// are ignored here; unknown keys are errors.
+pub async fn check_custom(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    current: &Values,
+    input: &Input,
+    creating: bool,
+) -> AppResult<(ObjectFields, Values)> {
+    let fields = object_fields_tx(tx, actor.tenant_id(), kind).await?;
+    let mut values = current.clone();
+    apply_input_to(&fields, &mut values, input, creating, true).into_result()?;
+    check_references(tx, actor, &fields, &values, Some(current)).await?;
+    Ok((fields, values))
+}
+
+/// Writes checked custom values (from [`check_custom`]) of a record, with their history, in
+/// the caller's transaction.
+pub async fn save_custom(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: &ObjectFields,
+    id: Uuid,
+    before: &Values,
+    after: &Values,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let custom = fields.custom_defs();
+    let changed = custom
+        .iter()
+        .any(|f| before.get(&f.key) != after.get(&f.key));
+    if !changed {
+        return Ok(());
+    }
+    repo::set_custom(tx, fields.spec, &custom, actor.tenant_id(), id, after).await?;
+    let only_custom = ObjectFields {
+        spec: fields.spec,
+        custom: fields.custom.clone(),
+    };
+    let before_custom: Values = before
+        .iter()
+        .filter(|(k, _)| fields.spec.field(k).is_none())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let after_custom: Values = after
+        .iter()
+        .filter(|(k, _)| fields.spec.field(k).is_none())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let changed = write_history(tx, actor, &only_custom, id, &before_custom, &after_custom).await?;
+    if fields.spec.kind == ObjectKind::Account {
+        let mut changes = Vec::new();
+        for key in &changed {
+            let Some(field) = fields.field(key) else {
+                continue;
+            };
+            changes.push(serde_json::json!({
+                "field": key,
+                "old": history_text(tx, actor.tenant_id(), field, before_custom.get(key)).await?,
+                "new": history_text(tx, actor.tenant_id(), field, after_custom.get(key)).await?,
+            }));
+        }
+        let entry = store::timeline::NewEntry {
+            account_id: id,
+            at: now,
+            kind: "field",
+            object: ObjectKind::Account,
+            record_id: id,
+            actor_id: actor.id(),
+            summary: serde_json::json!({ "event": "changed", "changes": changes }),
+        };
+        store::timeline::add(tx, actor.tenant_id(), &entry).await?;
+    }
+    Ok(())
 }
 
 async fn write_history(

@@ -36,6 +36,15 @@ impl ObjectSpec {
     }
 }
 
+/// The objects served entirely by the metadata-driven record engine (accounts have pages and
+/// an API of their own that predate it, and share its lists, views and custom fields).
+pub const GENERIC: [ObjectKind; 4] = [
+    ObjectKind::Contact,
+    ObjectKind::Lead,
+    ObjectKind::Opportunity,
+    ObjectKind::Activity,
+];
+
 /// The spec of a record object (`None` for `Org`).
 pub fn spec(kind: ObjectKind) -> Option<&'static ObjectSpec> {
     use std::sync::OnceLock;

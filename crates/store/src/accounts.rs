@@ -25,6 +25,8 @@ pub struct AccountRow {
     pub parent_name: Option<String>,
     pub description: Option<String>,
     pub tags: Json<Vec<String>>,
+    /// Custom field values, keyed by field (see `records::json_value`).
+    pub custom: Json<serde_json::Value>,
     pub owner_id: Uuid,
     pub owner_name: String,
     pub created_at: DateTime<Utc>,
@@ -58,7 +60,7 @@ impl AccountRow {
 }
 
 const SELECT: &str = "SELECT a.id, a.name, a.account_type, a.industry, a.province, a.city, a.grade, a.phone,
-    a.website, a.address, a.credit_code, a.parent_id, p.name AS parent_name, a.description, a.tags,
+    a.website, a.address, a.credit_code, a.parent_id, p.name AS parent_name, a.description, a.tags, a.custom,
     a.owner_id, o.name AS owner_name, a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
     FROM accounts a
     JOIN users o ON o.tenant_id = a.tenant_id AND o.id = a.owner_id

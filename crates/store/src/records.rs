@@ -419,6 +419,59 @@ pub async fn update(
     Ok(done == 1)
 }
 
+/// Replaces only the custom values of a record (objects whose standard columns are written
+/// elsewhere: accounts).
+pub async fn set_custom(
+    tx: &mut Tx,
+    spec: &ObjectSpec,
+    custom: &[FieldDef],
+    tenant_id: Uuid,
+    id: Uuid,
+    values: &Values,
+) -> Result<()> {
+    let q = SqlBuilder {
+        sql: format!(
+            "UPDATE {} SET custom = $3 WHERE tenant_id = $1 AND id = $2",
+            spec.plural
+        ),
+        params: vec![
+            Param::Uuid(tenant_id),
+            Param::Uuid(id),
+            Param::Json(custom_json(custom, values)),
+        ],
+    };
+    on_conn!(tx, c => {
+        bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// The custom values of a record.
+pub async fn custom_values(
+    tx: &mut Tx,
+    spec: &ObjectSpec,
+    custom: &[FieldDef],
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Values> {
+    let sql = format!(
+        "SELECT custom FROM {} WHERE tenant_id = $1 AND id = $2",
+        spec.plural
+    );
+    let stored: Option<Json<serde_json::Value>> = on_conn!(tx, c => {
+        sqlx::query_scalar(&sql).bind(tenant_id).bind(id).fetch_optional(c).await?
+    });
+    let mut values = Values::new();
+    if let Some(Json(serde_json::Value::Object(map))) = stored {
+        for field in custom {
+            if let Some(v) = map.get(&field.key).and_then(|v| from_json(field, v)) {
+                values.insert(field.key.clone(), v);
+            }
+        }
+    }
+    Ok(values)
+}
+
 pub async fn delete(tx: &mut Tx, spec: &ObjectSpec, tenant_id: Uuid, id: Uuid) -> Result<bool> {
     let sql = format!(
         "DELETE FROM {} WHERE tenant_id = $1 AND id = $2",

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use domain::accounts::AccountInput;
+use domain::permissions::ObjectKind;
 use domain::FieldErrors;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -58,6 +59,10 @@ pub struct AccountOut {
     pub updated_by: Uuid,
     /// Increases with every change; the ETag is this number in quotes.
     pub version: i64,
+    /// The company's custom fields, each under its own key like a standard field.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub custom: serde_json::Map<String, Value>,
 }
 
 impl From<AccountRow> for AccountOut {
@@ -85,6 +90,10 @@ impl From<AccountRow> for AccountOut {
             updated_at: a.updated_at,
             updated_by: a.updated_by,
             version: a.version,
+            custom: match a.custom.0 {
+                Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            },
         }
     }
 }
@@ -127,6 +136,23 @@ const TEXT_FIELDS: &[&str] = &[
     "description",
     "owner_id",
 ];
+
+/// Separates the body's custom-field keys (as field input) from the standard ones.
+async fn split_custom(
+    state: &AppState,
+    user: &ApiUser,
+    body: &Map<String, Value>,
+) -> Result<(Map<String, Value>, app::records::Input), ApiError> {
+    let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Account)
+        .await
+        .map_err(|e| ApiError::new(user.tr, e))?;
+    let (custom, standard): (Map<String, Value>, Map<String, Value>) = body
+        .clone()
+        .into_iter()
+        .partition(|(k, _)| fields.custom.iter().any(|c| &c.def.key == k));
+    let (input, _) = super::records::json_input(&custom).map_err(|e| ApiError::new(user.tr, e))?;
+    Ok((standard, input))
+}
 
 /// Applies a JSON object onto an input: present keys replace, `null` clears, unknown keys and
 /// wrong types are field errors. Returns the `version` field when given.
@@ -282,10 +308,11 @@ async fn create(
         "/api/v1/accounts",
         &body,
         || async {
+            let (standard, custom) = split_custom(&state, &user, &body).await?;
             let mut input = AccountInput::default();
-            apply_json(&mut input, &body)
+            apply_json(&mut input, &standard)
                 .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
-            let row = app::accounts::create(&state.app, &user.actor, &input)
+            let row = app::accounts::create_with_custom(&state.app, &user.actor, &input, &custom)
                 .await
                 .map_err(|e| ApiError::new(tr, e))?;
             Ok(with_etag(StatusCode::CREATED, row))
@@ -325,12 +352,14 @@ async fn patch(
         .await
         .map_err(|e| ApiError::new(tr, e))?;
     let mut input = current.fields().to_input();
-    let body_version =
-        apply_json(&mut input, &body).map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
+    let (standard, custom) = split_custom(&state, &user, &body).await?;
+    let body_version = apply_json(&mut input, &standard)
+        .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
     let version = super::expected_version(tr, &headers, body_version)?;
-    let row = app::accounts::update(&state.app, &user.actor, id, version, &input)
-        .await
-        .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
+    let row =
+        app::accounts::update_with_custom(&state.app, &user.actor, id, version, &input, &custom)
+            .await
+            .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
     Ok(with_etag(StatusCode::OK, row))
 }
 

@@ -18,13 +18,7 @@ use domain::views::FilterSpec;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// The objects served by these handlers.
-pub const OBJECTS: [ObjectKind; 4] = [
-    ObjectKind::Contact,
-    ObjectKind::Lead,
-    ObjectKind::Opportunity,
-    ObjectKind::Activity,
-];
+pub use domain::objects::GENERIC as OBJECTS;
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -57,7 +51,10 @@ pub fn routes() -> Router<AppState> {
             "/contacts/{id}/relationships",
             get(contact_links).post(add_contact_link),
         )
-        .route("/accounts/fields", get(account_fields))
+        .route(
+            "/accounts/fields",
+            get(account_fields).post(add_account_field),
+        )
         .route("/accounts/views", get(account_views))
         .route("/my-day", get(my_day))
 }
@@ -445,6 +442,14 @@ async fn fields_of(
         })
         .collect();
     Ok(Json(serde_json::json!({ "items": items })))
+}
+
+async fn add_account_field(
+    State(state): State<AppState>,
+    user: ApiUser,
+    body: JsonObject,
+) -> Result<StatusCode, ApiError> {
+    add_field(State(state), Extension(ObjectKind::Account), user, body).await
 }
 
 /// Adds a custom field (administrators).

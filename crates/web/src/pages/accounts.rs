@@ -18,6 +18,7 @@ use domain::accounts::{split_tags, AccountInput, AccountType, Grade};
 use domain::permissions::{Action, ObjectKind};
 use domain::regions::PROVINCES;
 use serde::Deserialize;
+use std::collections::HashMap;
 use store::accounts::AccountRow;
 use store::history::FieldChange;
 use uuid::Uuid;
@@ -384,6 +385,7 @@ struct FormPage {
     owners: Vec<Choice>,
     errors: FormErrors,
     conflict: bool,
+    fields: Vec<super::records::FormField>,
 }
 
 /// The account form as posted. Every field is text; checks happen in the domain rules.
@@ -434,6 +436,8 @@ struct Draft {
     version: i64,
     v: AccountInput,
     parent_name: String,
+    /// Custom field values as submitted (re-shown after an error).
+    custom: HashMap<String, Vec<String>>,
 }
 
 async fn form_page(
@@ -448,8 +452,12 @@ async fn form_page(
         version,
         v,
         parent_name,
+        custom,
     } = draft;
     let t = user.ctx.tr;
+    let fields =
+        super::records::custom_controls(state, user, ObjectKind::Account, id, &custom, &errors)
+            .await;
     let can_transfer = user
         .actor
         .principal
@@ -471,6 +479,7 @@ async fn form_page(
         },
         errors,
         conflict,
+        fields,
     }
 }
 
@@ -491,6 +500,7 @@ async fn new_form(State(state): State<AppState>, user: Signed) -> Response {
                 version: 0,
                 v,
                 parent_name: String::new(),
+                custom: HashMap::new(),
             },
             FormErrors::default(),
             false,
@@ -526,6 +536,7 @@ async fn edit_form(
                 version: a.version,
                 v,
                 parent_name: a.parent_name.clone().unwrap_or_default(),
+                custom: HashMap::new(),
             },
             FormErrors::default(),
             false,
@@ -535,13 +546,64 @@ async fn edit_form(
     .into_response()
 }
 
+/// The account form's own fields; everything else posted is a custom field.
+const FORM_KEYS: &[&str] = &[
+    "name",
+    "account_type",
+    "industry",
+    "province",
+    "city",
+    "grade",
+    "phone",
+    "website",
+    "address",
+    "credit_code",
+    "parent_id",
+    "parent_name",
+    "tags",
+    "description",
+    "owner_id",
+    "version",
+    "csrf_token",
+];
+
+/// Reads the posted account form: its own fields and the custom ones.
+async fn read_form(
+    state: &AppState,
+    user: &Signed,
+    pairs: &super::records::Pairs,
+) -> Result<
+    (
+        AccountForm,
+        app::records::Input,
+        HashMap<String, Vec<String>>,
+    ),
+    Response,
+> {
+    let (own, custom, custom_raw) =
+        super::records::split_custom(state, user, ObjectKind::Account, pairs, FORM_KEYS).await;
+    let encoded = serde_urlencoded::to_string(&own).unwrap_or_default();
+    match serde_urlencoded::from_str::<AccountForm>(&encoded) {
+        Ok(form) => Ok((form, custom, custom_raw)),
+        Err(_) => Err(crate::error::message_page(
+            user.ctx.tr,
+            StatusCode::BAD_REQUEST,
+            user.ctx.tr.get("error.malformed_form"),
+        )),
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
     user: Signed,
-    Form(form): Form<AccountForm>,
+    Form(pairs): Form<super::records::Pairs>,
 ) -> Response {
+    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
     let input = form.input();
-    match app::accounts::create(&state.app, &user.actor, &input).await {
+    match app::accounts::create_with_custom(&state.app, &user.actor, &input, &custom).await {
         Ok(row) => see_other(
             user.ctx.htmx,
             &format!("/accounts/{}?notice=account_created", row.id),
@@ -556,6 +618,7 @@ async fn create(
                     version: 0,
                     v: input,
                     parent_name: form.parent_name.unwrap_or_default(),
+                    custom: custom_raw.clone(),
                 },
                 errors,
                 false,
@@ -571,9 +634,13 @@ async fn update(
     State(state): State<AppState>,
     user: Signed,
     Path(id): Path<String>,
-    Form(form): Form<AccountForm>,
+    Form(pairs): Form<super::records::Pairs>,
 ) -> Response {
     let t = user.ctx.tr;
+    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
     let id = match parse_id(&id) {
         Ok(id) => id,
         Err(e) => return page_error(t, e),
@@ -582,7 +649,9 @@ async fn update(
     let Some(version) = form.version.as_deref().and_then(|v| v.parse::<i64>().ok()) else {
         return page_error(t, AppError::field("version", "required"));
     };
-    match app::accounts::update(&state.app, &user.actor, id, version, &input).await {
+    match app::accounts::update_with_custom(&state.app, &user.actor, id, version, &input, &custom)
+        .await
+    {
         Ok(_) => see_other(
             user.ctx.htmx,
             &format!("/accounts/{id}?notice=account_saved"),
@@ -597,6 +666,7 @@ async fn update(
                     version,
                     v: input,
                     parent_name: form.parent_name.unwrap_or_default(),
+                    custom: custom_raw.clone(),
                 },
                 errors,
                 false,
@@ -618,6 +688,7 @@ async fn update(
                     version,
                     v: input,
                     parent_name: form.parent_name.unwrap_or_default(),
+                    custom: custom_raw.clone(),
                 },
                 errors,
                 true,

@@ -26,12 +26,7 @@ use std::collections::HashMap;
 use store::history::FieldChange;
 use uuid::Uuid;
 
-pub const OBJECTS: [ObjectKind; 4] = [
-    ObjectKind::Contact,
-    ObjectKind::Lead,
-    ObjectKind::Opportunity,
-    ObjectKind::Activity,
-];
+pub use domain::objects::GENERIC as OBJECTS;
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -366,6 +361,76 @@ async fn form_fields(
     out
 }
 
+/// The custom-field controls of a form for an object with a form of its own (accounts).
+pub async fn custom_controls(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    id: Option<Uuid>,
+    raw: &HashMap<String, Vec<String>>,
+    errors: &FormErrors,
+) -> Vec<FormField> {
+    let Ok(fields) = app::records::object_fields(&state.app, &user.actor, kind).await else {
+        return Vec::new();
+    };
+    let mut values = store::records::Values::new();
+    let mut names = HashMap::new();
+    match id {
+        Some(id) => {
+            if let Ok(view) = app::records::get(&state.app, &user.actor, kind, id).await {
+                values = view.record.values;
+                names = view.names;
+            }
+        }
+        None => {
+            for c in &fields.custom {
+                if let Some(Ok(Some(v))) = c
+                    .def
+                    .default_value
+                    .as_ref()
+                    .map(|d| c.def.parse(std::slice::from_ref(d)))
+                {
+                    values.insert(c.def.key.clone(), v);
+                }
+            }
+        }
+    }
+    let custom_keys: Vec<String> = fields.custom.iter().map(|c| c.def.key.clone()).collect();
+    form_fields(state, user, &fields, &values, &names, raw, errors)
+        .await
+        .into_iter()
+        .filter(|f| custom_keys.contains(&f.key))
+        .collect()
+}
+
+/// Splits a posted form into the keys an object's own form knows (`standard`) and custom
+/// field input.
+pub async fn split_custom(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    pairs: &Pairs,
+    standard: &[&str],
+) -> (Pairs, Input, HashMap<String, Vec<String>>) {
+    let own: Pairs = pairs
+        .iter()
+        .filter(|(k, _)| standard.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let rest: Pairs = pairs
+        .iter()
+        .filter(|(k, _)| !standard.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    match app::records::object_fields(&state.app, &user.actor, kind).await {
+        Ok(fields) => {
+            let (input, raw, _) = form_input(&fields, &rest);
+            (own, input, raw)
+        }
+        Err(_) => (own, Input::new(), HashMap::new()),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "records/form.html")]
 struct FormPage {
@@ -380,7 +445,7 @@ struct FormPage {
 }
 
 /// Form bodies as (name, value) pairs: repeated names carry multi-select values.
-type Pairs = Vec<(String, String)>;
+pub type Pairs = Vec<(String, String)>;
 
 /// The submitted fields of a record form, without the form's own controls.
 fn form_input(
@@ -2063,6 +2128,8 @@ async fn my_day(State(state): State<AppState>, user: Signed, RawQuery(raw): RawQ
 /// The parts of the account page that come from other objects: roll-ups, related lists,
 /// relationships and the 360° stream.
 pub struct Account360 {
+    /// Custom fields: (key, label, value).
+    pub custom_facts: Vec<(String, String, Shown)>,
     pub children: i64,
     pub amounts: Vec<(String, String, String)>,
     pub last_contacted: String,
@@ -2326,7 +2393,21 @@ pub async fn account_360(
             )
         })
         .collect();
+    let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Account).await?;
+    let custom_facts = fields
+        .custom
+        .iter()
+        .filter(|c| c.active)
+        .map(|c| {
+            (
+                c.def.key.clone(),
+                label(t, &c.def),
+                show_value(t, &c.def, view.record.values.get(&c.def.key), &view.names),
+            )
+        })
+        .collect();
     Ok(Account360 {
+        custom_facts,
         children: rollup.children,
         amounts,
         last_contacted: shown("last_contacted_at"),

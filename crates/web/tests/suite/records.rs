@@ -17,8 +17,131 @@ on_both_databases!(
     list_filters_refuse_bad_input,
     saved_and_builtin_views,
     record_pages_forms_and_my_day,
-    relationships_on_both_sides
+    relationships_on_both_sides,
+    accounts_have_custom_fields_too
 );
+
+async fn accounts_have_custom_fields_too(env: Env) {
+    let (c, api, account) = setup(&env).await;
+    let r = api.post("/api/v1/accounts/fields", json!({"key": "employees", "label_zh": "员工人数", "label_en": "Employees", "field_type": "number", "min": "0", "indexed": true})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = api
+        .post(
+            "/api/v1/accounts",
+            json!({"name": "比亚迪", "employees": 570000}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["employees"], json!(570000.0));
+    let r = api
+        .post(
+            "/api/v1/accounts",
+            json!({"name": "坏", "employees": -1, "grade": "Z"}),
+        )
+        .await;
+    let codes = field_codes(&r);
+    assert!(
+        codes.contains(&("employees".into(), "below_min".into()))
+            && codes.contains(&("grade".into(), "invalid_choice".into())),
+        "{codes:?}"
+    );
+    // A change of a custom field alone moves the version and is in the history and stream.
+    let r = api
+        .patch(
+            &format!("/api/v1/accounts/{account}"),
+            json!({"employees": 207000}),
+            "\"1\"",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers[header::ETAG], "\"2\"");
+    let r = api
+        .patch(
+            &format!("/api/v1/accounts/{account}"),
+            json!({"employees": 1}),
+            "\"1\"",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    let h = api
+        .get(&format!("/api/v1/accounts/{account}/history"))
+        .await
+        .json();
+    assert!(
+        h["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["field"] == "employees" && i["new_value"] == "207000"),
+        "{h}"
+    );
+    let t = api
+        .get(&format!("/api/v1/accounts/{account}/timeline?kind=field"))
+        .await
+        .json();
+    assert_eq!(t["items"].as_array().unwrap().len(), 1);
+    // Lists filter and sort on it (the record engine reads accounts too).
+    let list = app::records::list(
+        &env.app,
+        &c.admin,
+        domain::permissions::ObjectKind::Account,
+        &app::records::ListRequest {
+            filters: vec![domain::views::FilterSpec {
+                field: "employees".into(),
+                op: "gt".into(),
+                values: vec!["300000".into()],
+            }],
+            sort: Some("-employees".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        list.records
+            .iter()
+            .map(|r| r.name().to_string())
+            .collect::<Vec<_>>(),
+        vec!["比亚迪".to_string()]
+    );
+    // The pages show and edit it.
+    let mut b = env.browser();
+    b.login("admin@a.example").await;
+    b.get(&format!("/accounts/{account}"))
+        .await
+        .assert_contains("员工人数");
+    b.get(&format!("/accounts/{account}/edit"))
+        .await
+        .assert_contains("f-employees");
+    let r = b
+        .post(
+            &format!("/accounts/{account}"),
+            &[
+                ("name", "深圳华为技术有限公司"),
+                ("account_type", "customer"),
+                ("employees", "abc"),
+                ("version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = b
+        .post(
+            &format!("/accounts/{account}"),
+            &[
+                ("name", "深圳华为技术有限公司"),
+                ("account_type", "customer"),
+                ("employees", "208000"),
+                ("version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        api.get(&format!("/api/v1/accounts/{account}")).await.json()["employees"],
+        json!(208000.0)
+    );
+}
 
 fn id_of(v: &Value) -> String {
     v["id"].as_str().expect("id").to_string()
