@@ -609,10 +609,20 @@ pub async fn list(
     }
     if !query.search_tokens.is_empty() {
         let tenant = q.param(Param::Uuid(principal.tenant_id));
-        let object = q.param(Param::Text(spec.kind.key().to_string()));
+        // Accounts keep their name tokens in a table of their own.
+        let (table, column, object) = if spec.kind == ObjectKind::Account {
+            ("account_search", "account_id", String::new())
+        } else {
+            let object = q.param(Param::Text(spec.kind.key().to_string()));
+            (
+                "record_search",
+                "record_id",
+                format!(" AND s.object = {object}"),
+            )
+        };
         for token in query.search_tokens {
             let p = q.param(Param::Text(token.clone()));
-            q.push(&format!(" AND t.id IN (SELECT s.record_id FROM record_search s WHERE s.tenant_id = {tenant} AND s.object = {object} AND s.token = {p})"));
+            q.push(&format!(" AND t.id IN (SELECT s.{column} FROM {table} s WHERE s.tenant_id = {tenant}{object} AND s.token = {p})"));
         }
     }
     for condition in query.conditions {

@@ -95,6 +95,8 @@ struct ListPage {
     owners: Vec<Choice>,
     can_create: bool,
     errors: FormErrors,
+    /// Built-in and saved views, opened in the record engine's list.
+    views: Vec<Choice>,
 }
 
 #[derive(Template)]
@@ -135,12 +137,34 @@ struct ListQueryString {
     notice: Option<String>,
 }
 
+/// The accounts list: the quick filters below, or — with a view, or the filter builder — the
+/// list of the record engine (saved views, any field including custom ones, chosen columns).
 async fn list(
     State(state): State<AppState>,
     user: Signed,
-    Query(query): Query<ListQueryString>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Response {
     let t = user.ctx.tr;
+    let advanced =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .iter()
+            .any(|(k, _)| k == "view" || k == "edited");
+    if advanced {
+        let query = super::records::parse_list_query(raw.as_deref());
+        return match super::records::list_page(&state, &user, ObjectKind::Account, query).await {
+            Ok(response) => response,
+            Err(e) => page_error(t, e),
+        };
+    }
+    let query: ListQueryString =
+        match serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()) {
+            Ok(q) => q,
+            Err(e) => {
+                tracing::info!(error = %e, "unreadable list parameters");
+                return page_error(t, AppError::field("query", "wrong_type"));
+            }
+        };
     let params = query.params;
     let (page, errors, status) = match app::accounts::list(&state.app, &user.actor, &params).await {
         Ok(page) => (page, FormErrors::default(), StatusCode::OK),
@@ -181,8 +205,33 @@ async fn list(
             .principal
             .can(ObjectKind::Account, Action::Create),
         errors,
+        views: account_views(&state, &user).await,
     };
     (status, render(&page)).into_response()
+}
+
+async fn account_views(state: &AppState, user: &Signed) -> Vec<Choice> {
+    let t = user.ctx.tr;
+    let mut views: Vec<Choice> = app::customize::builtin_views(ObjectKind::Account)
+        .into_iter()
+        .map(|v| Choice {
+            value: v.key.into(),
+            label: if t.is_zh() {
+                v.label_zh.into()
+            } else {
+                v.label_en.into()
+            },
+        })
+        .collect();
+    if let Ok(saved) =
+        app::customize::usable_views(&state.app, &user.actor, ObjectKind::Account).await
+    {
+        views.extend(saved.into_iter().map(|v| Choice {
+            value: v.id.to_string(),
+            label: v.name,
+        }));
+    }
+    views
 }
 
 #[derive(Deserialize)]

@@ -47,7 +47,14 @@ pub fn routes() -> Router<AppState> {
             .layer(Extension(kind));
         router = router.nest(&format!("/{}", spec.plural), object);
     }
+    // Accounts have pages of their own; their views and filter builder are these.
+    let account_lists = Router::new()
+        .route("/accounts/views", post(save_view))
+        .route("/accounts/views/{view}/delete", post(delete_view))
+        .route("/accounts/filter-row", get(filter_row))
+        .layer(Extension(ObjectKind::Account));
     router
+        .merge(account_lists)
         .route("/", get(my_day))
         .route("/activities/{id}/complete", post(complete))
         .route("/activities/{id}/reopen", post(reopen))
@@ -1526,7 +1533,7 @@ fn field_choices(t: Tr, fields: &ObjectFields) -> Vec<Choice> {
 
 /// The list page's query string.
 #[derive(Default)]
-struct ListQuery {
+pub(super) struct ListQuery {
     view: Option<String>,
     q: Option<String>,
     sort: Option<String>,
@@ -1536,7 +1543,7 @@ struct ListQuery {
     notice: Option<String>,
 }
 
-fn parse_list_query(raw: Option<&str>) -> ListQuery {
+pub(super) fn parse_list_query(raw: Option<&str>) -> ListQuery {
     let pairs: Pairs = serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
     let mut q = ListQuery::default();
     let (mut ff, mut fo, mut fv) = (Vec::new(), Vec::new(), Vec::new());
@@ -1631,7 +1638,7 @@ async fn list(
     }
 }
 
-async fn list_page(
+pub(super) async fn list_page(
     state: &AppState,
     user: &Signed,
     kind: ObjectKind,
@@ -1668,11 +1675,17 @@ async fn list_page(
     let (page, errors, status) =
         match app::records::list(&state.app, &user.actor, kind, &request).await {
             Ok(page) => (Some(page), FormErrors::default(), StatusCode::OK),
-            Err(e @ AppError::Validation(_)) => (
-                None,
-                FormErrors::from_app(t, &e),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
+            Err(e @ AppError::Validation(_)) => {
+                let mut errors = FormErrors::from_app(t, &e);
+                // Name the filter's field as the user knows it.
+                for (key, _) in &mut errors.messages {
+                    *key = match key.strip_prefix("filter.") {
+                        Some(field) => field_label(t, &fields, field),
+                        None => t.key("filter.", key),
+                    };
+                }
+                (None, errors, StatusCode::UNPROCESSABLE_ENTITY)
+            }
             Err(e) => return Err(e),
         };
     let column_keys: Vec<String> = if definition.columns.is_empty() {

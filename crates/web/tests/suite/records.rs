@@ -141,6 +141,43 @@ async fn accounts_have_custom_fields_too(env: Env) {
         api.get(&format!("/api/v1/accounts/{account}")).await.json()["employees"],
         json!(208000.0)
     );
+    // The accounts list opens views and the filter builder on any field, custom ones too.
+    let list = b
+        .get("/accounts?view=all&edited=1&ff=employees&fo=gt&fv=300000")
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    list.assert_contains("比亚迪");
+    assert!(!list.body.contains("深圳华为技术有限公司"));
+    let list = b.get("/accounts?view=not_contacted_30").await;
+    list.assert_contains("深圳华为技术有限公司");
+    let r = b
+        .post(
+            "/accounts/views",
+            &[
+                ("name", "大客户"),
+                ("ff", "employees"),
+                ("fo", "gt"),
+                ("fv", "100000"),
+                ("col", "employees"),
+                ("sort", "-employees"),
+            ],
+        )
+        .await;
+    assert!(
+        r.location().starts_with("/accounts?view="),
+        "{} {}",
+        r.status,
+        r.body
+    );
+    let page = b.get(&r.location()).await;
+    page.assert_contains("比亚迪");
+    page.assert_contains("570000");
+    b.get("/accounts").await.assert_contains("大客户");
+    let bad = b
+        .get("/accounts?view=all&edited=1&ff=employees&fo=contains&fv=x")
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    bad.assert_contains("员工人数");
 }
 
 fn id_of(v: &Value) -> String {
