@@ -87,13 +87,55 @@ pub async fn timeline(
         store::timeline::page(&mut tx, &actor.principal, account_id, kind, before, limit).await?;
     let more = entries.len() as i64 > limit;
     entries.truncate(limit as usize);
+    for entry in &mut entries {
+        hide_fields(actor, entry);
+    }
     Ok((entries, more))
+}
+
+/// Takes out of an entry the values of fields the reader's role may not see.
+fn hide_fields(actor: &Actor, entry: &mut store::timeline::Entry) {
+    let Some(object) = ObjectKind::parse(&entry.object) else {
+        return;
+    };
+    let Some(limits) = actor.principal.permissions.fields.get(&object) else {
+        return;
+    };
+    let hidden: Vec<&String> = limits
+        .iter()
+        .filter(|(_, a)| **a == domain::permissions::FieldAccess::Hidden)
+        .map(|(k, _)| k)
+        .collect();
+    let serde_json::Value::Object(summary) = &mut entry.summary.0 else {
+        return;
+    };
+    for key in &hidden {
+        if key.as_str() != "name" {
+            summary.remove(key.as_str());
+        }
+    }
+    if let Some(serde_json::Value::Array(changes)) = summary.get_mut("changes") {
+        changes.retain(|c| {
+            !hidden
+                .iter()
+                .any(|h| c.get("field").and_then(|f| f.as_str()) == Some(h.as_str()))
+        });
+    }
 }
 
 pub async fn rollup(app: &App, actor: &Actor, account_id: Uuid) -> AppResult<Rollup> {
     let mut tx = app.db.begin_read().await?;
     require_visible(&mut tx, actor, ObjectKind::Account, account_id).await?;
-    Ok(store::records::account_rollup(&mut tx, &actor.principal, account_id).await?)
+    let mut rollup = store::records::account_rollup(&mut tx, &actor.principal, account_id).await?;
+    let amount_hidden = actor
+        .principal
+        .permissions
+        .field_access(ObjectKind::Opportunity, "amount")
+        == Some(domain::permissions::FieldAccess::Hidden);
+    if amount_hidden {
+        rollup.amounts.clear();
+    }
+    Ok(rollup)
 }
 
 pub async fn links(app: &App, actor: &Actor, object: ObjectKind, id: Uuid) -> AppResult<Vec<Link>> {

@@ -449,3 +449,61 @@ pub async fn delete_view(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -
     tx.commit().await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------- field access
+
+/// Sets, per role, which fields of an object are read-only or hidden (`None`: editable).
+/// Replaces the object's limits on every role named in `rules`.
+pub async fn set_field_access(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    rules: &[(Uuid, String, Option<domain::permissions::FieldAccess>)],
+) -> AppResult<()> {
+    require_admin(actor)?;
+    let mut tx = app.db.begin().await?;
+    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let mut errors = FieldErrors::new();
+    for (_, key, _) in rules {
+        let known = fields.field(key).is_some_and(|f| !f.system);
+        if !known || key == "name" || key == "owner_id" {
+            errors.add(key, "invalid_choice");
+        }
+    }
+    errors.into_result()?;
+    let mut roles: Vec<Uuid> = rules.iter().map(|r| r.0).collect();
+    roles.sort();
+    roles.dedup();
+    for role_id in roles {
+        let mut role = store::org::get_role(&mut tx, actor.tenant_id(), role_id)
+            .await?
+            .ok_or(AppError::field("role_id", "invalid_reference"))?;
+        let limits: std::collections::BTreeMap<String, domain::permissions::FieldAccess> = rules
+            .iter()
+            .filter(|r| r.0 == role_id)
+            .filter_map(|(_, key, access)| access.map(|a| (key.clone(), a)))
+            .collect();
+        if limits.is_empty() {
+            role.permissions.0.fields.remove(&kind);
+        } else {
+            role.permissions.0.fields.insert(kind, limits);
+        }
+        if !store::org::update_role(&mut tx, actor.tenant_id(), &role).await? {
+            return Err(AppError::Conflict);
+        }
+    }
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            tenant_id: actor.tenant_id(),
+            actor_id: Some(actor.id()),
+            action: "field_access",
+            object: kind.key(),
+            record_id: None,
+            detail: serde_json::json!({ "rules": rules.len() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

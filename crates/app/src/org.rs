@@ -544,11 +544,13 @@ pub async fn update_role(
     input: RoleInput,
 ) -> AppResult<()> {
     admin(actor)?;
-    let (name, permissions) = parse_role(&input)?;
+    let (name, mut permissions) = parse_role(&input)?;
     let mut tx = app.db.begin().await?;
     let current = org::get_role(&mut tx, actor.tenant_id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Field limits are set on the fields page, not in the role form: keep them.
+    permissions.fields = current.permissions.0.fields.clone();
     let detail = serde_json::json!({ "name": name, "permissions": permissions });
     let role = Role {
         id,

@@ -8,7 +8,7 @@ use crate::{rules, Actor, App, AppError, AppResult};
 use chrono::{DateTime, Utc};
 use domain::fields::{FieldDef, FieldType, FieldValue};
 use domain::objects::ObjectSpec;
-use domain::permissions::{Action, ObjectKind};
+use domain::permissions::{Action, FieldAccess, ObjectKind};
 use domain::views::FilterSpec;
 use domain::FieldErrors;
 use serde::{Deserialize, Serialize};
@@ -28,23 +28,56 @@ pub type Input = Vec<(String, Vec<String>)>;
 pub struct ObjectFields {
     pub spec: &'static ObjectSpec,
     pub custom: Vec<CustomField>,
+    /// Fields the reader's role may not see (absent from everything below).
+    pub hidden: Vec<String>,
+    /// Fields the reader's role may see but not change.
+    pub read_only: Vec<String>,
 }
 
 impl ObjectFields {
-    /// Standard fields and active custom fields, in form order.
+    /// Standard fields and active custom fields the reader may see, in form order.
     pub fn all(&self) -> Vec<&FieldDef> {
         let mut all: Vec<&FieldDef> = self.spec.fields.iter().collect();
         all.extend(self.custom.iter().filter(|c| c.active).map(|c| &c.def));
+        all.retain(|f| !self.hidden.contains(&f.key));
         all
     }
 
     pub fn field(&self, key: &str) -> Option<&FieldDef> {
+        if self.hidden.iter().any(|h| h == key) {
+            return None;
+        }
         self.spec.field(key).or_else(|| {
             self.custom
                 .iter()
                 .find(|c| c.def.key == key)
                 .map(|c| &c.def)
         })
+    }
+
+    /// Whether the reader may set this field (not system-set, not limited by the role).
+    pub fn writable(&self, field: &FieldDef) -> bool {
+        !field.system && !self.read_only.contains(&field.key)
+    }
+
+    /// The same fields as the actor's role lets them see and change them — the one place
+    /// field-level permissions apply, for pages, API, lists, filters and history alike.
+    pub fn for_actor(mut self, actor: &Actor) -> Self {
+        let limits = actor.principal.permissions.fields.get(&self.spec.kind);
+        for (key, access) in limits.into_iter().flatten() {
+            match access {
+                FieldAccess::Hidden => self.hidden.push(key.clone()),
+                FieldAccess::ReadOnly => self.read_only.push(key.clone()),
+            }
+        }
+        // The name and the owner stay visible: a record must be recognisable.
+        self.hidden.retain(|k| k != "name" && k != "owner_id");
+        self
+    }
+
+    /// Removes the values the reader may not see.
+    pub fn strip(&self, values: &mut Values) {
+        values.retain(|k, _| !self.hidden.contains(k));
     }
 
     /// Every custom definition, retired ones included: their stored values are kept.
@@ -70,12 +103,26 @@ pub async fn object_fields_tx(
     Ok(ObjectFields {
         spec: spec(kind)?,
         custom: store::custom_fields::list(tx, tenant_id, kind).await?,
+        hidden: Vec::new(),
+        read_only: Vec::new(),
     })
 }
 
+/// The fields of an object as `actor` may see and change them.
+pub async fn actor_fields_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+) -> AppResult<ObjectFields> {
+    Ok(object_fields_tx(tx, actor.tenant_id(), kind)
+        .await?
+        .for_actor(actor))
+}
+
+/// The fields of an object as `actor` may see and change them.
 pub async fn object_fields(app: &App, actor: &Actor, kind: ObjectKind) -> AppResult<ObjectFields> {
     let mut tx = app.db.begin_read().await?;
-    object_fields_tx(&mut tx, actor.tenant_id(), kind).await
+    actor_fields_tx(&mut tx, actor, kind).await
 }
 
 /// A record with the names of the records and users it refers to.
@@ -128,7 +175,7 @@ fn apply_input_to(
             continue;
         };
         let retired = fields.custom.iter().any(|c| c.def.key == *key && !c.active);
-        if field.system || retired {
+        if !fields.writable(field) || retired {
             errors.add(key, "read_only");
             continue;
         }
@@ -147,7 +194,7 @@ fn apply_input_to(
             if only_custom && field.column.is_some() {
                 continue;
             }
-            if field.system || merged.contains_key(field.key.as_str()) {
+            if !fields.writable(field) || merged.contains_key(field.key.as_str()) {
                 continue;
             }
             let default = field
@@ -251,7 +298,7 @@ pub async fn check_custom(
     input: &Input,
     creating: bool,
 ) -> AppResult<(ObjectFields, Values)> {
-    let fields = object_fields_tx(tx, actor.tenant_id(), kind).await?;
+    let fields = actor_fields_tx(tx, actor, kind).await?;
     let mut values = current.clone();
     apply_input_to(&fields, &mut values, input, creating, true).into_result()?;
     check_references(tx, actor, &fields, &values, Some(current)).await?;
@@ -277,10 +324,7 @@ pub async fn save_custom(
         return Ok(());
     }
     repo::set_custom(tx, fields.spec, &custom, actor.tenant_id(), id, after).await?;
-    let only_custom = ObjectFields {
-        spec: fields.spec,
-        custom: fields.custom.clone(),
-    };
+    let only_custom = fields.clone();
     let before_custom: Values = before
         .iter()
         .filter(|(k, _)| fields.spec.field(k).is_none())
@@ -389,7 +433,7 @@ async fn index_search(
 pub async fn create(app: &App, actor: &Actor, kind: ObjectKind, input: &Input) -> AppResult<Uuid> {
     actor.require(kind, Action::Create)?;
     let mut tx = app.db.begin().await?;
-    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let mut values = Values::new();
     let mut errors = apply_input(&fields, &mut values, input, true);
     let now = app.now();
@@ -449,8 +493,8 @@ pub async fn create(app: &App, actor: &Actor, kind: ObjectKind, input: &Input) -
 
 pub async fn get(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppResult<RecordView> {
     let mut tx = app.db.begin_read().await?;
-    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
-    let record = repo::get_visible(
+    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
+    let mut record = repo::get_visible(
         &mut tx,
         &actor.principal,
         fields.spec,
@@ -459,6 +503,7 @@ pub async fn get(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppRes
     )
     .await?
     .ok_or(AppError::NotFound)?;
+    fields.strip(&mut record.values);
     let names = names_for(&mut tx, actor, &fields, std::slice::from_ref(&record)).await?;
     Ok(RecordView { record, names })
 }
@@ -500,7 +545,7 @@ pub async fn update(
     input: &Input,
 ) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let custom = fields.custom_defs();
     let current = repo::get_visible(&mut tx, &actor.principal, fields.spec, &custom, id)
         .await?
@@ -601,7 +646,7 @@ where
     F: FnOnce(&mut Values, DateTime<Utc>) -> AppResult<Vec<&'static str>>,
 {
     let mut tx = app.db.begin().await?;
-    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let current = repo::get_visible(
         &mut tx,
         &actor.principal,
@@ -644,7 +689,7 @@ pub async fn delete(
     version: i64,
 ) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let current = repo::get_visible(
         &mut tx,
         &actor.principal,
@@ -692,7 +737,8 @@ pub async fn history(
     if !repo::is_visible(&mut tx, &actor.principal, kind, id).await? {
         return Err(AppError::NotFound);
     }
-    Ok(history::for_record(
+    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
+    let mut rows = history::for_record(
         &mut tx,
         actor.tenant_id(),
         kind.key(),
@@ -700,7 +746,9 @@ pub async fn history(
         before,
         limit.clamp(1, 200),
     )
-    .await?)
+    .await?;
+    rows.retain(|h| !fields.hidden.contains(&h.field));
+    Ok(rows)
 }
 
 // ---------------------------------------------------------------- lists
@@ -761,7 +809,7 @@ pub async fn list(
         return Err(AppError::Forbidden);
     }
     let mut tx = app.db.begin_read().await?;
-    let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
+    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let mut errors = FieldErrors::new();
     if request.filters.len() > domain::views::MAX_FILTERS {
         errors.add_limit("filters", "too_long", domain::views::MAX_FILTERS as i64);
@@ -861,6 +909,9 @@ pub async fn list(
         limit,
     };
     let mut records = repo::list(&mut tx, &actor.principal, fields.spec, &custom, &query).await?;
+    for r in &mut records {
+        fields.strip(&mut r.values);
+    }
     let next_cursor = if records.len() as i64 > limit {
         records.truncate(limit as usize);
         records.last().map(|r| {

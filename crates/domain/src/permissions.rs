@@ -164,10 +164,36 @@ impl Grant {
     }
 }
 
+/// A limit on one field for a role: it can be seen but not changed, or not seen at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldAccess {
+    ReadOnly,
+    Hidden,
+}
+
+impl FieldAccess {
+    pub fn key(self) -> &'static str {
+        match self {
+            FieldAccess::ReadOnly => "read_only",
+            FieldAccess::Hidden => "hidden",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<FieldAccess> {
+        [FieldAccess::ReadOnly, FieldAccess::Hidden]
+            .into_iter()
+            .find(|a| a.key() == key)
+    }
+}
+
 /// All grants of a role, stored as JSON on the role.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RolePermissions {
     pub objects: BTreeMap<ObjectKind, Grant>,
+    /// Field-level limits per object (fields not listed are editable).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<ObjectKind, BTreeMap<String, FieldAccess>>,
 }
 
 impl RolePermissions {
@@ -177,6 +203,11 @@ impl RolePermissions {
 
     pub fn allows(&self, object: ObjectKind, action: Action) -> bool {
         self.grant(object).is_some_and(|g| g.allows(action))
+    }
+
+    /// The limit on a field for this role, if any.
+    pub fn field_access(&self, object: ObjectKind, field: &str) -> Option<FieldAccess> {
+        self.fields.get(&object).and_then(|f| f.get(field)).copied()
     }
 
     /// The same grant on every business-record object.

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/fields", get(list))
         .route("/admin/fields/{object}", get(list_object).post(create))
         .route("/admin/fields/{object}/new", get(new_form))
+        .route("/admin/fields/{object}/access", post(save_access))
         .route("/admin/fields/{object}/{key}", get(edit_form).post(update))
         .route("/admin/fields/{object}/{key}/index", post(index))
 }
@@ -47,7 +48,14 @@ struct ListPage {
     object: &'static str,
     objects: Vec<(&'static str, String)>,
     rows: Vec<FieldRow>,
+    /// Roles as (id, name), the columns of the access table.
+    roles: Vec<(String, String)>,
+    /// Per field: key, label, and per role the current limit key ("" = editable).
+    access: Vec<AccessRow>,
 }
+
+/// A field's row in the access table: key, label, (role id, limit key) per role.
+type AccessRow = (String, String, Vec<(String, &'static str)>);
 
 async fn list(user: Signed) -> Response {
     let _ = user;
@@ -94,7 +102,33 @@ async fn list_object(
             indexed: c.index_name.is_some(),
             required: c.def.required,
         }));
+        let roles = app::org::list_roles(&state.app, &user.actor).await?;
+        let access = fields
+            .all()
+            .into_iter()
+            .filter(|f| !f.system && f.key != "name" && f.key != "owner_id")
+            .map(|f| {
+                let cells = roles
+                    .iter()
+                    .map(|r| {
+                        let current = r
+                            .permissions
+                            .0
+                            .field_access(kind, &f.key)
+                            .map(|a| a.key())
+                            .unwrap_or("");
+                        (r.id.to_string(), current)
+                    })
+                    .collect();
+                (f.key.clone(), super::records::label(t, f), cells)
+            })
+            .collect();
         Ok::<_, AppError>(ListPage {
+            roles: roles
+                .iter()
+                .map(|r| (r.id.to_string(), r.name.clone()))
+                .collect(),
+            access,
             chrome: Chrome::new(&user.ctx, "admin").with_notice(notice.as_deref()),
             object: kind.key(),
             objects: ObjectKind::RECORDS
@@ -451,6 +485,48 @@ async fn index(
         Ok(kind) => see_other(
             user.ctx.htmx,
             &format!("/admin/fields/{}?notice=field_indexed", kind.key()),
+        ),
+        Err(e) => page_error(t, e),
+    }
+}
+
+/// Saves the field-access table: `access.<role id>.<field key>` = "", read_only or hidden.
+async fn save_access(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(object): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let t = user.ctx.tr;
+    let result = async {
+        let kind = object_of(&object)?;
+        let mut rules = Vec::new();
+        for (name, value) in &pairs {
+            let Some(rest) = name.strip_prefix("access.") else {
+                continue;
+            };
+            let Some((role, key)) = rest.split_once('.') else {
+                continue;
+            };
+            let role = uuid::Uuid::parse_str(role)
+                .map_err(|_| AppError::field("role_id", "invalid_reference"))?;
+            let access = match value.as_str() {
+                "" => None,
+                other => Some(
+                    domain::permissions::FieldAccess::parse(other)
+                        .ok_or(AppError::field(key, "invalid_choice"))?,
+                ),
+            };
+            rules.push((role, key.to_string(), access));
+        }
+        app::customize::set_field_access(&state.app, &user.actor, kind, &rules).await?;
+        Ok::<_, AppError>(kind)
+    }
+    .await;
+    match result {
+        Ok(kind) => see_other(
+            user.ctx.htmx,
+            &format!("/admin/fields/{}?notice=access_saved#access", kind.key()),
         ),
         Err(e) => page_error(t, e),
     }

@@ -291,7 +291,8 @@ async fn form_fields(
     let users = user_choices(state, user).await;
     let mut out = Vec::new();
     for field in fields.all() {
-        if field.system {
+        // Fields the system sets or the role may not change are shown on the record page.
+        if !fields.writable(field) {
             continue;
         }
         let current: Vec<String> = match raw.get(&field.key) {

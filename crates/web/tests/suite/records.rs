@@ -18,8 +18,145 @@ on_both_databases!(
     saved_and_builtin_views,
     record_pages_forms_and_my_day,
     relationships_on_both_sides,
-    accounts_have_custom_fields_too
+    accounts_have_custom_fields_too,
+    field_access_hides_and_locks_fields_everywhere
 );
+
+async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
+    let (c, admin_api, account) = setup(&env).await;
+    let rep = env.user(&c, "rep@a.example", "sales_rep", None, None).await;
+    let rep_role = env.role_id(&c, "sales_rep").await;
+    // The administrator limits the rep role on contacts: mobile hidden, title read-only.
+    let mut admin = env.browser();
+    admin.login("admin@a.example").await;
+    let page = admin.get("/admin/fields/contact").await;
+    page.assert_contains(&format!("access.{rep_role}.mobile"));
+    let hidden = format!("access.{rep_role}.mobile");
+    let read_only = format!("access.{rep_role}.title");
+    let r = admin
+        .post(
+            "/admin/fields/contact/access",
+            &[
+                (hidden.as_str(), "hidden"),
+                (read_only.as_str(), "read_only"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.location(),
+        "/admin/fields/contact?notice=access_saved#access",
+        "{}",
+        r.body
+    );
+    let bad = format!("access.{rep_role}.name");
+    let r = admin
+        .post("/admin/fields/contact/access", &[(bad.as_str(), "hidden")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let rep = env.actor(c.tenant_id, rep.id()).await;
+    let rep_api = env.api(&env.token(&rep).await);
+    let rep_account = env.account(&rep, "代表的客户").await;
+    // Writing a hidden or read-only field is refused.
+    let r = rep_api
+        .post(
+            "/api/v1/contacts",
+            json!({"name": "甲", "account_id": rep_account.id, "mobile": "13800138000"}),
+        )
+        .await;
+    assert_eq!(
+        field_codes(&r),
+        vec![("mobile".to_string(), "unknown_field".to_string())]
+    );
+    let r = rep_api
+        .post(
+            "/api/v1/contacts",
+            json!({"name": "甲", "account_id": rep_account.id, "title": "总监"}),
+        )
+        .await;
+    assert_eq!(
+        field_codes(&r),
+        vec![("title".to_string(), "read_only".to_string())]
+    );
+    let r = rep_api
+        .post(
+            "/api/v1/contacts",
+            json!({"name": "甲", "account_id": rep_account.id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = id_of(&r.json());
+    // The administrator fills both; the rep sees the title but never the mobile.
+    let r = admin_api
+        .patch(
+            &format!("/api/v1/contacts/{id}"),
+            json!({"mobile": "13800138000", "title": "总监"}),
+            "\"1\"",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let seen = rep_api.get(&format!("/api/v1/contacts/{id}")).await.json();
+    assert_eq!(seen["title"], "总监");
+    assert!(seen.get("mobile").is_none(), "{seen}");
+    let listed = rep_api.get("/api/v1/contacts").await.json();
+    assert!(listed["items"][0].get("mobile").is_none());
+    let r = rep_api
+        .get("/api/v1/contacts?filter=mobile:not_empty")
+        .await;
+    assert_eq!(
+        field_codes(&r),
+        vec![("filter.mobile".to_string(), "unknown_field".to_string())]
+    );
+    let h = rep_api
+        .get(&format!("/api/v1/contacts/{id}/history"))
+        .await
+        .json();
+    assert!(h["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["field"] != "mobile"));
+    assert!(h["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["field"] == "title"));
+    let doc = rep_api.get("/api/v1/openapi.json").await.json();
+    assert!(doc["components"]["schemas"]["Contact"]["properties"]
+        .get("mobile")
+        .is_none());
+    let mut b = env.browser();
+    b.login("rep@a.example").await;
+    let page = b.get(&format!("/contacts/{id}")).await;
+    page.assert_contains("总监");
+    assert!(!page.body.contains("138 0013 8000"));
+    let form = b.get(&format!("/contacts/{id}/edit")).await;
+    assert!(!form.body.contains("f-mobile") && !form.body.contains("f-title"));
+    // The rep's own edit keeps the hidden value.
+    let r = b
+        .post(
+            &format!("/contacts/{id}"),
+            &[("name", "甲乙"), ("version", "2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        admin_api
+            .get(&format!("/api/v1/contacts/{id}"))
+            .await
+            .json()["mobile"],
+        "+86 138 0013 8000"
+    );
+    // Editing the role in the role form keeps the field limits.
+    let _ = account;
+    let roles = app::org::list_roles(&env.app, &c.admin).await.unwrap();
+    let role = roles.iter().find(|r| r.id == rep_role).unwrap();
+    assert_eq!(
+        role.permissions
+            .0
+            .field_access(domain::permissions::ObjectKind::Contact, "mobile"),
+        Some(domain::permissions::FieldAccess::Hidden)
+    );
+}
 
 async fn accounts_have_custom_fields_too(env: Env) {
     let (c, api, account) = setup(&env).await;
