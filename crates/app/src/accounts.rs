@@ -215,7 +215,9 @@ pub async fn create_with_custom(
         },
     )
     .await?;
-    let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
+    let row = repo::get_visible(&mut tx, &actor.principal, id)
+        .await?
+        .map(|r| without_hidden(actor, r));
     tx.commit().await?;
     // A rep who creates an account for someone else may no longer see it.
     row.ok_or(AppError::Rule("created_outside_scope"))
@@ -225,7 +227,19 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<AccountRow> {
     let mut tx = app.db.begin_read().await?;
     repo::get_visible(&mut tx, &actor.principal, id)
         .await?
+        .map(|r| without_hidden(actor, r))
         .ok_or(AppError::NotFound)
+}
+
+/// The account without the custom values the reader's role may not see (standard account
+/// fields have no role limits: the access table offers only custom ones for accounts).
+fn without_hidden(actor: &Actor, mut row: AccountRow) -> AccountRow {
+    if let Some(limits) = actor.principal.permissions.fields.get(&ObjectKind::Account) {
+        if let serde_json::Value::Object(map) = &mut row.custom.0 {
+            map.retain(|k, _| limits.get(k) != Some(&domain::permissions::FieldAccess::Hidden));
+        }
+    }
+    row
 }
 
 /// Saves a whole new set of field values if `version` is still the record's version.
@@ -294,7 +308,9 @@ pub async fn update_with_custom(
         app.now(),
     )
     .await?;
-    let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
+    let row = repo::get_visible(&mut tx, &actor.principal, id)
+        .await?
+        .map(|r| without_hidden(actor, r));
     tx.commit().await?;
     row.ok_or(AppError::Rule("updated_outside_scope"))
 }
@@ -336,7 +352,9 @@ pub async fn transfer(
     )
     .await?;
     // After a transfer the record may have left the actor's scope.
-    let row = repo::get_visible(&mut tx, &actor.principal, id).await?;
+    let row = repo::get_visible(&mut tx, &actor.principal, id)
+        .await?
+        .map(|r| without_hidden(actor, r));
     tx.commit().await?;
     Ok(row)
 }
@@ -385,7 +403,7 @@ pub async fn history(
     repo::get_visible(&mut tx, &actor.principal, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(history::for_record(
+    let mut rows = history::for_record(
         &mut tx,
         actor.tenant_id(),
         OBJECT,
@@ -393,7 +411,16 @@ pub async fn history(
         before,
         limit.clamp(1, 200),
     )
-    .await?)
+    .await?;
+    let hidden = |field: &str| {
+        actor
+            .principal
+            .permissions
+            .field_access(ObjectKind::Account, field)
+            == Some(domain::permissions::FieldAccess::Hidden)
+    };
+    rows.retain(|h| !hidden(&h.field));
+    Ok(rows)
 }
 
 // ---------------------------------------------------------------- list view
@@ -604,7 +631,11 @@ pub async fn list(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Pa
         });
     }
     let mut tx = app.db.begin_read().await?;
-    let mut items = repo::list(&mut tx, &actor.principal, &query).await?;
+    let mut items: Vec<AccountRow> = repo::list(&mut tx, &actor.principal, &query)
+        .await?
+        .into_iter()
+        .map(|r| without_hidden(actor, r))
+        .collect();
     let next_cursor = if items.len() as i64 > query.limit {
         items.truncate(query.limit as usize);
         items.last().map(|r| encode_cursor(r, query.sort))

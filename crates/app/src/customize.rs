@@ -465,7 +465,11 @@ pub async fn set_field_access(
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
     let mut errors = FieldErrors::new();
     for (_, key, _) in rules {
-        let known = fields.field(key).is_some_and(|f| !f.system);
+        // Accounts' standard fields have pages of their own: only their custom fields take
+        // role limits.
+        let known = fields
+            .field(key)
+            .is_some_and(|f| !f.system && (kind != ObjectKind::Account || f.column.is_none()));
         if !known || key == "name" || key == "owner_id" {
             errors.add(key, "invalid_choice");
         }

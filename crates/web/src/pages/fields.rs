@@ -107,6 +107,7 @@ async fn list_object(
             .all()
             .into_iter()
             .filter(|f| !f.system && f.key != "name" && f.key != "owner_id")
+            .filter(|f| kind != ObjectKind::Account || f.column.is_none())
             .map(|f| {
                 let cells = roles
                     .iter()

@@ -146,6 +146,68 @@ async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
             .json()["mobile"],
         "+86 138 0013 8000"
     );
+    // On accounts, custom fields take limits (standard ones have pages of their own).
+    let r = admin_api
+        .post(
+            "/api/v1/accounts/fields",
+            json!({"key": "credit_limit", "label_zh": "授信额度", "field_type": "money"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let limit = format!("access.{rep_role}.credit_limit");
+    let phone = format!("access.{rep_role}.phone");
+    let r = admin
+        .post(
+            "/admin/fields/account/access",
+            &[(phone.as_str(), "hidden")],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "standard account fields take no limits"
+    );
+    let r = admin
+        .post(
+            "/admin/fields/account/access",
+            &[(limit.as_str(), "hidden")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = admin_api
+        .patch(
+            &format!("/api/v1/accounts/{}", rep_account.id),
+            json!({"credit_limit": "50000"}),
+            "\"1\"",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rep = env.actor(c.tenant_id, rep.id()).await;
+    let rep_api = env.api(&env.token(&rep).await);
+    let seen = rep_api
+        .get(&format!("/api/v1/accounts/{}", rep_account.id))
+        .await
+        .json();
+    assert!(seen.get("credit_limit").is_none(), "{seen}");
+    let h = rep_api
+        .get(&format!("/api/v1/accounts/{}/history", rep_account.id))
+        .await
+        .json();
+    assert!(
+        h.as_array()
+            .map(|a| a.iter().all(|i| i["field"] != "credit_limit"))
+            .unwrap_or(true)
+            && h["items"]
+                .as_array()
+                .map(|a| a.iter().all(|i| i["field"] != "credit_limit"))
+                .unwrap_or(true),
+        "{h}"
+    );
+    let t = rep_api
+        .get(&format!("/api/v1/accounts/{}/timeline", rep_account.id))
+        .await
+        .json();
+    assert!(!t.to_string().contains("50000"), "{t}");
     // Editing the role in the role form keeps the field limits.
     let _ = account;
     let roles = app::org::list_roles(&env.app, &c.admin).await.unwrap();
