@@ -25,6 +25,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::accounts::AccountInput;
 use domain::org::child_path;
 use domain::permissions::default_roles;
+use domain::permissions::ObjectKind;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -1459,6 +1460,23 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
     bulk::insert_search_tokens(&mut tx, tenant_id, &tokens).await?;
     bulk::insert_field_history(&mut tx, tenant_id, app::accounts::OBJECT, &history).await?;
     tx.commit().await?;
+
+    // ---- contacts, leads, opportunities and activities, derived in the database
+    let related_started = Instant::now();
+    let mut tx = loader.begin().await?;
+    skipped_foreign_keys |= bulk::begin_load(&mut tx).await?;
+    let related = bulk::derive_related(&mut tx, tenant_id, anchor).await?;
+    let budget = budget_level_field();
+    store::custom_fields::insert(&mut tx, tenant_id, ObjectKind::Contact, &budget, anchor).await?;
+    tx.commit().await?;
+    eprintln!(
+        "related records: {} contacts, {} leads, {} opportunities, {} activities in {:.1} s",
+        related.contacts,
+        related.leads,
+        related.opportunities,
+        related.activities,
+        related_started.elapsed().as_secs_f64()
+    );
     if skipped_foreign_keys {
         eprintln!("checking references (the load skipped the foreign-key triggers)…");
         let mut tx = loader.begin_read().await?;
@@ -1486,6 +1504,40 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
         branches: stats.branches,
         seconds: elapsed(started),
     })
+}
+
+/// The custom picklist the generated contacts carry, for benchmarks of custom-field filters.
+pub fn budget_level_field() -> domain::fields::FieldDef {
+    let option = |key: &str, zh: &str, en: &str| domain::fields::PicklistOption {
+        key: key.into(),
+        label_zh: zh.into(),
+        label_en: en.into(),
+        active: true,
+    };
+    domain::fields::FieldDef {
+        key: "budget_level".into(),
+        label_zh: "预算级别".into(),
+        label_en: "Budget level".into(),
+        field_type: domain::fields::FieldType::Picklist,
+        required: false,
+        max_length: None,
+        min: None,
+        max: None,
+        pattern: None,
+        default_value: None,
+        help_zh: None,
+        help_en: None,
+        options: vec![
+            option("high", "高", "High"),
+            option("mid", "中", "Medium"),
+            option("low", "低", "Low"),
+        ],
+        lookup_object: None,
+        column: None,
+        system: false,
+        indexed: false,
+        position: 100,
+    }
 }
 
 /// Prints what was made and how to sign in.

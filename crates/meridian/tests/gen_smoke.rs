@@ -236,6 +236,50 @@ async fn check(target: &Target, output: &str) -> Vec<String> {
         "some accounts have English names"
     );
 
+    // Contacts, leads, opportunities and activities come with the accounts; they read back
+    // through the record engine, filter on the generated custom field, and a rep's scope
+    // applies to them too.
+    use domain::permissions::ObjectKind;
+    let list = |actor: app::Actor, kind: ObjectKind, filters: Vec<domain::views::FilterSpec>| {
+        let app = app.clone();
+        async move {
+            app::records::list(
+                &app,
+                &actor,
+                kind,
+                &app::records::ListRequest {
+                    filters,
+                    limit: Some(200),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("list records")
+            .records
+        }
+    };
+    for kind in [
+        ObjectKind::Contact,
+        ObjectKind::Lead,
+        ObjectKind::Opportunity,
+        ObjectKind::Activity,
+    ] {
+        assert!(
+            !list(admin.clone(), kind, Vec::new()).await.is_empty(),
+            "{kind:?} generated"
+        );
+    }
+    let high = domain::views::FilterSpec {
+        field: "budget_level".into(),
+        op: "eq".into(),
+        values: vec!["high".into()],
+    };
+    let highs = list(admin.clone(), ObjectKind::Contact, vec![high]).await;
+    assert!(!highs.is_empty());
+    assert!(highs.iter().all(|c| c.text("budget_level") == Some("high")));
+    let rep_activities = list(rep.clone(), ObjectKind::Activity, Vec::new()).await;
+    assert!(!rep_activities.is_empty() && rep_activities.iter().all(|r| r.owner_id == rep_id));
+
     let names = all.iter().map(|a| a.name.clone()).collect();
     app.db.close().await;
     names

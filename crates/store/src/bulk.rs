@@ -585,3 +585,207 @@ pub async fn top_owners(
             .bind(tenant_id).bind(role_id).bind(true).bind(limit).fetch_all(c).await?
     }))
 }
+
+/// The SQL spellings that differ between the two databases, for set-based generation.
+struct Dialect {
+    new_id: &'static str,
+    least: &'static str,
+    json_object: &'static str,
+}
+
+impl Dialect {
+    fn of(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Dialect {
+                new_id: "randomblob(16)",
+                least: "min",
+                json_object: "json_object",
+            },
+            Backend::Postgres => Dialect {
+                new_id: "gen_random_uuid()",
+                least: "least",
+                json_object: "jsonb_build_object",
+            },
+        }
+    }
+
+    /// `t` plus a number of days and hours (integer SQL expressions), as a timestamp.
+    fn plus(backend: Backend, t: &str, days: &str, hours: &str) -> String {
+        match backend {
+            Backend::Sqlite => format!(
+                "strftime('%Y-%m-%dT%H:%M:%f+00:00', {t}, '+' || ({days}) || ' days', '+' || ({hours}) || ' hours')"
+            ),
+            Backend::Postgres => {
+                format!("({t} + make_interval(days => ({days})::int, hours => ({hours})::int))")
+            }
+        }
+    }
+
+    /// Whole days from timestamp `t` to the bound anchor `$2`, at least 1.
+    fn days_to_anchor(backend: Backend, t: &str) -> String {
+        match backend {
+            Backend::Sqlite => format!("max(1, CAST(julianday($2) - julianday({t}) AS INTEGER))"),
+            Backend::Postgres => format!("greatest(1, EXTRACT(DAY FROM ($2 - {t}))::int)"),
+        }
+    }
+
+    /// The `YYYY-MM-DD` day of a timestamp expression.
+    fn day(backend: Backend, t: &str) -> String {
+        match backend {
+            Backend::Sqlite => format!("substr({t}, 1, 10)"),
+            Backend::Postgres => format!("to_char({t} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
+        }
+    }
+}
+
+/// What [`derive_related`] made.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Related {
+    pub contacts: i64,
+    pub leads: i64,
+    pub opportunities: i64,
+    pub activities: i64,
+}
+
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗";
+const GIVEN: &str = "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞";
+
+/// Makes the records around the generated accounts in the database itself, set-based:
+/// 1–2 contacts per account (with a custom `budget_level` picklist value), one lead per
+/// account, an opportunity for three accounts in five, and five activities per account over
+/// its life; then the accounts' "last contacted" dates. Values are spread by a hash of the
+/// account's position, so a seed's data is the same on every run. Timestamps stop at
+/// `anchor`.
+pub async fn derive_related(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    anchor: DateTime<Utc>,
+) -> Result<Related> {
+    let backend = tx.backend();
+    let d = Dialect::of(backend);
+    let (new_id, least, json_object) = (d.new_id, d.least, d.json_object);
+    // Accounts numbered in id order; `h(k)` a deterministic spread of that number.
+    let base = "WITH base AS (SELECT a.id, a.name, a.province, a.city, a.owner_id, a.created_at,
+        row_number() OVER (ORDER BY a.id) AS n FROM accounts a WHERE a.tenant_id = $1)";
+    let h = |salt: u32| format!("((base.n * 2654435761 + {salt} * 40503) % 1000003)");
+    let series = "(SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)";
+    let at = |days: &str, hours: &str| {
+        format!(
+            "{least}({}, $2)",
+            Dialect::plus(backend, "base.created_at", days, hours)
+        )
+    };
+    // A Chinese name; `extra` varies it between records of one account.
+    let person = |salt: u32, extra: &str| {
+        let v = |k: u32| format!("({} + {extra})", h(salt + k));
+        format!(
+            "substr('{SURNAMES}', CAST(1 + {} % 20 AS INTEGER), 1) || substr('{GIVEN}', CAST(1 + {} % 30 AS INTEGER), 1) || CASE WHEN {} % 3 = 0 THEN '' ELSE substr('{GIVEN}', CAST(1 + {} % 30 AS INTEGER), 1) END",
+            v(0), v(1), v(2), v(3)
+        )
+    };
+    let contact_created = at(
+        &format!("{} % 30 + s.k * 40", h(5)),
+        &format!("{} % 9", h(6)),
+    );
+    let contacts = format!(
+        "{base} INSERT INTO contacts (tenant_id, id, name, account_id, title, customer_role, mobile, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+         SELECT $1, {new_id}, {name}, base.id,
+            CASE {t} % 6 WHEN 0 THEN '总经理' WHEN 1 THEN '采购经理' WHEN 2 THEN '技术总监' WHEN 3 THEN 'IT 主管' WHEN 4 THEN '财务经理' ELSE '项目经理' END,
+            CASE {t} % 7 WHEN 0 THEN 'decision_maker' WHEN 1 THEN 'influencer' WHEN 2 THEN 'evaluator' WHEN 3 THEN 'user' WHEN 4 THEN 'gatekeeper' WHEN 5 THEN 'champion' ELSE NULL END,
+            '+86 13' || ({t} % 10) || ' ' || (1000 + {m} % 9000) || ' ' || (1000 + ({m} / 9000) % 9000),
+            {json_object}('budget_level', CASE {b} % 3 WHEN 0 THEN 'high' WHEN 1 THEN 'mid' ELSE 'low' END),
+            base.owner_id, {created}, base.owner_id, {created}, base.owner_id, 1
+         FROM base JOIN {series} s ON s.k < 1 + {c} % 2",
+        name = person(10, "s.k * 7"),
+        t = h(20),
+        m = h(21),
+        b = h(22),
+        c = h(23),
+        created = contact_created,
+    );
+    let lead_created = at(&format!("{} % 60", h(30)), &format!("{} % 9", h(31)));
+    let leads = format!(
+        "{base} INSERT INTO leads (tenant_id, id, name, company, title, mobile, province, city, source, status, intent, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+         SELECT $1, {new_id}, {name}, base.name, CASE {t} % 3 WHEN 0 THEN '总经理' WHEN 1 THEN '采购经理' ELSE '技术总监' END,
+            '+86 15' || ({t} % 10) || ' ' || (1000 + {m} % 9000) || ' ' || (1000 + ({m} / 9000) % 9000),
+            base.province, base.city,
+            CASE {t} % 9 WHEN 0 THEN 'web' WHEN 1 THEN 'phone' WHEN 2 THEN 'email' WHEN 3 THEN 'visit' WHEN 4 THEN 'event' WHEN 5 THEN 'referral' WHEN 6 THEN 'advertising' WHEN 7 THEN 'import' ELSE 'api' END,
+            CASE {s} % 10 WHEN 0 THEN 'new' WHEN 1 THEN 'new' WHEN 2 THEN 'contacted' WHEN 3 THEN 'contacted' WHEN 4 THEN 'qualified' WHEN 5 THEN 'disqualified' ELSE 'converted' END,
+            CASE {s} % 4 WHEN 0 THEN 'H' WHEN 1 THEN 'A' WHEN 2 THEN 'B' ELSE 'C' END,
+            '{{}}', base.owner_id, {created}, base.owner_id, {created}, base.owner_id, 1
+         FROM base",
+        name = person(40, "0"),
+        t = h(41),
+        m = h(42),
+        s = h(43),
+        created = lead_created,
+    );
+    let opp_created = at(&format!("{} % 90", h(50)), &format!("{} % 9", h(51)));
+    let close = Dialect::day(
+        backend,
+        &Dialect::plus(backend, &opp_created, &format!("{} % 180", h(52)), "0"),
+    );
+    let opportunities = format!(
+        "{base} INSERT INTO opportunities (tenant_id, id, name, account_id, amount_cents, currency, expected_close, stage, win_rate, source, closed_on, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+         SELECT $1, {new_id}, base.name || ' · ' || CASE {t} % 4 WHEN 0 THEN '系统升级' WHEN 1 THEN '年度采购' WHEN 2 THEN '新建项目' ELSE '扩容' END,
+            base.id, ({a} % 500 + 1) * 1000000, 'CNY', {close},
+            CASE {s} % 6 WHEN 0 THEN 'initial' WHEN 1 THEN 'needs' WHEN 2 THEN 'proposal' WHEN 3 THEN 'negotiation' WHEN 4 THEN 'won' ELSE 'lost' END,
+            CASE {s} % 6 WHEN 0 THEN 10 WHEN 1 THEN 30 WHEN 2 THEN 50 WHEN 3 THEN 70 WHEN 4 THEN 100 ELSE 0 END,
+            CASE {t} % 5 WHEN 0 THEN 'web' WHEN 1 THEN 'referral' WHEN 2 THEN 'event' WHEN 3 THEN 'visit' ELSE 'phone' END,
+            CASE WHEN {s} % 6 >= 4 THEN {close} ELSE NULL END,
+            '{{}}', base.owner_id, {created}, base.owner_id, {created}, base.owner_id, 1
+         FROM base WHERE {p} % 5 < 3",
+        t = h(53),
+        a = h(54),
+        s = h(55),
+        p = h(56),
+        created = opp_created,
+    );
+    // Spread over the account's life so far.
+    let span = Dialect::days_to_anchor(backend, "base.created_at");
+    let starts = at(
+        &format!("({} + s.k * 7919) % {span}", h(60)),
+        &format!("({} + s.k) % 10", h(61)),
+    );
+    let kind = format!("CASE ({} + s.k * 3) % 10 WHEN 0 THEN 'call' WHEN 1 THEN 'call' WHEN 2 THEN 'call' WHEN 3 THEN 'visit' WHEN 4 THEN 'visit' WHEN 5 THEN 'meeting' WHEN 6 THEN 'note' WHEN 7 THEN 'note' ELSE 'task' END", h(62));
+    let activities = format!(
+        "{base} INSERT INTO activities (tenant_id, id, kind, name, account_id, starts_at, due_at, status, completed_at, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+         SELECT $1, {new_id}, x.kind, x.label || ' · ' || x.name, x.id, x.starts, CASE WHEN x.kind = 'task' THEN x.starts ELSE NULL END,
+            CASE WHEN x.kind = 'task' AND x.starts >= $3 THEN 'open' ELSE 'done' END,
+            CASE WHEN x.kind = 'task' AND x.starts >= $3 THEN NULL ELSE x.starts END,
+            '{{}}', x.owner_id, x.starts, x.owner_id, x.starts, x.owner_id, 1
+         FROM (SELECT base.id, base.name, base.owner_id, {kind} AS kind, {starts} AS starts,
+                CASE ({label}) % 4 WHEN 0 THEN '跟进' WHEN 1 THEN '需求沟通' WHEN 2 THEN '方案讲解' ELSE '回访' END AS label
+               FROM base CROSS JOIN {series} s) x",
+        label = h(63),
+    );
+    let last_contacted = "UPDATE accounts SET last_contacted_at = (SELECT max(v.starts_at) FROM activities v
+            WHERE v.tenant_id = accounts.tenant_id AND v.account_id = accounts.id AND v.status = 'done'
+              AND v.kind IN ('call', 'visit', 'meeting'))
+         WHERE tenant_id = $1";
+    let recent = anchor - chrono::Duration::days(30);
+    for sql in [&contacts, &leads, &opportunities] {
+        on_conn!(tx, c => {
+            sqlx::query(sql).bind(tenant_id).bind(anchor).execute(&mut *c).await?;
+        });
+    }
+    on_conn!(tx, c => {
+        sqlx::query(&activities).bind(tenant_id).bind(anchor).bind(recent).execute(&mut *c).await?;
+    });
+    on_conn!(tx, c => {
+        sqlx::query(last_contacted).bind(tenant_id).execute(&mut *c).await?;
+    });
+    let mut made = Related::default();
+    for (table, slot) in [
+        ("contacts", &mut made.contacts),
+        ("leads", &mut made.leads),
+        ("opportunities", &mut made.opportunities),
+        ("activities", &mut made.activities),
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1");
+        *slot = on_conn!(tx, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(tenant_id).fetch_one(&mut *c).await?
+        });
+    }
+    Ok(made)
+}
