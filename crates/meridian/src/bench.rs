@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// Timed runs of each operation for each user.
     #[arg(long, default_value_t = 200)]
     pub iterations: usize,
+    /// Build the index of the generated contacts' custom field (`budget_level`) first, as an
+    /// administrator would with "Build index"; without it the filter runs unindexed.
+    #[arg(long)]
+    pub index_custom_fields: bool,
     /// Seconds of HTTP load per `wrk` run; 0 skips the HTTP part.
     #[arg(long, default_value_t = 0)]
     pub http_seconds: u64,
@@ -72,6 +76,11 @@ pub struct BenchArgs {
 fn budget_ms(op: &str) -> f64 {
     match op {
         "list: first page" | "list: filtered + sorted" | "list: deep page" => 20.0,
+        "contacts: first page"
+        | "contacts: custom field filter"
+        | "opportunities: closing this month"
+        | "activities: my open tasks" => 20.0,
+        "my day" => 50.0,
         "record page" => 30.0,
         "quick search" => 50.0,
         "create" | "update" => 10.0,
@@ -570,6 +579,100 @@ async fn measure(
         std::hint::black_box(row.version);
     }
     out.push(figures(role, "update", ms));
+
+    // ---- the other objects, through the record engine
+    let filter = |field: &str, op: &str, values: &[&str]| domain::views::FilterSpec {
+        field: field.into(),
+        op: op.into(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let record_ops: [(&'static str, ObjectKind, &str); 4] = [
+        ("contacts: first page", ObjectKind::Contact, ""),
+        (
+            "contacts: custom field filter",
+            ObjectKind::Contact,
+            "budget_level",
+        ),
+        (
+            "opportunities: closing this month",
+            ObjectKind::Opportunity,
+            "closing",
+        ),
+        ("activities: my open tasks", ObjectKind::Activity, "tasks"),
+    ];
+    for (op, kind, which) in record_ops {
+        let request = |i: usize| app::records::ListRequest {
+            filters: match which {
+                "budget_level" => vec![filter(
+                    "budget_level",
+                    "eq",
+                    &[["high", "mid", "low"][i % 3]],
+                )],
+                "closing" => vec![
+                    filter("expected_close", "this_month", &[]),
+                    filter(
+                        "stage",
+                        "in",
+                        &["initial", "needs", "proposal", "negotiation"],
+                    ),
+                ],
+                "tasks" => vec![
+                    filter("owner_id", "eq", &["me"]),
+                    filter("kind", "eq", &["task"]),
+                    filter("status", "eq", &["open"]),
+                ],
+                _ => Vec::new(),
+            },
+            sort: Some(
+                if which == "tasks" {
+                    "due_at"
+                } else {
+                    "-updated_at"
+                }
+                .into(),
+            ),
+            limit: Some(app::records::DEFAULT_PAGE),
+            ..Default::default()
+        };
+        let mut ms = Vec::with_capacity(n);
+        let wall = Instant::now();
+        for i in 0..warm {
+            if warm_over(&wall) {
+                break;
+            }
+            app::records::list(app, actor, kind, &request(i))
+                .await
+                .map_err(app_err)?;
+        }
+        let wall = Instant::now();
+        for i in 0..n {
+            if ms.len() >= MIN_SAMPLES && over(&wall) {
+                break;
+            }
+            let req = request(i);
+            let t = Instant::now();
+            let page = app::records::list(app, actor, kind, &req)
+                .await
+                .map_err(app_err)?;
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(page.records.len());
+        }
+        out.push(figures(role, op, ms));
+    }
+
+    // ---- My day
+    let mut ms = Vec::with_capacity(n);
+    let wall = Instant::now();
+    for _ in 0..n {
+        if ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let t = Instant::now();
+        let day = app::activities::my_day(app, actor).await.map_err(app_err)?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(day.today.len());
+    }
+    out.push(figures(role, "my day", ms));
     Ok(out)
 }
 
@@ -826,6 +929,18 @@ pub async fn run(app: &App, args: &BenchArgs) -> Result<()> {
         subjects[1].actor.user.email,
         subjects[1].owns,
     );
+
+    if args.index_custom_fields {
+        let admin = &subjects[2].actor;
+        let t = Instant::now();
+        app::customize::index_field(app, admin, ObjectKind::Contact, "budget_level")
+            .await
+            .map_err(app_err)?;
+        eprintln!(
+            "indexed contacts.budget_level in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
 
     // HTTP first, so that "idle" memory is measured before the in-process runs fill caches.
     let http_report = if args.http_seconds > 0 {
