@@ -323,3 +323,31 @@ export function scenario(server, getContexts) {
     }
   };
 }
+
+/** The id in the URL of a record page of `plural` (e.g. "contacts"). */
+export function recordId(page, plural) {
+  const m = new URL(page.url()).pathname.match(new RegExp(`^/${plural}/([0-9a-f-]{36})$`));
+  if (!m) throw new Error(`not on a ${plural} record page: ${page.url()}`);
+  return m[1];
+}
+
+/**
+ * Types `text` into the lookup search box of field `key` on a record form (#lk-<key>), waits
+ * for the suggestions and picks the one whose text contains `label` (default: `text`).
+ * Returns the picked id, which is then in the hidden #f-<key>.
+ */
+export async function pickLookup(page, key, text, label = text) {
+  const box = page.locator(`#lk-${key}`);
+  await box.fill('');
+  await box.pressSequentially(text, { delay: 30 });
+  const choice = page.locator(`#lr-${key} [data-pick-id]`).filter({ hasText: label }).first();
+  await choice.waitFor({ state: 'visible', timeout: 10_000 });
+  const id = await choice.getAttribute('data-pick-id');
+  await choice.click();
+  const deadline = Date.now() + 5_000;
+  while ((await page.locator(`#f-${key}`).inputValue()) !== id) {
+    if (Date.now() > deadline) throw new Error(`picking "${label}" did not fill #f-${key}`);
+    await sleep(50);
+  }
+  return id;
+}

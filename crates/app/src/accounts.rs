@@ -373,6 +373,7 @@ pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResu
     }
     crate::rules::before_delete(&mut tx, actor, ObjectKind::Account, id).await?;
     store::timeline::delete_links_of(&mut tx, actor.tenant_id(), ObjectKind::Account, id).await?;
+    store::timeline::forget_account(&mut tx, actor.tenant_id(), id).await?;
     if !repo::delete(&mut tx, actor.tenant_id(), id, version).await? {
         return Err(AppError::Conflict);
     }

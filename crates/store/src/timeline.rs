@@ -55,6 +55,15 @@ pub async fn forget_record(
     Ok(())
 }
 
+/// Deletes the stream of a deleted account.
+pub async fn forget_account(tx: &mut Tx, tenant_id: Uuid, account_id: Uuid) -> Result<()> {
+    on_conn!(tx, c => {
+        sqlx::query("DELETE FROM account_timeline WHERE tenant_id = $1 AND account_id = $2")
+            .bind(tenant_id).bind(account_id).execute(c).await?;
+    });
+    Ok(())
+}
+
 /// A page of the account's stream, newest first, only with entries about records the
 /// principal may see (the account's own field changes are visible with the account).
 pub async fn page(
