@@ -256,13 +256,59 @@ export async function setUpCompany(browser, server, who) {
   }
 }
 
-/** Signs in on /login. */
-export async function signIn(page, server, email, password = PASSWORD) {
-  await page.goto(`${server.url}/login`);
+/** The ids of the three lists of the "My day" home page ("/"). */
+export const MY_DAY_LISTS = ['#day-today', '#day-overdue', '#day-reminders'];
+
+/**
+ * Where signing in on the sign-in page at `loginUrl` leads: its local ?next= target, or else
+ * "/" ("My day").
+ */
+export function signInTarget(loginUrl) {
+  const login = new URL(loginUrl);
+  const next = login.searchParams.get('next');
+  const local = next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\');
+  return new URL(local ? next : '/', login.origin);
+}
+
+/**
+ * After submitting the sign-in form of the page at `loginUrl`, waits until the browser is on
+ * exactly the sign-in target (see signInTarget); on "/" also waits for My day's lists.
+ */
+export async function waitForSignedIn(page, loginUrl) {
+  const target = signInTarget(loginUrl);
+  await page.waitForURL((u) => u.pathname === target.pathname && u.search === target.search);
+  if (target.pathname === '/') {
+    for (const id of MY_DAY_LISTS) await expectCount(page.locator(id), 1);
+  }
+}
+
+/**
+ * Signs in on /login (with ?next=`next` when given) and waits for the sign-in target: "/"
+ * ("My day"), or `next`.
+ */
+export async function signIn(page, server, email, password = PASSWORD, { next } = {}) {
+  const loginUrl = `${server.url}/login${next ? `?next=${encodeURIComponent(next)}` : ''}`;
+  await page.goto(loginUrl);
   await page.locator('input[name=email]').fill(email);
   await page.locator('input[name=password]').fill(password);
   await page.locator('form[action="/login"] button[type=submit]').click();
-  await page.waitForURL((u) => u.pathname === '/accounts');
+  await waitForSignedIn(page, loginUrl);
+}
+
+/**
+ * The page's own header (title, crumbs, tags, actions). Cards on a page (e.g. an account's
+ * related lists) have `.pagehead`s of their own, so this takes only the one directly in <main>.
+ */
+export function pageHead(page) {
+  return page.locator('#main > .pagehead');
+}
+
+/**
+ * The details list of an account record page: the `dl.facts` holding the owner (the roll-up
+ * card below it is a `dl.facts` too).
+ */
+export function accountFacts(page) {
+  return page.locator('dl.facts', { has: page.locator('#owner-name') });
 }
 
 /** The id in a record page's URL. */

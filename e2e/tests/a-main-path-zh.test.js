@@ -4,7 +4,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, desktop, screenshot, fillSetup, accountId,
+  startMeridian, launchBrowser, desktop, screenshot, fillSetup, accountId, pageHead, accountFacts,
   expectText, expectCount, scenario, PASSWORD,
 } from '../lib/meridian.js';
 
@@ -43,7 +43,14 @@ describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await fillSetup(page, ADMIN);
     await page.waitForURL((u) => u.pathname === '/accounts' && u.searchParams.get('notice') === 'welcome');
     await expectText(page.locator('.flash.ok'), '欢迎使用 Meridian，公司已创建。');
-    await expectText(page.locator('nav.mainnav'), ADMIN.name);
+    // The main navigation: My day first, then the record lists, administration, the user and sign-out.
+    const nav = page.getByRole('navigation', { name: '主导航' });
+    assert.deepEqual(
+      (await nav.getByRole('link').allInnerTexts()).map((t) => t.trim()),
+      ['我的今天', '线索', '客户', '联系人', '商机', '活动', '系统管理', ADMIN.name],
+    );
+    await expectText(nav.locator('a[aria-current=page]'), '客户');
+    await expectCount(nav.getByRole('button', { name: '退出' }), 1);
     await expectText(page.locator('h1'), '客户');
     await expectText(page.locator('#account-rows'), '没有符合条件的客户。');
     // Set-up is done once: the page now sends to sign-in (or, signed in, onwards).
@@ -51,7 +58,7 @@ describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     assert.equal(again.status(), 303, 'GET /setup after set-up redirects');
   }));
 
-  test('signing out leads to the sign-in page, and signing in again lands on the accounts list', step('relogin', async () => {
+  test('signing out leads to the sign-in page, and signing in again returns to the accounts list asked for', step('relogin', async () => {
     await page.getByRole('button', { name: '退出' }).click();
     await page.waitForURL((u) => u.pathname === '/login');
     await expectText(page.locator('h1'), '登录');
@@ -67,6 +74,7 @@ describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await page.locator('input[name=email]').fill(ADMIN.email);
     await page.locator('input[name=password]').fill(PASSWORD);
     await page.getByRole('button', { name: '登录' }).click();
+    // Back to the page that sent to sign-in (?next=/accounts), not to "My day".
     await page.waitForURL((u) => u.pathname === '/accounts' && !u.search);
     await expectText(page.locator('nav.mainnav'), ADMIN.name);
   }));
@@ -91,10 +99,10 @@ describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     id = accountId(page);
     await expectText(page.locator('.flash.ok'), '客户已创建。');
     await expectText(page.locator('#account-name'), NAME);
-    await expectText(page.locator('.pagehead'), 'A 重点');
-    const tags = await page.locator('.pagehead .tag').allInnerTexts();
+    await expectText(pageHead(page), 'A 重点');
+    const tags = await pageHead(page).locator('.tag').allInnerTexts();
     assert.deepEqual(tags, ['VIP', '重点']);
-    const facts = page.locator('dl.facts');
+    const facts = accountFacts(page);
     await expectText(facts, '广东 深圳');
     await expectText(facts, /\+86 138 1234 5678/);
     await expectText(page.locator('#owner-name'), ADMIN.name);
@@ -115,7 +123,7 @@ describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await page.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'account_saved');
     await expectText(page.locator('.flash.ok'), '客户已保存。');
     await expectText(page.locator('#account-name'), NEW_NAME);
-    await expectText(page.locator('.pagehead'), 'B 重要');
+    await expectText(pageHead(page), 'B 重要');
     const history = page.locator('#history-items');
     await expectText(page.locator('#history h2'), '字段变更历史');
     const nameChange = history.locator('li', { has: page.locator('del', { hasText: NAME }) });
@@ -139,7 +147,7 @@ describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     await expectText(page.locator('#account-name'), OTHER);
 
-    await page.getByRole('navigation').getByRole('link', { name: '客户' }).click();
+    await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '客户', exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/accounts');
     const rows = page.locator('#account-rows tr');
     await expectCount(rows, 2);
@@ -151,6 +159,9 @@ describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await expectText(row.locator('td[data-label="地区"]'), '广东 深圳');
     // Province without a city still shows a region.
     await expectText(rows.filter({ hasText: OTHER }).locator('td[data-label="地区"]'), '北京');
+    // Above the quick filters: the view picker and the way to the filter builder.
+    await expectCount(page.locator('select#view-select'), 1);
+    await expectCount(page.locator('a#advanced-filters'), 1);
     await screenshot(page, 'zh-desktop-list');
 
     // Typing searches as you type; CJK text arrives as text input (as from an IME), without
@@ -173,5 +184,14 @@ describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await page.getByRole('link', { name: OTHER }).click();
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     await expectText(page.locator('#account-name'), OTHER);
+
+    // A view ("all") opens the generic list, with both accounts.
+    await page.goto(server.url + '/accounts?view=all');
+    await expectCount(page.locator('#accounts'), 0);
+    const viewRows = page.locator('table#records #record-rows tr');
+    await expectCount(viewRows, 2);
+    await expectCount(viewRows.filter({ hasText: NEW_NAME }), 1);
+    await expectCount(viewRows.filter({ hasText: OTHER }), 1);
+    await expectCount(page.locator('details#filter-builder'), 1);
   }));
 });

@@ -4,8 +4,8 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, desktop, screenshot, fillSetup, accountId,
-  expectText, expectCount, scenario, PASSWORD,
+  startMeridian, launchBrowser, desktop, screenshot, fillSetup, accountId, pageHead, accountFacts,
+  expectText, expectCount, scenario, PASSWORD, MY_DAY_LISTS,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: 'Meridian Test Co', name: 'Alice Admin', email: 'alice@example.com' };
@@ -53,7 +53,7 @@ describe(`main path in English (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await expectText(page.locator('#account-rows'), 'No accounts match.');
   }));
 
-  test('sign out and sign in again, in English', step('relogin', async () => {
+  test('sign out and sign in again, in English; signing in lands on "My day"', step('relogin', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL((u) => u.pathname === '/login');
     await expectText(page.locator('h1'), 'Sign in');
@@ -61,12 +61,23 @@ describe(`main path in English (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await page.getByLabel('E-mail').fill(ADMIN.email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => u.pathname === '/accounts' && !u.search);
-    await expectText(page.locator('nav.mainnav'), ADMIN.name);
-    await expectText(page.locator('nav.mainnav'), 'Sign out');
+    await page.waitForURL((u) => u.pathname === '/' && !u.search);
+    await expectText(page.locator('h1'), 'My day');
+    for (const list of MY_DAY_LISTS) await expectCount(page.locator(list), 1);
+    const nav = page.getByRole('navigation', { name: 'Main navigation' });
+    assert.deepEqual(
+      (await nav.getByRole('link').allInnerTexts()).map((t) => t.trim()),
+      ['My day', 'Leads', 'Accounts', 'Contacts', 'Opportunities', 'Activities', 'Administration', ADMIN.name],
+    );
+    await expectText(nav.locator('a[aria-current=page]'), 'My day');
+    await expectText(nav.getByRole('button', { name: 'Sign out' }), 'Sign out');
+    await screenshot(page, 'en-desktop-my-day');
   }));
 
   test('create an account, see it on its record page, edit it, and read the field history in English', step('account', async () => {
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Accounts', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/accounts' && !u.search);
+    await expectText(page.locator('h1'), 'Accounts');
     await page.getByRole('link', { name: 'New account' }).click();
     await page.waitForURL((u) => u.pathname === '/accounts/new');
     await expectText(page.locator('h1'), 'New account');
@@ -85,10 +96,10 @@ describe(`main path in English (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     id = accountId(page);
     await expectText(page.locator('.flash.ok'), 'Account created.');
     await expectText(page.locator('#account-name'), NAME);
-    await expectText(page.locator('.pagehead'), 'Customer · A – key');
-    assert.deepEqual(await page.locator('.pagehead .tag').allInnerTexts(), ['VIP', '重点']);
+    await expectText(pageHead(page), 'Customer · A – key');
+    assert.deepEqual(await pageHead(page).locator('.tag').allInnerTexts(), ['VIP', '重点']);
     await expectText(page.locator('#main h2').first(), 'Details');
-    const facts = page.locator('dl.facts');
+    const facts = accountFacts(page);
     for (const label of ['Region', 'Phone', 'Owner', 'Created', 'Updated']) await expectText(facts, label);
     await expectText(facts, 'Guangdong');
     await expectText(facts, /\+86 138 1234 5678/);
@@ -103,7 +114,7 @@ describe(`main path in English (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await page.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'account_saved');
     await expectText(page.locator('.flash.ok'), 'Account saved.');
     await expectText(page.locator('#account-name'), NEW_NAME);
-    await expectText(page.locator('.pagehead'), 'B – important');
+    await expectText(pageHead(page), 'B – important');
     await expectText(page.locator('#history h2'), 'Field history');
     const nameChange = page.locator('#history-items li', { has: page.locator('del', { hasText: NAME }) });
     await expectCount(nameChange, 1);
@@ -121,7 +132,7 @@ describe(`main path in English (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await page.locator('input[name=name]').fill(OTHER);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
-    await page.getByRole('navigation').getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Accounts', exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/accounts');
     const head = await page.locator('#accounts thead th').allInnerTexts();
     assert.deepEqual(head.map((h) => h.trim()), ['Name', 'Type', 'Grade', 'Region', 'Owner', 'Updated']);
@@ -145,8 +156,8 @@ describe(`main path in English (${process.env.MERIDIAN_E2E_DATABASE === 'postgre
     await expectText(page.locator('#history h2'), '字段变更历史');
     assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
     await expectText(page.locator('nav.mainnav'), '退出');
-    await expectText(page.locator('.pagehead'), 'B 重要');
-    await expectText(page.locator('dl.facts'), '广东');
+    await expectText(pageHead(page), 'B 重要');
+    await expectText(accountFacts(page), '广东');
     await expectText(page.getByRole('button', { name: 'English' }), 'English');
     // The choice sticks: other pages, and later visits, are in Chinese despite Accept-Language: en.
     await page.goto(server.url + '/accounts');

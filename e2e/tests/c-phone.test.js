@@ -4,8 +4,8 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, phone, screenshot, setUpCompany, accountId,
-  expectText, expectCount, horizontalOverflow, scenario, PASSWORD,
+  startMeridian, launchBrowser, phone, screenshot, setUpCompany, accountId, accountFacts,
+  expectText, expectCount, horizontalOverflow, scenario, PASSWORD, MY_DAY_LISTS,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '杭州子午线网络科技有限公司', name: '李雷', email: 'lilei@example.com' };
@@ -45,7 +45,7 @@ describe(`phone 390×844 (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? '
     await server?.stop();
   });
 
-  test('sign in on the phone', step('signin', async () => {
+  test('sign in on the phone; "My day" and the empty accounts list fit the screen', step('signin', async () => {
     await page.goto(server.url + '/login');
     await expectText(page.locator('h1'), '登录');
     assert.equal(await page.evaluate(() => window.innerWidth), WIDTH);
@@ -54,9 +54,15 @@ describe(`phone 390×844 (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? '
     await page.locator('input[name=email]').fill(ADMIN.email);
     await page.locator('input[name=password]').fill(PASSWORD);
     await page.getByRole('button', { name: '登录' }).tap();
-    await page.waitForURL((u) => u.pathname === '/accounts');
-    await expectText(page.locator('h1'), '客户');
+    await page.waitForURL((u) => u.pathname === '/' && !u.search);
+    await expectText(page.locator('h1'), '我的今天');
+    for (const list of MY_DAY_LISTS) await expectCount(page.locator(list), 1);
     await expectText(page.locator('nav.mainnav'), ADMIN.name);
+    await assertFits('"My day"');
+    await screenshot(page, 'zh-phone-my-day');
+    await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '客户', exact: true }).tap();
+    await page.waitForURL((u) => u.pathname === '/accounts' && !u.search);
+    await expectText(page.locator('h1'), '客户');
     await assertFits('the empty accounts list');
   }));
 
@@ -81,14 +87,14 @@ describe(`phone 390×844 (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? '
     id = accountId(page);
     await expectText(page.locator('.flash.ok'), '客户已创建。');
     await expectText(page.locator('#account-name'), NAME);
-    await expectText(page.locator('dl.facts'), WEBSITE);
-    await expectText(page.locator('dl.facts'), '浙江 杭州');
+    await expectText(accountFacts(page), WEBSITE);
+    await expectText(accountFacts(page), '浙江 杭州');
     await assertFits('the record page');
     await screenshot(page, 'zh-phone-record');
   }));
 
   test('the accounts list on the phone shows the account as a card and fits the screen', step('list', async () => {
-    await page.getByRole('link', { name: '客户', exact: true }).first().tap();
+    await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '客户', exact: true }).tap();
     await page.waitForURL((u) => u.pathname === '/accounts');
     const rows = page.locator('#account-rows tr');
     await expectCount(rows, 1);

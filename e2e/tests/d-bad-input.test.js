@@ -4,8 +4,8 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, desktop, screenshot, setUpCompany, signIn, accountId,
-  expectText, expectCount, scenario, PASSWORD,
+  startMeridian, launchBrowser, desktop, screenshot, setUpCompany, signIn, accountId, pageHead, accountFacts,
+  expectText, expectCount, scenario, PASSWORD, MY_DAY_LISTS,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '福州子午线软件有限公司', name: '陈静', email: 'chen@example.com' };
@@ -72,9 +72,10 @@ describe(`bad input (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'Postg
     await p.locator('input[name=email]').fill(ADMIN.email);
     await p.locator('input[name=password]').fill(PASSWORD);
     await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.waitForURL((u) => u.pathname === '/accounts');
+    await p.waitForURL((u) => u.pathname === '/' && !u.search);
+    for (const list of MY_DAY_LISTS) await expectCount(p.locator(list), 1);
     // The user never chose a language, so the pages follow each browser's.
-    await expectText(p.locator('h1'), 'Accounts');
+    await expectText(p.locator('h1'), 'My day');
     await p.goto(server.url + '/accounts/new');
     await p.locator('input[name=credit_code]').fill(BAD_CREDIT_CODE);
     await p.getByRole('button', { name: 'Save' }).click();
@@ -102,7 +103,7 @@ describe(`bad input (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'Postg
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'account_created');
     id = accountId(page);
     await expectText(page.locator('#account-name'), NAME);
-    await expectText(page.locator('dl.facts'), GOOD_CREDIT_CODE);
+    await expectText(accountFacts(page), GOOD_CREDIT_CODE);
   }));
 
   test('a stale edit shows the conflict message and keeps the first save', step('conflict', async () => {
@@ -137,7 +138,7 @@ describe(`bad input (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'Postg
     // The record keeps the first save; the stale one left no trace.
     await first.goto(`${server.url}/accounts/${id}`);
     await expectText(first.locator('#account-name'), FIRST_SAVE);
-    assert.ok(!(await first.locator('.pagehead').innerText()).includes('D 一般'), 'the stale grade was not saved');
+    assert.ok(!(await pageHead(first).innerText()).includes('D 一般'), 'the stale grade was not saved');
     const nameChanges = first.locator('#history-items li', { hasText: '名称:' });
     await expectCount(nameChanges, 1);
     await expectText(nameChanges.locator('ins'), FIRST_SAVE);
@@ -147,7 +148,7 @@ describe(`bad input (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'Postg
     await second.getByLabel('客户等级').selectOption({ label: 'D 一般' });
     await second.getByRole('button', { name: '保存' }).click();
     await second.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'account_saved');
-    await expectText(second.locator('.pagehead'), 'D 一般');
+    await expectText(pageHead(second), 'D 一般');
     await expectText(second.locator('#account-name'), FIRST_SAVE);
   }));
 });
