@@ -4,6 +4,7 @@ use crate::records;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::accounts::{changes, AccountFields, AccountInput, AccountType, Grade};
+use domain::permissions::FieldAccess;
 use domain::permissions::{Action, ObjectKind};
 use domain::FieldErrors;
 use store::accounts::{self as repo, AccountFilter, AccountRow, CursorValue, ListQuery, SortField};
@@ -178,6 +179,7 @@ pub async fn create_with_custom(
     )
     .await;
     let (fields, (object_fields, custom_values)) = merge_errors(input.validate(), checked)?;
+    refuse_limited(actor, &fields)?;
     if fields.owner_id.is_some_and(|o| o != actor.id()) {
         actor.require(ObjectKind::Account, Action::Transfer)?;
     }
@@ -231,15 +233,69 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<AccountRow> {
         .ok_or(AppError::NotFound)
 }
 
-/// The account without the custom values the reader's role may not see (standard account
-/// fields have no role limits: the access table offers only custom ones for accounts).
-fn without_hidden(actor: &Actor, mut row: AccountRow) -> AccountRow {
-    if let Some(limits) = actor.principal.permissions.fields.get(&ObjectKind::Account) {
-        if let serde_json::Value::Object(map) = &mut row.custom.0 {
-            map.retain(|k, _| limits.get(k) != Some(&domain::permissions::FieldAccess::Hidden));
+/// The account without the values the reader's role may not see: hidden standard fields are
+/// emptied, hidden custom fields left out.
+pub fn without_hidden(actor: &Actor, mut row: AccountRow) -> AccountRow {
+    let Some(limits) = actor.principal.permissions.fields.get(&ObjectKind::Account) else {
+        return row;
+    };
+    let hidden = |k: &str| limits.get(k) == Some(&FieldAccess::Hidden);
+    if let serde_json::Value::Object(map) = &mut row.custom.0 {
+        map.retain(|k, _| !hidden(k));
+    }
+    for key in domain::accounts::LIMITABLE.iter().filter(|k| hidden(k)) {
+        match *key {
+            "industry" => row.industry = None,
+            "province" => row.province = None,
+            "city" => row.city = None,
+            "grade" => row.grade = None,
+            "phone" => row.phone = None,
+            "website" => row.website = None,
+            "address" => row.address = None,
+            "credit_code" => row.credit_code = None,
+            "parent_id" => {
+                row.parent_id = None;
+                row.parent_name = None;
+            }
+            "description" => row.description = None,
+            "tags" => row.tags.0.clear(),
+            _ => {}
         }
     }
     row
+}
+
+/// The standard account fields the actor's role limits: (key, limit).
+pub fn limited_fields(actor: &Actor) -> Vec<(&'static str, FieldAccess)> {
+    domain::accounts::LIMITABLE
+        .iter()
+        .filter_map(|k| {
+            actor
+                .principal
+                .permissions
+                .field_access(ObjectKind::Account, k)
+                .map(|a| (*k, a))
+        })
+        .collect()
+}
+
+/// A new account may not set limited fields (forms leave them out; the API says so).
+fn refuse_limited(actor: &Actor, fields: &AccountFields) -> AppResult<()> {
+    let mut errors = FieldErrors::new();
+    for (key, access) in limited_fields(actor) {
+        if fields.has(key) {
+            errors.add(
+                key,
+                if access == FieldAccess::Hidden {
+                    "unknown_field"
+                } else {
+                    "read_only"
+                },
+            );
+        }
+    }
+    errors.into_result()?;
+    Ok(())
 }
 
 /// Saves a whole new set of field values if `version` is still the record's version.
@@ -293,6 +349,10 @@ pub async fn update_with_custom(
     let owner_id = check_references(&mut tx, actor, id, &fields).await?;
     let mut after = fields;
     after.owner_id = Some(owner_id);
+    // Fields the role may not see or change keep what is stored.
+    for (key, _) in limited_fields(actor) {
+        after.take_field(&before, key);
+    }
     if before == after && custom_before == custom_after {
         return Ok(current);
     }
@@ -622,6 +682,25 @@ pub fn parse_list(params: &ListParams) -> AppResult<ListQuery> {
 }
 
 pub async fn list(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Page> {
+    // A filter on a field the role may not see would reveal its values.
+    let mut errors = FieldErrors::new();
+    for (key, access) in limited_fields(actor) {
+        let given = match key {
+            "grade" => &params.grade,
+            "industry" => &params.industry,
+            "province" => &params.province,
+            "city" => &params.city,
+            "tags" => &params.tag,
+            "credit_code" => &params.credit_code,
+            "phone" => &params.phone,
+            "parent_id" => &params.parent_id,
+            _ => continue,
+        };
+        if access == FieldAccess::Hidden && non_empty(given).is_some() {
+            errors.add(if key == "tags" { "tag" } else { key }, "unknown_field");
+        }
+    }
+    errors.into_result()?;
     let query = parse_list(params)?;
     let q_given = non_empty(&params.q).is_some();
     if q_given && query.filter.search_tokens.is_empty() {

@@ -465,11 +465,10 @@ pub async fn set_field_access(
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
     let mut errors = FieldErrors::new();
     for (_, key, _) in rules {
-        // Accounts' standard fields have pages of their own: only their custom fields take
-        // role limits.
+        // An account's type, like every record's name and owner, stays visible.
         let known = fields
             .field(key)
-            .is_some_and(|f| !f.system && (kind != ObjectKind::Account || f.column.is_none()));
+            .is_some_and(|f| !f.system && (kind != ObjectKind::Account || f.key != "account_type"));
         if !known || key == "name" || key == "owner_id" {
             errors.add(key, "invalid_choice");
         }

@@ -90,6 +90,60 @@ pub struct AccountFields {
     pub owner_id: Option<Uuid>,
 }
 
+/// The account fields a role may be limited on (hidden or read-only); the name, the type
+/// and the owner always stay visible and are governed by the actions instead.
+pub const LIMITABLE: [&str; 11] = [
+    "industry",
+    "province",
+    "city",
+    "grade",
+    "phone",
+    "website",
+    "address",
+    "credit_code",
+    "parent_id",
+    "description",
+    "tags",
+];
+
+impl AccountFields {
+    /// Whether field `key` has a value.
+    pub fn has(&self, key: &str) -> bool {
+        match key {
+            "industry" => self.industry.is_some(),
+            "province" => self.province.is_some(),
+            "city" => self.city.is_some(),
+            "grade" => self.grade.is_some(),
+            "phone" => self.phone.is_some(),
+            "website" => self.website.is_some(),
+            "address" => self.address.is_some(),
+            "credit_code" => self.credit_code.is_some(),
+            "parent_id" => self.parent_id.is_some(),
+            "description" => self.description.is_some(),
+            "tags" => !self.tags.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Takes field `key`'s value from `other` (a limited field keeps its stored value).
+    pub fn take_field(&mut self, other: &AccountFields, key: &str) {
+        match key {
+            "industry" => self.industry = other.industry.clone(),
+            "province" => self.province = other.province.clone(),
+            "city" => self.city = other.city.clone(),
+            "grade" => self.grade = other.grade,
+            "phone" => self.phone = other.phone.clone(),
+            "website" => self.website = other.website.clone(),
+            "address" => self.address = other.address.clone(),
+            "credit_code" => self.credit_code = other.credit_code.clone(),
+            "parent_id" => self.parent_id = other.parent_id,
+            "description" => self.description = other.description.clone(),
+            "tags" => self.tags = other.tags.clone(),
+            _ => {}
+        }
+    }
+}
+
 impl AccountInput {
     pub fn validate(&self) -> Result<AccountFields, FieldErrors> {
         let mut errors = FieldErrors::new();

@@ -151,6 +151,21 @@ async fn split_custom(
         .into_iter()
         .partition(|(k, _)| fields.custom.iter().any(|c| &c.def.key == k));
     let (input, _) = super::records::json_input(&custom).map_err(|e| ApiError::new(user.tr, e))?;
+    // Fields the role may not see or change are refused, as the record engine does.
+    let mut errors = FieldErrors::new();
+    for (key, access) in app::accounts::limited_fields(&user.actor) {
+        if standard.contains_key(key) {
+            let code = if access == domain::permissions::FieldAccess::Hidden {
+                "unknown_field"
+            } else {
+                "read_only"
+            };
+            errors.add(key, code);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::new(user.tr, AppError::Validation(errors)));
+    }
     Ok((standard, input))
 }
 

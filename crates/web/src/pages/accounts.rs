@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use domain::accounts::{split_tags, AccountInput, AccountType, Grade};
-use domain::permissions::{Action, ObjectKind};
+use domain::permissions::{Action, FieldAccess, ObjectKind};
 use domain::regions::PROVINCES;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -97,6 +97,43 @@ struct ListPage {
     errors: FormErrors,
     /// Built-in and saved views, opened in the record engine's list.
     views: Vec<Choice>,
+    limits: Vec<(&'static str, FieldAccess)>,
+}
+
+/// What the reader's role may do with the limitable account fields, for the templates.
+trait Limits {
+    fn limits(&self) -> &[(&'static str, FieldAccess)];
+
+    /// Whether the field is shown at all.
+    fn shows(&self, key: &str) -> bool {
+        !self
+            .limits()
+            .iter()
+            .any(|(k, a)| *k == key && *a == FieldAccess::Hidden)
+    }
+
+    /// Whether the field is on the form (neither hidden nor read-only).
+    fn edits(&self, key: &str) -> bool {
+        !self.limits().iter().any(|(k, _)| *k == key)
+    }
+}
+
+impl Limits for ListPage {
+    fn limits(&self) -> &[(&'static str, FieldAccess)] {
+        &self.limits
+    }
+}
+
+impl Limits for ShowPage {
+    fn limits(&self) -> &[(&'static str, FieldAccess)] {
+        &self.limits
+    }
+}
+
+impl Limits for FormPage {
+    fn limits(&self) -> &[(&'static str, FieldAccess)] {
+        &self.limits
+    }
 }
 
 #[derive(Template)]
@@ -206,6 +243,7 @@ async fn list(
             .can(ObjectKind::Account, Action::Create),
         errors,
         views: account_views(&state, &user).await,
+        limits: app::accounts::limited_fields(&user.actor),
     };
     (status, render(&page)).into_response()
 }
@@ -293,6 +331,7 @@ struct ShowPage {
     owners: Vec<Choice>,
     errors: FormErrors,
     x: Option<super::records::Account360>,
+    limits: Vec<(&'static str, FieldAccess)>,
 }
 
 #[derive(Template)]
@@ -345,6 +384,7 @@ async fn show_page(
         },
         errors,
         x,
+        limits: app::accounts::limited_fields(&user.actor),
     })
 }
 
@@ -435,6 +475,7 @@ struct FormPage {
     errors: FormErrors,
     conflict: bool,
     fields: Vec<super::records::FormField>,
+    limits: Vec<(&'static str, FieldAccess)>,
 }
 
 /// The account form as posted. Every field is text; checks happen in the domain rules.
@@ -529,6 +570,7 @@ async fn form_page(
         errors,
         conflict,
         fields,
+        limits: app::accounts::limited_fields(&user.actor),
     }
 }
 

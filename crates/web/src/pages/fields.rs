@@ -107,7 +107,7 @@ async fn list_object(
             .all()
             .into_iter()
             .filter(|f| !f.system && f.key != "name" && f.key != "owner_id")
-            .filter(|f| kind != ObjectKind::Account || f.column.is_none())
+            .filter(|f| kind != ObjectKind::Account || f.key != "account_type")
             .map(|f| {
                 let cells = roles
                     .iter()

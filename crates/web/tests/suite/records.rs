@@ -146,7 +146,7 @@ async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
             .json()["mobile"],
         "+86 138 0013 8000"
     );
-    // On accounts, custom fields take limits (standard ones have pages of their own).
+    // Accounts: custom and standard fields take limits too (not the type, name or owner).
     let r = admin_api
         .post(
             "/api/v1/accounts/fields",
@@ -155,29 +155,32 @@ async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let limit = format!("access.{rep_role}.credit_limit");
-    let phone = format!("access.{rep_role}.phone");
+    let grade = format!("access.{rep_role}.grade");
+    let industry = format!("access.{rep_role}.industry");
+    let kind = format!("access.{rep_role}.account_type");
     let r = admin
-        .post(
-            "/admin/fields/account/access",
-            &[(phone.as_str(), "hidden")],
-        )
+        .post("/admin/fields/account/access", &[(kind.as_str(), "hidden")])
         .await;
     assert_eq!(
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "standard account fields take no limits"
+        "the type stays visible"
     );
     let r = admin
         .post(
             "/admin/fields/account/access",
-            &[(limit.as_str(), "hidden")],
+            &[
+                (limit.as_str(), "hidden"),
+                (grade.as_str(), "hidden"),
+                (industry.as_str(), "read_only"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = admin_api
         .patch(
             &format!("/api/v1/accounts/{}", rep_account.id),
-            json!({"credit_limit": "50000"}),
+            json!({"credit_limit": "50000", "grade": "A", "industry": "通信"}),
             "\"1\"",
         )
         .await;
@@ -208,6 +211,54 @@ async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
         .await
         .json();
     assert!(!t.to_string().contains("50000"), "{t}");
+    assert_eq!(seen["grade"], Value::Null);
+    assert_eq!(seen["industry"], "通信");
+    let path = format!("/api/v1/accounts/{}", rep_account.id);
+    let r = rep_api.patch(&path, json!({"grade": "B"}), "\"2\"").await;
+    assert_eq!(
+        field_codes(&r),
+        vec![("grade".to_string(), "unknown_field".to_string())]
+    );
+    let r = rep_api
+        .patch(&path, json!({"industry": "制造"}), "\"2\"")
+        .await;
+    assert_eq!(
+        field_codes(&r),
+        vec![("industry".to_string(), "read_only".to_string())]
+    );
+    let r = rep_api.get("/api/v1/accounts?grade=A").await;
+    assert_eq!(
+        field_codes(&r),
+        vec![("grade".to_string(), "unknown_field".to_string())]
+    );
+    // The rep's pages leave the hidden grade out, show the industry without a control, and a
+    // save through the form keeps both stored values.
+    let page = b.get(&format!("/accounts/{}", rep_account.id)).await;
+    page.assert_contains("通信");
+    assert!(!page.body.contains("A 重点"));
+    let form = b.get(&format!("/accounts/{}/edit", rep_account.id)).await;
+    assert!(!form.body.contains("name=\"grade\"") && !form.body.contains("name=\"industry\""));
+    let r = b
+        .post(
+            &format!("/accounts/{}", rep_account.id),
+            &[
+                ("name", "代表的客户2"),
+                ("account_type", "customer"),
+                ("version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let stored = admin_api.get(&path).await.json();
+    assert_eq!(
+        (
+            stored["name"].as_str(),
+            stored["grade"].as_str(),
+            stored["industry"].as_str()
+        ),
+        (Some("代表的客户2"), Some("A"), Some("通信"))
+    );
+    assert!(!b.get("/accounts").await.body.contains("name=\"grade\""));
     // Editing the role in the role form keeps the field limits.
     let _ = account;
     let roles = app::org::list_roles(&env.app, &c.admin).await.unwrap();
