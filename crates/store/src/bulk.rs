@@ -638,6 +638,27 @@ impl Dialect {
     }
 }
 
+/// The secondary indexes of `tables` as (name, CREATE statement).
+async fn secondary_indexes(tx: &mut Tx, tables: &[&str]) -> Result<Vec<(String, String)>> {
+    let list = tables
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = match tx.backend() {
+        Backend::Sqlite => format!(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({list}) ORDER BY name"
+        ),
+        Backend::Postgres => format!(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename IN ({list})
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) ORDER BY i.indexname"
+        ),
+    };
+    Ok(on_conn!(tx, c => {
+        sqlx::query_as::<_, (String, String)>(&sql).fetch_all(&mut *c).await?
+    }))
+}
+
 /// What [`derive_related`] made.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Related {
@@ -764,6 +785,16 @@ pub async fn derive_related(
               AND v.kind IN ('call', 'visit', 'meeting'))
          WHERE tenant_id = $1";
     let recent = anchor - chrono::Duration::days(30);
+    // Building each index once after the load is much faster than keeping a dozen indexes
+    // per table current row by row.
+    let indexes =
+        secondary_indexes(tx, &["contacts", "leads", "opportunities", "activities"]).await?;
+    for (name, _) in &indexes {
+        let sql = format!("DROP INDEX {name}");
+        on_conn!(tx, c => {
+            sqlx::query(&sql).execute(&mut *c).await?;
+        });
+    }
     for sql in [&contacts, &leads, &opportunities] {
         on_conn!(tx, c => {
             sqlx::query(sql).bind(tenant_id).bind(anchor).execute(&mut *c).await?;
@@ -772,6 +803,11 @@ pub async fn derive_related(
     on_conn!(tx, c => {
         sqlx::query(&activities).bind(tenant_id).bind(anchor).bind(recent).execute(&mut *c).await?;
     });
+    for (_, definition) in &indexes {
+        on_conn!(tx, c => {
+            sqlx::query(definition).execute(&mut *c).await?;
+        });
+    }
     on_conn!(tx, c => {
         sqlx::query(last_contacted).bind(tenant_id).execute(&mut *c).await?;
     });
