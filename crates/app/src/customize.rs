@@ -119,9 +119,8 @@ pub async fn index_field(app: &App, actor: &Actor, kind: ObjectKind, key: &str) 
         .iter()
         .find(|c| c.def.key == key)
         .ok_or(AppError::NotFound)?;
-    if field.index_name.is_some() {
-        return Ok(());
-    }
+    // Always asked of the database (IF NOT EXISTS): an index missing since, or from an older
+    // version, is built.
     // Built outside any transaction: on PostgreSQL concurrently, so writes continue.
     let name = store::records::create_custom_index(&app.db, fields.spec, &field.def).await?;
     let mut tx = app.db.begin().await?;

@@ -774,8 +774,11 @@ pub async fn count_references(
     }))
 }
 
-/// Creates the index that makes filtering and sorting on a custom field fast, named
-/// `cf_<table>_<key>`. Idempotent.
+/// Creates the indexes that make filtering and sorting on a custom field fast: one for a
+/// filter on it with the lists' default order (`… = v ORDER BY updated_at`), one for sorting
+/// by it; named `cf_<table>_<key>` and `cf_<table>_<key>_u`. Idempotent. On PostgreSQL they are
+/// built concurrently (the table stays writable) and the table is analysed afterwards, so
+/// that the planner knows how selective the field's values are.
 pub async fn create_custom_index(
     db: &crate::Db,
     spec: &ObjectSpec,
@@ -783,20 +786,26 @@ pub async fn create_custom_index(
 ) -> Result<String> {
     let name = format!("cf_{}_{}", spec.plural, field.key);
     let expr = expression(db.backend(), field).replace("t.", "");
-    let sql = match db.backend() {
-        // CONCURRENTLY: the table stays writable while a large index builds.
-        Backend::Postgres => format!(
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {} (tenant_id, {expr}, id)",
-            spec.plural
-        ),
-        Backend::Sqlite => format!(
-            "CREATE INDEX IF NOT EXISTS {name} ON {} (tenant_id, {expr}, id)",
-            spec.plural
-        ),
+    let table = spec.plural;
+    let concurrently = match db.backend() {
+        Backend::Postgres => "CONCURRENTLY ",
+        Backend::Sqlite => "",
     };
+    let statements = [
+        format!("CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {table} (tenant_id, {expr}, id)"),
+        format!("CREATE INDEX {concurrently}IF NOT EXISTS {name}_u ON {table} (tenant_id, {expr}, updated_at, id)"),
+    ];
     on_pool!(db, pool => {
-        sqlx::query(&sql).execute(pool).await?;
+        for sql in &statements {
+            sqlx::query(sql).execute(pool).await?;
+        }
     });
+    if db.backend() == Backend::Postgres {
+        let analyze = format!("ANALYZE {table}");
+        on_pool!(db, pool => {
+            sqlx::query(&analyze).execute(pool).await?;
+        });
+    }
     Ok(name)
 }
 
