@@ -130,6 +130,8 @@ pub async fn object_fields(app: &App, actor: &Actor, kind: ObjectKind) -> AppRes
 pub struct RecordView {
     pub record: Record,
     pub names: HashMap<Uuid, String>,
+    /// The fields as the reader may see them (what the record was read with).
+    pub fields: ObjectFields,
 }
 
 impl RecordView {
@@ -505,7 +507,11 @@ pub async fn get(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppRes
     .ok_or(AppError::NotFound)?;
     fields.strip(&mut record.values);
     let names = names_for(&mut tx, actor, &fields, std::slice::from_ref(&record)).await?;
-    Ok(RecordView { record, names })
+    Ok(RecordView {
+        record,
+        names,
+        fields,
+    })
 }
 
 /// Names of everything the records refer to.

@@ -5,7 +5,7 @@
 
 use super::{ApiError, ApiUser, JsonObject};
 use crate::AppState;
-use app::records::{Input, ListRequest, ObjectFields, RecordView};
+use app::records::{Input, ListRequest, ObjectFields};
 use app::AppError;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -16,6 +16,8 @@ use domain::fields::FieldType;
 use domain::permissions::ObjectKind;
 use domain::views::FilterSpec;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use store::records::Record;
 use uuid::Uuid;
 
 pub use domain::objects::GENERIC as OBJECTS;
@@ -69,21 +71,19 @@ pub(super) fn parse_id(tr: crate::i18n::Tr, raw: &str) -> Result<Uuid, ApiError>
 
 /// A record as JSON: `id`, every field with a value (absent fields are `null`), `version`,
 /// and `names` of the records and users it refers to.
-pub fn record_json(fields: &ObjectFields, view: &RecordView) -> Value {
+pub fn record_json(fields: &ObjectFields, record: &Record, names: &HashMap<Uuid, String>) -> Value {
     let mut out = Map::new();
-    out.insert("id".into(), Value::String(view.record.id.to_string()));
+    out.insert("id".into(), Value::String(record.id.to_string()));
     for field in fields.all() {
-        let v = view
-            .record
+        let v = record
             .values
             .get(&field.key)
             .map(store::records::json_value)
             .unwrap_or(Value::Null);
         out.insert(field.key.clone(), v);
     }
-    out.insert("version".into(), Value::from(view.record.version));
-    let names: Map<String, Value> = view
-        .names
+    out.insert("version".into(), Value::from(record.version));
+    let names: Map<String, Value> = names
         .iter()
         .map(|(id, name)| (id.to_string(), Value::String(name.clone())))
         .collect();
@@ -153,18 +153,14 @@ async fn respond_record(
     id: Uuid,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let tr = user.tr;
-    let fields = app::records::object_fields(&state.app, &user.actor, kind)
-        .await
-        .map_err(fail(tr))?;
     let view = app::records::get(&state.app, &user.actor, kind, id)
         .await
-        .map_err(fail(tr))?;
+        .map_err(fail(user.tr))?;
     let version = view.record.version;
     Ok(with_etag(
         status,
         kind,
-        record_json(&fields, &view),
+        record_json(&view.fields, &view.record, &view.names),
         version,
     ))
 }
@@ -322,14 +318,8 @@ async fn run_list(
         .map_err(fail(tr))?;
     let items: Vec<Value> = page
         .records
-        .into_iter()
-        .map(|record| {
-            let view = RecordView {
-                names: page.names.clone(),
-                record,
-            };
-            record_json(&page.fields, &view)
-        })
+        .iter()
+        .map(|record| record_json(&page.fields, record, &page.names))
         .collect();
     Ok(Json(
         serde_json::json!({ "items": items, "next_cursor": page.next_cursor }),
@@ -801,24 +791,16 @@ async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Val
     let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity)
         .await
         .map_err(fail(tr))?;
-    let render = |records: Vec<store::records::Record>| -> Vec<Value> {
+    let render = |records: &[Record]| -> Vec<Value> {
         records
-            .into_iter()
-            .map(|record| {
-                record_json(
-                    &fields,
-                    &RecordView {
-                        record,
-                        names: day.names.clone(),
-                    },
-                )
-            })
+            .iter()
+            .map(|record| record_json(&fields, record, &day.names))
             .collect()
     };
     Ok(Json(serde_json::json!({
-        "today": render(day.today.clone()),
-        "overdue": render(day.overdue.clone()),
-        "reminders": render(day.reminders.clone()),
+        "today": render(&day.today),
+        "overdue": render(&day.overdue),
+        "reminders": render(&day.reminders),
     })))
 }
 

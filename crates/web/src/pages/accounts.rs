@@ -1,5 +1,6 @@
 //! Account pages: the list with filters, the record page with its history, the form.
 
+use super::records::{user_choices as owner_choices, Choice};
 use super::{opt, see_other, Form};
 use crate::error::page_error;
 use crate::i18n::Tr;
@@ -38,12 +39,6 @@ pub fn routes() -> Router<AppState> {
 /// A malformed id in a URL names no record.
 fn parse_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
-}
-
-/// Choices for a select: (value, label).
-pub struct Choice {
-    pub value: String,
-    pub label: String,
 }
 
 fn type_choices(t: Tr) -> Vec<Choice> {
@@ -152,19 +147,6 @@ fn next_url(params: &ListParams, cursor: &Option<String>) -> Option<String> {
     serde_urlencoded::to_string(&next)
         .ok()
         .map(|q| format!("/accounts?{q}"))
-}
-
-async fn owner_choices(state: &AppState, user: &Signed) -> Vec<Choice> {
-    app::org::list_users(&state.app, &user.actor)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|u| u.active)
-        .map(|u| Choice {
-            value: u.id.to_string(),
-            label: u.name,
-        })
-        .collect()
 }
 
 #[derive(Deserialize)]

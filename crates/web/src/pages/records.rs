@@ -263,7 +263,8 @@ fn form_text(value: &FieldValue) -> String {
     }
 }
 
-async fn user_choices(state: &AppState, user: &Signed) -> Vec<Choice> {
+/// The active users, as an owner pick-list.
+pub(super) async fn user_choices(state: &AppState, user: &Signed) -> Vec<Choice> {
     app::org::list_users(&state.app, &user.actor)
         .await
         .unwrap_or_default()
@@ -988,7 +989,7 @@ async fn show_page(
 ) -> Result<ShowPage, AppError> {
     let t = user.ctx.tr;
     let view = app::records::get(&state.app, &user.actor, kind, id).await?;
-    let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
+    let fields = &view.fields;
     let spec = spec_of(kind);
     let record = &view.record;
     let mut facts = Vec::new();
@@ -1013,7 +1014,7 @@ async fn show_page(
         ));
     }
     let history = app::records::history(&state.app, &user.actor, kind, id, None, 30).await?;
-    let history = history_rows(t, &fields, history);
+    let history = history_rows(t, fields, history);
     let p = &user.actor.principal;
     let mut related_lists = Vec::new();
     let mut log_links = Vec::new();
@@ -2407,16 +2408,17 @@ pub async fn account_360(
             )
         })
         .collect();
-    let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Account).await?;
-    let custom_facts = fields
-        .custom
-        .iter()
-        .filter(|c| c.active)
-        .map(|c| {
+    // Active custom fields the reader may see (standard ones are on the account's own card).
+    let custom_facts = view
+        .fields
+        .all()
+        .into_iter()
+        .filter(|f| f.column.is_none())
+        .map(|f| {
             (
-                c.def.key.clone(),
-                label(t, &c.def),
-                show_value(t, &c.def, view.record.values.get(&c.def.key), &view.names),
+                f.key.clone(),
+                label(t, f),
+                show_value(t, f, view.record.values.get(&f.key), &view.names),
             )
         })
         .collect();
