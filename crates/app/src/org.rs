@@ -252,6 +252,13 @@ pub async fn list_users(app: &App, actor: &Actor) -> AppResult<Vec<User>> {
     Ok(org::list_users(&mut tx, actor.tenant_id(), 5000).await?)
 }
 
+/// The active users as (id, name), for owner pick-lists.
+pub async fn user_choices(app: &App, actor: &Actor) -> AppResult<Vec<(Uuid, String)>> {
+    actor.require(ObjectKind::Org, Action::Read)?;
+    let mut tx = app.db.begin_read().await?;
+    Ok(org::user_choices(&mut tx, actor.tenant_id(), 5000).await?)
+}
+
 pub async fn get_user(app: &App, actor: &Actor, id: Uuid) -> AppResult<User> {
     actor.require(ObjectKind::Org, Action::Read)?;
     let mut tx = app.db.begin_read().await?;

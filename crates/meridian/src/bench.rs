@@ -623,11 +623,12 @@ async fn measure(
                 ],
                 _ => Vec::new(),
             },
+            // Each list in the order its built-in view gives it.
             sort: Some(
-                if which == "tasks" {
-                    "due_at"
-                } else {
-                    "-updated_at"
+                match which {
+                    "tasks" => "due_at",
+                    "closing" => "expected_close",
+                    _ => "-updated_at",
                 }
                 .into(),
             ),

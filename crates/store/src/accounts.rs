@@ -1,5 +1,6 @@
 //! Accounts (客户): storage, the visible-record queries and the list-view query.
 
+use crate::search::{SearchPlan, TokenIndex};
 use crate::visibility::{visible_records, SqlBuilder};
 use crate::{Param, Result, Tx};
 use chrono::{DateTime, Utc};
@@ -59,12 +60,18 @@ impl AccountRow {
     }
 }
 
-const SELECT: &str = "SELECT a.id, a.name, a.account_type, a.industry, a.province, a.city, a.grade, a.phone,
+/// The columns of an [`AccountRow`] over `FROM accounts a` (or another FROM clause that
+/// names the accounts `a`), with the owner and parent joined.
+fn select(from: &str) -> String {
+    format!(
+        "SELECT a.id, a.name, a.account_type, a.industry, a.province, a.city, a.grade, a.phone,
     a.website, a.address, a.credit_code, a.parent_id, p.name AS parent_name, a.description, a.tags, a.custom,
     a.owner_id, o.name AS owner_name, a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
-    FROM accounts a
+    {from}
     JOIN users o ON o.tenant_id = a.tenant_id AND o.id = a.owner_id
-    LEFT JOIN accounts p ON p.tenant_id = a.tenant_id AND p.id = a.parent_id";
+    LEFT JOIN accounts p ON p.tenant_id = a.tenant_id AND p.id = a.parent_id"
+    )
+}
 
 /// Inserts an account. `fields.owner_id` must be resolved by the caller.
 pub async fn insert(
@@ -186,7 +193,7 @@ pub async fn get_visible(
     principal: &Principal,
     id: Uuid,
 ) -> Result<Option<AccountRow>> {
-    let mut q = SqlBuilder::new(SELECT);
+    let mut q = SqlBuilder::new(&select("FROM accounts a"));
     q.push(" WHERE ");
     visible_records(&mut q, principal, ObjectKind::Account, "a");
     let id = q.param(Param::Uuid(id));
@@ -256,15 +263,23 @@ pub async fn list(
     principal: &Principal,
     query: &ListQuery,
 ) -> Result<Vec<AccountRow>> {
-    let mut q = SqlBuilder::new(SELECT);
+    let f = &query.filter;
+    let search = SearchPlan::new(
+        tx,
+        principal.tenant_id,
+        TokenIndex::Accounts,
+        &f.search_tokens,
+    )
+    .await?;
+    let mut q = SqlBuilder::new(&select(&search.from_clause(
+        TokenIndex::Accounts,
+        "accounts",
+        "a",
+    )));
     q.push(" WHERE ");
     visible_records(&mut q, principal, ObjectKind::Account, "a");
+    search.push_predicates(&mut q, principal.tenant_id, TokenIndex::Accounts, "a");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
-    let f = &query.filter;
-    for token in &f.search_tokens {
-        let t = q.param(Param::Text(token.clone()));
-        q.push(&format!(" AND a.id IN (SELECT s.account_id FROM account_search s WHERE s.tenant_id = {tenant} AND s.token = {t})"));
-    }
     let text_filters = [
         ("account_type", &f.account_type),
         ("grade", &f.grade),

@@ -30,8 +30,8 @@ pub const USER_ROWS: usize = 500;
 /// generated, nothing else) and a 1 GiB page cache; on PostgreSQL it is the same pool.
 pub async fn loader(db: &Db) -> Result<Db> {
     Ok(match db {
-        Db::Sqlite(pool) => {
-            let options = (*pool.connect_options())
+        Db::Sqlite(sqlite) => {
+            let options = (*sqlite.writer.connect_options())
                 .clone()
                 .synchronous(SqliteSynchronous::Off)
                 .pragma("cache_size", "-1048576")
@@ -41,7 +41,10 @@ pub async fn loader(db: &Db) -> Result<Db> {
                 .min_connections(1)
                 .connect_with(options)
                 .await?;
-            Db::Sqlite(pool)
+            Db::Sqlite(crate::db::SqliteDb {
+                readers: pool.clone(),
+                writer: pool,
+            })
         }
         Db::Postgres(pool) => Db::Postgres(pool.clone()),
     })
@@ -109,9 +112,9 @@ pub async fn finish(db: &Db) -> Result<()> {
                     .await?;
             }
         }
-        Db::Sqlite(pool) => {
+        Db::Sqlite(sqlite) => {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(pool)
+                .execute(&sqlite.writer)
                 .await?;
         }
     }

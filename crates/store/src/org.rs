@@ -300,6 +300,15 @@ pub async fn list_users(tx: &mut Tx, tenant_id: Uuid, limit: i64) -> Result<Vec<
     }))
 }
 
+/// The active users of a company as (id, name), by name: the owner pick-lists. Two columns
+/// instead of whole users, since every list page and form needs them.
+pub async fn user_choices(tx: &mut Tx, tenant_id: Uuid, limit: i64) -> Result<Vec<(Uuid, String)>> {
+    Ok(on_conn!(tx, c => {
+        sqlx::query_as("SELECT id, name FROM users WHERE tenant_id = $1 AND active = $2 ORDER BY name, id LIMIT $3")
+            .bind(tenant_id).bind(true).bind(limit).fetch_all(c).await?
+    }))
+}
+
 pub async fn count_active_admins(
     tx: &mut Tx,
     tenant_id: Uuid,

@@ -6,6 +6,7 @@
 //! through `json_extract` (SQLite) or `->>` (PostgreSQL) — the same expressions an
 //! index-on-demand is built on, so a filter on an indexed custom field uses its index.
 
+use crate::search::{SearchPlan, TokenIndex};
 use crate::visibility::{visible_records, SqlBuilder};
 use crate::{Backend, Param, Result, StoreError, Tx};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -215,14 +216,16 @@ fn standard_columns(spec: &ObjectSpec) -> impl Iterator<Item = (&FieldDef, &str)
     })
 }
 
-fn select_sql(spec: &ObjectSpec) -> String {
+/// The columns of a record of `spec` over `from`, which names the records' table `t`.
+fn select_sql(spec: &ObjectSpec, from: &str) -> String {
     let mut sql =
         String::from("SELECT t.id, t.owner_id, t.created_at, t.updated_at, t.version, t.custom");
     for (_, column) in standard_columns(spec) {
         sql.push_str(", t.");
         sql.push_str(column);
     }
-    sql.push_str(&format!(" FROM {} t", spec.plural));
+    sql.push(' ');
+    sql.push_str(from);
     sql
 }
 
@@ -491,7 +494,7 @@ pub async fn get_visible(
     custom: &[FieldDef],
     id: Uuid,
 ) -> Result<Option<Record>> {
-    let mut q = SqlBuilder::new(&select_sql(spec));
+    let mut q = SqlBuilder::new(&select_sql(spec, &format!("FROM {} t", spec.plural)));
     q.push(" WHERE ");
     visible_records(&mut q, principal, spec.kind, "t");
     let p = q.param(Param::Uuid(id));
@@ -507,7 +510,7 @@ pub async fn get(
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Record>> {
-    let mut q = SqlBuilder::new(&select_sql(spec));
+    let mut q = SqlBuilder::new(&select_sql(spec, &format!("FROM {} t", spec.plural)));
     let tenant = q.param(Param::Uuid(tenant_id));
     let p = q.param(Param::Uuid(id));
     q.push(&format!(" WHERE t.tenant_id = {tenant} AND t.id = {p}"));
@@ -600,7 +603,17 @@ pub async fn list(
     query: &ListQuery<'_>,
 ) -> Result<Vec<Record>> {
     let backend = tx.backend();
-    let mut q = SqlBuilder::new(&select_sql(spec));
+    // Accounts keep their name tokens in a table of their own.
+    let index = if spec.kind == ObjectKind::Account {
+        TokenIndex::Accounts
+    } else {
+        TokenIndex::Records(spec.kind.key())
+    };
+    let search = SearchPlan::new(tx, principal.tenant_id, index, query.search_tokens).await?;
+    let mut q = SqlBuilder::new(&select_sql(
+        spec,
+        &search.from_clause(index, spec.plural, "t"),
+    ));
     q.push(" WHERE ");
     visible_records(&mut q, principal, spec.kind, "t");
     if let Some((column, id)) = query.related {
@@ -608,22 +621,7 @@ pub async fn list(
         q.push(&format!(" AND t.{column} = {p}"));
     }
     if !query.search_tokens.is_empty() {
-        let tenant = q.param(Param::Uuid(principal.tenant_id));
-        // Accounts keep their name tokens in a table of their own.
-        let (table, column, object) = if spec.kind == ObjectKind::Account {
-            ("account_search", "account_id", String::new())
-        } else {
-            let object = q.param(Param::Text(spec.kind.key().to_string()));
-            (
-                "record_search",
-                "record_id",
-                format!(" AND s.object = {object}"),
-            )
-        };
-        for token in query.search_tokens {
-            let p = q.param(Param::Text(token.clone()));
-            q.push(&format!(" AND t.id IN (SELECT s.{column} FROM {table} s WHERE s.tenant_id = {tenant}{object} AND s.token = {p})"));
-        }
+        search.push_predicates(&mut q, principal.tenant_id, index, "t");
     }
     for condition in query.conditions {
         q.push(" AND ");
@@ -795,7 +793,7 @@ pub async fn create_custom_index(
         format!("CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {table} (tenant_id, {expr}, id)"),
         format!("CREATE INDEX {concurrently}IF NOT EXISTS {name}_u ON {table} (tenant_id, {expr}, updated_at, id)"),
     ];
-    on_pool!(db, pool => {
+    on_pool!(writer db, pool => {
         for sql in &statements {
             sqlx::query(sql).execute(pool).await?;
         }

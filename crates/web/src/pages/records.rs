@@ -265,14 +265,13 @@ fn form_text(value: &FieldValue) -> String {
 
 /// The active users, as an owner pick-list.
 pub(super) async fn user_choices(state: &AppState, user: &Signed) -> Vec<Choice> {
-    app::org::list_users(&state.app, &user.actor)
+    app::org::user_choices(&state.app, &user.actor)
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|u| u.active)
-        .map(|u| Choice {
-            value: u.id.to_string(),
-            label: u.name,
+        .map(|(id, name)| Choice {
+            value: id.to_string(),
+            label: name,
         })
         .collect()
 }
