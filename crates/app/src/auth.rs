@@ -238,18 +238,30 @@ async fn active_actor(tx: &mut store::Tx, tenant_id: Uuid, user_id: Uuid) -> App
 pub async fn session_actor(app: &App, cookie_value: &str) -> AppResult<Actor> {
     let (tenant_id, secret) =
         split_credential(cookie_value, '.').ok_or(AppError::Unauthenticated)?;
+    let hash = secrets::sha256(secret);
+    let now = app.now();
+    if let Some(entry) = app.credentials.get(&hash, now) {
+        if entry.token.is_none() && entry.actor.tenant_id() == tenant_id {
+            return Ok(entry.actor);
+        }
+    }
+    let epoch = store::org_epoch();
     let mut tx = app.db.begin_read().await?;
-    let user_id = auth::session_user(&mut tx, tenant_id, &secrets::sha256(secret), app.now())
+    let user_id = auth::session_user(&mut tx, tenant_id, &hash, now)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    active_actor(&mut tx, tenant_id, user_id).await
+    let actor = active_actor(&mut tx, tenant_id, user_id).await?;
+    app.credentials.put(hash, actor.clone(), None, epoch, now);
+    Ok(actor)
 }
 
 pub async fn logout(app: &App, cookie_value: &str) -> AppResult<()> {
     if let Some((tenant_id, secret)) = split_credential(cookie_value, '.') {
+        let hash = secrets::sha256(secret);
         let mut tx = app.db.begin().await?;
-        auth::delete_session(&mut tx, tenant_id, &secrets::sha256(secret)).await?;
+        auth::delete_session(&mut tx, tenant_id, &hash).await?;
         tx.commit().await?;
+        app.credentials.forget(&hash);
     }
     Ok(())
 }
@@ -307,23 +319,33 @@ pub async fn token_actor(app: &App, token: &str) -> AppResult<Actor> {
         .ok_or(AppError::Unauthenticated)?;
     let (tenant_id, secret) = split_credential(rest, '_').ok_or(AppError::Unauthenticated)?;
     let hash = secrets::sha256(secret);
-    let (actor, token_id, last_used) = {
-        let mut tx = app.db.begin_read().await?;
-        let (token_id, user_id, last_used) = auth::token_user(&mut tx, tenant_id, &hash)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        (
-            active_actor(&mut tx, tenant_id, user_id).await?,
-            token_id,
-            last_used,
-        )
+    let now = app.now();
+    let cached = app
+        .credentials
+        .get(&hash, now)
+        .filter(|e| e.actor.tenant_id() == tenant_id)
+        .and_then(|e| e.token.map(|(id, last_used)| (e.actor, id, last_used)));
+    let (actor, token_id, last_used) = match cached {
+        Some(found) => found,
+        None => {
+            let epoch = store::org_epoch();
+            let mut tx = app.db.begin_read().await?;
+            let (token_id, user_id, last_used) = auth::token_user(&mut tx, tenant_id, &hash)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            let actor = active_actor(&mut tx, tenant_id, user_id).await?;
+            let token = Some((token_id, last_used));
+            app.credentials
+                .put(hash.clone(), actor.clone(), token, epoch, now);
+            (actor, token_id, last_used)
+        }
     };
     // "Last used" is shown to the owner; a minute's precision spares a write per request.
-    let now = app.now();
     if last_used.is_none_or(|t| now - t > Duration::minutes(1)) {
         let mut tx = app.db.begin().await?;
         auth::touch_token(&mut tx, tenant_id, token_id, now).await?;
         tx.commit().await?;
+        app.credentials.forget(&hash);
     }
     Ok(actor)
 }

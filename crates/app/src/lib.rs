@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activities;
 pub mod auth;
 pub mod clock;
+pub mod credentials;
 pub mod customize;
 pub mod error;
 pub mod idempotency;
@@ -25,18 +26,21 @@ use store::Db;
 pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    /// Signed-in users by credential, for a few seconds.
+    pub credentials: Arc<credentials::Credentials>,
 }
 
 impl App {
     pub fn new(db: Db) -> Self {
-        Self {
-            db,
-            clock: Arc::new(SystemClock),
-        }
+        Self::with_clock(db, Arc::new(SystemClock))
     }
 
     pub fn with_clock(db: Db, clock: Arc<dyn Clock>) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            credentials: Arc::default(),
+        }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

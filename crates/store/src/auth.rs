@@ -34,6 +34,7 @@ pub async fn session_user(
 }
 
 pub async fn delete_session(tx: &mut Tx, tenant_id: Uuid, token_hash: &[u8]) -> Result<()> {
+    tx.mark_org_changed();
     on_conn!(tx, c => {
         sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = $2")
             .bind(tenant_id).bind(token_hash).execute(c).await?;
@@ -48,6 +49,7 @@ pub async fn delete_user_sessions(
     user_id: Uuid,
     keep: Option<&[u8]>,
 ) -> Result<()> {
+    tx.mark_org_changed();
     let keep = keep.unwrap_or(&[]);
     on_conn!(tx, c => {
         sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2 AND token_hash <> $3")
@@ -118,6 +120,7 @@ pub async fn list_tokens(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid) -> Result<
 }
 
 pub async fn revoke_token(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid, id: Uuid) -> Result<bool> {
+    tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE api_tokens SET revoked_at = $4 WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL")
             .bind(tenant_id).bind(user_id).bind(id).bind(Utc::now()).execute(c).await?.rows_affected()

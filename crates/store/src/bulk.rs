@@ -10,6 +10,7 @@
 
 use crate::{Backend, Db, Result, Tx};
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqlitePoolOptions, SqliteSynchronous};
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -24,10 +25,12 @@ pub const TOKEN_ROWS: usize = 8000;
 pub const HISTORY_ROWS: usize = 2000;
 /// Users per INSERT statement (13 parameters a row).
 pub const USER_ROWS: usize = 500;
+/// Accounts whose related records [`derive_related`] writes per transaction.
+pub const DERIVE_CHUNK: i64 = 100_000;
 
-/// A database handle for bulk loading. On SQLite it is a separate one-connection pool on the
-/// same file with `synchronous=OFF` (a crash during generation may lose the data being
-/// generated, nothing else) and a 1 GiB page cache; on PostgreSQL it is the same pool.
+/// A database handle for bulk loading: a one-connection pool (temporary tables live as long
+/// as it does). On SQLite its connection runs with `synchronous=OFF` (a crash during
+/// generation may lose the data being generated, nothing else) and a 1 GiB page cache.
 pub async fn loader(db: &Db) -> Result<Db> {
     Ok(match db {
         Db::Sqlite(sqlite) => {
@@ -46,7 +49,12 @@ pub async fn loader(db: &Db) -> Result<Db> {
                 writer: pool,
             })
         }
-        Db::Postgres(pool) => Db::Postgres(pool.clone()),
+        Db::Postgres(pool) => Db::Postgres(
+            PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with((*pool.connect_options()).clone())
+                .await?,
+        ),
     })
 }
 
@@ -56,7 +64,7 @@ pub async fn loader(db: &Db) -> Result<Db> {
 /// children, and [`check_references`] verifies afterwards. Returns whether it skipped them.
 /// (On SQLite the loader connection already runs with `synchronous=OFF`; foreign keys stay on.)
 pub async fn begin_load(tx: &mut Tx) -> Result<bool> {
-    let Tx::Postgres(t) = tx else {
+    let crate::db::TxConn::Postgres(t) = &mut tx.conn else {
         return Ok(false);
     };
     sqlx::query("SET LOCAL synchronous_commit = off")
@@ -355,7 +363,7 @@ pub struct NewAccount {
 /// Inserts accounts (not their tags or search tokens: see [`insert_account_tags`] and
 /// [`insert_search_tokens`]). A parent must be inserted before, or earlier in `rows`.
 pub async fn insert_accounts(tx: &mut Tx, tenant_id: Uuid, rows: &[NewAccount]) -> Result<()> {
-    if let Tx::Postgres(t) = tx {
+    if let crate::db::TxConn::Postgres(t) = &mut tx.conn {
         let mut copy = CopyRows::with_capacity(rows.len() * 600);
         for a in rows {
             let tags = serde_json::to_string(&a.tags)
@@ -418,7 +426,7 @@ pub async fn insert_account_tags(
     tenant_id: Uuid,
     rows: &[(Uuid, String)],
 ) -> Result<()> {
-    if let Tx::Postgres(t) = tx {
+    if let crate::db::TxConn::Postgres(t) = &mut tx.conn {
         let mut copy = CopyRows::with_capacity(rows.len() * 90);
         for (id, value) in rows {
             copy.uuid(tenant_id).uuid(*id).text(value).end();
@@ -454,7 +462,7 @@ pub async fn insert_search_tokens(
     tenant_id: Uuid,
     rows: &[(Uuid, String)],
 ) -> Result<()> {
-    if let Tx::Postgres(t) = tx {
+    if let crate::db::TxConn::Postgres(t) = &mut tx.conn {
         let mut copy = CopyRows::with_capacity(rows.len() * 90);
         for (id, value) in rows {
             copy.uuid(tenant_id).uuid(*id).text(value).end();
@@ -501,7 +509,7 @@ pub async fn insert_field_history(
     object: &str,
     rows: &[NewChange],
 ) -> Result<()> {
-    if let Tx::Postgres(t) = tx {
+    if let crate::db::TxConn::Postgres(t) = &mut tx.conn {
         let mut copy = CopyRows::with_capacity(rows.len() * 200);
         for h in rows {
             copy.uuid(tenant_id)
@@ -680,17 +688,25 @@ const GIVEN: &str = "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞�
 /// its life; then the accounts' "last contacted" dates. Values are spread by a hash of the
 /// account's position, so a seed's data is the same on every run. Timestamps stop at
 /// `anchor`.
+///
+/// It works in chunks of [`DERIVE_CHUNK`] accounts, each its own transaction: on SQLite one
+/// transaction over millions of rows grows the WAL to several times the database, and every
+/// page read then searches that WAL (the load slowed to a crawl). `loader` is the
+/// one-connection handle of [`loader`], which keeps the numbering table of the accounts.
 pub async fn derive_related(
-    tx: &mut Tx,
+    loader: &Db,
     tenant_id: Uuid,
     anchor: DateTime<Utc>,
 ) -> Result<Related> {
-    let backend = tx.backend();
+    let backend = loader.backend();
     let d = Dialect::of(backend);
     let (new_id, least, json_object) = (d.new_id, d.least, d.json_object);
-    // Accounts numbered in id order; `h(k)` a deterministic spread of that number.
-    let base = "WITH base AS (SELECT a.id, a.name, a.province, a.city, a.owner_id, a.created_at,
-        row_number() OVER (ORDER BY a.id) AS n FROM accounts a WHERE a.tenant_id = $1)";
+    // Accounts numbered in id order (`gen_base`, a temporary table of the loader's one
+    // connection); `h(k)` a deterministic spread of that number. Each statement takes the
+    // accounts numbered in ($3, $4].
+    let number_accounts = "CREATE TEMP TABLE gen_base AS SELECT a.id, a.name, a.province, a.city, a.owner_id, a.created_at,
+        row_number() OVER (ORDER BY a.id) AS n FROM accounts a WHERE a.tenant_id = $1";
+    let chunk = "base.n > $3 AND base.n <= $4";
     let h = |salt: u32| format!("((base.n * 2654435761 + {salt} * 40503) % 1000003)");
     let series = "(SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)";
     let at = |days: &str, hours: &str| {
@@ -712,14 +728,14 @@ pub async fn derive_related(
         &format!("{} % 9", h(6)),
     );
     let contacts = format!(
-        "{base} INSERT INTO contacts (tenant_id, id, name, account_id, title, customer_role, mobile, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+        "INSERT INTO contacts (tenant_id, id, name, account_id, title, customer_role, mobile, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
          SELECT $1, {new_id}, {name}, base.id,
             CASE {t} % 6 WHEN 0 THEN '总经理' WHEN 1 THEN '采购经理' WHEN 2 THEN '技术总监' WHEN 3 THEN 'IT 主管' WHEN 4 THEN '财务经理' ELSE '项目经理' END,
             CASE {t} % 7 WHEN 0 THEN 'decision_maker' WHEN 1 THEN 'influencer' WHEN 2 THEN 'evaluator' WHEN 3 THEN 'user' WHEN 4 THEN 'gatekeeper' WHEN 5 THEN 'champion' ELSE NULL END,
             '+86 13' || ({t} % 10) || ' ' || (1000 + {m} % 9000) || ' ' || (1000 + ({m} / 9000) % 9000),
             {json_object}('budget_level', CASE {b} % 3 WHEN 0 THEN 'high' WHEN 1 THEN 'mid' ELSE 'low' END),
             base.owner_id, {created}, base.owner_id, {created}, base.owner_id, 1
-         FROM base JOIN {series} s ON s.k < 1 + {c} % 2",
+         FROM gen_base base JOIN {series} s ON s.k < 1 + {c} % 2 WHERE {chunk}",
         name = person(10, "s.k * 7"),
         t = h(20),
         m = h(21),
@@ -729,7 +745,7 @@ pub async fn derive_related(
     );
     let lead_created = at(&format!("{} % 60", h(30)), &format!("{} % 9", h(31)));
     let leads = format!(
-        "{base} INSERT INTO leads (tenant_id, id, name, company, title, mobile, province, city, source, status, intent, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+        "INSERT INTO leads (tenant_id, id, name, company, title, mobile, province, city, source, status, intent, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
          SELECT $1, {new_id}, {name}, base.name, CASE {t} % 3 WHEN 0 THEN '总经理' WHEN 1 THEN '采购经理' ELSE '技术总监' END,
             '+86 15' || ({t} % 10) || ' ' || (1000 + {m} % 9000) || ' ' || (1000 + ({m} / 9000) % 9000),
             base.province, base.city,
@@ -737,7 +753,7 @@ pub async fn derive_related(
             CASE {s} % 10 WHEN 0 THEN 'new' WHEN 1 THEN 'new' WHEN 2 THEN 'contacted' WHEN 3 THEN 'contacted' WHEN 4 THEN 'qualified' WHEN 5 THEN 'disqualified' ELSE 'converted' END,
             CASE {s} % 4 WHEN 0 THEN 'H' WHEN 1 THEN 'A' WHEN 2 THEN 'B' ELSE 'C' END,
             '{{}}', base.owner_id, {created}, base.owner_id, {created}, base.owner_id, 1
-         FROM base",
+         FROM gen_base base WHERE {chunk}",
         name = person(40, "0"),
         t = h(41),
         m = h(42),
@@ -750,7 +766,7 @@ pub async fn derive_related(
         &Dialect::plus(backend, &opp_created, &format!("{} % 180", h(52)), "0"),
     );
     let opportunities = format!(
-        "{base} INSERT INTO opportunities (tenant_id, id, name, account_id, amount_cents, currency, expected_close, stage, win_rate, source, closed_on, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+        "INSERT INTO opportunities (tenant_id, id, name, account_id, amount_cents, currency, expected_close, stage, win_rate, source, closed_on, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
          SELECT $1, {new_id}, base.name || ' · ' || CASE {t} % 4 WHEN 0 THEN '系统升级' WHEN 1 THEN '年度采购' WHEN 2 THEN '新建项目' ELSE '扩容' END,
             base.id, ({a} % 500 + 1) * 1000000, 'CNY', {close},
             CASE {s} % 6 WHEN 0 THEN 'initial' WHEN 1 THEN 'needs' WHEN 2 THEN 'proposal' WHEN 3 THEN 'negotiation' WHEN 4 THEN 'won' ELSE 'lost' END,
@@ -758,7 +774,7 @@ pub async fn derive_related(
             CASE {t} % 5 WHEN 0 THEN 'web' WHEN 1 THEN 'referral' WHEN 2 THEN 'event' WHEN 3 THEN 'visit' ELSE 'phone' END,
             CASE WHEN {s} % 6 >= 4 THEN {close} ELSE NULL END,
             '{{}}', base.owner_id, {created}, base.owner_id, {created}, base.owner_id, 1
-         FROM base WHERE {p} % 5 < 3",
+         FROM gen_base base WHERE {p} % 5 < 3 AND {chunk}",
         t = h(53),
         a = h(54),
         s = h(55),
@@ -772,63 +788,91 @@ pub async fn derive_related(
         &format!("({} + s.k) % 10", h(61)),
     );
     let kind = format!("CASE ({} + s.k * 3) % 10 WHEN 0 THEN 'call' WHEN 1 THEN 'call' WHEN 2 THEN 'call' WHEN 3 THEN 'visit' WHEN 4 THEN 'visit' WHEN 5 THEN 'meeting' WHEN 6 THEN 'note' WHEN 7 THEN 'note' ELSE 'task' END", h(62));
-    let activities = format!(
-        "{base} INSERT INTO activities (tenant_id, id, kind, name, account_id, starts_at, due_at, status, completed_at, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
-         SELECT $1, {new_id}, x.kind, x.label || ' · ' || x.name, x.id, x.starts, CASE WHEN x.kind = 'task' THEN x.starts ELSE NULL END,
-            CASE WHEN x.kind = 'task' AND x.starts >= $3 THEN 'open' ELSE 'done' END,
-            CASE WHEN x.kind = 'task' AND x.starts >= $3 THEN NULL ELSE x.starts END,
-            '{{}}', x.owner_id, x.starts, x.owner_id, x.starts, x.owner_id, 1
-         FROM (SELECT base.id, base.name, base.owner_id, {kind} AS kind, {starts} AS starts,
-                CASE ({label}) % 4 WHEN 0 THEN '跟进' WHEN 1 THEN '需求沟通' WHEN 2 THEN '方案讲解' ELSE '回访' END AS label
-               FROM base CROSS JOIN {series} s) x",
+    // The activities of a chunk, before they are written; "last contacted" is computed from
+    // the same rows. $5: thirty days before the anchor (later tasks are still open).
+    let activity_rows = format!(
+        "SELECT base.id, base.name, base.owner_id, {kind} AS kind, {starts} AS starts,
+            CASE ({label}) % 4 WHEN 0 THEN '跟进' WHEN 1 THEN '需求沟通' WHEN 2 THEN '方案讲解' ELSE '回访' END AS label
+         FROM gen_base base CROSS JOIN {series} s WHERE {chunk}",
         label = h(63),
     );
-    // One aggregate, joined: a correlated subquery per account is far slower at a million.
-    let last_contacted = "UPDATE accounts SET last_contacted_at = x.last
-         FROM (SELECT v.account_id, max(v.starts_at) AS last FROM activities v
-               WHERE v.tenant_id = $1 AND v.status = 'done' AND v.kind IN ('call', 'visit', 'meeting')
-               GROUP BY v.account_id) x
-         WHERE accounts.tenant_id = $1 AND accounts.id = x.account_id";
+    let activities = format!(
+        "INSERT INTO activities (tenant_id, id, kind, name, account_id, starts_at, due_at, status, completed_at, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+         SELECT $1, {new_id}, x.kind, x.label || ' · ' || x.name, x.id, x.starts, CASE WHEN x.kind = 'task' THEN x.starts ELSE NULL END,
+            CASE WHEN x.kind = 'task' AND x.starts >= $5 THEN 'open' ELSE 'done' END,
+            CASE WHEN x.kind = 'task' AND x.starts >= $5 THEN NULL ELSE x.starts END,
+            '{{}}', x.owner_id, x.starts, x.owner_id, x.starts, x.owner_id, 1
+         FROM ({activity_rows}) x"
+    );
+    // Calls, visits and meetings are always done; the latest is the account's last contact.
+    // From the generated rows, not by reading `activities` back (it has no indexes yet).
+    let last_contacted = format!(
+        "UPDATE accounts SET last_contacted_at = x.last
+         FROM (SELECT r.id AS account_id, max(r.starts) AS last FROM ({activity_rows}) r
+               WHERE r.kind IN ('call', 'visit', 'meeting') GROUP BY r.id) x
+         WHERE accounts.tenant_id = $1 AND accounts.id = x.account_id"
+    );
     let recent = anchor - chrono::Duration::days(30);
+
+    let mut tx = loader.begin().await?;
+    begin_load(&mut tx).await?;
+    on_conn!(tx, c => {
+        sqlx::query(number_accounts).bind(tenant_id).execute(&mut *c).await?;
+        sqlx::query("CREATE INDEX gen_base_n ON gen_base (n)").execute(&mut *c).await?;
+    });
+    let (accounts,): (i64,) = on_conn!(tx, c => {
+        sqlx::query_as("SELECT COUNT(*) FROM gen_base").fetch_one(&mut *c).await?
+    });
     // Building each index once after the load is much faster than keeping a dozen indexes
-    // per table current row by row.
-    let indexes =
-        secondary_indexes(tx, &["contacts", "leads", "opportunities", "activities"]).await?;
-    for (name, _) in &indexes {
+    // per table current row by row. PostgreSQL writes a new version of every updated account
+    // into each of its indexes, so the accounts' go too; SQLite only touches the indexes of
+    // the changed column.
+    let mut dropped = secondary_indexes(
+        &mut tx,
+        &["contacts", "leads", "opportunities", "activities"],
+    )
+    .await?;
+    if backend == Backend::Postgres {
+        dropped.extend(secondary_indexes(&mut tx, &["accounts"]).await?);
+    }
+    for (name, _) in &dropped {
         let sql = format!("DROP INDEX {name}");
         on_conn!(tx, c => {
             sqlx::query(&sql).execute(&mut *c).await?;
         });
     }
-    for sql in [&contacts, &leads, &opportunities] {
-        on_conn!(tx, c => {
-            sqlx::query(sql).bind(tenant_id).bind(anchor).execute(&mut *c).await?;
-        });
+    tx.commit().await?;
+
+    let mut from = 0;
+    while from < accounts {
+        let to = from + DERIVE_CHUNK;
+        let mut tx = loader.begin().await?;
+        begin_load(&mut tx).await?;
+        for sql in [&contacts, &leads, &opportunities] {
+            on_conn!(tx, c => {
+                sqlx::query(sql).bind(tenant_id).bind(anchor).bind(from).bind(to).execute(&mut *c).await?;
+            });
+        }
+        for sql in [&activities, &last_contacted] {
+            on_conn!(tx, c => {
+                sqlx::query(sql).bind(tenant_id).bind(anchor).bind(from).bind(to).bind(recent).execute(&mut *c).await?;
+            });
+        }
+        tx.commit().await?;
+        from = to;
     }
-    on_conn!(tx, c => {
-        sqlx::query(&activities).bind(tenant_id).bind(anchor).bind(recent).execute(&mut *c).await?;
-    });
-    for (_, definition) in &indexes {
-        on_conn!(tx, c => {
-            sqlx::query(definition).execute(&mut *c).await?;
-        });
-    }
-    // Updating a million accounts row by row would also update each of their indexes.
-    let account_indexes = secondary_indexes(tx, &["accounts"]).await?;
-    for (name, _) in &account_indexes {
-        let sql = format!("DROP INDEX {name}");
-        on_conn!(tx, c => {
-            sqlx::query(&sql).execute(&mut *c).await?;
-        });
-    }
-    on_conn!(tx, c => {
-        sqlx::query(last_contacted).bind(tenant_id).execute(&mut *c).await?;
-    });
-    for (_, definition) in &account_indexes {
+
+    for (_, definition) in &dropped {
+        let mut tx = loader.begin().await?;
         on_conn!(tx, c => {
             sqlx::query(definition).execute(&mut *c).await?;
         });
+        tx.commit().await?;
     }
+    let mut tx = loader.begin().await?;
+    on_conn!(tx, c => {
+        sqlx::query("DROP TABLE gen_base").execute(&mut *c).await?;
+    });
     let mut made = Related::default();
     for (table, slot) in [
         ("contacts", &mut made.contacts),
@@ -841,5 +885,6 @@ pub async fn derive_related(
             sqlx::query_scalar::<_, i64>(&sql).bind(tenant_id).fetch_one(&mut *c).await?
         });
     }
+    tx.commit().await?;
     Ok(made)
 }

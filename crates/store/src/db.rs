@@ -3,6 +3,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +56,25 @@ pub struct SqliteDb {
 }
 
 /// A transaction on either database. Dropping it without `commit` rolls back.
-pub enum Tx {
+pub struct Tx {
+    pub(crate) conn: TxConn,
+    /// The transaction wrote users, roles, departments or sessions: cached sign-ins are
+    /// stale once it commits (see [`org_epoch`]).
+    org_changed: bool,
+}
+
+pub(crate) enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// Counts commits that changed who users are or what they may do (users, roles,
+/// departments, sessions) in this process. Caches of signed-in users compare it to drop what
+/// such a change made stale.
+static ORG_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+pub fn org_epoch() -> u64 {
+    ORG_EPOCH.load(Ordering::Acquire)
 }
 
 /// A dynamically bound query parameter, for queries built at run time (list filters).
@@ -80,12 +97,12 @@ pub enum Param {
 /// Runs `$body` with `$conn` bound to the transaction's connection, for either backend.
 macro_rules! on_conn {
     ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+        match &mut $tx.conn {
+            $crate::db::TxConn::Sqlite(t) => {
                 let $conn = &mut **t;
                 $body
             }
-            $crate::db::Tx::Postgres(t) => {
+            $crate::db::TxConn::Postgres(t) => {
                 let $conn = &mut **t;
                 $body
             }
@@ -236,16 +253,18 @@ impl Db {
     /// instead of failing with SQLITE_BUSY.
     pub async fn begin(&self) -> crate::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(s) => Tx::Sqlite(s.writer.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite(s) => Tx::new(TxConn::Sqlite(
+                s.writer.begin_with("BEGIN IMMEDIATE").await?,
+            )),
+            Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
         })
     }
 
     /// Starts a read-only transaction (a consistent snapshot; no write lock on SQLite).
     pub async fn begin_read(&self) -> crate::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(s) => Tx::Sqlite(s.readers.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite(s) => Tx::new(TxConn::Sqlite(s.readers.begin().await?)),
+            Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
         })
     }
 
@@ -292,18 +311,35 @@ impl Db {
 }
 
 impl Tx {
+    fn new(conn: TxConn) -> Tx {
+        Tx {
+            conn,
+            org_changed: false,
+        }
+    }
+
     pub async fn commit(self) -> crate::Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
+        }
+        if self.org_changed {
+            ORG_EPOCH.fetch_add(1, Ordering::AcqRel);
         }
         Ok(())
     }
 
+    /// Notes a write to users, roles, departments or sessions. The epoch moves now (a cache
+    /// filled from the old data meanwhile is tagged with the new epoch) and again at commit.
+    pub fn mark_org_changed(&mut self) {
+        self.org_changed = true;
+        ORG_EPOCH.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            TxConn::Sqlite(_) => Backend::Sqlite,
+            TxConn::Postgres(_) => Backend::Postgres,
         }
     }
 }

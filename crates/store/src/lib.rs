@@ -21,7 +21,7 @@ pub mod timeline;
 pub mod views;
 pub mod visibility;
 
-pub use db::{Backend, Db, Param, StoreError, Tx};
+pub use db::{org_epoch, Backend, Db, Param, StoreError, Tx};
 pub use sqlx::types::Json as JsonValue;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

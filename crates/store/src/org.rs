@@ -47,6 +47,7 @@ pub async fn insert_department(
     name: &str,
     path: &str,
 ) -> Result<()> {
+    tx.mark_org_changed();
     let now = Utc::now();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO departments (tenant_id, id, parent_id, name, path, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
@@ -64,6 +65,7 @@ pub async fn rename_department(
     name: &str,
     version: i64,
 ) -> Result<bool> {
+    tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE departments SET name = $3, version = version + 1, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND version = $5")
             .bind(tenant_id).bind(id).bind(name).bind(Utc::now()).bind(version)
@@ -82,6 +84,7 @@ pub async fn move_department(
     new_path: &str,
     version: i64,
 ) -> Result<bool> {
+    tx.mark_org_changed();
     let now = Utc::now();
     let moved = on_conn!(tx, c => {
         sqlx::query("UPDATE departments SET parent_id = $3, version = version + 1, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND version = $5")
@@ -121,6 +124,7 @@ pub async fn delete_department(
     id: Uuid,
     version: i64,
 ) -> Result<bool> {
+    tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("DELETE FROM departments WHERE tenant_id = $1 AND id = $2 AND version = $3")
             .bind(tenant_id).bind(id).bind(version).execute(c).await?.rows_affected()
@@ -140,6 +144,7 @@ pub struct Role {
 }
 
 pub async fn insert_role(tx: &mut Tx, tenant_id: Uuid, role: &Role) -> Result<()> {
+    tx.mark_org_changed();
     let now = Utc::now();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO roles (tenant_id, id, key, name, permissions, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
@@ -150,6 +155,7 @@ pub async fn insert_role(tx: &mut Tx, tenant_id: Uuid, role: &Role) -> Result<()
 }
 
 pub async fn update_role(tx: &mut Tx, tenant_id: Uuid, role: &Role) -> Result<bool> {
+    tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE roles SET name = $3, permissions = $4, version = version + 1, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND version = $6")
             .bind(tenant_id).bind(role.id).bind(&role.name).bind(&role.permissions).bind(Utc::now()).bind(role.version)
@@ -188,6 +194,7 @@ pub async fn role_in_use(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> Result<bool>
 }
 
 pub async fn delete_role(tx: &mut Tx, tenant_id: Uuid, id: Uuid, version: i64) -> Result<bool> {
+    tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("DELETE FROM roles WHERE tenant_id = $1 AND id = $2 AND version = $3")
             .bind(tenant_id).bind(id).bind(version).execute(c).await?.rows_affected()
@@ -240,6 +247,7 @@ pub struct NewUser<'a> {
 }
 
 pub async fn insert_user(tx: &mut Tx, tenant_id: Uuid, user: &NewUser<'_>) -> Result<()> {
+    tx.mark_org_changed();
     let now = Utc::now();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO users (tenant_id, id, email, name, password_hash, role_id, department_id, manager_id, manager_path, locale, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)")
@@ -345,6 +353,7 @@ pub async fn update_user(
     old_manager_path: &str,
     new_manager_path: &str,
 ) -> Result<bool> {
+    tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE users SET name = $3, role_id = $4, department_id = $5, manager_id = $6, active = $7, locale = $8, version = version + 1, updated_at = $9 WHERE tenant_id = $1 AND id = $2 AND version = $10")
             .bind(tenant_id).bind(id).bind(update.name).bind(update.role_id).bind(update.department_id)
@@ -368,6 +377,7 @@ pub async fn update_user(
 }
 
 pub async fn set_locale(tx: &mut Tx, tenant_id: Uuid, id: Uuid, locale: &str) -> Result<()> {
+    tx.mark_org_changed();
     on_conn!(tx, c => {
         sqlx::query("UPDATE users SET locale = $3 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id).bind(id).bind(locale).execute(c).await?;
@@ -376,6 +386,7 @@ pub async fn set_locale(tx: &mut Tx, tenant_id: Uuid, id: Uuid, locale: &str) ->
 }
 
 pub async fn set_password_hash(tx: &mut Tx, tenant_id: Uuid, id: Uuid, hash: &str) -> Result<()> {
+    tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE users SET password_hash = $3, version = version + 1, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id).bind(id).bind(hash).bind(Utc::now()).execute(c).await?.rows_affected()
