@@ -1,5 +1,6 @@
 //! Set-up, sign-in, sessions, API tokens and passwords.
 
+use crate::cache;
 use crate::secrets::{self, PASSWORD_MAX, PASSWORD_MIN};
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
@@ -240,7 +241,7 @@ pub async fn session_actor(app: &App, cookie_value: &str) -> AppResult<Actor> {
         split_credential(cookie_value, '.').ok_or(AppError::Unauthenticated)?;
     let hash = secrets::sha256(secret);
     let now = app.now();
-    if let Some(entry) = app.credentials.get(&hash, now) {
+    if let Some(entry) = app.credentials.get(hash.as_slice(), now) {
         if entry.token.is_none() && entry.actor.tenant_id() == tenant_id {
             return Ok(entry.actor);
         }
@@ -251,7 +252,11 @@ pub async fn session_actor(app: &App, cookie_value: &str) -> AppResult<Actor> {
         .await?
         .ok_or(AppError::Unauthenticated)?;
     let actor = active_actor(&mut tx, tenant_id, user_id).await?;
-    app.credentials.put(hash, actor.clone(), None, epoch, now);
+    let entry = cache::Entry {
+        actor: actor.clone(),
+        token: None,
+    };
+    app.credentials.put(hash, entry, epoch, now);
     Ok(actor)
 }
 
@@ -261,7 +266,7 @@ pub async fn logout(app: &App, cookie_value: &str) -> AppResult<()> {
         let mut tx = app.db.begin().await?;
         auth::delete_session(&mut tx, tenant_id, &hash).await?;
         tx.commit().await?;
-        app.credentials.forget(&hash);
+        app.credentials.forget(hash.as_slice());
     }
     Ok(())
 }
@@ -322,7 +327,7 @@ pub async fn token_actor(app: &App, token: &str) -> AppResult<Actor> {
     let now = app.now();
     let cached = app
         .credentials
-        .get(&hash, now)
+        .get(hash.as_slice(), now)
         .filter(|e| e.actor.tenant_id() == tenant_id)
         .and_then(|e| e.token.map(|(id, last_used)| (e.actor, id, last_used)));
     let (actor, token_id, last_used) = match cached {
@@ -334,9 +339,11 @@ pub async fn token_actor(app: &App, token: &str) -> AppResult<Actor> {
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
             let actor = active_actor(&mut tx, tenant_id, user_id).await?;
-            let token = Some((token_id, last_used));
-            app.credentials
-                .put(hash.clone(), actor.clone(), token, epoch, now);
+            let entry = cache::Entry {
+                actor: actor.clone(),
+                token: Some((token_id, last_used)),
+            };
+            app.credentials.put(hash.clone(), entry, epoch, now);
             (actor, token_id, last_used)
         }
     };
@@ -345,7 +352,7 @@ pub async fn token_actor(app: &App, token: &str) -> AppResult<Actor> {
         let mut tx = app.db.begin().await?;
         auth::touch_token(&mut tx, tenant_id, token_id, now).await?;
         tx.commit().await?;
-        app.credentials.forget(&hash);
+        app.credentials.forget(hash.as_slice());
     }
     Ok(actor)
 }

@@ -5,14 +5,15 @@ pub mod account360;
 pub mod accounts;
 pub mod activities;
 pub mod auth;
+pub mod cache;
 pub mod clock;
-pub mod credentials;
 pub mod customize;
 pub mod error;
 pub mod idempotency;
 pub mod org;
 pub mod records;
 pub mod rules;
+pub mod search;
 pub mod secrets;
 
 pub use clock::{Clock, SystemClock};
@@ -27,7 +28,9 @@ pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     /// Signed-in users by credential, for a few seconds.
-    pub credentials: Arc<credentials::Credentials>,
+    pub credentials: Arc<cache::Credentials>,
+    /// Owner pick-lists by company, for a few seconds.
+    pub user_choices: Arc<cache::UserChoices>,
 }
 
 impl App {
@@ -40,6 +43,7 @@ impl App {
             db,
             clock,
             credentials: Arc::default(),
+            user_choices: Arc::default(),
         }
     }
 

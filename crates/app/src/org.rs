@@ -7,6 +7,7 @@ use crate::{Actor, App, AppError, AppResult};
 use domain::org::{child_path, depth, would_cycle, MAX_DEPARTMENT_DEPTH};
 use domain::permissions::{Action, DataScope, Grant, ObjectKind, RolePermissions};
 use domain::validation::{is_plausible_email, normalize_email, required_text, FieldErrors};
+use std::sync::Arc;
 use store::audit::{self, AuditEvent};
 use store::org::{self, Department, NewUser, Role, User, UserUpdate};
 use store::Tx;
@@ -253,10 +254,18 @@ pub async fn list_users(app: &App, actor: &Actor) -> AppResult<Vec<User>> {
 }
 
 /// The active users as (id, name), for owner pick-lists.
-pub async fn user_choices(app: &App, actor: &Actor) -> AppResult<Vec<(Uuid, String)>> {
+pub async fn user_choices(app: &App, actor: &Actor) -> AppResult<Arc<Vec<(Uuid, String)>>> {
     actor.require(ObjectKind::Org, Action::Read)?;
+    let now = app.now();
+    if let Some(choices) = app.user_choices.get(&actor.tenant_id(), now) {
+        return Ok(choices);
+    }
+    let epoch = store::org_epoch();
     let mut tx = app.db.begin_read().await?;
-    Ok(org::user_choices(&mut tx, actor.tenant_id(), 5000).await?)
+    let choices = Arc::new(org::user_choices(&mut tx, actor.tenant_id(), 5000).await?);
+    app.user_choices
+        .put(actor.tenant_id(), choices.clone(), epoch, now);
+    Ok(choices)
 }
 
 pub async fn get_user(app: &App, actor: &Actor, id: Uuid) -> AppResult<User> {

@@ -1488,12 +1488,14 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
     store::custom_fields::insert(&mut tx, tenant_id, ObjectKind::Contact, &budget, anchor).await?;
     tx.commit().await?;
     eprintln!(
-        "related records: {} contacts, {} leads, {} opportunities, {} activities in {:.1} s",
+        "related records: {} contacts, {} leads, {} opportunities, {} activities in {:.1} s ({:.1} s writing rows, {:.1} s building indexes)",
         related.contacts,
         related.leads,
         related.opportunities,
         related.activities,
-        related_started.elapsed().as_secs_f64()
+        related_started.elapsed().as_secs_f64(),
+        related.load_seconds,
+        related.index_seconds
     );
     if skipped_foreign_keys {
         eprintln!("checking references (the load skipped the foreign-key triggers)…");

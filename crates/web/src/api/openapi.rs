@@ -238,6 +238,14 @@ fn with_records(
             "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
             "responses": { "200": { "description": "OK" }, "404": err("Not found") } } }));
     }
+    paths.insert("/api/v1/search".into(), json!({ "get": { "tags": ["search"], "security": security,
+        "summary": "Search accounts, contacts, leads and opportunities at once, within your data scope",
+        "parameters": [
+            { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "maxLength": 100 }, "description": "Words or fragments of a name, phone or e-mail" },
+            { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 20 }, "description": "Matches per object (default 5)" }
+        ],
+        "responses": { "200": { "description": "Groups of {object, items, more}, one per object with matches" }, "422": err("Missing or too long query, or bad limit") } } }));
+    tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
     paths.insert("/api/v1/my-day".into(), json!({ "get": { "tags": ["activities"], "security": security, "summary": "Today's tasks and meetings, overdue tasks and due reminders", "responses": { "200": { "description": "OK" } } } }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {
         p.extend(paths);

@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/accounts/views", get(account_views))
         .route("/my-day", get(my_day))
+        .route("/search", get(search))
 }
 
 fn fail(tr: crate::i18n::Tr) -> impl Fn(AppError) -> ApiError {
@@ -817,4 +818,49 @@ pub fn json_type(t: FieldType) -> (&'static str, Option<&'static str>) {
         FieldType::Url => ("string", Some("uri")),
         _ => ("string", None),
     }
+}
+
+/// `GET /search?q=…&limit=…`: global search over accounts, contacts, leads and
+/// opportunities; one group per object the caller may read.
+async fn search(
+    State(state): State<AppState>,
+    user: ApiUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let tr = user.tr;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
+            .map_err(|_| ApiError::new(tr, AppError::field("query", "wrong_type")))?;
+    let mut q = String::new();
+    let mut limit = None;
+    let mut errors = domain::FieldErrors::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "q" => q = value,
+            "limit" => match value.parse() {
+                Ok(n) => limit = Some(n),
+                Err(_) => errors.add_limit("limit", "out_of_range", app::search::MAX_PER_OBJECT),
+            },
+            other => errors.add(other, "unknown_field"),
+        }
+    }
+    errors
+        .into_result()
+        .map_err(|e| ApiError::new(tr, AppError::from(e)))?;
+    let groups = app::search::global(&state.app, &user.actor, &q, limit)
+        .await
+        .map_err(fail(tr))?;
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let items: Vec<Value> = g
+                .page
+                .records
+                .iter()
+                .map(|record| record_json(&g.page.fields, record, &g.page.names))
+                .collect();
+            serde_json::json!({ "object": g.kind.key(), "items": items, "more": g.more })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "groups": groups })))
 }

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod fields;
 pub mod records;
+mod search;
 
 use crate::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -18,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(records::routes())
         .merge(fields::routes())
+        .merge(search::routes())
 }
 
 /// Sends the browser to `target` after a successful POST: a 303 for plain forms, an

@@ -267,13 +267,16 @@ fn form_text(value: &FieldValue) -> String {
 pub(super) async fn user_choices(state: &AppState, user: &Signed) -> Vec<Choice> {
     app::org::user_choices(&state.app, &user.actor)
         .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(id, name)| Choice {
-            value: id.to_string(),
-            label: name,
+        .map(|choices| {
+            choices
+                .iter()
+                .map(|(id, name)| Choice {
+                    value: id.to_string(),
+                    label: name.clone(),
+                })
+                .collect()
         })
-        .collect()
+        .unwrap_or_default()
 }
 
 /// The controls of a form for `fields`, filled from what was submitted (`raw`), else from

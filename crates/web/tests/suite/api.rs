@@ -8,6 +8,7 @@ on_both_databases!(
     api_crud_with_etags,
     api_refuses_bad_input,
     api_tokens_are_checked,
+    sign_ins_are_cached_for_seconds_only,
     openapi_document_describes_the_api
 );
 
@@ -425,4 +426,50 @@ async fn idempotent_creates(env: Env) {
     env.clock.advance(chrono::Duration::hours(25));
     assert_eq!(app::idempotency::purge(&env.app).await.unwrap(), 3);
     assert_eq!(env.account_count(c.tenant_id).await, 3);
+}
+
+/// Another app server sharing the database learns of a change only when its cached sign-in
+/// expires (five seconds); here the change is written behind the app's back, as another
+/// server would, so this process's change counter does not move.
+async fn sign_ins_are_cached_for_seconds_only(env: Env) {
+    let c = env.company("Acme", "admin@a.example").await;
+    let rep = env.user(&c, "rep@a.example", "sales_rep", None, None).await;
+    let token = env.token(&rep).await;
+    // The first use marks the token as used (and reads it again next time); the second is
+    // kept.
+    for _ in 0..2 {
+        let actor = app::auth::token_actor(&env.app, &token).await.unwrap();
+        assert_eq!(actor.id(), rep.id());
+    }
+    let deactivate = "UPDATE users SET active = $1 WHERE tenant_id = $2 AND id = $3";
+    match &env.app.db {
+        store::Db::Sqlite(s) => {
+            sqlx::query(deactivate)
+                .bind(false)
+                .bind(c.tenant_id)
+                .bind(rep.id())
+                .execute(&s.writer)
+                .await
+                .unwrap();
+        }
+        store::Db::Postgres(pool) => {
+            sqlx::query(deactivate)
+                .bind(false)
+                .bind(c.tenant_id)
+                .bind(rep.id())
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    env.clock.advance(chrono::Duration::seconds(4));
+    assert!(
+        app::auth::token_actor(&env.app, &token).await.is_ok(),
+        "still the cached sign-in"
+    );
+    env.clock.advance(chrono::Duration::seconds(2));
+    assert!(matches!(
+        app::auth::token_actor(&env.app, &token).await,
+        Err(app::AppError::Unauthenticated)
+    ));
 }

@@ -19,7 +19,8 @@ on_both_databases!(
     record_pages_forms_and_my_day,
     relationships_on_both_sides,
     accounts_have_custom_fields_too,
-    field_access_hides_and_locks_fields_everywhere
+    field_access_hides_and_locks_fields_everywhere,
+    global_search_finds_every_object_within_scope
 );
 
 async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
@@ -455,6 +456,22 @@ fn field_codes(r: &crate::support::Response) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Asserts that GET `path` is refused (422) with exactly one error: `code` on `field`.
+async fn assert_refused(api: &crate::support::Api, path: &str, field: &str, code: &str) {
+    let r = api.get(path).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{path}: {}",
+        r.body
+    );
+    assert_eq!(
+        field_codes(&r),
+        vec![(field.to_string(), code.to_string())],
+        "{path}"
+    );
 }
 
 async fn contacts_crud_validation_and_concurrency(env: Env) {
@@ -1229,18 +1246,7 @@ async fn list_filters_refuse_bad_input(env: Env) {
         ("cursor=zzz", "cursor", "invalid_cursor"),
         ("bogus=1", "bogus", "unknown_field"),
     ] {
-        let r = api.get(&format!("/api/v1/opportunities?{query}")).await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{query}: {}",
-            r.body
-        );
-        assert_eq!(
-            field_codes(&r),
-            vec![(field.to_string(), code.to_string())],
-            "{query}"
-        );
+        assert_refused(&api, &format!("/api/v1/opportunities?{query}"), field, code).await;
     }
     let r = api.post("/api/v1/opportunities/query", json!({"filters": [{"field": "stage", "op": "in", "values": ["won", "lost"]}], "sort": "-amount"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -1656,4 +1662,109 @@ async fn relationships_on_both_sides(env: Env) {
     b.get(&format!("/accounts/{supplier}"))
         .await
         .assert_contains("下游客户");
+}
+
+async fn global_search_finds_every_object_within_scope(env: Env) {
+    let (c, admin_api, account) = setup(&env).await;
+    let rep = env.user(&c, "rep@a.example", "sales_rep", None, None).await;
+    let rep_api = env.api(&env.token(&rep).await);
+    let mine = env.account(&rep, "华为云计算有限公司").await;
+    for (path, body) in [
+        (
+            "/api/v1/contacts",
+            json!({"name": "华为 张伟", "account_id": account, "mobile": "+86 138 0013 8000"}),
+        ),
+        (
+            "/api/v1/leads",
+            json!({"name": "李华", "company": "华为终端"}),
+        ),
+        (
+            "/api/v1/opportunities",
+            json!({"name": "华为 年度采购", "account_id": account}),
+        ),
+    ] {
+        let r = admin_api.post(path, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let groups = |v: &Value| -> Vec<(String, Vec<String>)> {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["object"].as_str().unwrap().to_string(),
+                    g["items"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| i["name"].as_str().unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let r = admin_api.get("/api/v1/search?q=华为").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        groups(&r.json()),
+        [
+            (
+                "account".to_string(),
+                vec![
+                    "华为云计算有限公司".to_string(),
+                    "深圳华为技术有限公司".to_string()
+                ]
+            ),
+            ("contact".to_string(), vec!["华为 张伟".to_string()]),
+            ("lead".to_string(), vec!["李华".to_string()]),
+            ("opportunity".to_string(), vec!["华为 年度采购".to_string()]),
+        ]
+    );
+    // Phone fragments find contacts; `limit` caps each object and says there is more.
+    let r = admin_api.get("/api/v1/search?q=0013%208000").await;
+    assert_eq!(groups(&r.json())[1].1, ["华为 张伟"]);
+    let r = admin_api.get("/api/v1/search?q=华为&limit=1").await;
+    let v = r.json();
+    assert_eq!(v["groups"][0]["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["groups"][0]["more"], true);
+    assert_eq!(v["groups"][1]["more"], false);
+    // The rep sees only what the rep may see: their own account, nothing of the admin's.
+    let r = rep_api.get("/api/v1/search?q=华为").await;
+    let found = groups(&r.json());
+    assert_eq!(found[0], ("account".to_string(), vec![mine.name.clone()]));
+    assert!(
+        found[1..].iter().all(|(_, names)| names.is_empty()),
+        "{found:?}"
+    );
+    // Bad input is refused with the field named.
+    for (query, field, code) in [
+        ("", "q", "required"),
+        ("q=%20%20", "q", "required"),
+        ("q=华为&limit=0", "limit", "out_of_range"),
+        ("q=华为&limit=x", "limit", "out_of_range"),
+        ("q=华为&sort=name", "sort", "unknown_field"),
+    ] {
+        assert_refused(&admin_api, &format!("/api/v1/search?{query}"), field, code).await;
+    }
+    let long = "华".repeat(101);
+    let r = admin_api.get(&format!("/api/v1/search?q={long}")).await;
+    assert_eq!(field_codes(&r), [("q".to_string(), "too_long".to_string())]);
+
+    // The page: the box in the top bar leads to grouped results with links and owners.
+    let mut browser = env.browser();
+    browser.login("rep@a.example").await;
+    let page = browser.get("/accounts").await;
+    page.assert_contains("action=\"/search\"");
+    let page = browser.get("/search?q=%E5%8D%8E%E4%B8%BA").await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains(&format!("href=\"/accounts/{}\"", mine.id));
+    page.assert_contains("华为云计算有限公司");
+    assert!(!page.body.contains("深圳华为技术有限公司"), "out of scope");
+    page.assert_contains("没有找到");
+    let page = browser.get("/search").await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains("查看客户是否已有同事跟进");
+    let page = browser.get(&format!("/search?q={long}")).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

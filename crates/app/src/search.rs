@@ -1,0 +1,71 @@
+//! Global search (全局模糊查询): one query over accounts, contacts, leads and opportunities,
+//! so a rep can check whether a customer is already followed before creating it again. Each
+//! object is searched through its list use case, so data scope and field access apply as on
+//! the lists.
+
+use crate::records::{self, ListRequest, RecordPage};
+use crate::{Actor, App, AppError, AppResult};
+use domain::permissions::ObjectKind;
+use domain::validation::FieldErrors;
+
+/// The objects searched, in the order results are shown.
+pub const OBJECTS: [ObjectKind; 4] = [
+    ObjectKind::Account,
+    ObjectKind::Contact,
+    ObjectKind::Lead,
+    ObjectKind::Opportunity,
+];
+
+/// Results per object unless asked otherwise, and at most.
+pub const DEFAULT_PER_OBJECT: i64 = 5;
+pub const MAX_PER_OBJECT: i64 = 20;
+/// Longest query accepted, in characters.
+pub const MAX_QUERY: usize = 100;
+
+/// The matches of one object: the newest first, and whether its list has more.
+pub struct Group {
+    pub kind: ObjectKind,
+    pub page: RecordPage,
+    pub more: bool,
+}
+
+/// Searches every object the actor may read for records matching all words of `q` (Chinese
+/// fragments of two characters or more, pinyin, phone fragments, as the lists' quick search).
+pub async fn global(
+    app: &App,
+    actor: &Actor,
+    q: &str,
+    per_object: Option<i64>,
+) -> AppResult<Vec<Group>> {
+    let q = q.trim();
+    let per_object = per_object.unwrap_or(DEFAULT_PER_OBJECT);
+    let mut errors = FieldErrors::new();
+    if q.is_empty() {
+        errors.add("q", "required");
+    } else if q.chars().count() > MAX_QUERY {
+        errors.add_limit("q", "too_long", MAX_QUERY as i64);
+    }
+    if !(1..=MAX_PER_OBJECT).contains(&per_object) {
+        errors.add_limit("limit", "out_of_range", MAX_PER_OBJECT);
+    }
+    errors.into_result()?;
+    let mut groups = Vec::new();
+    for kind in OBJECTS {
+        if actor.principal.read_scope(kind).is_none() {
+            continue;
+        }
+        let request = ListRequest {
+            q: Some(q.to_string()),
+            limit: Some(per_object),
+            ..Default::default()
+        };
+        let page = match records::list(app, actor, kind, &request).await {
+            Ok(page) => page,
+            Err(AppError::Forbidden) => continue,
+            Err(e) => return Err(e),
+        };
+        let more = page.next_cursor.is_some();
+        groups.push(Group { kind, page, more });
+    }
+    Ok(groups)
+}
