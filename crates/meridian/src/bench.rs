@@ -81,8 +81,9 @@ fn budget_ms(op: &str) -> f64 {
         | "opportunities: closing this month"
         | "activities: my open tasks" => 20.0,
         "my day" => 50.0,
-        "record page" => 30.0,
-        "quick search" => 50.0,
+        "record page" | "account page (whole, HTTP)" => 30.0,
+        "global search page (whole, HTTP)" => 50.0,
+        "quick search" | "global search" => 50.0,
         "create" | "update" => 10.0,
         _ => f64::INFINITY,
     }
@@ -523,6 +524,29 @@ async fn measure(
     f.note = format!("{hits} of {} searches found something", f.n);
     out.push(f);
 
+    // ---- global search: the same kind of fragments over the four searchable objects
+    let mut ms = Vec::with_capacity(n);
+    let mut hits = 0usize;
+    let wall = Instant::now();
+    for _ in 0..n {
+        if ms.len() >= MIN_SAMPLES && over(&wall) {
+            break;
+        }
+        let name = &pool[rng.gen_range(0..pool.len())].1;
+        let Some(q) = search_fragment(rng, name) else {
+            continue;
+        };
+        let t = Instant::now();
+        let groups = app::search::global(app, actor, &q, None)
+            .await
+            .map_err(app_err)?;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        hits += usize::from(groups.iter().any(|g| !g.page.records.is_empty()));
+    }
+    let mut f = figures(role, "global search", ms);
+    f.note = format!("{hits} of {} searches found something", f.n);
+    out.push(f);
+
     // ---- create
     let mut ms = Vec::with_capacity(n);
     let wall = Instant::now();
@@ -780,6 +804,8 @@ async fn wrk(
 
 struct HttpReport {
     runs: Vec<WrkRun>,
+    /// Whole pages timed one request at a time.
+    pages: Vec<Figures>,
     rss_idle_mib: f64,
     rss_after_mib: f64,
     rss_peak_mib: f64,
@@ -827,6 +853,11 @@ async fn http(app: &App, subjects: &[Subject], args: &BenchArgs) -> Result<HttpR
         if status != 200 {
             bail!("GET {path} answered {status}, not 200: the load test would measure errors");
         }
+    }
+
+    let mut pages = Vec::new();
+    for (subject, cookie) in [(&subjects[0], &rep_cookie), (&subjects[2], &admin_cookie)] {
+        pages.extend(whole_pages(app, port, subject, cookie, args).await?);
     }
 
     let script = std::env::temp_dir().join(format!("meridian-bench-{}.lua", std::process::id()));
@@ -892,11 +923,69 @@ async fn http(app: &App, subjects: &[Subject], args: &BenchArgs) -> Result<HttpR
     server.abort();
     Ok(HttpReport {
         runs,
+        pages,
         rss_idle_mib,
         rss_after_mib,
         rss_peak_mib,
         skipped,
     })
+}
+
+/// The account page (with its 360° parts, related lists and stream) and the global search
+/// page, rendered whole, one request at a time: server time plus a loopback connection. The
+/// accounts are the user's, first by name, by creation and by last update, so they span all
+/// three years; the searches are fragments of their names.
+async fn whole_pages(
+    app: &App,
+    port: u16,
+    subject: &Subject,
+    cookie: &str,
+    args: &BenchArgs,
+) -> Result<Vec<Figures>> {
+    let mut accounts = Vec::new();
+    for sort in ["name", "created_at", "-updated_at"] {
+        let page = app::accounts::list(app, &subject.actor, &page_params(sort, None))
+            .await
+            .map_err(app_err)?;
+        accounts.extend(page.items.into_iter().map(|a| (a.id, a.name)));
+    }
+    let mut rng = StdRng::seed_from_u64(11);
+    let searches: Vec<String> = accounts
+        .iter()
+        .filter_map(|(_, name)| search_fragment(&mut rng, name))
+        .map(|q| format!("/search?q={}", web::session::urlencode(&q)))
+        .collect();
+    let account_pages: Vec<String> = accounts
+        .iter()
+        .map(|(id, _)| format!("/accounts/{id}"))
+        .collect();
+    let cookie = format!("{cookie}\r\nAccept-Language: zh-CN");
+    let limit = Duration::from_secs(args.max_seconds.max(1));
+    let mut out = Vec::new();
+    for (op, paths) in [
+        ("account page (whole, HTTP)", &account_pages),
+        ("global search page (whole, HTTP)", &searches),
+    ] {
+        // A few untimed requests first, as the in-process operations have.
+        for path in paths.iter().take(3) {
+            http_status(port, path, &cookie).await?;
+        }
+        let mut ms = Vec::new();
+        let wall = Instant::now();
+        for path in paths.iter().cycle().take(args.iterations.max(1)) {
+            if ms.len() >= 5 && wall.elapsed() > limit {
+                break;
+            }
+            let t = Instant::now();
+            let status = http_status(port, path, &cookie).await?;
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            if status != 200 {
+                bail!("GET {path} answered {status}, not 200");
+            }
+        }
+        out.push(figures(subject.role, op, ms));
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- the run
@@ -955,6 +1044,9 @@ pub async fn run(app: &App, args: &BenchArgs) -> Result<()> {
     for s in &subjects {
         eprintln!("measuring as {} ({})…", s.role, s.actor.user.email);
         all.extend(measure(app, s, args, &mut rng).await?);
+    }
+    if let Some(h) = &http_report {
+        all.extend(h.pages.iter().cloned());
     }
 
     println!("## {backend}, {} accounts\n", counts.accounts);

@@ -1297,9 +1297,10 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
         .and_utc();
     let start = anchor - Duration::days(3 * 365);
 
-    let domain = {
+    let (domain, fresh) = {
         let mut tx = db.begin_read().await?;
-        if store::tenants::any_exists(&mut tx).await? && !args.force_new_company {
+        let fresh = !store::tenants::any_exists(&mut tx).await?;
+        if !fresh && !args.force_new_company {
             bail!("the database already has a company; use --force-new-company to add another one (or generate into an empty database)");
         }
         let mut domain = "meridian.test".to_string();
@@ -1308,7 +1309,7 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
             domain = format!("c{k}.meridian.test");
             k += 1;
         }
-        domain
+        (domain, fresh)
     };
     let hash = app::secrets::hash_password(PASSWORD.into())
         .await
@@ -1390,6 +1391,19 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
         org.people.len(),
         elapsed(started)
     );
+
+    // Into a database without a company (the usual case) the tables are loaded without their
+    // secondary indexes, which are built after the load; a failed run leaves a database to
+    // throw away. Next to existing companies the indexes stay.
+    let dropped = if fresh {
+        bulk::drop_secondary_indexes(&loader, &bulk::GENERATED_TABLES).await?
+    } else {
+        Vec::new()
+    };
+    // The accounts' search tokens by account are read while deriving the other records.
+    let (tokens_by_account, other_indexes): (Vec<_>, Vec<_>) = dropped
+        .into_iter()
+        .partition(|(name, _)| name == "account_search_account");
 
     // ---- accounts, made on a thread and written here
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(2);
@@ -1480,22 +1494,29 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
         started.elapsed().as_secs()
     );
 
+    let index_started = Instant::now();
+    bulk::build_indexes(&loader, &tokens_by_account).await?;
+    let mut index_seconds = elapsed(index_started);
+
     // ---- contacts, leads, opportunities and activities, derived in the database
     let related_started = Instant::now();
     let related = bulk::derive_related(&loader, tenant_id, anchor).await?;
+    let related_seconds = elapsed(related_started);
+    let index_started = Instant::now();
+    bulk::build_indexes(&loader, &other_indexes).await?;
+    index_seconds += elapsed(index_started);
     let mut tx = loader.begin().await?;
     let budget = budget_level_field();
     store::custom_fields::insert(&mut tx, tenant_id, ObjectKind::Contact, &budget, anchor).await?;
     tx.commit().await?;
     eprintln!(
-        "related records: {} contacts, {} leads, {} opportunities, {} activities in {:.1} s ({:.1} s writing rows, {:.1} s building indexes)",
+        "related records: {} contacts, {} leads, {} opportunities, {} activities, {} search tokens in {related_seconds:.1} s; {} indexes built in {index_seconds:.1} s",
         related.contacts,
         related.leads,
         related.opportunities,
         related.activities,
-        related_started.elapsed().as_secs_f64(),
-        related.load_seconds,
-        related.index_seconds
+        related.search_tokens,
+        tokens_by_account.len() + other_indexes.len(),
     );
     if skipped_foreign_keys {
         eprintln!("checking references (the load skipped the foreign-key triggers)…");

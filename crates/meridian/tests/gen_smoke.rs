@@ -240,23 +240,25 @@ async fn check(target: &Target, output: &str) -> Vec<String> {
     // through the record engine, filter on the generated custom field, and a rep's scope
     // applies to them too.
     use domain::permissions::ObjectKind;
-    let list = |actor: app::Actor, kind: ObjectKind, filters: Vec<domain::views::FilterSpec>| {
+    let list_with = |actor: app::Actor, kind: ObjectKind, request: app::records::ListRequest| {
         let app = app.clone();
         async move {
-            app::records::list(
-                &app,
-                &actor,
-                kind,
-                &app::records::ListRequest {
-                    filters,
-                    limit: Some(200),
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("list records")
-            .records
+            app::records::list(&app, &actor, kind, &request)
+                .await
+                .expect("list records")
+                .records
         }
+    };
+    let list = |actor: app::Actor, kind: ObjectKind, filters: Vec<domain::views::FilterSpec>| {
+        list_with(
+            actor,
+            kind,
+            app::records::ListRequest {
+                filters,
+                limit: Some(200),
+                ..Default::default()
+            },
+        )
     };
     for kind in [
         ObjectKind::Contact,
@@ -279,6 +281,77 @@ async fn check(target: &Target, output: &str) -> Vec<String> {
     assert!(highs.iter().all(|c| c.text("budget_level") == Some("high")));
     let rep_activities = list(rep.clone(), ObjectKind::Activity, Vec::new()).await;
     assert!(!rep_activities.is_empty() && rep_activities.iter().all(|r| r.owner_id == rep_id));
+
+    // Generated contacts, leads and opportunities have search tokens: each is found by its
+    // name (contacts), a fragment of its company (leads), or the word after the account's
+    // name (opportunities), through the lists' quick search and the global search.
+    let search = |kind: ObjectKind, q: String| {
+        list_with(
+            admin.clone(),
+            kind,
+            app::records::ListRequest {
+                q: Some(q),
+                limit: Some(200),
+                ..Default::default()
+            },
+        )
+    };
+    let contact = &list(admin.clone(), ObjectKind::Contact, Vec::new()).await[0];
+    let name = contact.name().to_string();
+    assert!(
+        search(ObjectKind::Contact, name.clone())
+            .await
+            .iter()
+            .any(|r| r.id == contact.id),
+        "contact {name:?} is found by its name"
+    );
+    let lead = list(admin.clone(), ObjectKind::Lead, Vec::new())
+        .await
+        .into_iter()
+        .find(|r| {
+            r.text("company")
+                .is_some_and(|c| c.chars().filter(|&c| cjk(c)).count() >= 4)
+        })
+        .expect("a lead with a Chinese company name");
+    let company: String = lead
+        .text("company")
+        .unwrap_or_default()
+        .chars()
+        .filter(|&c| cjk(c))
+        .skip(2)
+        .take(2)
+        .collect();
+    assert!(
+        search(ObjectKind::Lead, company.clone())
+            .await
+            .iter()
+            .any(|r| r.id == lead.id),
+        "lead of {:?} is found by {company:?}",
+        lead.text("company")
+    );
+    let opportunity = &list(admin.clone(), ObjectKind::Opportunity, Vec::new()).await[0];
+    let word = opportunity
+        .name()
+        .rsplit(" · ")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let found = search(ObjectKind::Opportunity, word.clone()).await;
+    assert!(
+        found.iter().any(|r| r.id == opportunity.id),
+        "opportunity {:?} is found by {word:?}",
+        opportunity.name()
+    );
+    assert!(found.iter().all(|r| r.name().contains(&word)));
+    let groups = app::search::global(&app, &admin, &name, Some(20))
+        .await
+        .expect("global search");
+    assert!(
+        groups
+            .iter()
+            .any(|g| g.kind == ObjectKind::Contact && !g.page.records.is_empty()),
+        "the global search for {name:?} lists contacts"
+    );
 
     let names = all.iter().map(|a| a.name.clone()).collect();
     app.db.close().await;

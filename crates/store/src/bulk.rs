@@ -37,7 +37,7 @@ pub async fn loader(db: &Db) -> Result<Db> {
             let options = (*sqlite.writer.connect_options())
                 .clone()
                 .synchronous(SqliteSynchronous::Off)
-                .pragma("cache_size", "-1048576")
+                .pragma("cache_size", format!("-{LOADER_CACHE_KIB}"))
                 .pragma("temp_store", "memory")
                 // Index builds after the load sort with helper threads.
                 .pragma("threads", "4");
@@ -108,15 +108,10 @@ pub async fn check_references(tx: &mut Tx, tenant_id: Uuid) -> Result<i64> {
 pub async fn finish(db: &Db) -> Result<()> {
     match db {
         Db::Postgres(pool) => {
-            for table in [
-                "accounts",
-                "account_tags",
-                "account_search",
-                "field_history",
-                "users",
-                "departments",
-                "roles",
-            ] {
+            for table in GENERATED_TABLES
+                .iter()
+                .chain(&["users", "departments", "roles"])
+            {
                 sqlx::query(&format!("VACUUM (ANALYZE) {table}"))
                     .execute(pool)
                     .await?;
@@ -654,6 +649,15 @@ impl Dialect {
         }
     }
 
+    /// `account_search` read by account. SQLite is told which index: without statistics it
+    /// prefers the covering primary key on `tenant_id` alone, and scans every token per account.
+    fn tokens_by_account(backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => "account_search t INDEXED BY account_search_account",
+            Backend::Postgres => "account_search t",
+        }
+    }
+
     /// The `YYYY-MM-DD` day of a timestamp expression.
     fn day(backend: Backend, t: &str) -> String {
         match backend {
@@ -661,6 +665,73 @@ impl Dialect {
             Backend::Postgres => format!("to_char({t} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
         }
     }
+}
+
+/// The tables the generator fills in bulk.
+pub const GENERATED_TABLES: [&str; 9] = [
+    "accounts",
+    "account_tags",
+    "account_search",
+    "field_history",
+    "contacts",
+    "leads",
+    "opportunities",
+    "activities",
+    "record_search",
+];
+
+/// Drops the secondary indexes of `tables` (keeping primary keys and unique constraints) and
+/// returns their definitions for [`build_indexes`]: building each index once after a load is
+/// much faster than keeping a dozen indexes per table current row by row.
+pub async fn drop_secondary_indexes(loader: &Db, tables: &[&str]) -> Result<Vec<(String, String)>> {
+    let mut tx = loader.begin().await?;
+    let dropped = secondary_indexes(&mut tx, tables).await?;
+    for (name, _) in &dropped {
+        let sql = format!("DROP INDEX {name}");
+        on_conn!(tx, c => {
+            sqlx::query(&sql).execute(&mut *c).await?;
+        });
+    }
+    tx.commit().await?;
+    Ok(dropped)
+}
+
+/// Builds the indexes [`drop_secondary_indexes`] dropped, one transaction each.
+///
+/// On SQLite with a small page cache meanwhile: SQLite's sorter keeps as much in memory as the
+/// cache may hold, and one huge in-memory sort per index was slower than sorting 16 MB runs
+/// and merging them (measured on 5 million activities: 20 s with the loader's 1 GB cache,
+/// 11 s with 16 MB).
+pub async fn build_indexes(loader: &Db, definitions: &[(String, String)]) -> Result<()> {
+    let sqlite = loader.backend() == Backend::Sqlite;
+    if sqlite {
+        set_loader_cache(loader, INDEX_BUILD_CACHE_KIB).await?;
+    }
+    for (_, definition) in definitions {
+        let mut tx = loader.begin().await?;
+        on_conn!(tx, c => {
+            sqlx::query(definition).execute(&mut *c).await?;
+        });
+        tx.commit().await?;
+    }
+    if sqlite {
+        set_loader_cache(loader, LOADER_CACHE_KIB).await?;
+    }
+    Ok(())
+}
+
+/// The SQLite loader's page cache while loading rows, and while building indexes, in KiB.
+const LOADER_CACHE_KIB: i64 = 1024 * 1024;
+const INDEX_BUILD_CACHE_KIB: i64 = 16 * 1024;
+
+async fn set_loader_cache(loader: &Db, kib: i64) -> Result<()> {
+    if let Db::Sqlite(sqlite) = loader {
+        // The loader has one connection, so the setting stays with it.
+        sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
+            .execute(&sqlite.writer)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The secondary indexes of `tables` as (name, CREATE statement).
@@ -691,9 +762,8 @@ pub struct Related {
     pub leads: i64,
     pub opportunities: i64,
     pub activities: i64,
-    /// Seconds spent writing the rows, and rebuilding the indexes after.
-    pub load_seconds: f64,
-    pub index_seconds: f64,
+    /// Search-token rows written for them.
+    pub search_tokens: i64,
 }
 
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗";
@@ -704,7 +774,11 @@ const GIVEN: &str = "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞�
 /// account, an opportunity for three accounts in five, and five activities per account over
 /// its life; then the accounts' "last contacted" dates. Values are spread by a hash of the
 /// account's position, so a seed's data is the same on every run. Timestamps stop at
-/// `anchor`.
+/// `anchor`. Then the search tokens of the contacts, leads and opportunities.
+///
+/// The accounts' search tokens must be indexed by account (`account_search_account`); the
+/// other secondary indexes of the tables written are best dropped before
+/// ([`drop_secondary_indexes`]) and built after.
 ///
 /// It works in chunks of [`DERIVE_CHUNK`] accounts, each its own transaction: on SQLite one
 /// transaction over millions of rows grows the WAL to several times the database, and every
@@ -835,6 +909,60 @@ pub async fn derive_related(
          WHERE accounts.tenant_id = $1 AND accounts.id = x.account_id"
     );
     let recent = anchor - chrono::Duration::days(30);
+    // Search tokens, as `app::records` writes them for records made in the app: the bigrams
+    // of each person's name; for leads also the company's tokens, for opportunities the
+    // account's tokens (their names start with it) and the bigrams of the word after it. The
+    // account's tokens come from `account_search` (indexed by account before this runs).
+    // Not generated: tokens of phone numbers, and the legal-form bigrams an opportunity's
+    // name carries in its middle. $2, $3: the chunk.
+    let token_chunk = "base.n > $2 AND base.n <= $3";
+    let pairs = "(SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2)";
+    // Joins written as CROSS JOINs with the conditions in WHERE: SQLite then keeps the order
+    // written (the chunk's accounts first, then primary-key or index lookups).
+    let bigrams = |object: &str, table: &str, derived: &str, text: &str, join: &str| {
+        format!(
+            "INSERT INTO record_search (tenant_id, object, token, record_id)
+             SELECT $1, '{object}', substr({text}, p.k + 1, 2), r.id
+             FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN {pairs} p
+             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k < length({text}) - 1
+             ON CONFLICT DO NOTHING"
+        )
+    };
+    let token_statements = [
+        bigrams(
+            "contact",
+            "contacts",
+            &id("16 + s.k"),
+            "r.name",
+            &format!("JOIN {series} s ON s.k < 2"),
+        ),
+        format!(
+            "INSERT INTO record_search (tenant_id, object, token, record_id)
+             SELECT $1, 'lead', t.token, {lead}
+             FROM gen_base base CROSS JOIN {tokens}
+             WHERE {token_chunk} AND t.tenant_id = $1 AND t.account_id = base.id",
+            lead = id("32"),
+            tokens = Dialect::tokens_by_account(backend),
+        ),
+        bigrams("lead", "leads", &id("32"), "r.name", ""),
+        format!(
+            "INSERT INTO record_search (tenant_id, object, token, record_id)
+             SELECT $1, 'opportunity', t.token, r.id
+             FROM gen_base base CROSS JOIN opportunities r CROSS JOIN {tokens}
+             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {opportunity}
+                AND t.tenant_id = $1 AND t.account_id = base.id",
+            opportunity = id("48"),
+            tokens = Dialect::tokens_by_account(backend),
+        ),
+        // The word after "name · ".
+        bigrams(
+            "opportunity",
+            "opportunities",
+            &id("48"),
+            "substr(r.name, length(base.name) + 4)",
+            "",
+        ),
+    ];
 
     let mut tx = loader.begin().await?;
     begin_load(&mut tx).await?;
@@ -845,27 +973,8 @@ pub async fn derive_related(
     let (accounts,): (i64,) = on_conn!(tx, c => {
         sqlx::query_as("SELECT COUNT(*) FROM gen_base").fetch_one(&mut *c).await?
     });
-    // Building each index once after the load is much faster than keeping a dozen indexes
-    // per table current row by row. PostgreSQL writes a new version of every updated account
-    // into each of its indexes, so the accounts' go too; SQLite only touches the indexes of
-    // the changed column.
-    let mut dropped = secondary_indexes(
-        &mut tx,
-        &["contacts", "leads", "opportunities", "activities"],
-    )
-    .await?;
-    if backend == Backend::Postgres {
-        dropped.extend(secondary_indexes(&mut tx, &["accounts"]).await?);
-    }
-    for (name, _) in &dropped {
-        let sql = format!("DROP INDEX {name}");
-        on_conn!(tx, c => {
-            sqlx::query(&sql).execute(&mut *c).await?;
-        });
-    }
     tx.commit().await?;
 
-    let load_started = std::time::Instant::now();
     let mut from = 0;
     while from < accounts {
         let to = from + DERIVE_CHUNK;
@@ -881,34 +990,26 @@ pub async fn derive_related(
                 sqlx::query(sql).bind(tenant_id).bind(anchor).bind(from).bind(to).bind(recent).execute(&mut *c).await?;
             });
         }
+        for sql in &token_statements {
+            on_conn!(tx, c => {
+                sqlx::query(sql).bind(tenant_id).bind(from).bind(to).execute(&mut *c).await?;
+            });
+        }
         tx.commit().await?;
         from = to;
     }
 
-    let load_seconds = load_started.elapsed().as_secs_f64();
-    let index_started = std::time::Instant::now();
-    for (_, definition) in &dropped {
-        let mut tx = loader.begin().await?;
-        on_conn!(tx, c => {
-            sqlx::query(definition).execute(&mut *c).await?;
-        });
-        tx.commit().await?;
-    }
-    let index_seconds = index_started.elapsed().as_secs_f64();
     let mut tx = loader.begin().await?;
     on_conn!(tx, c => {
         sqlx::query("DROP TABLE gen_base").execute(&mut *c).await?;
     });
-    let mut made = Related {
-        load_seconds,
-        index_seconds,
-        ..Related::default()
-    };
+    let mut made = Related::default();
     for (table, slot) in [
         ("contacts", &mut made.contacts),
         ("leads", &mut made.leads),
         ("opportunities", &mut made.opportunities),
         ("activities", &mut made.activities),
+        ("record_search", &mut made.search_tokens),
     ] {
         let sql = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1");
         *slot = on_conn!(tx, c => {

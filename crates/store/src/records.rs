@@ -557,9 +557,14 @@ pub async fn names(
             let mut q = SqlBuilder::new("");
             let tenant = q.param(Param::Uuid(tenant_id));
             let list: Vec<String> = chunk.iter().map(|id| q.param(Param::Uuid(*id))).collect();
+            // One primary-key lookup per id, in that order (CROSS JOIN): with `id IN (…)`
+            // SQLite preferred scanning a covering index of the whole company (170 ms at a
+            // million accounts).
+            let values: Vec<String> = list.iter().map(|p| format!("({p})")).collect();
             q.sql = format!(
-                "SELECT id, name FROM {table} WHERE tenant_id = {tenant} AND id IN ({})",
-                list.join(", ")
+                "SELECT t.id, t.name FROM (VALUES {}) AS wanted CROSS JOIN {table} t
+                 WHERE t.tenant_id = {tenant} AND t.id = wanted.column1",
+                values.join(", ")
             );
             on_conn!(tx, c => {
                 let rows = bind_params!(sqlx::query(&q.sql), &q.params).fetch_all(c).await?;
@@ -861,17 +866,19 @@ pub async fn account_rollup(
     };
     visible_records(&mut visible, principal, ObjectKind::Opportunity, "t");
     q.params = visible.params;
+    // The tree first, then each account's opportunities by index (CROSS JOIN keeps that
+    // order on SQLite; scanning the opportunities took 1.7 s at a million accounts).
     q.sql = format!(
         "WITH RECURSIVE tree(id, depth) AS (
             SELECT id, 0 FROM accounts WHERE tenant_id = {tenant} AND id = {root}
             UNION ALL
-            SELECT a.id, tree.depth + 1 FROM accounts a JOIN tree ON a.parent_id = tree.id
-             WHERE a.tenant_id = {tenant} AND tree.depth < 4)
+            SELECT a.id, tree.depth + 1 FROM tree CROSS JOIN accounts a
+             WHERE a.tenant_id = {tenant} AND a.parent_id = tree.id AND tree.depth < 4)
          SELECT t.currency,
             CAST(COALESCE(SUM(CASE WHEN t.stage NOT IN ('won', 'lost') THEN t.amount_cents ELSE 0 END), 0) AS BIGINT) AS open_cents,
             CAST(COALESCE(SUM(CASE WHEN t.stage = 'won' THEN t.amount_cents ELSE 0 END), 0) AS BIGINT) AS won_cents
-         FROM opportunities t JOIN tree ON t.account_id = tree.id
-         WHERE {} GROUP BY t.currency ORDER BY t.currency",
+         FROM tree CROSS JOIN opportunities t
+         WHERE t.account_id = tree.id AND {} GROUP BY t.currency ORDER BY t.currency",
         visible.sql
     );
     let mut amounts = Vec::new();

@@ -1768,3 +1768,52 @@ async fn global_search_finds_every_object_within_scope(env: Env) {
     let page = browser.get(&format!("/search?q={long}")).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Related lists read `<lookup> = ? ORDER BY updated_at DESC, id DESC`: on SQLite (which plans
+/// without statistics) each must search its lookup index in that order, not walk the table's
+/// `updated_at` index checking the lookup row by row (seconds at a million rows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn related_lists_search_their_lookup_index_in_order_on_sqlite() {
+    crate::support::run(crate::support::Backend::Sqlite, |env: Env| async move {
+        let store::Db::Sqlite(sqlite) = &env.app.db else {
+            panic!("a SQLite environment");
+        };
+        for (table, column) in [
+            ("contacts", "account_id"),
+            ("contacts", "reports_to_id"),
+            ("opportunities", "account_id"),
+            ("opportunities", "contact_id"),
+            ("activities", "account_id"),
+            ("activities", "contact_id"),
+            ("activities", "lead_id"),
+            ("activities", "opportunity_id"),
+            ("accounts", "parent_id"),
+        ] {
+            for scope in ["", " AND t.owner_id = ?3"] {
+                let sql = format!(
+                    "EXPLAIN QUERY PLAN SELECT t.id, t.name FROM {table} t WHERE t.tenant_id = ?1 AND t.{column} = ?2{scope}
+                     ORDER BY t.updated_at DESC, t.id DESC LIMIT 11"
+                );
+                let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
+                    .bind(uuid::Uuid::nil())
+                    .bind(uuid::Uuid::nil())
+                    .bind(uuid::Uuid::nil())
+                    .fetch_all(&sqlite.readers)
+                    .await
+                    .expect("explain");
+                let plan: Vec<String> = rows.into_iter().map(|r| r.3).collect();
+                let index = if table == "accounts" {
+                    "accounts_parent_updated".to_string()
+                } else {
+                    format!("{table}_{column}")
+                };
+                assert!(
+                    plan.iter().any(|p| p.contains(&format!("INDEX {index} (tenant_id=? AND {column}=?)")))
+                        && !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+                    "{table}.{column}{scope}: {plan:?}"
+                );
+            }
+        }
+    })
+    .await
+}
