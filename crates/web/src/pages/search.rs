@@ -98,8 +98,10 @@ async fn search_page(
                     .map(|r| Hit {
                         name: r.name().to_string(),
                         href: format!("/{}/{}", spec.plural, r.id),
+                        // Nothing (not a dash) when the record has no value there.
                         context: context
-                            .map(|f| show_value(t, f, r.values.get(&f.key), &g.page.names))
+                            .and_then(|f| r.values.get(&f.key).map(|v| (f, v)))
+                            .map(|(f, v)| show_value(t, f, Some(v), &g.page.names))
                             .unwrap_or_default(),
                         owner: owner
                             .map(|f| show_value(t, f, r.values.get(&f.key), &g.page.names).text)
