@@ -139,7 +139,7 @@ describe(`global search (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'P
     const empty = await page.goto(`${server.url}/search?q=`);
     assert.equal(empty.status(), 200);
     await expectCount(page.locator('#search-results'), 0);
-    await expectText(page.locator('main'), '拼音');
+    await expectText(page.locator('main'), '电话号码');
   }));
 
   test('on a phone the search box and the results fit the screen', step('phone', async () => {

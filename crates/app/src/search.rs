@@ -30,7 +30,8 @@ pub struct Group {
 }
 
 /// Searches every object the actor may read for records matching all words of `q` (Chinese
-/// fragments of two characters or more, pinyin, phone fragments, as the lists' quick search).
+/// fragments of two characters or more, word beginnings, phone and e-mail fragments, as the
+/// lists' quick search). Chinese names are not matched by their pinyin.
 pub async fn global(
     app: &App,
     actor: &Actor,
