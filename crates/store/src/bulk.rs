@@ -38,9 +38,7 @@ pub async fn loader(db: &Db) -> Result<Db> {
                 .clone()
                 .synchronous(SqliteSynchronous::Off)
                 .pragma("cache_size", format!("-{LOADER_CACHE_KIB}"))
-                .pragma("temp_store", "memory")
-                // Index builds after the load sort with helper threads.
-                .pragma("threads", "4");
+                .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -614,7 +612,6 @@ impl Dialect {
         }
     }
 
-    /// `t` plus a number of days and hours (integer SQL expressions), as a timestamp.
     /// The id of a record derived from account `account` (an expression): the account id's
     /// first 13 bytes (its time and version bits) and 3 bytes of `part` (which record of the
     /// account, below 2^24). Records are written in account-id order, so each table's
@@ -630,6 +627,7 @@ impl Dialect {
         }
     }
 
+    /// `t` plus a number of days and hours (integer SQL expressions), as a timestamp.
     fn plus(backend: Backend, t: &str, days: &str, hours: &str) -> String {
         match backend {
             Backend::Sqlite => format!(
@@ -916,14 +914,13 @@ pub async fn derive_related(
     // Not generated: tokens of phone numbers, and the legal-form bigrams an opportunity's
     // name carries in its middle. $2, $3: the chunk.
     let token_chunk = "base.n > $2 AND base.n <= $3";
-    let pairs = "(SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2)";
     // Joins written as CROSS JOINs with the conditions in WHERE: SQLite then keeps the order
     // written (the chunk's accounts first, then primary-key or index lookups).
     let bigrams = |object: &str, table: &str, derived: &str, text: &str, join: &str| {
         format!(
             "INSERT INTO record_search (tenant_id, object, token, record_id)
              SELECT $1, '{object}', substr({text}, p.k + 1, 2), r.id
-             FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN {pairs} p
+             FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN {series} p
              WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k < length({text}) - 1
              ON CONFLICT DO NOTHING"
         )
