@@ -1495,16 +1495,31 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
     );
 
     let index_started = Instant::now();
-    bulk::build_indexes(&loader, &tokens_by_account).await?;
+    let mut index_times = bulk::build_indexes(&loader, &tokens_by_account).await?;
     let mut index_seconds = elapsed(index_started);
 
     // ---- contacts, leads, opportunities and activities, derived in the database
     let related_started = Instant::now();
     let related = bulk::derive_related(&loader, tenant_id, anchor).await?;
     let related_seconds = elapsed(related_started);
+    let steps: Vec<String> = related
+        .seconds
+        .iter()
+        .map(|(step, secs)| format!("{step} {secs:.1} s"))
+        .collect();
+    eprintln!("related records by step: {}", steps.join(", "));
     let index_started = Instant::now();
-    bulk::build_indexes(&loader, &other_indexes).await?;
+    index_times.extend(bulk::build_indexes(&loader, &other_indexes).await?);
     index_seconds += elapsed(index_started);
+    index_times.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let slowest: Vec<String> = index_times
+        .iter()
+        .take(8)
+        .map(|(name, secs)| format!("{name} {secs:.1} s"))
+        .collect();
+    if !slowest.is_empty() {
+        eprintln!("slowest index builds: {}", slowest.join(", "));
+    }
     let mut tx = loader.begin().await?;
     let budget = budget_level_field();
     store::custom_fields::insert(&mut tx, tenant_id, ObjectKind::Contact, &budget, anchor).await?;

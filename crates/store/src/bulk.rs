@@ -678,44 +678,85 @@ pub const GENERATED_TABLES: [&str; 9] = [
     "record_search",
 ];
 
-/// Drops the secondary indexes of `tables` (keeping primary keys and unique constraints) and
-/// returns their definitions for [`build_indexes`]: building each index once after a load is
-/// much faster than keeping a dozen indexes per table current row by row.
+/// Drops the secondary indexes of `tables` (keeping primary keys and unique constraints, but
+/// see below) and returns the statements that make them again, for [`build_indexes`]:
+/// building each index once after a load is much faster than keeping a dozen indexes per
+/// table current row by row.
+///
+/// On PostgreSQL the primary keys of the search-token tables go too (the generator writes
+/// no duplicate token rows): adding a key after the load sorts once, where keeping it meant
+/// tens of millions of inserts at random places in a B-tree. SQLite cannot drop a key.
 pub async fn drop_secondary_indexes(loader: &Db, tables: &[&str]) -> Result<Vec<(String, String)>> {
     let mut tx = loader.begin().await?;
-    let dropped = secondary_indexes(&mut tx, tables).await?;
+    let mut dropped = secondary_indexes(&mut tx, tables).await?;
     for (name, _) in &dropped {
         let sql = format!("DROP INDEX {name}");
         on_conn!(tx, c => {
             sqlx::query(&sql).execute(&mut *c).await?;
         });
     }
+    if let crate::db::TxConn::Postgres(t) = &mut tx.conn {
+        let keys: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT c.conname::text, r.relname::text, pg_get_constraintdef(c.oid)
+             FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid
+             WHERE c.contype = 'p' AND r.relnamespace = current_schema()::regnamespace
+                AND r.relname = ANY($1) ORDER BY r.relname",
+        )
+        .bind(
+            KEYS_ADDED_AFTER_LOAD
+                .iter()
+                .filter(|t| tables.contains(t))
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .fetch_all(&mut **t)
+        .await?;
+        for (name, table, definition) in keys {
+            sqlx::query(&format!("ALTER TABLE {table} DROP CONSTRAINT {name}"))
+                .execute(&mut **t)
+                .await?;
+            dropped.push((
+                name.clone(),
+                format!("ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"),
+            ));
+        }
+    }
     tx.commit().await?;
     Ok(dropped)
 }
 
-/// Builds the indexes [`drop_secondary_indexes`] dropped, one transaction each.
+/// Tables whose primary key [`drop_secondary_indexes`] drops on PostgreSQL.
+const KEYS_ADDED_AFTER_LOAD: [&str; 2] = ["account_search", "record_search"];
+
+/// Builds the indexes [`drop_secondary_indexes`] dropped, one transaction each, and returns
+/// how many seconds each took.
 ///
 /// On SQLite with a small page cache meanwhile: SQLite's sorter keeps as much in memory as the
 /// cache may hold, and one huge in-memory sort per index was slower than sorting 16 MB runs
 /// and merging them (measured on 5 million activities: 20 s with the loader's 1 GB cache,
 /// 11 s with 16 MB).
-pub async fn build_indexes(loader: &Db, definitions: &[(String, String)]) -> Result<()> {
+pub async fn build_indexes(
+    loader: &Db,
+    definitions: &[(String, String)],
+) -> Result<Vec<(String, f64)>> {
     let sqlite = loader.backend() == Backend::Sqlite;
+    let mut seconds = Vec::with_capacity(definitions.len());
     if sqlite {
         set_loader_cache(loader, INDEX_BUILD_CACHE_KIB).await?;
     }
-    for (_, definition) in definitions {
+    for (name, definition) in definitions {
+        let started = std::time::Instant::now();
         let mut tx = loader.begin().await?;
         on_conn!(tx, c => {
             sqlx::query(definition).execute(&mut *c).await?;
         });
         tx.commit().await?;
+        seconds.push((name.clone(), started.elapsed().as_secs_f64()));
     }
     if sqlite {
         set_loader_cache(loader, LOADER_CACHE_KIB).await?;
     }
-    Ok(())
+    Ok(seconds)
 }
 
 /// The SQLite loader's page cache while loading rows, and while building indexes, in KiB.
@@ -754,7 +795,7 @@ async fn secondary_indexes(tx: &mut Tx, tables: &[&str]) -> Result<Vec<(String, 
 }
 
 /// What [`derive_related`] made.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Related {
     pub contacts: i64,
     pub leads: i64,
@@ -762,6 +803,8 @@ pub struct Related {
     pub activities: i64,
     /// Search-token rows written for them.
     pub search_tokens: i64,
+    /// Seconds spent on each kind of statement, over all chunks.
+    pub seconds: Vec<(&'static str, f64)>,
 }
 
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗";
@@ -916,48 +959,67 @@ pub async fn derive_related(
     let token_chunk = "base.n > $2 AND base.n <= $3";
     // Joins written as CROSS JOINs with the conditions in WHERE: SQLite then keeps the order
     // written (the chunk's accounts first, then primary-key or index lookups).
-    let bigrams = |object: &str, table: &str, derived: &str, text: &str, join: &str| {
+    let bigrams = |table: &str, derived: &str, text: &str, join: &str| {
         format!(
-            "INSERT INTO record_search (tenant_id, object, token, record_id)
-             SELECT $1, '{object}', substr({text}, p.k + 1, 2), r.id
+            "SELECT substr({text}, p.k + 1, 2) AS token, r.id AS record_id
              FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN {series} p
-             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k < length({text}) - 1
-             ON CONFLICT DO NOTHING"
+             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k < length({text}) - 1"
         )
     };
+    // `join` adds a table and `join_on` its conditions.
+    let account_tokens = |record: &str, join: &str, join_on: &str| {
+        format!(
+            "SELECT t.token AS token, {record} AS record_id
+             FROM gen_base base {join} CROSS JOIN {tokens}
+             WHERE {token_chunk} {join_on} AND t.tenant_id = $1 AND t.account_id = base.id",
+            tokens = Dialect::tokens_by_account(backend),
+        )
+    };
+    // One statement per object, its token sources merged by UNION: no (token, record) pair
+    // is written twice, so PostgreSQL can load the table without its primary key.
+    let insert = |object: &str, rows: String| {
+        format!(
+            "INSERT INTO record_search (tenant_id, object, token, record_id)
+             SELECT $1, '{object}', x.token, x.record_id FROM ({rows}) x"
+        )
+    };
+    let opportunity = id("48");
     let token_statements = [
-        bigrams(
+        // A person's name has no repeated bigram (surnames and given names are disjoint).
+        insert(
             "contact",
-            "contacts",
-            &id("16 + s.k"),
-            "r.name",
-            &format!("JOIN {series} s ON s.k < 2"),
+            bigrams(
+                "contacts",
+                &id("16 + s.k"),
+                "r.name",
+                &format!("JOIN {series} s ON s.k < 2"),
+            ),
         ),
-        format!(
-            "INSERT INTO record_search (tenant_id, object, token, record_id)
-             SELECT $1, 'lead', t.token, {lead}
-             FROM gen_base base CROSS JOIN {tokens}
-             WHERE {token_chunk} AND t.tenant_id = $1 AND t.account_id = base.id",
-            lead = id("32"),
-            tokens = Dialect::tokens_by_account(backend),
+        insert(
+            "lead",
+            format!(
+                "{} UNION {}",
+                account_tokens(&id("32"), "", ""),
+                bigrams("leads", &id("32"), "r.name", "")
+            ),
         ),
-        bigrams("lead", "leads", &id("32"), "r.name", ""),
-        format!(
-            "INSERT INTO record_search (tenant_id, object, token, record_id)
-             SELECT $1, 'opportunity', t.token, r.id
-             FROM gen_base base CROSS JOIN opportunities r CROSS JOIN {tokens}
-             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {opportunity}
-                AND t.tenant_id = $1 AND t.account_id = base.id",
-            opportunity = id("48"),
-            tokens = Dialect::tokens_by_account(backend),
-        ),
-        // The word after "name · ".
-        bigrams(
+        insert(
             "opportunity",
-            "opportunities",
-            &id("48"),
-            "substr(r.name, length(base.name) + 4)",
-            "",
+            format!(
+                "{} UNION {}",
+                account_tokens(
+                    "r.id",
+                    "CROSS JOIN opportunities r",
+                    &format!("AND r.tenant_id = $1 AND r.id = {opportunity}"),
+                ),
+                // The word after "name · ".
+                bigrams(
+                    "opportunities",
+                    &opportunity,
+                    "substr(r.name, length(base.name) + 4)",
+                    ""
+                )
+            ),
         ),
     ];
 
@@ -972,27 +1034,44 @@ pub async fn derive_related(
     });
     tx.commit().await?;
 
+    let mut seconds = [
+        ("contacts", 0.0),
+        ("leads", 0.0),
+        ("opportunities", 0.0),
+        ("activities", 0.0),
+        ("last contacted", 0.0),
+        ("search tokens", 0.0),
+        ("commit", 0.0),
+    ];
     let mut from = 0;
     while from < accounts {
         let to = from + DERIVE_CHUNK;
         let mut tx = loader.begin().await?;
         begin_load(&mut tx).await?;
-        for sql in [&contacts, &leads, &opportunities] {
+        for (k, sql) in [&contacts, &leads, &opportunities].into_iter().enumerate() {
+            let started = std::time::Instant::now();
             on_conn!(tx, c => {
                 sqlx::query(sql).bind(tenant_id).bind(anchor).bind(from).bind(to).execute(&mut *c).await?;
             });
+            seconds[k].1 += started.elapsed().as_secs_f64();
         }
-        for sql in [&activities, &last_contacted] {
+        for (k, sql) in [&activities, &last_contacted].into_iter().enumerate() {
+            let started = std::time::Instant::now();
             on_conn!(tx, c => {
                 sqlx::query(sql).bind(tenant_id).bind(anchor).bind(from).bind(to).bind(recent).execute(&mut *c).await?;
             });
+            seconds[3 + k].1 += started.elapsed().as_secs_f64();
         }
+        let started = std::time::Instant::now();
         for sql in &token_statements {
             on_conn!(tx, c => {
                 sqlx::query(sql).bind(tenant_id).bind(from).bind(to).execute(&mut *c).await?;
             });
         }
+        seconds[5].1 += started.elapsed().as_secs_f64();
+        let started = std::time::Instant::now();
         tx.commit().await?;
+        seconds[6].1 += started.elapsed().as_secs_f64();
         from = to;
     }
 
@@ -1000,7 +1079,10 @@ pub async fn derive_related(
     on_conn!(tx, c => {
         sqlx::query("DROP TABLE gen_base").execute(&mut *c).await?;
     });
-    let mut made = Related::default();
+    let mut made = Related {
+        seconds: seconds.to_vec(),
+        ..Related::default()
+    };
     for (table, slot) in [
         ("contacts", &mut made.contacts),
         ("leads", &mut made.leads),
