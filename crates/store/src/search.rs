@@ -1,7 +1,7 @@
 //! Keeping the search-token tables in step with the records they index.
 
 use crate::visibility::SqlBuilder;
-use crate::{Param, Result, Tx};
+use crate::{Backend, Param, Result, Tx};
 use std::sync::atomic::{AtomicI64, Ordering};
 use uuid::Uuid;
 
@@ -142,8 +142,9 @@ impl TokenIndex<'_> {
 
 /// How a quick search joins the list query: every token must match, and a rare one, when there
 /// is one, drives the query.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SearchPlan {
+    backend: Backend,
     /// The rarest token, when it is rare enough to start from.
     driver: Option<String>,
     /// The tokens checked per row.
@@ -159,10 +160,12 @@ impl SearchPlan {
         index: TokenIndex<'_>,
         tokens: &[String],
     ) -> Result<SearchPlan> {
+        let backend = tx.backend();
         let threshold = RARE_TOKEN_CAP.load(Ordering::Relaxed);
         let mut rarest: Option<(usize, i64)> = None;
         if threshold <= 0 {
             return Ok(SearchPlan {
+                backend,
                 driver: None,
                 others: tokens.to_vec(),
             });
@@ -186,7 +189,11 @@ impl SearchPlan {
         }
         let mut others = tokens.to_vec();
         let driver = rarest.map(|(i, _)| others.remove(i));
-        Ok(SearchPlan { driver, others })
+        Ok(SearchPlan {
+            backend,
+            driver,
+            others,
+        })
     }
 
     /// The FROM clause of the list query: `FROM <table> <alias>`, or, with a driver, the token
@@ -218,10 +225,20 @@ impl SearchPlan {
         for token in &self.others {
             let t = q.param(Param::Text(token.clone()));
             let object = index.object_predicate(q, "x");
-            q.push(&format!(
-                " AND {alias}.id IN (SELECT x.{column} FROM {} x WHERE x.tenant_id = {tenant}{object} AND x.token = {t})",
-                index.table()
-            ));
+            let table = index.table();
+            q.push(&match self.backend {
+                Backend::Sqlite => format!(
+                    " AND {alias}.id IN (SELECT x.{column} FROM {table} x WHERE x.tenant_id = {tenant}{object} AND x.token = {t})"
+                ),
+                // A probe per row, in the list's order: `OFFSET 0` keeps PostgreSQL from
+                // turning the check into a join that reads all of the token's postings (its
+                // estimate of a token's postings is far too low for common tokens, and it then
+                // fetched every posting's record to sort them: 155 ms instead of 3.5 ms for
+                // a token on 2% of a million leads).
+                Backend::Postgres => format!(
+                    " AND EXISTS (SELECT 1 FROM {table} x WHERE x.tenant_id = {tenant}{object} AND x.token = {t} AND x.{column} = {alias}.id OFFSET 0)"
+                ),
+            });
         }
     }
 }
