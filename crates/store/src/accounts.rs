@@ -269,13 +269,18 @@ pub async fn list(
         principal.tenant_id,
         TokenIndex::Accounts,
         &f.search_tokens,
+        query.limit,
     )
     .await?;
-    let mut q = SqlBuilder::new(&select(&search.from_clause(
+    let mut q = SqlBuilder::new("");
+    let from = search.from_clause(
+        &mut q,
+        principal.tenant_id,
         TokenIndex::Accounts,
         "accounts",
         "a",
-    )));
+    );
+    q.push(&select(&from));
     q.push(" WHERE ");
     visible_records(&mut q, principal, ObjectKind::Account, "a");
     search.push_predicates(&mut q, principal.tenant_id, TokenIndex::Accounts, "a");

@@ -207,8 +207,14 @@ impl Db {
         // Meridian's queries are short and LIMIT-ed; on a small machine a parallel plan's
         // workers cost more to start than they save (quick search at a million accounts:
         // 100-300 ms with them, 50-80 ms without).
-        let options =
-            PgConnectOptions::from_str(url)?.options([("max_parallel_workers_per_gather", "0")]);
+        // Every statement is planned for its values: after five runs PostgreSQL would reuse a
+        // generic plan, and the best plan depends on the values — a search token found
+        // nowhere had its generic plan walk 1.5 million contacts (2.5 s instead of 1 ms), and
+        // a rep may own one record or 70,000.
+        let options = PgConnectOptions::from_str(url)?.options([
+            ("max_parallel_workers_per_gather", "0"),
+            ("plan_cache_mode", "force_custom_plan"),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

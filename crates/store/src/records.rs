@@ -614,11 +614,17 @@ pub async fn list(
     } else {
         TokenIndex::Records(spec.kind.key())
     };
-    let search = SearchPlan::new(tx, principal.tenant_id, index, query.search_tokens).await?;
-    let mut q = SqlBuilder::new(&select_sql(
-        spec,
-        &search.from_clause(index, spec.plural, "t"),
-    ));
+    let search = SearchPlan::new(
+        tx,
+        principal.tenant_id,
+        index,
+        query.search_tokens,
+        query.limit,
+    )
+    .await?;
+    let mut q = SqlBuilder::new("");
+    let from = search.from_clause(&mut q, principal.tenant_id, index, spec.plural, "t");
+    q.push(&select_sql(spec, &from));
     q.push(" WHERE ");
     visible_records(&mut q, principal, spec.kind, "t");
     if let Some((column, id)) = query.related {

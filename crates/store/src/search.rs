@@ -99,6 +99,23 @@ pub const RARE_TOKEN_POSTINGS: i64 = 1_000;
 
 static RARE_TOKEN_CAP: AtomicI64 = AtomicI64::new(RARE_TOKEN_POSTINGS);
 
+/// On PostgreSQL a page of more than [`PROBE_PER_ROW_MAX_ROWS`] rows starts from a token's
+/// postings up to this many times the threshold: walking the list's order for fifty matches
+/// of a token on 0.1–0.5% of the records cost more than fetching its records by key (tier L,
+/// quick search p99 57–60 ms with 1,000, 23–26 ms with 5,000). Short pages keep the
+/// threshold: their walk stops after a few matches (global search p95 15–18 ms with 1,000,
+/// 28–50 ms with 5,000).
+const POSTGRES_LONG_PAGE_FACTOR: i64 = 5;
+
+/// The postings under which a token drives a query whose page has `rows` rows.
+fn rare_token_threshold(backend: Backend, rows: i64) -> i64 {
+    let cap = RARE_TOKEN_CAP.load(Ordering::Relaxed);
+    match backend {
+        Backend::Postgres if rows > PROBE_PER_ROW_MAX_ROWS => cap * POSTGRES_LONG_PAGE_FACTOR,
+        _ => cap,
+    }
+}
+
 /// Changes the rare-token threshold for this process. Both plans return the same rows, so
 /// this only moves the crossover; tests use it to run each plan on small data.
 pub fn set_rare_token_postings(postings: i64) {
@@ -149,26 +166,40 @@ pub struct SearchPlan {
     driver: Option<String>,
     /// The tokens checked per row.
     others: Vec<String>,
+    /// Whether the other tokens are probed row by row (a correlated `EXISTS`) rather than
+    /// read whole (`IN`, which SQLite materialises once per query).
+    probe_per_row: bool,
 }
+
+/// Pages up to this many rows probe common tokens row by row on SQLite too: the walk in list
+/// order stops after a few matches, where reading a token's whole postings (tens of thousands
+/// for a city) cost more than the walk (global search, five rows per object: p95 43–70 ms
+/// with `IN`, 10–34 ms with per-row probes; a 50-row page for a manager whose scope holds
+/// 0.2% of the records walked much further: p95 54 ms with `IN`, 213 ms per row).
+const PROBE_PER_ROW_MAX_ROWS: i64 = 20;
 
 impl SearchPlan {
     /// Counts each token's postings up to the rare-token threshold (an index range of at most
-    /// that many entries) and picks the rarest as the driver if it is under it.
+    /// that many entries) and picks the rarest as the driver if it is under it. `rows`: the
+    /// page size of the list query.
     pub async fn new(
         tx: &mut Tx,
         tenant_id: Uuid,
         index: TokenIndex<'_>,
         tokens: &[String],
+        rows: i64,
     ) -> Result<SearchPlan> {
         let backend = tx.backend();
-        let threshold = RARE_TOKEN_CAP.load(Ordering::Relaxed);
+        let mut plan = SearchPlan {
+            backend,
+            driver: None,
+            others: tokens.to_vec(),
+            probe_per_row: backend == Backend::Postgres || rows <= PROBE_PER_ROW_MAX_ROWS,
+        };
+        let threshold = rare_token_threshold(backend, rows);
         let mut rarest: Option<(usize, i64)> = None;
         if threshold <= 0 {
-            return Ok(SearchPlan {
-                backend,
-                driver: None,
-                others: tokens.to_vec(),
-            });
+            return Ok(plan);
         }
         for (i, token) in tokens.iter().enumerate() {
             let mut q = SqlBuilder::new("");
@@ -187,21 +218,44 @@ impl SearchPlan {
                 rarest = Some((i, postings));
             }
         }
-        let mut others = tokens.to_vec();
-        let driver = rarest.map(|(i, _)| others.remove(i));
-        Ok(SearchPlan {
-            backend,
-            driver,
-            others,
-        })
+        let Some((i, _)) = rarest else {
+            return Ok(plan);
+        };
+        let driver = plan.others.remove(i);
+        plan.driver = Some(driver);
+        Ok(plan)
     }
 
-    /// The FROM clause of the list query: `FROM <table> <alias>`, or, with a driver, the token
-    /// table first (`CROSS JOIN` keeps that order on SQLite; PostgreSQL plans it as a join).
-    pub fn from_clause(&self, index: TokenIndex<'_>, table: &str, alias: &str) -> String {
-        match self.driver {
-            Some(_) => format!("FROM {} s CROSS JOIN {table} {alias}", index.table()),
-            None => format!("FROM {table} {alias}"),
+    /// The FROM clause of the list query: `FROM <table> <alias>`; with a driver on SQLite the
+    /// token table first (`CROSS JOIN` keeps that order), on PostgreSQL a subquery of the
+    /// driver's records. `q` must be the builder the clause starts (its parameters come first).
+    pub fn from_clause(
+        &self,
+        q: &mut SqlBuilder,
+        tenant_id: Uuid,
+        index: TokenIndex<'_>,
+        table: &str,
+        alias: &str,
+    ) -> String {
+        match (&self.driver, self.backend) {
+            (Some(_), Backend::Sqlite) => {
+                format!("FROM {} s CROSS JOIN {table} {alias}", index.table())
+            }
+            // The driver's records fetched by key, then sorted: `OFFSET 0` keeps PostgreSQL
+            // from walking the list's order index instead and probing the postings per row
+            // (with no statistics on a token it guessed thousands of postings: 2.6 s walking
+            // every contact for a token no contact has).
+            (Some(driver), Backend::Postgres) => {
+                let tenant = q.param(Param::Uuid(tenant_id));
+                let t = q.param(Param::Text(driver.clone()));
+                let object = index.object_predicate(q, "s");
+                format!(
+                    "FROM (SELECT d.* FROM {} s CROSS JOIN {table} d WHERE s.tenant_id = {tenant}{object} AND s.token = {t} AND d.tenant_id = s.tenant_id AND d.id = s.{} OFFSET 0) {alias}",
+                    index.table(),
+                    index.column()
+                )
+            }
+            (None, _) => format!("FROM {table} {alias}"),
         }
     }
 
@@ -215,27 +269,33 @@ impl SearchPlan {
     ) {
         let tenant = q.param(Param::Uuid(tenant_id));
         let column = index.column();
-        if let Some(driver) = &self.driver {
-            let t = q.param(Param::Text(driver.clone()));
-            let object = index.object_predicate(q, "s");
-            q.push(&format!(
-                " AND s.tenant_id = {tenant}{object} AND s.token = {t} AND {alias}.tenant_id = s.tenant_id AND {alias}.id = s.{column}"
-            ));
+        match (&self.driver, self.backend) {
+            (Some(driver), Backend::Sqlite) => {
+                let t = q.param(Param::Text(driver.clone()));
+                let object = index.object_predicate(q, "s");
+                q.push(&format!(
+                    " AND s.tenant_id = {tenant}{object} AND s.token = {t} AND {alias}.tenant_id = s.tenant_id AND {alias}.id = s.{column}"
+                ));
+            }
+            // In the FROM clause.
+            (Some(_), Backend::Postgres) | (None, _) => {}
         }
+        let table = index.table();
         for token in &self.others {
             let t = q.param(Param::Text(token.clone()));
             let object = index.object_predicate(q, "x");
-            let table = index.table();
-            q.push(&match self.backend {
-                Backend::Sqlite => format!(
+            q.push(&match (self.probe_per_row, self.backend) {
+                (false, _) => format!(
                     " AND {alias}.id IN (SELECT x.{column} FROM {table} x WHERE x.tenant_id = {tenant}{object} AND x.token = {t})"
                 ),
-                // A probe per row, in the list's order: `OFFSET 0` keeps PostgreSQL from
-                // turning the check into a join that reads all of the token's postings (its
-                // estimate of a token's postings is far too low for common tokens, and it then
-                // fetched every posting's record to sort them: 155 ms instead of 3.5 ms for
-                // a token on 2% of a million leads).
-                Backend::Postgres => format!(
+                (true, Backend::Sqlite) => format!(
+                    " AND EXISTS (SELECT 1 FROM {table} x WHERE x.tenant_id = {tenant}{object} AND x.token = {t} AND x.{column} = {alias}.id)"
+                ),
+                // `OFFSET 0` keeps PostgreSQL from turning the probe into a join that reads
+                // all of the token's postings (it guesses far too few for a common token, and
+                // then fetched every posting's record to sort them: 155 ms instead of 3.5 ms
+                // for a token on 2% of a million leads).
+                (true, Backend::Postgres) => format!(
                     " AND EXISTS (SELECT 1 FROM {table} x WHERE x.tenant_id = {tenant}{object} AND x.token = {t} AND x.{column} = {alias}.id OFFSET 0)"
                 ),
             });

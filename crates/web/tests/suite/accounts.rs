@@ -391,12 +391,15 @@ async fn quick_search_finds_chinese_fragments(env: Env) {
     ] {
         env.account(&c.admin, name).await;
     }
-    let search = |q: &str| {
+    // A full page, and a short one (as global search asks for), which probes common tokens
+    // row by row on SQLite too.
+    let search_in_pages = |q: &str, limit: &str| {
         let app = env.app.clone();
         let admin = c.admin.clone();
         let params = ListParams {
             q: Some(q.into()),
             sort: Some("name".into()),
+            limit: Some(limit.into()),
             ..Default::default()
         };
         async move {
@@ -407,6 +410,15 @@ async fn quick_search_finds_chinese_fragments(env: Env) {
                 .into_iter()
                 .map(|a| a.name)
                 .collect::<Vec<_>>()
+        }
+    };
+    let search = |q: &str| {
+        let full = search_in_pages(q, "50");
+        let short = search_in_pages(q, "5");
+        async move {
+            let found = full.await;
+            assert_eq!(short.await, found, "a short page finds the same accounts");
+            found
         }
     };
     // Rare tokens drive the query from their postings; common ones are checked row by row
