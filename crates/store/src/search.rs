@@ -221,8 +221,7 @@ impl SearchPlan {
         let Some((i, _)) = rarest else {
             return Ok(plan);
         };
-        let driver = plan.others.remove(i);
-        plan.driver = Some(driver);
+        plan.driver = Some(plan.others.remove(i));
         Ok(plan)
     }
 
