@@ -266,7 +266,8 @@ pub async fn list(
     let f = &query.filter;
     let search = SearchPlan::new(
         tx,
-        principal.tenant_id,
+        principal,
+        ObjectKind::Account,
         TokenIndex::Accounts,
         &f.search_tokens,
         query.limit,

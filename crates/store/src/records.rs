@@ -616,7 +616,8 @@ pub async fn list(
     };
     let search = SearchPlan::new(
         tx,
-        principal.tenant_id,
+        principal,
+        spec.kind,
         index,
         query.search_tokens,
         query.limit,

@@ -1,7 +1,8 @@
 //! Keeping the search-token tables in step with the records they index.
 
-use crate::visibility::SqlBuilder;
+use crate::visibility::{visible_records, SqlBuilder};
 use crate::{Backend, Param, Result, Tx};
+use domain::permissions::{DataScope, ObjectKind, Principal};
 use std::sync::atomic::{AtomicI64, Ordering};
 use uuid::Uuid;
 
@@ -107,13 +108,49 @@ static RARE_TOKEN_CAP: AtomicI64 = AtomicI64::new(RARE_TOKEN_POSTINGS);
 /// 28–50 ms with 5,000).
 const POSTGRES_LONG_PAGE_FACTOR: i64 = 5;
 
-/// The postings under which a token drives a query whose page has `rows` rows.
-fn rare_token_threshold(backend: Backend, rows: i64) -> i64 {
+/// The postings under which a token drives a query whose page has `rows` rows, for a scope
+/// that holds `scope_share` of the records. Walking the list's order finds a page after about
+/// rows / (token's share × scope's share) rows, while starting from the postings costs about
+/// as many lookups as the token has postings, so the crossover grows with 1 / √(scope's
+/// share): a manager whose scope holds a tenth of the records starts from tokens with three
+/// times as many postings.
+fn rare_token_threshold(backend: Backend, rows: i64, scope_share: f64) -> i64 {
     let cap = RARE_TOKEN_CAP.load(Ordering::Relaxed);
-    match backend {
+    let cap = match backend {
         Backend::Postgres if rows > PROBE_PER_ROW_MAX_ROWS => cap * POSTGRES_LONG_PAGE_FACTOR,
         _ => cap,
+    };
+    (cap as f64 / scope_share.clamp(MIN_SCOPE_SHARE, 1.0).sqrt()).round() as i64
+}
+
+/// Below this share a scope counts as this share (the threshold grows at most tenfold).
+const MIN_SCOPE_SHARE: f64 = 0.01;
+
+/// The share of the company's records `principal` may see of `object`, estimated from the
+/// share of the users whose records the scope covers (the users table is small). 1 for all
+/// records, and for one's own, whose lists walk the owner's own index.
+async fn scope_share(tx: &mut Tx, principal: &Principal, object: ObjectKind) -> Result<f64> {
+    match principal.read_scope(object) {
+        None | Some(DataScope::All) | Some(DataScope::Own) => return Ok(1.0),
+        Some(_) => {}
     }
+    // The owners the scope covers, through the same predicate as the records.
+    let mut q = SqlBuilder::new(
+        "SELECT (SELECT COUNT(*) FROM (SELECT vu.tenant_id, vu.id AS owner_id FROM users vu) w WHERE ",
+    );
+    visible_records(&mut q, principal, object, "w");
+    let tenant = q.param(Param::Uuid(principal.tenant_id));
+    q.push(&format!(
+        "), (SELECT COUNT(*) FROM users u WHERE u.tenant_id = {tenant})"
+    ));
+    let (visible, all): (i64, i64) = on_conn!(tx, c => {
+        bind_params!(sqlx::query_as(&q.sql), &q.params).fetch_one(c).await?
+    });
+    Ok(if all > 0 {
+        visible as f64 / all as f64
+    } else {
+        1.0
+    })
 }
 
 /// Changes the rare-token threshold for this process. Both plans return the same rows, so
@@ -181,26 +218,29 @@ const PROBE_PER_ROW_MAX_ROWS: i64 = 20;
 impl SearchPlan {
     /// Counts each token's postings up to the rare-token threshold (an index range of at most
     /// that many entries) and picks the rarest as the driver if it is under it. `rows`: the
-    /// page size of the list query.
+    /// page size of the list query of `object`.
     pub async fn new(
         tx: &mut Tx,
-        tenant_id: Uuid,
+        principal: &Principal,
+        object: ObjectKind,
         index: TokenIndex<'_>,
         tokens: &[String],
         rows: i64,
     ) -> Result<SearchPlan> {
         let backend = tx.backend();
+        let tenant_id = principal.tenant_id;
         let mut plan = SearchPlan {
             backend,
             driver: None,
             others: tokens.to_vec(),
             probe_per_row: backend == Backend::Postgres || rows <= PROBE_PER_ROW_MAX_ROWS,
         };
-        let threshold = rare_token_threshold(backend, rows);
-        let mut rarest: Option<(usize, i64)> = None;
-        if threshold <= 0 {
+        if tokens.is_empty() || RARE_TOKEN_CAP.load(Ordering::Relaxed) <= 0 {
             return Ok(plan);
         }
+        let share = scope_share(tx, principal, object).await?;
+        let threshold = rare_token_threshold(backend, rows, share);
+        let mut rarest: Option<(usize, i64)> = None;
         for (i, token) in tokens.iter().enumerate() {
             let mut q = SqlBuilder::new("");
             let tenant = q.param(Param::Uuid(tenant_id));

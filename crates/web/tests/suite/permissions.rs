@@ -27,6 +27,21 @@ async fn visible(env: &Env, actor: &Actor) -> BTreeSet<String> {
         .collect()
 }
 
+/// The accounts a quick search for `q` finds for `actor`.
+async fn found(env: &Env, actor: &Actor, q: &str) -> BTreeSet<String> {
+    let params = ListParams {
+        q: Some(q.into()),
+        ..Default::default()
+    };
+    app::accounts::list(&env.app, actor, &params)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|a| a.name)
+        .collect()
+}
+
 fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
@@ -202,6 +217,18 @@ async fn data_scopes_decide_what_each_user_sees(env: Env) {
         "a rep under the lead still sees only their own"
     );
     assert_eq!(visible(&env, &director).await.len(), 9, "all");
+    // Quick search keeps to the same scopes (its plan depends on the scope's share).
+    for (actor, q, expected) in [
+        (&east_manager, "SH", set(&["SH"])),
+        (&east_manager, "W", set(&[])),
+        (&east_assistant, "EM", set(&["EM"])),
+        (&east_assistant, "SH", set(&[])),
+        (&lead, "L", set(&["L"])),
+        (&lead, "W", set(&[])),
+        (&director, "W", set(&["W"])),
+    ] {
+        assert_eq!(found(&env, actor, q).await, expected, "searching {q}");
+    }
 
     // A record outside the scope is "not found" for every action, never "forbidden".
     let west_account = app::accounts::list(&env.app, &rep_west, &ListParams::default())
