@@ -1,5 +1,5 @@
 //! Smoke test of `meridian gen` at a tiny size: it fills a fresh database, and what it made is
-//! right when read back through the use cases. On SQLite always; on PostgreSQL when
+//! right when read back through the use cases; then `meridian bench` runs on it. On SQLite always; on PostgreSQL when
 //! MERIDIAN_TEST_POSTGRES_URL names an admin connection (required under CI=true).
 //! Correctness only: nothing here is timed.
 
@@ -72,15 +72,37 @@ impl Target {
         if let Target::Sqlite(dir) = self {
             std::fs::create_dir_all(dir).expect("temp dir");
         }
+        let accounts = ACCOUNTS.to_string();
+        let users = USERS.to_string();
+        let mut args = vec!["--seed", "7", "--until", "2026-01-01"];
+        args.extend(["--accounts", &accounts, "--users", &users]);
+        args.extend(extra);
+        self.run("gen", &args)
+    }
+
+    /// Runs `meridian bench` on this database briefly, without the HTTP part (which needs
+    /// wrk); returns (success, stdout + stderr).
+    fn bench(&self) -> (bool, String) {
+        self.run(
+            "bench",
+            &[
+                "--iterations",
+                "3",
+                "--max-seconds",
+                "1",
+                "--deep-pages",
+                "2",
+            ],
+        )
+    }
+
+    fn run(&self, command: &str, args: &[&str]) -> (bool, String) {
         let output = Command::new(BIN)
-            .args(["gen", "--database-url", &self.url(), "--seed", "7"])
-            .args(["--until", "2026-01-01"])
-            .args(["--accounts", &ACCOUNTS.to_string()])
-            .args(["--users", &USERS.to_string()])
-            .args(extra)
+            .args([command, "--database-url", &self.url()])
+            .args(args)
             .env_remove("MERIDIAN_DATABASE_URL")
             .output()
-            .expect("run meridian gen");
+            .unwrap_or_else(|e| panic!("run meridian {command}: {e}"));
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
@@ -362,6 +384,31 @@ async fn scenario(first: Target, second: Target) {
     let (ok, out) = first.generate(&[]);
     assert!(ok, "meridian gen failed: {out}");
     let names = check(&first, &out).await;
+
+    // The benchmark runs on it and deletes the accounts it created.
+    let (ok, out) = first.bench();
+    assert!(ok, "meridian bench failed: {out}");
+    for row in [
+        "| rep | list: first page |",
+        "| manager | quick search |",
+        "| admin | global search |",
+        "| admin | create |",
+        "| rep | my day |",
+    ] {
+        assert!(out.contains(row), "{row} missing from the report: {out}");
+    }
+    assert!(out.contains("accounts the use cases created"), "{out}");
+    {
+        let app = first.open().await;
+        let admin = actor_for_email(&app, ADMIN).await;
+        let after = list_all(&app, &admin, ListParams::default()).await;
+        app.db.close().await;
+        assert_eq!(
+            after.len(),
+            ACCOUNTS,
+            "the benchmark leaves the accounts as it found them"
+        );
+    }
 
     // A database with a company is refused unless asked for explicitly.
     let (ok, out) = first.generate(&[]);
