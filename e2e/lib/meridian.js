@@ -13,6 +13,8 @@ import { chromium } from 'playwright-core';
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ARTIFACTS = path.join(E2E_DIR, 'artifacts');
 export const BACKEND = process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+/** The database's name for test titles. */
+export const BACKEND_NAME = BACKEND === 'postgres' ? 'PostgreSQL' : 'SQLite';
 const BIN = path.resolve(E2E_DIR, process.env.MERIDIAN_BIN || '../target/debug/meridian');
 const PG_ADMIN = { host: '127.0.0.1', port: '5432', user: 'postgres' };
 const CHROMIUM = process.env.MERIDIAN_E2E_CHROMIUM || '/usr/bin/chromium';

@@ -4,7 +4,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, desktop, screenshot, fillSetup, accountId, pageHead, accountFacts,
+  BACKEND_NAME, startMeridian, launchBrowser, desktop, screenshot, fillSetup, accountId, pageHead, accountFacts,
   expectText, expectCount, scenario, PASSWORD,
 } from '../lib/meridian.js';
 
@@ -13,7 +13,7 @@ const NAME = '深圳华为技术有限公司';
 const NEW_NAME = '深圳华为终端有限公司';
 const OTHER = '北京字节跳动科技有限公司';
 
-describe(`main path in Chinese (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, () => {
+describe(`main path in Chinese (${BACKEND_NAME})`, () => {
   let server;
   let browser;
   let context;

@@ -4,7 +4,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, desktop, screenshot, fillSetup, accountId, pageHead, accountFacts,
+  BACKEND_NAME, startMeridian, launchBrowser, desktop, screenshot, fillSetup, accountId, pageHead, accountFacts,
   expectText, expectCount, scenario, PASSWORD, MY_DAY_LISTS,
 } from '../lib/meridian.js';
 
@@ -13,7 +13,7 @@ const NAME = 'Acme Trading Ltd';
 const NEW_NAME = 'Acme Global Trading Ltd';
 const OTHER = 'Globex Corporation';
 
-describe(`main path in English (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, () => {
+describe(`main path in English (${BACKEND_NAME})`, () => {
   let server;
   let browser;
   let context;

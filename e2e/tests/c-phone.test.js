@@ -4,7 +4,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, phone, screenshot, setUpCompany, accountId, accountFacts,
+  BACKEND_NAME, startMeridian, launchBrowser, phone, screenshot, setUpCompany, accountId, accountFacts,
   expectText, expectCount, horizontalOverflow, scenario, PASSWORD, MY_DAY_LISTS,
 } from '../lib/meridian.js';
 
@@ -15,7 +15,7 @@ const WEBSITE = 'https://www.example-company-with-a-very-long-domain-name.com.cn
 const ADDRESS = '浙江省杭州市余杭区文一西路969号阿里巴巴西溪园区（A区）7号楼3层东侧北区';
 const WIDTH = 390;
 
-describe(`phone 390×844 (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, () => {
+describe(`phone 390×844 (${BACKEND_NAME})`, () => {
   let server;
   let browser;
   let context;

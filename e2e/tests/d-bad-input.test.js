@@ -4,7 +4,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, desktop, screenshot, setUpCompany, signIn, accountId, pageHead, accountFacts,
+  BACKEND_NAME, startMeridian, launchBrowser, desktop, screenshot, setUpCompany, signIn, accountId, pageHead, accountFacts,
   expectText, expectCount, scenario, PASSWORD, MY_DAY_LISTS,
 } from '../lib/meridian.js';
 
@@ -15,7 +15,7 @@ const NAME = '福建新大陆电脑股份有限公司';
 const FIRST_SAVE = '福建新大陆科技集团有限公司';
 const STALE_SAVE = '新大陆（过期的修改）';
 
-describe(`bad input (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, () => {
+describe(`bad input (${BACKEND_NAME})`, () => {
   let server;
   let browser;
   let zh;

@@ -7,7 +7,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, desktop, phone, screenshot, setUpCompany, accountId,
+  BACKEND_NAME, startMeridian, launchBrowser, desktop, phone, screenshot, setUpCompany, accountId,
   recordId, pickLookup, expectText, expectCount, horizontalOverflow, scenario, PASSWORD,
 } from '../lib/meridian.js';
 
@@ -27,7 +27,7 @@ const PHONE_WIDTH = 390;
 const isRecordPage = (plural, notice) => (u) =>
   new RegExp(`^/${plural}/${UUID}$`).test(u.pathname) && (notice === undefined || u.searchParams.get('notice') === notice);
 
-describe(`records around an account (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, () => {
+describe(`records around an account (${BACKEND_NAME})`, () => {
   let server;
   let browser;
   let context;

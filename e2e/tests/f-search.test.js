@@ -7,7 +7,7 @@
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startMeridian, launchBrowser, desktop, phone, screenshot, setUpCompany, accountId,
+  BACKEND_NAME, startMeridian, launchBrowser, desktop, phone, screenshot, setUpCompany, accountId,
   recordId, expectText, expectCount, horizontalOverflow, scenario, signIn,
 } from '../lib/meridian.js';
 
@@ -19,7 +19,7 @@ const LEAD = '张小龙';
 const LEAD_COMPANY = '腾讯音乐娱乐集团';
 const PHONE_WIDTH = 390;
 
-describe(`global search (${process.env.MERIDIAN_E2E_DATABASE === 'postgres' ? 'PostgreSQL' : 'SQLite'})`, () => {
+describe(`global search (${BACKEND_NAME})`, () => {
   let server;
   let browser;
   let context;

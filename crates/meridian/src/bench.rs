@@ -29,7 +29,7 @@
 //! and reports the process's resident memory.
 //!
 //! The benchmark writes: creates add accounts (deleted again after the HTTP part and at the
-//! end, see [`remove_created`]), updates change descriptions.
+//! end, see [`remove_created`]), updates change descriptions and grades.
 
 use anyhow::{bail, Context, Result};
 use app::accounts::ListParams;
@@ -83,9 +83,39 @@ pub struct BenchArgs {
     pub only: Vec<String>,
 }
 
+/// The in-process operations, by the names `--only` matches and the report shows.
+const OPERATIONS: [&str; 13] = [
+    "list: first page",
+    "list: filtered + sorted",
+    "list: deep page",
+    "record page",
+    "quick search",
+    "global search",
+    "create",
+    "update",
+    "contacts: first page",
+    "contacts: custom field filter",
+    "opportunities: closing this month",
+    "activities: my open tasks",
+    "my day",
+];
+
 impl BenchArgs {
     fn wants(&self, op: &str) -> bool {
         self.only.is_empty() || self.only.iter().any(|o| op.contains(o.as_str()))
+    }
+
+    /// Refuses an `--only` that names no operation (it would time nothing).
+    fn check_only(&self) -> Result<()> {
+        for only in &self.only {
+            if !OPERATIONS.iter().any(|op| op.contains(only.as_str())) {
+                bail!(
+                    "--only {only:?} matches no operation; the operations are: {}",
+                    OPERATIONS.join(", ")
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -178,6 +208,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Percentiles of the timed runs; operations per second is one client's rate, 1 / mean.
 fn figures(role: &'static str, op: &'static str, mut ms: Vec<f64>) -> Figures {
+    debug_assert!(
+        OPERATIONS.contains(&op) || op.ends_with("(whole, HTTP)"),
+        "{op} is missing from OPERATIONS"
+    );
     let total_ms: f64 = ms.iter().sum();
     ms.sort_by(|a, b| a.total_cmp(b));
     Figures {
@@ -339,6 +373,76 @@ fn search_fragment(rng: &mut StdRng, name: &str) -> Option<String> {
     Some(w.chars().take(4).collect())
 }
 
+/// An operation stops at the time limit only once it has this many timed runs.
+const MIN_SAMPLES: usize = 5;
+
+/// The iterations of one operation: up to `warm` untimed runs (for at most a quarter of the
+/// time limit), then up to `n` timed runs, which stop at the time limit once [`MIN_SAMPLES`]
+/// are in. The caller times each run and hands the start to [`Runs::record`].
+struct Runs {
+    n: usize,
+    warm: usize,
+    limit: Duration,
+    /// Runs handed out so far, warm-ups included.
+    given: usize,
+    /// The start of the current phase (warm-up, then timed).
+    phase_started: Instant,
+    timing: bool,
+    ms: Vec<f64>,
+}
+
+/// One iteration: its index within its phase, and whether it is timed.
+#[derive(Clone, Copy)]
+struct Run {
+    i: usize,
+    timed: bool,
+}
+
+impl Runs {
+    fn new(n: usize, warm: usize, limit: Duration) -> Self {
+        Runs {
+            n,
+            warm,
+            limit,
+            given: 0,
+            phase_started: Instant::now(),
+            timing: false,
+            ms: Vec::with_capacity(n),
+        }
+    }
+
+    fn next(&mut self) -> Option<Run> {
+        if self.given < self.warm {
+            if self.phase_started.elapsed() <= self.limit / 4 {
+                self.given += 1;
+                return Some(Run {
+                    i: self.given - 1,
+                    timed: false,
+                });
+            }
+            self.given = self.warm;
+        }
+        if !self.timing {
+            self.timing = true;
+            self.phase_started = Instant::now();
+        }
+        let i = self.given - self.warm;
+        let out_of_time = self.ms.len() >= MIN_SAMPLES && self.phase_started.elapsed() > self.limit;
+        if i >= self.n || out_of_time {
+            return None;
+        }
+        self.given += 1;
+        Some(Run { i, timed: true })
+    }
+
+    /// Keeps the time since `started` if `run` is timed.
+    fn record(&mut self, run: Run, started: Instant) {
+        if run.timed {
+            self.ms.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+}
+
 /// Runs the timed operations for one user.
 async fn measure(
     app: &App,
@@ -354,64 +458,35 @@ async fn measure(
 
     // Each operation stops after `--max-seconds` even if not all iterations ran.
     let limit = Duration::from_secs(args.max_seconds.max(1));
-    let over = |wall: &Instant| wall.elapsed() > limit;
-    // Warm-ups get a quarter of that; timed runs stop early only after a few samples.
-    let warm_over = |wall: &Instant| wall.elapsed() > limit / 4;
-    const MIN_SAMPLES: usize = 5;
 
     if args.wants("list: first page") {
         // ---- list: first page
-        let mut ms = Vec::with_capacity(n);
-        let wall = Instant::now();
-        for _ in 0..warm {
-            if warm_over(&wall) {
-                break;
-            }
-            app::accounts::list(app, actor, &page_params("-updated_at", None))
-                .await
-                .map_err(app_err)?;
-        }
-        let wall = Instant::now();
-        for _ in 0..n {
-            if ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
-            let t = Instant::now();
-            let page = app::accounts::list(app, actor, &page_params("-updated_at", None))
-                .await
-                .map_err(app_err)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
-            std::hint::black_box(page.items.len());
-        }
-        out.push(figures(role, "list: first page", ms));
-    }
-
-    if args.wants("list: filtered + sorted") {
-        // ---- list: filtered + sorted (first pages)
-        let mut ms = Vec::with_capacity(n);
-        let wall = Instant::now();
-        for i in 0..warm {
-            if warm_over(&wall) {
-                break;
-            }
-            app::accounts::list(app, actor, &filtered_params(i))
-                .await
-                .map_err(app_err)?;
-        }
-        let wall = Instant::now();
-        for i in 0..n {
-            if ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
-            let params = filtered_params(i);
+        let mut runs = Runs::new(n, warm, limit);
+        while let Some(run) = runs.next() {
+            let params = page_params("-updated_at", None);
             let t = Instant::now();
             let page = app::accounts::list(app, actor, &params)
                 .await
                 .map_err(app_err)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
             std::hint::black_box(page.items.len());
         }
-        let mut f = figures(role, "list: filtered + sorted", ms);
+        out.push(figures(role, "list: first page", runs.ms));
+    }
+
+    if args.wants("list: filtered + sorted") {
+        // ---- list: filtered + sorted (first pages)
+        let mut runs = Runs::new(n, warm, limit);
+        while let Some(run) = runs.next() {
+            let params = filtered_params(run.i);
+            let t = Instant::now();
+            let page = app::accounts::list(app, actor, &params)
+                .await
+                .map_err(app_err)?;
+            runs.record(run, t);
+            std::hint::black_box(page.items.len());
+        }
+        let mut f = figures(role, "list: filtered + sorted", runs.ms);
         f.note = "province+name / grade+-created_at / type+-updated_at".into();
         out.push(f);
     }
@@ -462,21 +537,17 @@ async fn measure(
 
     if args.wants("list: deep page") {
         // ---- list: deep page
-        let mut ms = Vec::with_capacity(n);
-        let wall = Instant::now();
-        for _ in 0..n {
-            if ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
+        let mut runs = Runs::new(n, 0, limit);
+        while let Some(run) = runs.next() {
             let params = page_params("-updated_at", cursor.clone());
             let t = Instant::now();
             let page = app::accounts::list(app, actor, &params)
                 .await
                 .map_err(app_err)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
             std::hint::black_box(page.items.len());
         }
-        let mut f = figures(role, "list: deep page", ms);
+        let mut f = figures(role, "list: deep page", runs.ms);
         f.note = format!(
             "page {} (after {} rows; walking there took {walk_ms:.0} ms)",
             depth + 1,
@@ -488,20 +559,9 @@ async fn measure(
     if args.wants("record page") {
         // ---- record page
         let can_transfer = actor.principal.can(ObjectKind::Account, Action::Transfer);
-        let mut ms = Vec::with_capacity(n);
         let mut parts: [Vec<f64>; 4] = Default::default();
-        let mut wall = Instant::now();
-        let warm_wall = Instant::now();
-        for i in 0..n + warm {
-            if i < warm && warm_over(&warm_wall) {
-                continue;
-            }
-            if i == warm {
-                wall = Instant::now();
-            }
-            if i >= warm && ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
+        let mut runs = Runs::new(n, warm, limit);
+        while let Some(run) = runs.next() {
             let id = pool[rng.gen_range(0..pool.len())].0;
             let t = Instant::now();
             let account = app::accounts::get(app, actor, id).await.map_err(app_err)?;
@@ -527,8 +587,8 @@ async fn measure(
                 std::hint::black_box(users.len());
             }
             let t4 = t.elapsed();
-            if i >= warm {
-                ms.push(t4.as_secs_f64() * 1e3);
+            runs.record(run, t);
+            if run.timed {
                 for (k, d) in [t1, t2 - t1, t3 - t2, t4 - t3].into_iter().enumerate() {
                     parts[k].push(d.as_secs_f64() * 1e3);
                 }
@@ -540,7 +600,7 @@ async fn measure(
             v.sort_by(|a, b| a.total_cmp(b));
             percentile(&v, 95.0)
         };
-        let mut f = figures(role, "record page", ms);
+        let mut f = figures(role, "record page", runs.ms);
         f.note = format!(
             "p95 of the parts: get {:.1}, history {:.1}, branches (related list) {:.1}{} ms",
             p95(&parts[0]),
@@ -557,20 +617,9 @@ async fn measure(
 
     if args.wants("quick search") {
         // ---- quick search
-        let mut ms = Vec::with_capacity(n);
         let mut hits = 0usize;
-        let mut wall = Instant::now();
-        let warm_wall = Instant::now();
-        for i in 0..n + warm {
-            if i < warm && warm_over(&warm_wall) {
-                continue;
-            }
-            if i == warm {
-                wall = Instant::now();
-            }
-            if i >= warm && ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
+        let mut runs = Runs::new(n, warm, limit);
+        while let Some(run) = runs.next() {
             let name = &pool[rng.gen_range(0..pool.len())].1;
             let Some(q) = search_fragment(rng, name) else {
                 continue;
@@ -583,25 +632,21 @@ async fn measure(
             let page = app::accounts::list(app, actor, &params)
                 .await
                 .map_err(app_err)?;
-            if i >= warm {
-                ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
+            if run.timed {
                 hits += usize::from(!page.items.is_empty());
             }
         }
-        let mut f = figures(role, "quick search", ms);
+        let mut f = figures(role, "quick search", runs.ms);
         f.note = format!("{hits} of {} searches found something", f.n);
         out.push(f);
     }
 
     if args.wants("global search") {
         // ---- global search: the same kind of fragments over the four searchable objects
-        let mut ms = Vec::with_capacity(n);
         let mut hits = 0usize;
-        let wall = Instant::now();
-        for _ in 0..n {
-            if ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
+        let mut runs = Runs::new(n, 0, limit);
+        while let Some(run) = runs.next() {
             let name = &pool[rng.gen_range(0..pool.len())].1;
             let Some(q) = search_fragment(rng, name) else {
                 continue;
@@ -610,10 +655,10 @@ async fn measure(
             let groups = app::search::global(app, actor, &q, None)
                 .await
                 .map_err(app_err)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
             hits += usize::from(groups.iter().any(|g| !g.page.records.is_empty()));
         }
-        let mut f = figures(role, "global search", ms);
+        let mut f = figures(role, "global search", runs.ms);
         f.note = format!("{hits} of {} searches found something", f.n);
         out.push(f);
     }
@@ -621,14 +666,10 @@ async fn measure(
     let stamp = chrono::Utc::now().timestamp_millis();
     if args.wants("create") {
         // ---- create
-        let mut ms = Vec::with_capacity(n);
-        let wall = Instant::now();
-        for i in 0..n {
-            if ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
+        let mut runs = Runs::new(n, 0, limit);
+        while let Some(run) = runs.next() {
             let input = AccountInput {
-                name: Some(format!("基准测试客户{stamp}-{role}-{i}")),
+                name: Some(format!("基准测试客户{stamp}-{role}-{}", run.i)),
                 account_type: Some("customer".into()),
                 industry: Some("信息技术".into()),
                 province: Some("31".into()),
@@ -642,10 +683,10 @@ async fn measure(
             let row = app::accounts::create(app, actor, &input)
                 .await
                 .map_err(app_err)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
             std::hint::black_box(row.id);
         }
-        out.push(figures(role, "create", ms));
+        out.push(figures(role, "create", runs.ms));
     }
 
     if args.wants("update") {
@@ -658,12 +699,9 @@ async fn measure(
         if editable.is_empty() {
             bail!("the {role} owns none of the sampled accounts");
         }
-        let mut ms = Vec::with_capacity(n);
-        let wall = Instant::now();
-        for i in 0..n {
-            if ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
+        let mut runs = Runs::new(n, 0, limit);
+        while let Some(run) = runs.next() {
+            let i = run.i;
             let id = editable[rng.gen_range(0..editable.len())];
             let current = app::accounts::get(app, actor, id).await.map_err(app_err)?;
             let mut input = current.fields().to_input();
@@ -673,10 +711,10 @@ async fn measure(
             let row = app::accounts::update(app, actor, id, current.version, &input)
                 .await
                 .map_err(app_err)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
             std::hint::black_box(row.version);
         }
-        out.push(figures(role, "update", ms));
+        out.push(figures(role, "update", runs.ms));
     }
 
     // ---- the other objects, through the record engine
@@ -737,46 +775,29 @@ async fn measure(
             limit: Some(app::records::DEFAULT_PAGE),
             ..Default::default()
         };
-        let mut ms = Vec::with_capacity(n);
-        let wall = Instant::now();
-        for i in 0..warm {
-            if warm_over(&wall) {
-                break;
-            }
-            app::records::list(app, actor, kind, &request(i))
-                .await
-                .map_err(app_err)?;
-        }
-        let wall = Instant::now();
-        for i in 0..n {
-            if ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
-            let req = request(i);
+        let mut runs = Runs::new(n, warm, limit);
+        while let Some(run) = runs.next() {
+            let req = request(run.i);
             let t = Instant::now();
             let page = app::records::list(app, actor, kind, &req)
                 .await
                 .map_err(app_err)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
             std::hint::black_box(page.records.len());
         }
-        out.push(figures(role, op, ms));
+        out.push(figures(role, op, runs.ms));
     }
 
     if args.wants("my day") {
         // ---- My day
-        let mut ms = Vec::with_capacity(n);
-        let wall = Instant::now();
-        for _ in 0..n {
-            if ms.len() >= MIN_SAMPLES && over(&wall) {
-                break;
-            }
+        let mut runs = Runs::new(n, 0, limit);
+        while let Some(run) = runs.next() {
             let t = Instant::now();
             let day = app::activities::my_day(app, actor).await.map_err(app_err)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
             std::hint::black_box(day.today.len());
         }
-        out.push(figures(role, "my day", ms));
+        out.push(figures(role, "my day", runs.ms));
     }
     Ok(out)
 }
@@ -1047,23 +1068,22 @@ async fn whole_pages(
         ("global search page (whole, HTTP)", &searches),
     ] {
         // A few untimed requests first, as the in-process operations have.
-        for path in paths.iter().take(3) {
-            http_status(port, path, &cookie).await?;
-        }
-        let mut ms = Vec::new();
-        let wall = Instant::now();
-        for path in paths.iter().cycle().take(args.iterations.max(1)) {
-            if ms.len() >= 5 && wall.elapsed() > limit {
-                break;
-            }
+        let (n, warm) = if paths.is_empty() {
+            (0, 0)
+        } else {
+            (args.iterations.max(1), 3)
+        };
+        let mut runs = Runs::new(n, warm, limit);
+        while let Some(run) = runs.next() {
+            let path = &paths[run.i % paths.len()];
             let t = Instant::now();
             let status = http_status(port, path, &cookie).await?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            runs.record(run, t);
             if status != 200 {
                 bail!("GET {path} answered {status}, not 200");
             }
         }
-        out.push(figures(subject.role, op, ms));
+        out.push(figures(subject.role, op, runs.ms));
     }
     Ok(out)
 }
@@ -1079,6 +1099,7 @@ fn mark(ok: bool) -> &'static str {
 }
 
 pub async fn run(app: &App, args: &BenchArgs) -> Result<()> {
+    args.check_only()?;
     let started = Instant::now();
     let subjects = subjects(app, &args.admin_email).await?;
     let tenant_id = subjects[2].actor.tenant_id();

@@ -398,6 +398,9 @@ async fn scenario(first: Target, second: Target) {
         assert!(out.contains(row), "{row} missing from the report: {out}");
     }
     assert!(out.contains("accounts the use cases created"), "{out}");
+    let (ok, out) = first.run("bench", &["--only", "no such operation"]);
+    assert!(!ok, "an --only that names nothing is refused: {out}");
+    assert!(out.contains("matches no operation"), "{out}");
     {
         let app = first.open().await;
         let admin = actor_for_email(&app, ADMIN).await;

@@ -274,17 +274,11 @@ pub async fn list(
     )
     .await?;
     let mut q = SqlBuilder::new("");
-    let from = search.from_clause(
-        &mut q,
-        principal.tenant_id,
-        TokenIndex::Accounts,
-        "accounts",
-        "a",
-    );
+    let from = search.from_clause(&mut q, "accounts", "a");
     q.push(&select(&from));
     q.push(" WHERE ");
     visible_records(&mut q, principal, ObjectKind::Account, "a");
-    search.push_predicates(&mut q, principal.tenant_id, TokenIndex::Accounts, "a");
+    search.push_predicates(&mut q, "a");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let text_filters = [
         ("account_type", &f.account_type),

@@ -1040,33 +1040,40 @@ pub async fn derive_related(
     });
     tx.commit().await?;
 
-    let mut seconds = [
-        ("contacts", 0.0),
-        ("leads", 0.0),
-        ("opportunities", 0.0),
-        ("activities", 0.0),
-        ("last contacted", 0.0),
-        ("search tokens", 0.0),
-        ("commit", 0.0),
-    ];
+    // Seconds per step, summed over the chunks, in the order the steps run.
+    let mut seconds: Vec<(&'static str, f64)> = Vec::new();
+    let mut took = |step: &'static str, started: std::time::Instant| {
+        let secs = started.elapsed().as_secs_f64();
+        match seconds.iter_mut().find(|(s, _)| *s == step) {
+            Some(entry) => entry.1 += secs,
+            None => seconds.push((step, secs)),
+        }
+    };
     let mut from = 0;
     while from < accounts {
         let to = from + DERIVE_CHUNK;
         let mut tx = loader.begin().await?;
         begin_load(&mut tx).await?;
-        for (k, sql) in [&contacts, &leads, &opportunities].into_iter().enumerate() {
+        for (step, sql) in [
+            ("contacts", &contacts),
+            ("leads", &leads),
+            ("opportunities", &opportunities),
+        ] {
             let started = std::time::Instant::now();
             on_conn!(tx, c => {
                 sqlx::query(sql).bind(tenant_id).bind(anchor).bind(from).bind(to).execute(&mut *c).await?;
             });
-            seconds[k].1 += started.elapsed().as_secs_f64();
+            took(step, started);
         }
-        for (k, sql) in [&activities, &last_contacted].into_iter().enumerate() {
+        for (step, sql) in [
+            ("activities", &activities),
+            ("last contacted", &last_contacted),
+        ] {
             let started = std::time::Instant::now();
             on_conn!(tx, c => {
                 sqlx::query(sql).bind(tenant_id).bind(anchor).bind(from).bind(to).bind(recent).execute(&mut *c).await?;
             });
-            seconds[3 + k].1 += started.elapsed().as_secs_f64();
+            took(step, started);
         }
         let started = std::time::Instant::now();
         for sql in &token_statements {
@@ -1074,10 +1081,10 @@ pub async fn derive_related(
                 sqlx::query(sql).bind(tenant_id).bind(from).bind(to).execute(&mut *c).await?;
             });
         }
-        seconds[5].1 += started.elapsed().as_secs_f64();
+        took("search tokens", started);
         let started = std::time::Instant::now();
         tx.commit().await?;
-        seconds[6].1 += started.elapsed().as_secs_f64();
+        took("commit", started);
         from = to;
     }
 
@@ -1086,7 +1093,7 @@ pub async fn derive_related(
         sqlx::query("DROP TABLE gen_base").execute(&mut *c).await?;
     });
     let mut made = Related {
-        seconds: seconds.to_vec(),
+        seconds,
         ..Related::default()
     };
     for (table, slot) in [

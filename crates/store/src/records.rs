@@ -624,7 +624,7 @@ pub async fn list(
     )
     .await?;
     let mut q = SqlBuilder::new("");
-    let from = search.from_clause(&mut q, principal.tenant_id, index, spec.plural, "t");
+    let from = search.from_clause(&mut q, spec.plural, "t");
     q.push(&select_sql(spec, &from));
     q.push(" WHERE ");
     visible_records(&mut q, principal, spec.kind, "t");
@@ -632,9 +632,7 @@ pub async fn list(
         let p = q.param(Param::Uuid(id));
         q.push(&format!(" AND t.{column} = {p}"));
     }
-    if !query.search_tokens.is_empty() {
-        search.push_predicates(&mut q, principal.tenant_id, index, "t");
-    }
+    search.push_predicates(&mut q, "t");
     for condition in query.conditions {
         q.push(" AND ");
         condition_sql(&mut q, backend, condition);

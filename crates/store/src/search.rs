@@ -197,8 +197,10 @@ impl TokenIndex<'_> {
 /// How a quick search joins the list query: every token must match, and a rare one, when there
 /// is one, drives the query.
 #[derive(Debug, Clone)]
-pub struct SearchPlan {
+pub struct SearchPlan<'a> {
     backend: Backend,
+    tenant_id: Uuid,
+    index: TokenIndex<'a>,
     /// The rarest token, when it is rare enough to start from.
     driver: Option<String>,
     /// The tokens checked per row.
@@ -215,7 +217,7 @@ pub struct SearchPlan {
 /// 0.2% of the records walked much further: p95 54 ms with `IN`, 213 ms per row).
 const PROBE_PER_ROW_MAX_ROWS: i64 = 20;
 
-impl SearchPlan {
+impl<'a> SearchPlan<'a> {
     /// Counts each token's postings up to the rare-token threshold (an index range of at most
     /// that many entries) and picks the rarest as the driver if it is under it. `rows`: the
     /// page size of the list query of `object`.
@@ -223,14 +225,16 @@ impl SearchPlan {
         tx: &mut Tx,
         principal: &Principal,
         object: ObjectKind,
-        index: TokenIndex<'_>,
+        index: TokenIndex<'a>,
         tokens: &[String],
         rows: i64,
-    ) -> Result<SearchPlan> {
+    ) -> Result<SearchPlan<'a>> {
         let backend = tx.backend();
         let tenant_id = principal.tenant_id;
         let mut plan = SearchPlan {
             backend,
+            tenant_id,
+            index,
             driver: None,
             others: tokens.to_vec(),
             probe_per_row: backend == Backend::Postgres || rows <= PROBE_PER_ROW_MAX_ROWS,
@@ -268,14 +272,8 @@ impl SearchPlan {
     /// The FROM clause of the list query: `FROM <table> <alias>`; with a driver on SQLite the
     /// token table first (`CROSS JOIN` keeps that order), on PostgreSQL a subquery of the
     /// driver's records. `q` must be the builder the clause starts (its parameters come first).
-    pub fn from_clause(
-        &self,
-        q: &mut SqlBuilder,
-        tenant_id: Uuid,
-        index: TokenIndex<'_>,
-        table: &str,
-        alias: &str,
-    ) -> String {
+    pub fn from_clause(&self, q: &mut SqlBuilder, table: &str, alias: &str) -> String {
+        let index = self.index;
         match (&self.driver, self.backend) {
             (Some(_), Backend::Sqlite) => {
                 format!("FROM {} s CROSS JOIN {table} {alias}", index.table())
@@ -285,7 +283,7 @@ impl SearchPlan {
             // (with no statistics on a token it guessed thousands of postings: 2.6 s walking
             // every contact for a token no contact has).
             (Some(driver), Backend::Postgres) => {
-                let tenant = q.param(Param::Uuid(tenant_id));
+                let tenant = q.param(Param::Uuid(self.tenant_id));
                 let t = q.param(Param::Text(driver.clone()));
                 let object = index.object_predicate(q, "s");
                 format!(
@@ -299,14 +297,13 @@ impl SearchPlan {
     }
 
     /// Appends ` AND …` predicates that keep the rows carrying every token.
-    pub fn push_predicates(
-        &self,
-        q: &mut SqlBuilder,
-        tenant_id: Uuid,
-        index: TokenIndex<'_>,
-        alias: &str,
-    ) {
-        let tenant = q.param(Param::Uuid(tenant_id));
+    pub fn push_predicates(&self, q: &mut SqlBuilder, alias: &str) {
+        let index = self.index;
+        let sqlite_driver = self.driver.is_some() && self.backend == Backend::Sqlite;
+        if !sqlite_driver && self.others.is_empty() {
+            return;
+        }
+        let tenant = q.param(Param::Uuid(self.tenant_id));
         let column = index.column();
         match (&self.driver, self.backend) {
             (Some(driver), Backend::Sqlite) => {

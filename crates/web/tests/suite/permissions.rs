@@ -18,13 +18,7 @@ async fn visible(env: &Env, actor: &Actor) -> BTreeSet<String> {
         limit: Some("200".into()),
         ..Default::default()
     };
-    app::accounts::list(&env.app, actor, &params)
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|a| a.name)
-        .collect()
+    listed(env, actor, &params).await
 }
 
 /// The accounts a quick search for `q` finds for `actor`.
@@ -33,7 +27,11 @@ async fn found(env: &Env, actor: &Actor, q: &str) -> BTreeSet<String> {
         q: Some(q.into()),
         ..Default::default()
     };
-    app::accounts::list(&env.app, actor, &params)
+    listed(env, actor, &params).await
+}
+
+async fn listed(env: &Env, actor: &Actor, params: &ListParams) -> BTreeSet<String> {
+    app::accounts::list(&env.app, actor, params)
         .await
         .unwrap()
         .items
