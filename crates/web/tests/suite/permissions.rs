@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 on_both_databases!(
     data_scopes_decide_what_each_user_sees,
     other_tenant_gets_404_everywhere,
+    other_tenant_records_get_404_everywhere,
     actions_need_the_role,
     api_and_pages_show_the_same_records
 );
@@ -358,28 +359,11 @@ async fn other_tenant_gets_404_everywhere(env: Env) {
 
     let mut browser = env.browser();
     browser.login("admin@b.example").await;
-    for path in [
-        format!("/accounts/{id}"),
-        format!("/accounts/{id}/edit"),
-        format!("/accounts/{id}/history"),
-    ] {
-        assert_eq!(
-            browser.get(&path).await.status,
-            StatusCode::NOT_FOUND,
-            "{path}"
-        );
-    }
-    let r = browser
-        .post(
-            &format!("/accounts/{id}"),
-            &[("name", "stolen"), ("version", "1")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = browser
-        .post(&format!("/accounts/{id}/delete"), &[("version", "1")])
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_pages_not_found(&mut browser, "accounts", &id.to_string()).await;
+    assert_eq!(
+        browser.get(&format!("/accounts/{id}/history")).await.status,
+        StatusCode::NOT_FOUND
+    );
     let page = browser.get("/accounts").await;
     assert!(!page.body.contains("secret account"));
 
@@ -388,6 +372,174 @@ async fn other_tenant_gets_404_everywhere(env: Env) {
         (unchanged.name.as_str(), unchanged.version),
         ("A's secret account", 1)
     );
+}
+
+/// Every record object, not only accounts: another company's contact, lead, opportunity and
+/// activity are not found through the API, the pages, lists, search, lookups, the 360°
+/// stream or roll-ups, and stay unchanged.
+async fn other_tenant_records_get_404_everywhere(env: Env) {
+    use serde_json::json;
+    let a = env.company("Company A", "admin@a.example").await;
+    let b = env.company("Company B", "admin@b.example").await;
+    let a_api = env.api(&env.token(&a.admin).await);
+    let b_api = env.api(&env.token(&b.admin).await);
+    let account = env.account(&a.admin, "甲方机密客户").await.id.to_string();
+    let id_of = |r: crate::support::Response| -> String {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.json()["id"].as_str().expect("id").to_string()
+    };
+    let contact = id_of(
+        a_api
+            .post(
+                "/api/v1/contacts",
+                json!({"name": "甲方联系人", "account_id": account, "mobile": "13800138000"}),
+            )
+            .await,
+    );
+    let lead = id_of(
+        a_api
+            .post(
+                "/api/v1/leads",
+                json!({"name": "甲方线索", "company": "甲方机密公司"}),
+            )
+            .await,
+    );
+    let opportunity = id_of(
+        a_api
+            .post(
+                "/api/v1/opportunities",
+                json!({"name": "甲方商机", "account_id": account, "amount": 100}),
+            )
+            .await,
+    );
+    let activity = id_of(
+        a_api
+            .post(
+                "/api/v1/activities",
+                json!({"kind": "call", "name": "甲方电话", "opportunity_id": opportunity}),
+            )
+            .await,
+    );
+    let records = [
+        ("contacts", &contact),
+        ("leads", &lead),
+        ("opportunities", &opportunity),
+        ("activities", &activity),
+    ];
+    let mut browser = env.browser();
+    browser.login("admin@b.example").await;
+    for (plural, id) in records {
+        for path in [
+            format!("/api/v1/{plural}/{id}"),
+            format!("/api/v1/{plural}/{id}/history"),
+        ] {
+            let r = b_api.get(&path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(r.json()["error"]["code"], "not_found", "{path}");
+        }
+        let r = b_api
+            .patch(
+                &format!("/api/v1/{plural}/{id}"),
+                json!({"name": "stolen"}),
+                "\"1\"",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "PATCH {plural}");
+        let r = b_api
+            .call(
+                axum::http::Method::DELETE,
+                &format!("/api/v1/{plural}/{id}"),
+                None,
+                &[("if-match", "\"1\"")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "DELETE {plural}");
+        let list = b_api.get(&format!("/api/v1/{plural}")).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        assert!(!list.body.contains(id.as_str()), "{plural} list");
+        assert_pages_not_found(&mut browser, plural, id).await;
+        let page = browser.get(&format!("/{plural}")).await;
+        assert!(!page.body.contains("甲方"), "{plural} page list");
+    }
+    // Search and lookups find nothing of A's.
+    for q in ["甲方", "13800138000"] {
+        let r = b_api.get(&format!("/api/v1/search?{}", query(q))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(!r.body.contains("甲方"), "search {q}: {}", r.body);
+    }
+    for plural in ["accounts", "contacts", "opportunities"] {
+        let r = browser
+            .get(&format!("/{plural}/lookup?{}", query("甲方")))
+            .await;
+        assert!(!r.body.contains("甲方"), "{plural} lookup: {}", r.body);
+    }
+    // A's records are no valid references in B.
+    for (body, field) in [
+        (json!({"name": "x", "account_id": account}), "account_id"),
+        (
+            json!({"name": "x", "reports_to_id": contact}),
+            "reports_to_id",
+        ),
+    ] {
+        let r = b_api.post("/api/v1/contacts", body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains(field), "{}", r.body);
+    }
+    let r = b_api
+        .post(
+            "/api/v1/activities",
+            json!({"kind": "call", "name": "x", "opportunity_id": opportunity}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // The stream and roll-ups of A's account.
+    for path in [
+        format!("/api/v1/accounts/{account}/timeline"),
+        format!("/api/v1/accounts/{account}/rollup"),
+    ] {
+        assert_eq!(
+            b_api.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    // Nothing changed in A.
+    for (plural, id) in records {
+        let r = a_api.get(&format!("/api/v1/{plural}/{id}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{plural}");
+        assert_eq!(r.json()["version"], 1, "{plural} unchanged");
+        assert!(r.json()["name"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("甲方"));
+    }
+}
+
+/// The record's page and edit form answer 404, and so do a save and a delete posted to it.
+async fn assert_pages_not_found(browser: &mut crate::support::Browser, plural: &str, id: &str) {
+    for path in [format!("/{plural}/{id}"), format!("/{plural}/{id}/edit")] {
+        assert_eq!(
+            browser.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let r = browser
+        .post(
+            &format!("/{plural}/{id}"),
+            &[("name", "stolen"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "page update of {plural}");
+    let r = browser
+        .post(&format!("/{plural}/{id}/delete"), &[("version", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "page delete of {plural}");
+}
+
+/// `q=<value>`, form-encoded.
+fn query(q: &str) -> String {
+    serde_urlencoded::to_string([("q", q)]).expect("encodable")
 }
 
 async fn actions_need_the_role(env: Env) {

@@ -833,6 +833,30 @@ async fn opportunity_stages_roll_ups_and_last_deal(env: Env) {
         StatusCode::NOT_FOUND,
         "the rep cannot see the account at all"
     );
+    // The rep's own account, with one deal of the rep's and one the administrator added to
+    // it: the rep's roll-up counts the rep's deal only, the administrator's counts both.
+    let rep_account = env.account(&rep, "华为终端 华南").await.id.to_string();
+    let r = rep_api
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "Rep deal", "account_id": rep_account, "amount": 1000, "stage": "proposal"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = api
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "Admin deal", "account_id": rep_account, "amount": 7000, "stage": "proposal"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let open_pipeline = |v: Value| v["amounts"][0]["open_pipeline"].clone();
+    let path = format!("/api/v1/accounts/{rep_account}/rollup");
+    assert_eq!(
+        open_pipeline(rep_api.get(&path).await.json()),
+        json!(1000.0)
+    );
+    assert_eq!(open_pipeline(api.get(&path).await.json()), json!(8000.0));
 }
 
 async fn activities_check_in_complete_postpone_follow_up(env: Env) {
@@ -1058,8 +1082,55 @@ async fn account_timeline_collects_activities_opportunities_contacts_and_fields(
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    // The page shows the stream; a manager who sees the account but not the rep's
-    // opportunity does not see its entries.
+    // A manager who sees an account but not every record on it sees only the entries of
+    // the records they may see: here the manager owns the account and a contact on it,
+    // the administrator (outside the manager's department) a deal and a call on the deal.
+    let east = env.department(&c, "华东区", None).await;
+    let manager = env
+        .user(&c, "manager@a.example", "sales_manager", Some(east), None)
+        .await;
+    let manager_api = env.api(&env.token(&manager).await);
+    let managed = env.account(&manager, "上海振华重工").await.id.to_string();
+    let r = manager_api
+        .post(
+            "/api/v1/contacts",
+            json!({"name": "李经理", "account_id": managed}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let secret_deal = id_of(
+        &api.post(
+            "/api/v1/opportunities",
+            json!({"name": "保密项目", "account_id": managed, "amount": 5000}),
+        )
+        .await
+        .json(),
+    );
+    let r = api
+        .post(
+            "/api/v1/activities",
+            json!({"kind": "call", "name": "保密电话", "opportunity_id": secret_deal}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let names_in = |v: Value| -> String { v["items"].to_string() };
+    let path = format!("/api/v1/accounts/{managed}/timeline");
+    let everything = names_in(api.get(&path).await.json());
+    assert!(everything.contains("保密项目") && everything.contains("保密电话"));
+    let managers = names_in(manager_api.get(&path).await.json());
+    assert!(managers.contains("李经理"), "{managers}");
+    assert!(
+        !managers.contains("保密项目") && !managers.contains("保密电话"),
+        "{managers}"
+    );
+    let mut mb = env.browser();
+    mb.login("manager@a.example").await;
+    let page = mb.get(&format!("/accounts/{managed}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains("李经理");
+    assert!(!page.body.contains("保密项目") && !page.body.contains("保密电话"));
+
+    // The page shows the stream.
     let mut b = env.browser();
     b.login("admin@a.example").await;
     let page = b.get(&format!("/accounts/{account}")).await;
