@@ -607,6 +607,17 @@ pub async fn list(
     custom: &[FieldDef],
     query: &ListQuery<'_>,
 ) -> Result<Vec<Record>> {
+    let q = list_statement(tx, principal, spec, query).await?;
+    fetch_records(tx, spec, custom, &q).await
+}
+
+/// The statement [`list`] runs, for [`explain`] to show how the database plans it.
+pub async fn list_statement(
+    tx: &mut Tx,
+    principal: &Principal,
+    spec: &ObjectSpec,
+    query: &ListQuery<'_>,
+) -> Result<SqlBuilder> {
     let backend = tx.backend();
     // Accounts keep their name tokens in a table of their own.
     let index = if spec.kind == ObjectKind::Account {
@@ -672,7 +683,24 @@ pub async fn list(
     q.push(&format!(
         " ORDER BY {expr} {dir}{nulls}, t.id {dir} LIMIT {limit}"
     ));
-    fetch_records(tx, spec, custom, &q).await
+    Ok(q)
+}
+
+/// How the database plans a statement: SQLite's `EXPLAIN QUERY PLAN` details, or
+/// PostgreSQL's `EXPLAIN` lines. For tests that guard index use.
+pub async fn explain(tx: &mut Tx, q: &SqlBuilder) -> Result<Vec<String>> {
+    let (prefix, column) = match tx.backend() {
+        Backend::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
+        Backend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
+    };
+    let sql = format!("{prefix}{}", q.sql);
+    let mut lines = Vec::new();
+    on_conn!(tx, c => {
+        for row in bind_params!(sqlx::query(&sql), &q.params).fetch_all(c).await? {
+            lines.push(row.try_get::<String, _>(column)?);
+        }
+    });
+    Ok(lines)
 }
 
 /// Whether the field's column is declared NOT NULL.

@@ -1841,50 +1841,61 @@ async fn global_search_finds_every_object_within_scope(env: Env) {
 }
 
 /// Related lists read `<lookup> = ? ORDER BY updated_at DESC, id DESC`: on SQLite (which plans
-/// without statistics) each must search its lookup index in that order, not walk the table's
-/// `updated_at` index checking the lookup row by row (seconds at a million rows).
+/// without statistics) each must search an index on its lookup in that order, not walk the
+/// table's `updated_at` index checking the lookup row by row (seconds at a million rows).
+/// The statements are the ones the store builds for a related list, for every standard lookup
+/// of every object, read by the administrator (no scope) and by a rep (own records).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn related_lists_search_their_lookup_index_in_order_on_sqlite() {
     crate::support::run(crate::support::Backend::Sqlite, |env: Env| async move {
-        let store::Db::Sqlite(sqlite) = &env.app.db else {
-            panic!("a SQLite environment");
-        };
-        for (table, column) in [
-            ("contacts", "account_id"),
-            ("contacts", "reports_to_id"),
-            ("opportunities", "account_id"),
-            ("opportunities", "contact_id"),
-            ("activities", "account_id"),
-            ("activities", "contact_id"),
-            ("activities", "lead_id"),
-            ("activities", "opportunity_id"),
-            ("accounts", "parent_id"),
-        ] {
-            for scope in ["", " AND t.owner_id = ?3"] {
-                let sql = format!(
-                    "EXPLAIN QUERY PLAN SELECT t.id, t.name FROM {table} t WHERE t.tenant_id = ?1 AND t.{column} = ?2{scope}
-                     ORDER BY t.updated_at DESC, t.id DESC LIMIT 11"
-                );
-                let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
-                    .bind(uuid::Uuid::nil())
-                    .bind(uuid::Uuid::nil())
-                    .bind(uuid::Uuid::nil())
-                    .fetch_all(&sqlite.readers)
-                    .await
-                    .expect("explain");
-                let plan: Vec<String> = rows.into_iter().map(|r| r.3).collect();
-                let index = if table == "accounts" {
-                    "accounts_parent_updated".to_string()
-                } else {
-                    format!("{table}_{column}")
-                };
-                assert!(
-                    plan.iter().any(|p| p.contains(&format!("INDEX {index} (tenant_id=? AND {column}=?)")))
-                        && !plan.iter().any(|p| p.contains("TEMP B-TREE")),
-                    "{table}.{column}{scope}: {plan:?}"
-                );
+        use domain::fields::FieldType;
+        use domain::permissions::ObjectKind;
+        let c = env.company("Acme", "admin@a.example").await;
+        let rep = env.user(&c, "rep@a.example", "sales_rep", None, None).await;
+        let mut checked = 0;
+        for kind in ObjectKind::RECORDS {
+            let spec = domain::objects::spec(kind).expect("record object");
+            let updated_at = spec.field("updated_at").expect("updated_at");
+            for lookup in spec
+                .fields
+                .iter()
+                .filter(|f| f.field_type == FieldType::Lookup)
+            {
+                let column = lookup
+                    .column
+                    .as_deref()
+                    .expect("a standard lookup has a column");
+                for reader in [&c.admin, &rep] {
+                    let query = store::records::ListQuery {
+                        conditions: &[],
+                        related: Some((column, uuid::Uuid::now_v7())),
+                        search_tokens: &[],
+                        sort: updated_at,
+                        descending: true,
+                        after: None,
+                        limit: 10,
+                    };
+                    let mut tx = env.app.db.begin_read().await.expect("tx");
+                    let statement =
+                        store::records::list_statement(&mut tx, &reader.principal, spec, &query)
+                            .await
+                            .expect("statement");
+                    let plan = store::records::explain(&mut tx, &statement)
+                        .await
+                        .expect("explain");
+                    assert!(
+                        plan.iter().any(|p| p.starts_with("SEARCH t USING")
+                            && p.contains(&format!("(tenant_id=? AND {column}=?)")))
+                            && !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+                        "{}.{column} read by {}: {plan:?}",
+                        spec.plural,
+                        reader.user.email
+                    );
+                    checked += 1;
+                }
             }
         }
+        assert!(checked >= 18, "every standard lookup, twice: {checked}");
     })
     .await
 }
