@@ -4,7 +4,8 @@
 //! - headers must arrive within `header_timeout` of the connection opening or of the previous
 //!   answer (hyper's header-read timeout: a client sending a byte at a time, or nothing, is
 //!   disconnected);
-//! - a request body within `body_timeout` (tower-http's request-body timeout);
+//! - a request's body must arrive, and its answer be ready, within `request_timeout` (tower-http's
+//!   timeout: a client sending its body a byte at a time gets 408);
 //! - a connection on which no byte moves either way for `idle_timeout` is closed (a client
 //!   that stops reading an answer);
 //! - at most `max_connections` at once: beyond them the server stops accepting, and further
@@ -27,9 +28,9 @@ pub struct Limits {
     /// answer on the connection.
     #[arg(long, env = "MERIDIAN_HEADER_TIMEOUT", default_value = "10", value_parser = seconds)]
     pub header_timeout: Duration,
-    /// Seconds a client has to send a request's body.
-    #[arg(long, env = "MERIDIAN_BODY_TIMEOUT", default_value = "30", value_parser = seconds)]
-    pub body_timeout: Duration,
+    /// Seconds within which a request's body must arrive and its answer be ready (else 408).
+    #[arg(long, env = "MERIDIAN_REQUEST_TIMEOUT", default_value = "30", value_parser = seconds)]
+    pub request_timeout: Duration,
     /// Seconds after which a connection on which nothing is sent or received is closed.
     #[arg(long, env = "MERIDIAN_IDLE_TIMEOUT", default_value = "60", value_parser = seconds)]
     pub idle_timeout: Duration,
@@ -57,8 +58,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let service = tower::ServiceBuilder::new()
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            limits.body_timeout,
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
         ))
         .service(router);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1) as usize));
