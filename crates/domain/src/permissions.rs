@@ -238,6 +238,22 @@ pub struct DefaultRole {
     pub permissions: RolePermissions,
 }
 
+/// The name to show for a role. A built-in role that still has one of its default names
+/// (whichever language the company was made in) shows it in the reader's language; a renamed
+/// or custom role shows its own name.
+pub fn role_display_name<'a>(key: Option<&str>, stored: &'a str, zh: bool) -> &'a str {
+    let Some(role) = key.and_then(|k| default_roles().into_iter().find(|r| r.key == k)) else {
+        return stored;
+    };
+    if stored != role.name_zh && stored != role.name_en {
+        stored
+    } else if zh {
+        role.name_zh
+    } else {
+        role.name_en
+    }
+}
+
 pub fn default_roles() -> Vec<DefaultRole> {
     use Action::*;
     let record_all = [Create, Read, Edit, Delete, Export, Import, Transfer];

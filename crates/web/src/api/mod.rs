@@ -154,12 +154,13 @@ pub struct MeOut {
     responses((status = 200, body = MeOut), (status = 401, body = ErrorBody)))]
 async fn me(user: ApiUser) -> Json<MeOut> {
     let u = &user.actor.user;
+    let role = user.tr.role_name(u.role_key.as_deref(), &u.role_name);
     Json(MeOut {
         id: u.id,
         tenant_id: u.tenant_id,
         email: u.email.clone(),
         name: u.name.clone(),
-        role: u.role_name.clone(),
+        role: role.to_string(),
         department_id: u.department_id,
         locale: u.locale.clone(),
     })

@@ -11,4 +11,5 @@ mod org;
 mod pages;
 mod permissions;
 mod records;
+mod role_names;
 mod storage;
