@@ -232,6 +232,37 @@ fn crash_during_writes(target: Target) {
     }
     assert_eq!(stored.len(), attempts.len());
     drop(server);
+    check_integrity(&target);
+}
+
+/// The database after the crashes: SQLite's own checks pass, and every stored idempotency key
+/// names a record that exists.
+fn check_integrity(target: &Target) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let db = match &target.database_url {
+            Some(url) => store::Db::open_url(url).await,
+            None => store::Db::open_sqlite_dir(&target.dir).await,
+        }
+        .expect("open the database");
+        let orphans = "SELECT COUNT(*) FROM api_idempotency k WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = k.tenant_id AND a.id = k.record_id)";
+        let n: i64 = match &db {
+            store::Db::Sqlite(s) => {
+                for check in ["PRAGMA integrity_check", "PRAGMA foreign_key_check"] {
+                    let rows: Vec<String> = sqlx::query_scalar(check)
+                        .fetch_all(&s.readers)
+                        .await
+                        .unwrap_or_else(|e| vec![e.to_string()]);
+                    assert!(rows.is_empty() || rows == ["ok"], "{check}: {rows:?}");
+                }
+                sqlx::query_scalar(orphans).fetch_one(&s.readers).await
+            }
+            store::Db::Postgres(pool) => sqlx::query_scalar(orphans).fetch_one(pool).await,
+        }
+        .expect("count orphans");
+        assert_eq!(n, 0, "idempotency keys without their record");
+        db.close().await;
+    });
 }
 
 on_both_databases!(killed_during_writes, crash_during_writes);
