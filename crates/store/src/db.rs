@@ -49,15 +49,14 @@ const SQLITE_FULL: i32 = 13;
 /// PostgreSQL's SQLSTATE for "disk full".
 const PG_DISK_FULL: &str = "53100";
 
-/// Returns a SQLite connection to its pool only when it is outside any transaction. After
+/// Hands out a SQLite connection from its pool only when it is outside any transaction. After
 /// `SQLITE_FULL` (or an I/O error) SQLite rolls the transaction back by itself, the driver's
 /// `ROLLBACK` then fails, and the driver would go on believing it is inside a transaction:
 /// every later `BEGIN` on that connection would fail. Such a connection is closed instead,
-/// and the pool opens a fresh one for the next transaction.
+/// and the pool opens a fresh one. (The pool pings a connection it takes back, which waits for
+/// the rollback that dropping a transaction queued, so the state seen here is settled.)
 async fn sqlite_connection_is_clean(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<bool> {
     use sqlx::Connection;
-    // Waits for the rollback that dropping a transaction queued.
-    conn.ping().await?;
     if conn.is_in_transaction() {
         tracing::warn!("replacing a SQLite connection left inside a failed transaction");
         return Ok(false);
@@ -235,7 +234,7 @@ impl Db {
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .after_release(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
+            .before_acquire(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
             .connect_with(options.clone())
             .await?;
         let readers = if in_memory {
@@ -244,7 +243,7 @@ impl Db {
             SqlitePoolOptions::new()
                 .max_connections(SQLITE_READERS)
                 .min_connections(1)
-                .after_release(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
+                .before_acquire(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
                 .connect_with(options)
                 .await?
         };
