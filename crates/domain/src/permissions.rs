@@ -356,6 +356,21 @@ mod tests {
     }
 
     #[test]
+    fn built_in_role_names_follow_the_reader_unless_renamed() {
+        let rep = Some("sales_rep");
+        assert_eq!(role_display_name(rep, "销售代表", false), "Sales rep");
+        assert_eq!(role_display_name(rep, "Sales rep", true), "销售代表");
+        assert_eq!(role_display_name(rep, "销售代表", true), "销售代表");
+        assert_eq!(role_display_name(rep, "一线销售", false), "一线销售");
+        // A custom role, even one named like a built-in one, keeps its name.
+        assert_eq!(role_display_name(None, "销售代表", false), "销售代表");
+        assert_eq!(
+            role_display_name(Some("gone"), "Sales rep", true),
+            "Sales rep"
+        );
+    }
+
+    #[test]
     fn keys_parse_back() {
         for a in Action::ALL {
             assert_eq!(Action::parse(a.key()), Some(a));
