@@ -167,6 +167,18 @@ pub async fn create_with_custom(
     input: &AccountInput,
     custom: &records::Input,
 ) -> AppResult<AccountRow> {
+    create_once(app, actor, input, custom, None).await
+}
+
+/// [`create_with_custom`], storing `key` with the account in the same transaction when given
+/// (see [`crate::idempotency`]).
+pub async fn create_once(
+    app: &App,
+    actor: &Actor,
+    input: &AccountInput,
+    custom: &records::Input,
+    key: Option<&crate::idempotency::Key>,
+) -> AppResult<AccountRow> {
     actor.require(ObjectKind::Account, Action::Create)?;
     let mut tx = app.db.begin().await?;
     let checked = records::check_custom(
@@ -220,6 +232,9 @@ pub async fn create_with_custom(
     let row = repo::get_visible(&mut tx, &actor.principal, id)
         .await?
         .map(|r| without_hidden(actor, r));
+    if let Some(key) = key {
+        crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
+    }
     tx.commit().await?;
     // A rep who creates an account for someone else may no longer see it.
     row.ok_or(AppError::Rule("created_outside_scope"))

@@ -348,13 +348,28 @@ pub async fn token_actor(app: &App, token: &str) -> AppResult<Actor> {
         }
     };
     // "Last used" is shown to the owner; a minute's precision spares a write per request.
+    // It is bookkeeping: when it cannot be written (a full disk), the request goes on.
     if last_used.is_none_or(|t| now - t > Duration::minutes(1)) {
-        let mut tx = app.db.begin().await?;
-        auth::touch_token(&mut tx, tenant_id, token_id, now).await?;
-        tx.commit().await?;
-        app.credentials.forget(hash.as_slice());
+        match touch_token(app, tenant_id, token_id, now).await {
+            Ok(()) => app.credentials.forget(hash.as_slice()),
+            Err(e) => {
+                tracing::warn!(error = %e, %token_id, "recording an API token's last use failed")
+            }
+        }
     }
     Ok(actor)
+}
+
+async fn touch_token(
+    app: &App,
+    tenant_id: Uuid,
+    token_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    auth::touch_token(&mut tx, tenant_id, token_id, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn revoke_token(app: &App, actor: &Actor, token_id: Uuid) -> AppResult<()> {

@@ -21,6 +21,9 @@ pub enum AppError {
     /// A business rule refused the change; the code names the rule.
     #[error("refused: {0}")]
     Rule(&'static str),
+    /// The database has no space left: nothing was written; retrying later may succeed.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -38,6 +41,7 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::Conflict => "conflict",
             AppError::Rule(code) => code,
+            AppError::StorageFull(_) => "storage_full",
             AppError::Internal(_) => "internal",
         }
     }
@@ -52,7 +56,11 @@ impl AppError {
 
 impl From<store::StoreError> for AppError {
     fn from(e: store::StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        if e.is_storage_full() {
+            AppError::StorageFull(e.to_string())
+        } else {
+            AppError::Internal(e.to_string())
+        }
     }
 }
 

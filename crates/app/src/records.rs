@@ -433,6 +433,18 @@ async fn index_search(
 }
 
 pub async fn create(app: &App, actor: &Actor, kind: ObjectKind, input: &Input) -> AppResult<Uuid> {
+    create_once(app, actor, kind, input, None).await
+}
+
+/// [`create`], storing `key` with the record in the same transaction when given (see
+/// [`crate::idempotency`]).
+pub async fn create_once(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    input: &Input,
+    key: Option<&crate::idempotency::Key>,
+) -> AppResult<Uuid> {
     actor.require(kind, Action::Create)?;
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
@@ -489,6 +501,9 @@ pub async fn create(app: &App, actor: &Actor, kind: ObjectKind, input: &Input) -
     )
     .await?;
     rules::after_save(&mut tx, actor, kind, id, None, &values, &[], now).await?;
+    if let Some(key) = key {
+        crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
+    }
     tx.commit().await?;
     Ok(id)
 }

@@ -238,6 +238,22 @@ pub struct DefaultRole {
     pub permissions: RolePermissions,
 }
 
+/// The name to show for a role. A built-in role that still has one of its default names
+/// (whichever language the company was made in) shows it in the reader's language; a renamed
+/// or custom role shows its own name.
+pub fn role_display_name<'a>(key: Option<&str>, stored: &'a str, zh: bool) -> &'a str {
+    let Some(role) = key.and_then(|k| default_roles().into_iter().find(|r| r.key == k)) else {
+        return stored;
+    };
+    if stored != role.name_zh && stored != role.name_en {
+        stored
+    } else if zh {
+        role.name_zh
+    } else {
+        role.name_en
+    }
+}
+
 pub fn default_roles() -> Vec<DefaultRole> {
     use Action::*;
     let record_all = [Create, Read, Edit, Delete, Export, Import, Transfer];
@@ -337,6 +353,21 @@ mod tests {
             let back: RolePermissions = serde_json::from_str(&json).unwrap();
             assert_eq!(back, role.permissions);
         }
+    }
+
+    #[test]
+    fn built_in_role_names_follow_the_reader_unless_renamed() {
+        let rep = Some("sales_rep");
+        assert_eq!(role_display_name(rep, "销售代表", false), "Sales rep");
+        assert_eq!(role_display_name(rep, "Sales rep", true), "销售代表");
+        assert_eq!(role_display_name(rep, "销售代表", true), "销售代表");
+        assert_eq!(role_display_name(rep, "一线销售", false), "一线销售");
+        // A custom role, even one named like a built-in one, keeps its name.
+        assert_eq!(role_display_name(None, "销售代表", false), "销售代表");
+        assert_eq!(
+            role_display_name(Some("gone"), "Sales rep", true),
+            "Sales rep"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use store::Db;
 
 mod bench;
 mod gen;
+mod server;
 
 #[derive(Parser)]
 #[command(name = "meridian", version, about = "Meridian: a lead-to-cash CRM")]
@@ -60,6 +61,8 @@ enum Command {
         /// Log format: text or json.
         #[arg(long, env = "MERIDIAN_LOG_FORMAT", default_value = "text")]
         log_format: String,
+        #[command(flatten)]
+        limits: server::Limits,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -155,7 +158,10 @@ enum TokenCommand {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only on a terminal: a log redirected to a file gets no escape codes.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     if format == "json" {
         builder.json().init();
     } else {
@@ -172,9 +178,10 @@ async fn main() -> Result<()> {
             listen,
             secure_cookies,
             log_format,
+            limits,
         } => {
             init_logging(&log_format);
-            serve(db, listen, secure_cookies).await
+            serve(db, listen, secure_cookies, &limits).await
         }
         Command::Migrate { db } => {
             db.open().await?;
@@ -210,7 +217,12 @@ async fn main() -> Result<()> {
     }
 }
 
-async fn serve(db: DbArgs, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
+async fn serve(
+    db: DbArgs,
+    listen: SocketAddr,
+    secure_cookies: bool,
+    limits: &server::Limits,
+) -> Result<()> {
     let started = std::time::Instant::now();
     let database = db.open().await?;
     let app = App::new(database.clone());
@@ -222,8 +234,7 @@ async fn serve(db: DbArgs, listen: SocketAddr, secure_cookies: bool) -> Result<(
     tracing::info!(%listen, ready_ms = started.elapsed().as_millis() as u64, "Meridian is ready");
     println!("Meridian is listening on http://{listen}");
     let housekeeping = tokio::spawn(housekeeping(app));
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+    server::serve(listener, router, limits, shutdown_signal())
         .await
         .context("serving HTTP")?;
     housekeeping.abort();

@@ -2,170 +2,12 @@
 //! it while the server runs. On SQLite always; on PostgreSQL when MERIDIAN_TEST_POSTGRES_URL
 //! names an admin connection (required under CI=true).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_meridian");
+mod common;
 
-/// Where a test's data lives: a temp folder (SQLite) or a fresh PostgreSQL database.
-struct Target {
-    dir: PathBuf,
-    database_url: Option<String>,
-    admin_url: Option<String>,
-    db_name: String,
-}
-
-impl Target {
-    fn sqlite(name: &str) -> Target {
-        let dir = std::env::temp_dir().join(format!("meridian-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Target {
-            dir,
-            database_url: None,
-            admin_url: None,
-            db_name: String::new(),
-        }
-    }
-
-    fn postgres(name: &str) -> Option<Target> {
-        let Some(admin_url) = std::env::var("MERIDIAN_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
-            assert_ne!(
-                std::env::var("CI").as_deref(),
-                Ok("true"),
-                "CI=true but MERIDIAN_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!("SKIPPED on PostgreSQL: set MERIDIAN_TEST_POSTGRES_URL to run it");
-            return None;
-        };
-        let db_name = format!("meridian_cli_{name}_{}", std::process::id());
-        psql(&admin_url, &format!("DROP DATABASE IF EXISTS {db_name}"));
-        psql(&admin_url, &format!("CREATE DATABASE {db_name}"));
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_string())
-            .unwrap_or(admin_url.clone());
-        let mut t = Target::sqlite(&format!("{name}-pg"));
-        t.database_url = Some(format!("{base}/{db_name}"));
-        t.admin_url = Some(admin_url);
-        t.db_name = db_name;
-        Some(t)
-    }
-
-    fn args(&self) -> Vec<String> {
-        match &self.database_url {
-            Some(url) => vec!["--database-url".into(), url.clone()],
-            None => vec!["--data-dir".into(), self.dir.display().to_string()],
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        all.extend(self.args());
-        Command::new(BIN)
-            .args(&all)
-            .env_remove("MERIDIAN_DATABASE_URL")
-            .output()
-            .expect("run meridian")
-    }
-
-    fn run_ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "meridian {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Target {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some(admin) = &self.admin_url {
-            psql(
-                admin,
-                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name),
-            );
-        }
-    }
-}
-
-fn psql(url: &str, sql: &str) {
-    let status = Command::new("psql")
-        .args([url, "-q", "-c", sql])
-        .stdout(Stdio::null())
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "psql {sql}");
-}
-
-struct Server(Child, u16);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn serve(target: &Target) -> Server {
-    let port = free_port();
-    let mut args = vec![
-        "serve".to_string(),
-        "--listen".into(),
-        format!("127.0.0.1:{port}"),
-    ];
-    args.extend(target.args());
-    let child = Command::new(BIN)
-        .args(&args)
-        .env_remove("MERIDIAN_DATABASE_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start server");
-    let server = Server(child, port);
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(30) {
-        if http(port, "GET", "/healthz", None).starts_with("HTTP/1.1 200") {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("server did not become healthy");
-}
-
-/// A minimal HTTP/1.1 request over loopback; returns the raw response.
-fn http(port: u16, method: &str, path: &str, bearer: Option<&str>) -> String {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let auth = bearer
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let request =
-        format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return String::new();
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-}
+use common::{http, serve, Target, BIN};
 
 fn operator_workflow(target: Target) {
     // With no company yet, the first user founds it and becomes its administrator.
@@ -306,17 +148,7 @@ fn assert_backup_has_users(path: &Path) {
     assert!(token.trim().starts_with("mrd_"));
 }
 
-#[test]
-fn operator_workflow_on_sqlite() {
-    operator_workflow(Target::sqlite("ops"));
-}
-
-#[test]
-fn operator_workflow_on_postgres() {
-    if let Some(target) = Target::postgres("ops") {
-        operator_workflow(target);
-    }
-}
+on_both_databases!(operator_workflow, operator_workflow);
 
 #[test]
 fn serve_rejects_a_bad_database_url() {

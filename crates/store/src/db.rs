@@ -27,7 +27,46 @@ impl StoreError {
     pub fn is_foreign_key_violation(&self) -> bool {
         matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_foreign_key_violation())
     }
+
+    /// Whether the database refused a write for lack of space: `SQLITE_FULL` (a full disk, or
+    /// the file at `max_page_count`) or PostgreSQL's `disk_full` (SQLSTATE 53100).
+    pub fn is_storage_full(&self) -> bool {
+        let StoreError::Sqlx(sqlx::Error::Database(e)) = self else {
+            return false;
+        };
+        let Some(code) = e.code() else { return false };
+        if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+            // Extended result codes keep the primary code in the low byte.
+            code.parse::<i32>().is_ok_and(|c| c & 0xff == SQLITE_FULL)
+        } else {
+            code == PG_DISK_FULL
+        }
+    }
 }
+
+/// SQLite's primary result code for "database or disk is full".
+const SQLITE_FULL: i32 = 13;
+/// PostgreSQL's SQLSTATE for "disk full".
+const PG_DISK_FULL: &str = "53100";
+
+/// Hands out a SQLite connection from its pool only when it is outside any transaction. After
+/// `SQLITE_FULL` (or an I/O error) SQLite rolls the transaction back by itself, the driver's
+/// `ROLLBACK` then fails, and the driver would go on believing it is inside a transaction:
+/// every later `BEGIN` on that connection would fail. Such a connection is closed instead,
+/// and the pool opens a fresh one. (The pool pings a connection it takes back, which waits for
+/// the rollback that dropping a transaction queued, so the state seen here is settled.)
+async fn sqlite_connection_is_clean(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<bool> {
+    use sqlx::Connection;
+    if conn.is_in_transaction() {
+        tracing::warn!("replacing a SQLite connection left inside a failed transaction");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Payload of the write probe: a few pages, more than a small write needs, so that a database
+/// that cannot grow fails the probe.
+pub const PROBE_BYTES: usize = 16 * 1024;
 
 /// Read connections to a SQLite database: enough for the two cores of a small server to
 /// overlap reads with waiting on the disk.
@@ -175,6 +214,12 @@ impl Db {
         Self::open_sqlite(options, false).await
     }
 
+    /// Opens a SQLite database with the caller's connection options (a file, and settings
+    /// such as a `max_page_count` every connection applies), creating it if needed.
+    pub async fn open_sqlite_with(options: SqliteConnectOptions) -> crate::Result<Db> {
+        Self::open_sqlite(options.create_if_missing(true), false).await
+    }
+
     /// Readers get `SQLITE_READERS` connections and the writer one; an in-memory database
     /// (one per connection) gets a single connection for both.
     async fn open_sqlite(options: SqliteConnectOptions, in_memory: bool) -> crate::Result<Db> {
@@ -189,6 +234,7 @@ impl Db {
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .before_acquire(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
             .connect_with(options.clone())
             .await?;
         let readers = if in_memory {
@@ -197,6 +243,7 @@ impl Db {
             SqlitePoolOptions::new()
                 .max_connections(SQLITE_READERS)
                 .min_connections(1)
+                .before_acquire(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
                 .connect_with(options)
                 .await?
         };
@@ -272,6 +319,23 @@ impl Db {
             Db::Sqlite(s) => Tx::new(TxConn::Sqlite(s.readers.begin().await?)),
             Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
         })
+    }
+
+    /// Whether a write gets through: writes a row with [`PROBE_BYTES`] of payload, removes it
+    /// and commits. It needs room to grow the database and to log the change, so it fails
+    /// like any write when the disk (or a SQLite file at its `max_page_count`) is full, and
+    /// when the SQLite writer connection cannot start a transaction.
+    pub async fn probe_write(&self, now: chrono::DateTime<chrono::Utc>) -> crate::Result<()> {
+        let mut tx = self.begin().await?;
+        on_conn!(tx, c => {
+            sqlx::query("INSERT INTO health_probe (payload, checked_at) VALUES ($1, $2)")
+                .bind(vec![0u8; PROBE_BYTES])
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("DELETE FROM health_probe").execute(&mut *c).await?;
+        });
+        tx.commit().await
     }
 
     /// A quick liveness probe.

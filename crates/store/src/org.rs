@@ -213,6 +213,8 @@ pub struct User {
     pub password_hash: String,
     pub role_id: Uuid,
     pub role_name: String,
+    /// The role's key when it is built in.
+    pub role_key: Option<String>,
     pub permissions: Json<RolePermissions>,
     pub department_id: Option<Uuid>,
     pub department_name: Option<String>,
@@ -226,7 +228,7 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-const USER_SELECT: &str = "SELECT u.tenant_id, u.id, u.email, u.name, u.password_hash, u.role_id, r.name AS role_name,
+const USER_SELECT: &str = "SELECT u.tenant_id, u.id, u.email, u.name, u.password_hash, u.role_id, r.name AS role_name, r.key AS role_key,
     r.permissions, u.department_id, d.name AS department_name, d.path AS department_path, u.manager_id,
     m.name AS manager_name, u.manager_path, u.locale, u.active, u.version, u.created_at
     FROM users u

@@ -15,8 +15,42 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Conflict => StatusCode::CONFLICT,
         AppError::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
+}
+
+/// Seconds a client is asked to wait before retrying after a full disk.
+pub const STORAGE_FULL_RETRY_SECS: i64 = 60;
+
+/// The `Retry-After` an error answers with, if any.
+pub fn retry_after_of(error: &AppError) -> Option<i64> {
+    match error {
+        AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+        AppError::StorageFull(_) => Some(STORAGE_FULL_RETRY_SECS),
+        _ => None,
+    }
+}
+
+/// Logs what the user is not told: the detail of an internal error or a full disk.
+pub fn log_failure(error: &AppError) {
+    match error {
+        AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+        AppError::StorageFull(detail) => {
+            tracing::error!(error = %detail, "request failed: storage full")
+        }
+        _ => {}
+    }
+}
+
+/// Adds `Retry-After` to a response.
+pub fn with_retry_after(mut response: Response, secs: Option<i64>) -> Response {
+    if let Some(Ok(v)) = secs.map(|s| axum::http::HeaderValue::from_str(&s.to_string())) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, v);
+    }
+    response
 }
 
 /// The translated message of an error.
@@ -39,16 +73,12 @@ pub fn message_page(tr: Tr, status: StatusCode, message: &str) -> Response {
 
 /// The page for an error that a handler does not handle itself.
 pub fn page_error(tr: Tr, error: AppError) -> Response {
-    match &error {
-        AppError::Unauthenticated => Redirect::to("/login").into_response(),
-        AppError::Internal(detail) => {
-            tracing::error!(error = %detail, "request failed");
-            message_page(
-                tr,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &message_of(tr, &error),
-            )
-        }
-        _ => message_page(tr, status_of(&error), &message_of(tr, &error)),
+    if let AppError::Unauthenticated = error {
+        return Redirect::to("/login").into_response();
     }
+    log_failure(&error);
+    with_retry_after(
+        message_page(tr, status_of(&error), &message_of(tr, &error)),
+        retry_after_of(&error),
+    )
 }

@@ -139,6 +139,11 @@ impl Tr {
     pub fn is_zh(&self) -> bool {
         self.lang == Lang::Zh
     }
+
+    /// A role's name in this language (see `domain::permissions::role_display_name`).
+    pub fn role_name<'a>(&self, key: Option<&str>, stored: &'a str) -> &'a str {
+        domain::permissions::role_display_name(key, stored, self.is_zh())
+    }
 }
 
 #[cfg(test)]

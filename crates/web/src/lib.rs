@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 pub mod csrf;
 pub mod error;
+mod health;
 pub mod i18n;
 pub mod metrics;
 mod pages;
@@ -43,7 +44,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
-        .route("/healthz", get(health))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .route("/assets/{*path}", get(assets::serve))
         .layer(axum::middleware::from_fn_with_state(
@@ -56,19 +58,4 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
-}
-
-async fn health(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> (axum::http::StatusCode, &'static str) {
-    match state.app.db.ping().await {
-        Ok(()) => (axum::http::StatusCode::OK, "ok"),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "database unavailable",
-            )
-        }
-    }
 }

@@ -316,18 +316,26 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     let tr = user.tr;
+    let (state, user, body) = (&state, &user, &body);
     super::idempotent(
-        &state,
-        &user,
+        state,
+        user,
         &headers,
         "/api/v1/accounts",
-        &body,
-        || async {
-            let (standard, custom) = split_custom(&state, &user, &body).await?;
+        body,
+        |key| async move {
+            let (standard, custom) = split_custom(state, user, body).await?;
             let mut input = AccountInput::default();
             apply_json(&mut input, &standard)
                 .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
-            let row = app::accounts::create_with_custom(&state.app, &user.actor, &input, &custom)
+            let row =
+                app::accounts::create_once(&state.app, &user.actor, &input, &custom, key.as_ref())
+                    .await
+                    .map_err(|e| ApiError::new(tr, e))?;
+            Ok(with_etag(StatusCode::CREATED, row))
+        },
+        |id| async move {
+            let row = app::accounts::get(&state.app, &user.actor, id)
                 .await
                 .map_err(|e| ApiError::new(tr, e))?;
             Ok(with_etag(StatusCode::CREATED, row))

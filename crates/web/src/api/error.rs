@@ -56,13 +56,8 @@ impl ApiError {
                 .collect(),
             _ => Vec::new(),
         };
-        if let AppError::Internal(detail) = &error {
-            tracing::error!(error = %detail, "API request failed");
-        }
-        let retry_after = match &error {
-            AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
-            _ => None,
-        };
+        crate::error::log_failure(&error);
+        let retry_after = crate::error::retry_after_of(&error);
         ApiError {
             status,
             body: ErrorBody {
@@ -101,14 +96,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
-        if let Some(secs) = self.retry_after {
-            if let Ok(v) = secs.to_string().parse() {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
-            }
-        }
-        response
+        crate::error::with_retry_after(
+            (self.status, Json(self.body)).into_response(),
+            self.retry_after,
+        )
     }
 }

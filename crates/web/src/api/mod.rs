@@ -3,10 +3,12 @@
 
 mod accounts;
 mod error;
+mod idempotent;
 pub mod openapi;
 mod records;
 
 pub use error::{ApiError, ErrorBody};
+pub(crate) use idempotent::idempotent;
 
 use crate::i18n::{Lang, Tr};
 use crate::AppState;
@@ -152,12 +154,13 @@ pub struct MeOut {
     responses((status = 200, body = MeOut), (status = 401, body = ErrorBody)))]
 async fn me(user: ApiUser) -> Json<MeOut> {
     let u = &user.actor.user;
+    let role = user.tr.role_name(u.role_key.as_deref(), &u.role_name);
     Json(MeOut {
         id: u.id,
         tenant_id: u.tenant_id,
         email: u.email.clone(),
         name: u.name.clone(),
-        role: u.role_name.clone(),
+        role: role.to_string(),
         department_id: u.department_id,
         locale: u.locale.clone(),
     })
@@ -215,111 +218,4 @@ pub(crate) fn conflict_as_412(
         e.status = axum::http::StatusCode::PRECONDITION_FAILED;
     }
     e
-}
-
-/// Runs a create under the request's `Idempotency-Key`, if any: a retry with the same key and
-/// body within 24 hours gets the first answer back (with `Idempotent-Replayed: true`), a
-/// concurrent retry 409, the same key with another body 422. `collection` is the path the
-/// created record lives under (for `Location`).
-pub(crate) async fn idempotent<F, Fut>(
-    state: &AppState,
-    user: &ApiUser,
-    headers: &axum::http::HeaderMap,
-    collection: &str,
-    body: &serde_json::Map<String, serde_json::Value>,
-    run: F,
-) -> Result<axum::response::Response, ApiError>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<axum::response::Response, ApiError>>,
-{
-    use axum::http::StatusCode;
-    use axum::response::IntoResponse;
-    let tr = user.tr;
-    let Some(key) = headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().unwrap_or("\u{0}").to_string())
-    else {
-        return run().await;
-    };
-    // serde_json's map is ordered by key, so equal bodies hash equally.
-    let hash = app::secrets::sha256(&format!(
-        "POST {collection}\n{}",
-        serde_json::Value::Object(body.clone())
-    ));
-    let fail = |e| ApiError::new(tr, e);
-    match app::idempotency::claim(&state.app, &user.actor, &key, &hash)
-        .await
-        .map_err(fail)?
-    {
-        app::idempotency::Claim::New => {}
-        app::idempotency::Claim::Replay { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let version = body.get("version").and_then(serde_json::Value::as_i64);
-            let id = body
-                .get("id")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_string);
-            let mut response = (status, Json(body)).into_response();
-            if let Some(v) = version {
-                response.headers_mut().insert(header::ETAG, etag(v));
-            }
-            if let Some(Ok(location)) =
-                id.map(|id| axum::http::HeaderValue::from_str(&format!("{collection}/{id}")))
-            {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response.headers_mut().insert(
-                "idempotent-replayed",
-                axum::http::HeaderValue::from_static("true"),
-            );
-            return Ok(response);
-        }
-        app::idempotency::Claim::InProgress => {
-            return Err(ApiError::code(
-                tr,
-                StatusCode::CONFLICT,
-                "idempotency_in_progress",
-            ))
-        }
-        app::idempotency::Claim::Mismatch => {
-            return Err(ApiError::code(
-                tr,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-            ))
-        }
-    }
-    match run().await {
-        Ok(response) => {
-            let (parts, body) = response.into_parts();
-            let bytes = axum::body::to_bytes(body, crate::BODY_LIMIT * 4)
-                .await
-                .map_err(|e| {
-                    fail(app::AppError::Internal(format!(
-                        "reading a response body: {e}"
-                    )))
-                })?;
-            let stored: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-            app::idempotency::complete(
-                &state.app,
-                &user.actor,
-                &key,
-                parts.status.as_u16(),
-                &stored,
-            )
-            .await
-            .map_err(fail)?;
-            Ok(axum::response::Response::from_parts(
-                parts,
-                axum::body::Body::from(bytes),
-            ))
-        }
-        Err(e) => {
-            app::idempotency::release(&state.app, &user.actor, &key)
-                .await
-                .map_err(fail)?;
-            Err(e)
-        }
-    }
 }

@@ -177,19 +177,21 @@ async fn create(
     let plural = domain::objects::spec(kind)
         .map(|s| s.plural)
         .unwrap_or_default();
+    let (state, user, body) = (&state, &user, &body);
     super::idempotent(
-        &state,
-        &user,
+        state,
+        user,
         &headers,
-        &format!("POST /api/v1/{plural}"),
-        &body,
-        || async {
-            let (input, _) = json_input(&body).map_err(fail(tr))?;
-            let id = app::records::create(&state.app, &user.actor, kind, &input)
+        &format!("/api/v1/{plural}"),
+        body,
+        |key| async move {
+            let (input, _) = json_input(body).map_err(fail(tr))?;
+            let id = app::records::create_once(&state.app, &user.actor, kind, &input, key.as_ref())
                 .await
                 .map_err(fail(tr))?;
-            respond_record(&state, &user, kind, id, StatusCode::CREATED).await
+            respond_record(state, user, kind, id, StatusCode::CREATED).await
         },
+        |id| respond_record(state, user, kind, id, StatusCode::CREATED),
     )
     .await
 }

@@ -185,7 +185,7 @@ async fn user_form_page(
             .into_iter()
             .map(|r| Choice {
                 value: r.id.to_string(),
-                label: r.name,
+                label: t.role_name(r.key.as_deref(), &r.name).to_string(),
             })
             .collect(),
         departments: department_choices(&depts, None),
@@ -709,7 +709,7 @@ async fn roles(
                     id: r.id,
                     grants: grant_summary(t, &r.permissions.0),
                     builtin: r.key.is_some(),
-                    name: r.name,
+                    name: t.role_name(r.key.as_deref(), &r.name).to_string(),
                 })
                 .collect(),
         })
@@ -903,6 +903,16 @@ async fn new_role(user: Signed) -> Response {
     render(&page).into_response()
 }
 
+/// The form of a stored role, its name in the reader's language when it is a built-in one.
+fn stored_role_page(user: &Signed, id: Uuid, role: &store::org::Role) -> RoleFormPage {
+    let t = user.ctx.tr;
+    let name = t.role_name(role.key.as_deref(), &role.name).to_string();
+    let mut page = RoleFormPage::new(user, Some(id), role.version, name)
+        .with_permissions(t, &role.permissions.0);
+    page.builtin = role.key.is_some();
+    page
+}
+
 async fn edit_role(
     State(state): State<AppState>,
     user: Signed,
@@ -917,12 +927,7 @@ async fn edit_role(
         Err(e) => return page_error(user.ctx.tr, e),
     };
     match app::org::get_role(&state.app, &user.actor, id).await {
-        Ok(role) => {
-            let mut page = RoleFormPage::new(&user, Some(id), role.version, role.name)
-                .with_permissions(t, &role.permissions.0);
-            page.builtin = role.key.is_some();
-            render(&page).into_response()
-        }
+        Ok(role) => render(&stored_role_page(&user, id, &role)).into_response(),
         Err(e) => page_error(t, e),
     }
 }
@@ -1011,10 +1016,7 @@ async fn delete_role(
             match app::org::get_role(&state.app, &user.actor, id).await {
                 // Show the role as stored, with the reason it was not deleted.
                 Ok(role) => {
-                    let mut page = RoleFormPage::new(&user, Some(id), role.version, role.name)
-                        .with_permissions(t, &role.permissions.0);
-                    page.builtin = role.key.is_some();
-                    let page = page.with_error(t, &e);
+                    let page = stored_role_page(&user, id, &role).with_error(t, &e);
                     (status_of(&e), render(&page)).into_response()
                 }
                 Err(e) => page_error(t, e),

@@ -284,7 +284,14 @@ async fn settings_view(
         chrome: Chrome::new(&user.ctx, "settings").with_notice(notice),
         errors,
         email: user.actor.user.email.clone(),
-        role: user.actor.user.role_name.clone(),
+        role: user
+            .ctx
+            .tr
+            .role_name(
+                user.actor.user.role_key.as_deref(),
+                &user.actor.user.role_name,
+            )
+            .to_string(),
         department: user.actor.user.department_name.clone().unwrap_or_default(),
         tokens,
         new_token,

@@ -408,7 +408,12 @@ async fn bad_forms_change_nothing(env: Env) {
 async fn health_metrics_and_assets(env: Env) {
     let mut b = env.browser();
     let r = b.get("/healthz").await;
-    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok"));
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (StatusCode::OK, "ok\nreads: ok\nwrites: ok\n")
+    );
+    let r = b.get("/readyz").await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ready\n"));
     b.get("/login").await;
     let r = b.get("/metrics").await;
     r.assert_contains("meridian_http_requests_total");

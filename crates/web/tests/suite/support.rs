@@ -73,14 +73,7 @@ where
         }
     };
     db.migrate().await.expect("migrations apply");
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
-            .single()
-            .expect("valid time"),
-    ));
-    let app = App::with_clock(db.clone(), clock.clone());
-    let router = web::router(web::AppState::new(app.clone(), false));
-    scenario(Env { app, clock, router }).await;
+    scenario(Env::on(db.clone())).await;
     db.close().await;
     cleanup.run().await;
 }
@@ -154,6 +147,18 @@ pub struct Company {
 }
 
 impl Env {
+    /// The application on a migrated database, with a manual clock.
+    pub fn on(db: Db) -> Env {
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0)
+                .single()
+                .expect("valid time"),
+        ));
+        let app = App::with_clock(db, clock.clone());
+        let router = web::router(web::AppState::new(app.clone(), false));
+        Env { app, clock, router }
+    }
+
     pub async fn company(&self, name: &str, admin_email: &str) -> Company {
         let created = app::auth::create_company(
             &self.app,
