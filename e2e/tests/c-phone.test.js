@@ -96,18 +96,18 @@ describe(`phone 390×844 (${BACKEND_NAME})`, () => {
   test('the accounts list on the phone shows the account as a card and fits the screen', step('list', async () => {
     await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '客户', exact: true }).tap();
     await page.waitForURL((u) => u.pathname === '/accounts');
-    const rows = page.locator('#account-rows tr');
+    const rows = page.locator('#record-rows tr');
     await expectCount(rows, 1);
     await expectText(rows.first(), NAME);
     // The table header is hidden on phones; each cell carries its label.
-    assert.equal(await page.locator('#accounts thead').isVisible(), false, 'table header hidden on phones');
+    assert.equal(await page.locator('#records thead').isVisible(), false, 'table header hidden on phones');
     const before = await rows.first().locator('td[data-label="负责人"]').evaluate((td) => getComputedStyle(td, '::before').content);
     assert.match(before, /负责人/);
     await assertFits('the accounts list');
     await screenshot(page, 'zh-phone-list');
     // Opening "more filters" must not widen the page either.
-    await page.getByText('更多筛选').tap();
-    await assertFits('the accounts list with more filters open');
+    await page.locator('#filter-builder summary').tap();
+    await assertFits('the accounts list with the filter builder open');
     await screenshot(page, 'zh-phone-list-filters');
     await page.getByRole('link', { name: NAME }).tap();
     await page.waitForURL((u) => u.pathname === `/accounts/${id}`);

@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 mod org;
+mod page_chrome;
 mod pages;
 mod permissions;
 mod records;
