@@ -1035,6 +1035,13 @@ async fn show_page(
             }
             continue;
         }
+        // A field that does not apply to this record (a task's place) is left out when empty.
+        let applies = spec.shown_when(&field.key).is_none_or(|w| {
+            matches!(record.values.get(w.on), Some(FieldValue::Text(v)) if w.values.contains(&v.as_str()))
+        });
+        if !applies && !record.values.contains_key(&field.key) {
+            continue;
+        }
         facts.push((
             field.key.clone(),
             label(t, field),

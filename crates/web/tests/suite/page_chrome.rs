@@ -301,8 +301,11 @@ async fn record_pages_keep_an_empty_history_out_of_the_way(env: Env) {
             "{path}"
         );
     }
-    // Related lists have column headers.
+    // Related lists have column headers; an empty one is a single line.
     let page = b.get(&format!("/accounts/{id}")).await;
+    page.assert_contains(
+        "<section class=\"card related empty\" id=\"related-opportunities\" aria-labelledby=\"related-opportunities-title\">",
+    );
     let related = page
         .body
         .split("id=\"related-contacts\"")
@@ -468,6 +471,25 @@ async fn activity_forms_show_the_fields_of_their_kind(env: Env) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(!wrapper_of(&r.body, "due_at").ends_with(" hidden"));
+    // Record pages leave out the empty fields that do not apply to the kind.
+    for (kind, shown, left_out) in [
+        ("task", "due_at", "location"),
+        ("visit", "location", "due_at"),
+    ] {
+        let r = b
+            .post(
+                "/activities",
+                &[("kind", kind), ("name", "跟进"), ("status", "open")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = b.get(&r.location()).await;
+        page.assert_contains(&format!("data-field=\"{shown}\""));
+        assert!(
+            !page.body.contains(&format!("data-field=\"{left_out}\"")),
+            "{left_out} on a {kind}"
+        );
+    }
 }
 
 async fn custom_field_admin_urls_use_the_plural(env: Env) {
