@@ -50,7 +50,7 @@ describe(`main path in English (${BACKEND_NAME})`, () => {
     await page.waitForURL((u) => u.pathname === '/accounts' && u.searchParams.get('notice') === 'welcome');
     await expectText(page.locator('.flash.ok'), 'Welcome to Meridian. Your company is ready.');
     await expectText(page.locator('h1'), 'Accounts');
-    await expectText(page.locator('#account-rows'), 'No accounts match.');
+    await expectText(page.locator('#record-rows'), 'Nothing here yet.');
   }));
 
   test('sign out and sign in again, in English; signing in lands on "My day"', step('relogin', async () => {
@@ -134,14 +134,14 @@ describe(`main path in English (${BACKEND_NAME})`, () => {
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Accounts', exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/accounts');
-    const head = await page.locator('#accounts thead th').allInnerTexts();
-    assert.deepEqual(head.map((h) => h.trim()), ['Name', 'Type', 'Grade', 'Region', 'Owner', 'Updated']);
-    const rows = page.locator('#account-rows tr');
+    const head = await page.locator('#records thead th').allInnerTexts();
+    assert.deepEqual(head.map((h) => h.trim()), ['Name', 'Type', 'Grade', 'Province', 'Owner']);
+    const rows = page.locator('#record-rows tr');
     await expectCount(rows, 2);
     await expectText(rows.filter({ hasText: NEW_NAME }).locator('td[data-label="Type"]'), 'Customer');
-    await expectText(rows.filter({ hasText: NEW_NAME }).locator('td[data-label="Region"]'), 'Guangdong');
+    await expectText(rows.filter({ hasText: NEW_NAME }).locator('td[data-label="Province"]'), 'Guangdong');
     await screenshot(page, 'en-desktop-list');
-    const search = page.getByRole('searchbox', { name: 'Search by name…' });
+    const search = page.getByRole('searchbox', { name: 'Search by name' });
     await search.pressSequentially('Acme', { delay: 30 });
     await page.waitForURL((u) => u.pathname === '/accounts' && u.searchParams.get('q') === 'Acme');
     await expectCount(rows, 1);
@@ -162,7 +162,7 @@ describe(`main path in English (${BACKEND_NAME})`, () => {
     // The choice sticks: other pages, and later visits, are in Chinese despite Accept-Language: en.
     await page.goto(server.url + '/accounts');
     await expectText(page.locator('h1'), '客户');
-    await expectText(page.locator('#accounts thead'), '名称');
+    await expectText(page.locator('#records thead'), '客户名称');
     await screenshot(page, 'en-desktop-switched-to-zh');
     // And back.
     await page.getByRole('button', { name: 'English' }).click();

@@ -90,24 +90,31 @@ describe(`phone 390×844 (${BACKEND_NAME})`, () => {
     await expectText(accountFacts(page), WEBSITE);
     await expectText(accountFacts(page), '浙江 杭州');
     await assertFits('the record page');
+    // Logging a visit is on the first screen, in the page's action bar.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const visit = await page.locator('.action-bar nav.quick-log a', { hasText: '记录拜访' }).boundingBox();
+    assert.ok(visit && visit.y + visit.height <= 844, `"记录拜访" is below the first screen (${JSON.stringify(visit)})`);
     await screenshot(page, 'zh-phone-record');
   }));
 
   test('the accounts list on the phone shows the account as a card and fits the screen', step('list', async () => {
     await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '客户', exact: true }).tap();
     await page.waitForURL((u) => u.pathname === '/accounts');
-    const rows = page.locator('#account-rows tr');
+    const rows = page.locator('#record-rows tr');
     await expectCount(rows, 1);
     await expectText(rows.first(), NAME);
     // The table header is hidden on phones; each cell carries its label.
-    assert.equal(await page.locator('#accounts thead').isVisible(), false, 'table header hidden on phones');
+    assert.equal(await page.locator('#records thead').isVisible(), false, 'table header hidden on phones');
     const before = await rows.first().locator('td[data-label="负责人"]').evaluate((td) => getComputedStyle(td, '::before').content);
     assert.match(before, /负责人/);
+    // Rows are compact: several records per screen.
+    const row = await rows.first().boundingBox();
+    assert.ok(row.height * 6 <= 844, `a list row is ${row.height}px high: fewer than six records per screen`);
     await assertFits('the accounts list');
     await screenshot(page, 'zh-phone-list');
     // Opening "more filters" must not widen the page either.
-    await page.getByText('更多筛选').tap();
-    await assertFits('the accounts list with more filters open');
+    await page.locator('#filter-builder summary').tap();
+    await assertFits('the accounts list with the filter builder open');
     await screenshot(page, 'zh-phone-list-filters');
     await page.getByRole('link', { name: NAME }).tap();
     await page.waitForURL((u) => u.pathname === `/accounts/${id}`);

@@ -60,8 +60,8 @@ describe(`bad input (${BACKEND_NAME})`, () => {
     await screenshot(page, 'zh-desktop-form-errors');
 
     await page.goto(server.url + '/accounts');
-    await expectText(page.locator('#account-rows'), '没有符合条件的客户。');
-    await expectCount(page.locator('#account-rows a[href^="/accounts/"]'), 0);
+    await expectText(page.locator('#record-rows'), '暂无记录。');
+    await expectCount(page.locator('#record-rows a[href^="/accounts/"]'), 0);
   }));
 
   test('the same errors are in English for an English browser', step('errors-en', async () => {
@@ -87,7 +87,7 @@ describe(`bad input (${BACKEND_NAME})`, () => {
     );
     await screenshot(p, 'en-desktop-form-errors');
     await p.goto(server.url + '/accounts');
-    await expectText(p.locator('#account-rows'), 'No accounts match.');
+    await expectText(p.locator('#record-rows'), 'Nothing here yet.');
     await en.close();
     en = null;
     // The Chinese browser still gets Chinese.

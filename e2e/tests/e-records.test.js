@@ -203,10 +203,10 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
   }));
 
   test('the administrator adds an indexed custom picklist to contacts; it is set on the form and filters the list', step('custom-field', async () => {
-    await page.goto(server.url + '/admin/fields/contact');
+    await page.goto(server.url + '/admin/fields/contacts');
     await expectText(page.locator('table#fields'), 'customer_role');
     await page.locator('#new-field').click();
-    await page.waitForURL((u) => u.pathname === '/admin/fields/contact/new');
+    await page.waitForURL((u) => u.pathname === '/admin/fields/contacts/new');
     await page.locator('#f-key').fill(FIELD.key);
     await page.locator('select#f-field_type').selectOption('picklist');
     await page.locator('#f-label_zh').fill(FIELD.zh);
@@ -215,7 +215,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await page.locator('#f-indexed').check();
     await screenshot(page, 'zh-desktop-field-form');
     await page.locator('#save-field').click();
-    await page.waitForURL((u) => u.pathname === '/admin/fields/contact' && u.searchParams.get('notice') === 'field_added');
+    await page.waitForURL((u) => u.pathname === '/admin/fields/contacts' && u.searchParams.get('notice') === 'field_added');
     await expectText(page.locator('.flash.ok'), '字段已添加。');
     const fieldRow = page.locator('table#fields tr', { has: page.locator('code', { hasText: FIELD.key }) });
     await expectCount(fieldRow, 1);

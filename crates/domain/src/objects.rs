@@ -20,11 +20,27 @@ pub struct ObjectSpec {
     pub fields: Vec<FieldDef>,
     /// Columns shown by the "all records" view.
     pub default_columns: &'static [&'static str],
+    /// Fields that matter only for some values of another field (an activity's times and
+    /// place by its kind); forms show them only then.
+    pub shown_when: &'static [ShownWhen],
+}
+
+/// `field` is relevant only while the picklist `on` holds one of `values`.
+#[derive(Debug, Clone, Copy)]
+pub struct ShownWhen {
+    pub field: &'static str,
+    pub on: &'static str,
+    pub values: &'static [&'static str],
 }
 
 impl ObjectSpec {
     pub fn field(&self, key: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// The condition under which a field is relevant, if it is not always.
+    pub fn shown_when(&self, key: &str) -> Option<&ShownWhen> {
+        self.shown_when.iter().find(|w| w.field == key)
     }
 
     pub fn label(&self, zh: bool) -> &'static str {
@@ -255,6 +271,7 @@ fn account_spec() -> ObjectSpec {
         label_en: "Accounts",
         fields: finish(fields),
         default_columns: &["name", "account_type", "grade", "province", "owner_id"],
+        shown_when: &[],
     }
 }
 
@@ -313,6 +330,7 @@ fn contact_spec() -> ObjectSpec {
         label_en: "Contacts",
         fields: finish(fields),
         default_columns: &["name", "account_id", "title", "mobile", "owner_id"],
+        shown_when: &[],
     }
 }
 
@@ -381,6 +399,7 @@ fn lead_spec() -> ObjectSpec {
         label_en: "Leads",
         fields: finish(fields),
         default_columns: &["name", "company", "status", "intent", "source", "owner_id"],
+        shown_when: &[],
     }
 }
 
@@ -473,8 +492,44 @@ fn opportunity_spec() -> ObjectSpec {
             "expected_close",
             "owner_id",
         ],
+        shown_when: &[],
     }
 }
+
+/// Which activity fields each kind uses: a call, visit or meeting happens at a time (and a
+/// visit or meeting somewhere, for a while); a task is due; a note is only text.
+const ACTIVITY_FIELDS_BY_KIND: &[ShownWhen] = &[
+    ShownWhen {
+        field: "starts_at",
+        on: "kind",
+        values: &["call", "visit", "meeting"],
+    },
+    ShownWhen {
+        field: "ends_at",
+        on: "kind",
+        values: &["visit", "meeting"],
+    },
+    ShownWhen {
+        field: "location",
+        on: "kind",
+        values: &["visit", "meeting"],
+    },
+    ShownWhen {
+        field: "due_at",
+        on: "kind",
+        values: &["task"],
+    },
+    ShownWhen {
+        field: "remind_at",
+        on: "kind",
+        values: &["task", "visit", "meeting"],
+    },
+    ShownWhen {
+        field: "status",
+        on: "kind",
+        values: &["call", "visit", "meeting", "task"],
+    },
+];
 
 pub const ACTIVITY_KINDS: &[(&str, &str, &str)] = &[
     ("note", "笔记", "Note"),
@@ -557,6 +612,7 @@ fn activity_spec() -> ObjectSpec {
             "status",
             "owner_id",
         ],
+        shown_when: ACTIVITY_FIELDS_BY_KIND,
     }
 }
 
@@ -582,6 +638,13 @@ mod tests {
                 assert!(spec.field(column).is_some(), "{column}");
             }
             assert!(spec.field("owner_id").is_some() && spec.field("name").is_some());
+            for when in spec.shown_when {
+                let on = spec.field(when.on).expect("the condition's field");
+                assert!(spec.field(when.field).is_some(), "{}", when.field);
+                for value in when.values {
+                    assert!(on.options.iter().any(|o| o.key == *value), "{value}");
+                }
+            }
         }
         assert!(spec(ObjectKind::Org).is_none());
     }

@@ -65,10 +65,19 @@ pub fn message_of(tr: Tr, error: &AppError) -> String {
     }
 }
 
+/// What a message page said, kept on its response so that the page layer can show it again
+/// with the signed-in user's navigation (`pages::messages::with_navigation`).
+#[derive(Clone)]
+pub struct Message(pub String);
+
 /// A full page telling the user what went wrong.
 pub fn message_page(tr: Tr, status: StatusCode, message: &str) -> Response {
     let page = MessagePage::new(tr, status, message);
-    (status, render(&page)).into_response()
+    let mut response = (status, render(&page)).into_response();
+    response
+        .extensions_mut()
+        .insert(Message(message.to_string()));
+    response
 }
 
 /// The page for an error that a handler does not handle itself.

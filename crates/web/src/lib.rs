@@ -42,7 +42,10 @@ impl AppState {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(pages::routes())
+        .merge(pages::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::messages::with_navigation,
+        )))
         .nest("/api/v1", api::routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

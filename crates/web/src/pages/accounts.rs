@@ -7,7 +7,7 @@ use crate::i18n::Tr;
 use crate::session::Signed;
 use crate::views::{render, Chrome, FormErrors};
 use crate::AppState;
-use app::accounts::{ListParams, Page};
+use app::accounts::ListParams;
 use app::AppError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -77,24 +77,6 @@ fn province_choices(t: Tr) -> Vec<Choice> {
 
 // ---------------------------------------------------------------- list
 
-#[derive(Template)]
-#[template(path = "accounts/list.html")]
-struct ListPage {
-    chrome: Chrome,
-    params: ListParams,
-    page: Page,
-    next_url: Option<String>,
-    types: Vec<Choice>,
-    grades: Vec<Choice>,
-    provinces: Vec<Choice>,
-    owners: Vec<Choice>,
-    can_create: bool,
-    errors: FormErrors,
-    /// Built-in and saved views, opened in the record engine's list.
-    views: Vec<Choice>,
-    limits: Vec<(&'static str, FieldAccess)>,
-}
-
 /// What the reader's role may do with the limitable account fields, for the templates.
 trait Limits {
     fn limits(&self) -> &[(&'static str, FieldAccess)];
@@ -113,12 +95,6 @@ trait Limits {
     }
 }
 
-impl Limits for ListPage {
-    fn limits(&self) -> &[(&'static str, FieldAccess)] {
-        &self.limits
-    }
-}
-
 impl Limits for ShowPage {
     fn limits(&self) -> &[(&'static str, FieldAccess)] {
         &self.limits
@@ -131,127 +107,18 @@ impl Limits for FormPage {
     }
 }
 
-#[derive(Template)]
-#[template(path = "accounts/list.html", block = "rows")]
-struct ListRows {
-    chrome: Chrome,
-    page: Page,
-    next_url: Option<String>,
-}
-
-/// The list URL for the next page: the same filters with the next cursor.
-fn next_url(params: &ListParams, cursor: &Option<String>) -> Option<String> {
-    let cursor = cursor.as_ref()?;
-    let mut next = params.clone();
-    next.cursor = Some(cursor.clone());
-    serde_urlencoded::to_string(&next)
-        .ok()
-        .map(|q| format!("/accounts?{q}"))
-}
-
-#[derive(Deserialize)]
-struct ListQueryString {
-    #[serde(flatten)]
-    params: ListParams,
-    notice: Option<String>,
-}
-
-/// The accounts list: the quick filters below, or — with a view, or the filter builder — the
-/// list of the record engine (saved views, any field including custom ones, chosen columns).
+/// The accounts list is the record engine's list, like every object's: views, the filter
+/// builder, sortable column headers and chosen columns.
 async fn list(
     State(state): State<AppState>,
     user: Signed,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Response {
-    let t = user.ctx.tr;
-    let advanced =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
-            .unwrap_or_default()
-            .iter()
-            .any(|(k, _)| k == "view" || k == "edited");
-    if advanced {
-        let query = super::records::parse_list_query(raw.as_deref());
-        return match super::records::list_page(&state, &user, ObjectKind::Account, query).await {
-            Ok(response) => response,
-            Err(e) => page_error(t, e),
-        };
+    let query = super::records::parse_list_query(raw.as_deref());
+    match super::records::list_page(&state, &user, ObjectKind::Account, query).await {
+        Ok(response) => response,
+        Err(e) => page_error(user.ctx.tr, e),
     }
-    let query: ListQueryString =
-        match serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()) {
-            Ok(q) => q,
-            Err(e) => {
-                tracing::info!(error = %e, "unreadable list parameters");
-                return page_error(t, AppError::field("query", "wrong_type"));
-            }
-        };
-    let params = query.params;
-    let (page, errors, status) = match app::accounts::list(&state.app, &user.actor, &params).await {
-        Ok(page) => (page, FormErrors::default(), StatusCode::OK),
-        Err(e @ AppError::Validation(_)) => (
-            Page {
-                items: Vec::new(),
-                next_cursor: None,
-            },
-            FormErrors::from_app(t, &e),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(e) => return page_error(t, e),
-    };
-    let next = next_url(&params, &page.next_cursor);
-    // "Load more" asks for just the rows; a filter change asks for the whole list section.
-    if user.ctx.htmx && params.cursor.is_some() {
-        return (
-            status,
-            render(&ListRows {
-                chrome: Chrome::new(&user.ctx, "accounts"),
-                page,
-                next_url: next,
-            }),
-        )
-            .into_response();
-    }
-    let page = ListPage {
-        chrome: Chrome::new(&user.ctx, "accounts").with_notice(query.notice.as_deref()),
-        owners: owner_choices(&state, &user).await,
-        params,
-        page,
-        next_url: next,
-        types: type_choices(t),
-        grades: grade_choices(t),
-        provinces: province_choices(t),
-        can_create: user
-            .actor
-            .principal
-            .can(ObjectKind::Account, Action::Create),
-        errors,
-        views: account_views(&state, &user).await,
-        limits: app::accounts::limited_fields(&user.actor),
-    };
-    (status, render(&page)).into_response()
-}
-
-async fn account_views(state: &AppState, user: &Signed) -> Vec<Choice> {
-    let t = user.ctx.tr;
-    let mut views: Vec<Choice> = app::customize::builtin_views(ObjectKind::Account)
-        .into_iter()
-        .map(|v| Choice {
-            value: v.key.into(),
-            label: if t.is_zh() {
-                v.label_zh.into()
-            } else {
-                v.label_en.into()
-            },
-        })
-        .collect();
-    if let Ok(saved) =
-        app::customize::usable_views(&state.app, &user.actor, ObjectKind::Account).await
-    {
-        views.extend(saved.into_iter().map(|v| Choice {
-            value: v.id.to_string(),
-            label: v.name,
-        }));
-    }
-    views
 }
 
 #[derive(Deserialize)]
@@ -261,20 +128,15 @@ struct LookupQuery {
     field: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "accounts/lookup.html")]
-struct LookupResults {
-    items: Vec<AccountRow>,
-    field: String,
-    empty: String,
-}
-
 /// Suggestions for an account lookup field (the parent account on the form).
 async fn lookup(
     State(state): State<AppState>,
     user: Signed,
     Query(q): Query<LookupQuery>,
 ) -> Response {
+    if let Some(page) = super::fragment_opened_as_page(&user.ctx, "/accounts") {
+        return page;
+    }
     let params = ListParams {
         q: q.q.clone(),
         limit: Some("10".into()),
@@ -282,7 +144,11 @@ async fn lookup(
         ..Default::default()
     };
     let items = match app::accounts::list(&state.app, &user.actor, &params).await {
-        Ok(page) => page.items,
+        Ok(page) => page
+            .items
+            .into_iter()
+            .map(|a| (a.id, a.name, a.city.unwrap_or_default()))
+            .collect(),
         Err(AppError::Validation(_)) => Vec::new(),
         Err(e) => return page_error(user.ctx.tr, e),
     };
@@ -290,10 +156,10 @@ async fn lookup(
         .field
         .filter(|f| f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
         .unwrap_or_else(|| "parent_id".into());
-    render(&LookupResults {
+    render(&super::records::LookupResults {
+        t: user.ctx.tr,
         items,
         field,
-        empty: user.ctx.tr.get("lookup.none").into(),
     })
     .into_response()
 }
@@ -337,20 +203,40 @@ fn history_more(id: Uuid, history: &mut Vec<FieldChange>) -> Option<String> {
     }
 }
 
+/// Where the page's paged cards start: the field history before a change, the stream of one
+/// kind before an entry (the "more" links of both, opened without htmx, show the whole page).
+#[derive(Default)]
+struct Start {
+    history_before: Option<Uuid>,
+    timeline_kind: Option<String>,
+    timeline_before: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
+}
+
 async fn show_page(
     state: &AppState,
     user: &Signed,
     id: Uuid,
     notice: Option<&str>,
     errors: FormErrors,
+    start: Start,
 ) -> Result<ShowPage, AppError> {
     let a = app::accounts::get(&state.app, &user.actor, id).await?;
-    let mut history =
-        app::accounts::history(&state.app, &user.actor, id, None, HISTORY_PAGE + 1).await?;
+    let mut history = app::accounts::history(
+        &state.app,
+        &user.actor,
+        id,
+        start.history_before,
+        HISTORY_PAGE + 1,
+    )
+    .await?;
     let more = history_more(id, &mut history);
     let p = &user.actor.principal;
     let can_transfer = p.can(ObjectKind::Account, Action::Transfer);
-    let x = Some(super::records::account_360(state, user, &a).await?);
+    let stream = super::records::StreamStart {
+        kind: start.timeline_kind.as_deref(),
+        before: start.timeline_before,
+    };
+    let x = Some(super::records::account_360(state, user, &a, stream).await?);
     Ok(ShowPage {
         chrome: Chrome::new(&user.ctx, "accounts").with_notice(notice),
         a,
@@ -371,19 +257,37 @@ async fn show_page(
 }
 
 #[derive(Deserialize)]
-struct NoticeQuery {
+struct ShowQuery {
     notice: Option<String>,
+    /// The stream's kind filter (the kind links without htmx).
+    kind: Option<String>,
+    /// Where the stream starts (its "more" link without htmx).
+    before: Option<String>,
 }
 
 async fn show(
     State(state): State<AppState>,
     user: Signed,
     Path(id): Path<String>,
-    Query(q): Query<NoticeQuery>,
+    Query(q): Query<ShowQuery>,
 ) -> Response {
     let id = match parse_id(&id) {
         Ok(id) => id,
         Err(e) => return page_error(user.ctx.tr, e),
+    };
+    let timeline_before = match opt(&q.before) {
+        None => None,
+        Some(raw) => match super::decode_timeline_cursor(&raw) {
+            Some(cursor) => Some(cursor),
+            None => {
+                return page_error(user.ctx.tr, AppError::field("before", "invalid_cursor"));
+            }
+        },
+    };
+    let start = Start {
+        timeline_kind: opt(&q.kind),
+        timeline_before,
+        ..Start::default()
     };
     match show_page(
         &state,
@@ -391,6 +295,7 @@ async fn show(
         id,
         q.notice.as_deref(),
         FormErrors::default(),
+        start,
     )
     .await
     {
@@ -421,6 +326,16 @@ async fn history(
             return page_error(user.ctx.tr, AppError::field("before", "invalid_cursor"))
         }
     };
+    if !user.ctx.htmx {
+        let start = Start {
+            history_before: before,
+            ..Start::default()
+        };
+        return match show_page(&state, &user, id, None, FormErrors::default(), start).await {
+            Ok(page) => render(&page).into_response(),
+            Err(e) => page_error(user.ctx.tr, e),
+        };
+    }
     let result = async {
         let mut history =
             app::accounts::history(&state.app, &user.actor, id, before, HISTORY_PAGE + 1).await?;
@@ -776,7 +691,16 @@ async fn update(
 /// The record page again, saying why an action on it was refused.
 async fn refused_on_record(state: &AppState, user: &Signed, id: Uuid, error: AppError) -> Response {
     let t = user.ctx.tr;
-    match show_page(state, user, id, None, FormErrors::from_app(t, &error)).await {
+    match show_page(
+        state,
+        user,
+        id,
+        None,
+        FormErrors::from_app(t, &error),
+        Start::default(),
+    )
+    .await
+    {
         Ok(page) => (crate::error::status_of(&error), render(&page)).into_response(),
         Err(e) => page_error(t, e),
     }

@@ -23,12 +23,46 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/fields/{object}/access", post(save_access))
         .route("/admin/fields/{object}/{key}", get(edit_form).post(update))
         .route("/admin/fields/{object}/{key}/index", post(index))
+        .route_layer(axum::middleware::from_fn(singular_redirect))
 }
 
+/// The object of a fields URL, named like its record URLs (`/admin/fields/contacts`).
 fn object_of(raw: &str) -> Result<ObjectKind, AppError> {
-    ObjectKind::parse(raw)
-        .filter(|k| domain::objects::spec(*k).is_some())
+    domain::objects::spec_by_plural(raw)
+        .map(|s| s.kind)
         .ok_or(AppError::NotFound)
+}
+
+/// The URL segment of an object's fields pages: its plural, like its record URLs.
+fn segment(kind: ObjectKind) -> &'static str {
+    domain::objects::spec(kind).map_or("", |s| s.plural)
+}
+
+/// The old URLs named the object in the singular (`/admin/fields/contact/…`): they answer a
+/// permanent redirect (308, so that a form posted there is posted again) to the plural.
+async fn singular_redirect(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = request.uri();
+    let rest = uri
+        .path()
+        .strip_prefix("/admin/fields/")
+        .unwrap_or_default();
+    let (object, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    match ObjectKind::parse(object).and_then(domain::objects::spec) {
+        Some(spec) if spec.plural != object => {
+            let mut target = format!("/admin/fields/{}", spec.plural);
+            if !tail.is_empty() {
+                target = format!("{target}/{tail}");
+            }
+            if let Some(q) = uri.query() {
+                target = format!("{target}?{q}");
+            }
+            axum::response::Redirect::permanent(&target).into_response()
+        }
+        _ => next.run(request).await,
+    }
 }
 
 pub struct FieldRow {
@@ -59,7 +93,7 @@ type AccessRow = (String, String, Vec<(String, &'static str)>);
 
 async fn list(user: Signed) -> Response {
     let _ = user;
-    see_other(false, "/admin/fields/contact")
+    see_other(false, "/admin/fields/contacts")
 }
 
 async fn list_object(
@@ -131,10 +165,10 @@ async fn list_object(
                 .collect(),
             access,
             chrome: Chrome::new(&user.ctx, "admin").with_notice(notice.as_deref()),
-            object: kind.key(),
+            object: segment(kind),
             objects: ObjectKind::RECORDS
                 .iter()
-                .map(|k| (k.key(), t.key("object.", k.key())))
+                .map(|k| (segment(*k), t.key("object.", k.key())))
                 .collect(),
             rows,
         })
@@ -320,7 +354,7 @@ fn form_page(
     let t = user.ctx.tr;
     FormPage {
         chrome: Chrome::new(&user.ctx, "admin"),
-        object: kind.key(),
+        object: segment(kind),
         object_label: t.key("object.", kind.key()),
         editing,
         f,
@@ -380,7 +414,7 @@ async fn create(
     match result {
         Ok(()) => see_other(
             user.ctx.htmx,
-            &format!("/admin/fields/{}?notice=field_added", kind.key()),
+            &format!("/admin/fields/{}?notice=field_added", segment(kind)),
         ),
         Err(e @ AppError::Validation(_)) => (
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -453,7 +487,7 @@ async fn update(
     match result {
         Ok(()) => see_other(
             user.ctx.htmx,
-            &format!("/admin/fields/{}?notice=field_saved", kind.key()),
+            &format!("/admin/fields/{}?notice=field_saved", segment(kind)),
         ),
         Err(e @ AppError::Validation(_)) => (
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -485,7 +519,7 @@ async fn index(
     match result {
         Ok(kind) => see_other(
             user.ctx.htmx,
-            &format!("/admin/fields/{}?notice=field_indexed", kind.key()),
+            &format!("/admin/fields/{}?notice=field_indexed", segment(kind)),
         ),
         Err(e) => page_error(t, e),
     }
@@ -527,7 +561,7 @@ async fn save_access(
     match result {
         Ok(kind) => see_other(
             user.ctx.htmx,
-            &format!("/admin/fields/{}?notice=access_saved#access", kind.key()),
+            &format!("/admin/fields/{}?notice=access_saved#access", segment(kind)),
         ),
         Err(e) => page_error(t, e),
     }

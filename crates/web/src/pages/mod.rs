@@ -4,6 +4,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod fields;
+pub mod messages;
 pub mod records;
 mod search;
 
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .merge(records::routes())
         .merge(fields::routes())
         .merge(search::routes())
+        .fallback(messages::not_found)
 }
 
 /// Sends the browser to `target` after a successful POST: a 303 for plain forms, an
@@ -34,6 +36,12 @@ pub fn see_other(ctx_htmx: bool, target: &str) -> Response {
     } else {
         Redirect::to(target).into_response()
     }
+}
+
+/// A fragment URL (lookup suggestions, a filter row) opened as a page rather than by htmx:
+/// the list it belongs to, so that the browser shows a whole page.
+pub fn fragment_opened_as_page(ctx: &crate::session::Ctx, list: &str) -> Option<Response> {
+    (!ctx.htmx).then(|| Redirect::to(list).into_response())
 }
 
 /// Empty form fields become `None`.

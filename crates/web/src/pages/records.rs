@@ -251,6 +251,9 @@ pub struct FormField {
     pub lookup_url: String,
     pub lookup_label: String,
     pub full: bool,
+    /// Shown only while another field (`.0`) holds one of these values (`.1`, spaced).
+    pub when: Option<(String, String)>,
+    pub shown: bool,
 }
 
 fn form_text(value: &FieldValue) -> String {
@@ -292,20 +295,35 @@ async fn form_fields(
 ) -> Vec<FormField> {
     let t = user.ctx.tr;
     let users = user_choices(state, user).await;
-    let mut out = Vec::new();
-    for field in fields.all() {
-        // Fields the system sets or the role may not change are shown on the record page.
-        if !fields.writable(field) {
-            continue;
-        }
-        let current: Vec<String> = match raw.get(&field.key) {
+    let current_of = |field: &FieldDef| -> Vec<String> {
+        match raw.get(&field.key) {
             Some(given) => given.iter().filter(|v| !v.is_empty()).cloned().collect(),
             None => match values.get(&field.key) {
                 Some(FieldValue::Choices(c)) => c.clone(),
                 Some(v) => vec![form_text(v)],
                 None => Vec::new(),
             },
-        };
+        }
+    };
+    let mut out = Vec::new();
+    for field in fields.all() {
+        // Fields the system sets or the role may not change are shown on the record page.
+        if !fields.writable(field) {
+            continue;
+        }
+        let current = current_of(field);
+        // A field that matters only for some values of another is hidden for the others
+        // (and shown again by the page's script when that other field changes).
+        let when = fields.spec.shown_when(&field.key);
+        let shown = when.is_none_or(|w| {
+            let on = fields
+                .field(w.on)
+                .map(&current_of)
+                .and_then(|v| v.into_iter().next())
+                .or_else(|| fields.field(w.on).and_then(|f| f.default_value.clone()))
+                .unwrap_or_default();
+            w.values.contains(&on.as_str())
+        });
         let control = match field.field_type {
             FieldType::Text => "text",
             FieldType::LongText => "textarea",
@@ -367,6 +385,8 @@ async fn form_fields(
             lookup_url: format!("/{target_plural}/lookup?field={}", field.key),
             lookup_label,
             full: field.field_type == FieldType::LongText,
+            when: when.map(|w| (w.on.to_string(), w.values.join(" "))),
+            shown: shown || errors.get(&field.key).is_some(),
         });
     }
     out
@@ -816,6 +836,7 @@ async fn delete(
 pub struct RelatedList {
     pub title: String,
     pub id: String,
+    /// Column headers: the name's, then one per cell.
     pub columns: Vec<String>,
     pub rows: Vec<(String, String, Vec<Shown>)>,
     pub all_url: String,
@@ -868,7 +889,12 @@ pub async fn related(
     Some(RelatedList {
         title: t.get(title_key).to_string(),
         id: format!("related-{}", spec.plural),
-        columns: columns.iter().map(|f| label(t, f)).collect(),
+        columns: spec
+            .field("name")
+            .into_iter()
+            .chain(columns.iter().copied())
+            .map(|f| label(t, f))
+            .collect(),
         rows,
         all_url: format!("/{}?ff={key}&fo=eq&fv={id}&edited=1", spec.plural),
         new_url: new_url.filter(|_| user.actor.principal.can(kind, Action::Create)),
@@ -1007,6 +1033,13 @@ async fn show_page(
             if let Some(FieldValue::Text(s)) = record.values.get(&field.key) {
                 long_texts.push((label(t, field), s.clone()));
             }
+            continue;
+        }
+        // A field that does not apply to this record (a task's place) is left out when empty.
+        let applies = spec.shown_when(&field.key).is_none_or(|w| {
+            matches!(record.values.get(w.on), Some(FieldValue::Text(v)) if w.values.contains(&v.as_str()))
+        });
+        if !applies && !record.values.contains_key(&field.key) {
             continue;
         }
         facts.push((
@@ -1545,6 +1578,8 @@ pub(super) struct ListQuery {
     edited: bool,
     filters: Vec<FilterSpec>,
     notice: Option<String>,
+    /// Other parameters: those named like a field filter on it (`?grade=A`).
+    by_field: Vec<(String, String)>,
 }
 
 pub(super) fn parse_list_query(raw: Option<&str>) -> ListQuery {
@@ -1562,6 +1597,7 @@ pub(super) fn parse_list_query(raw: Option<&str>) -> ListQuery {
             "ff" => ff.push(value),
             "fo" => fo.push(value),
             "fv" => fv.push(value),
+            _ if !value.is_empty() => q.by_field.push((key, value)),
             _ => {}
         }
     }
@@ -1656,18 +1692,29 @@ pub(super) async fn list_page(
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "all".into());
     let (definition, saved_view) = resolve_view(state, user, kind, &view_key).await?;
-    let filters = if query.edited {
+    let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
+    let mut filters = if query.edited {
         query.filters.clone()
     } else {
         definition.filters.clone()
     };
+    filters.extend(
+        query
+            .by_field
+            .iter()
+            .filter(|(key, _)| fields.field(key).is_some())
+            .map(|(key, value)| FilterSpec {
+                field: key.clone(),
+                op: "eq".into(),
+                values: vec![value.clone()],
+            }),
+    );
     let default_sort = if definition.descending {
         format!("-{}", definition.sort)
     } else {
         definition.sort.clone()
     };
     let sort = query.sort.clone().unwrap_or(default_sort);
-    let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
     let request = ListRequest {
         filters: filters.clone(),
         sort: Some(sort.clone()),
@@ -1839,6 +1886,10 @@ async fn filter_row(
     user: Signed,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let list = format!("/{}", spec_of(kind).plural);
+    if let Some(page) = super::fragment_opened_as_page(&user.ctx, &list) {
+        return page;
+    }
     let t = user.ctx.tr;
     let pairs: Pairs =
         serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
@@ -1875,12 +1926,13 @@ async fn filter_row(
     .into_response()
 }
 
+/// The suggestions of a lookup: (id, name, a second line) per record.
 #[derive(Template)]
 #[template(path = "records/lookup.html")]
-struct LookupResults {
-    items: Vec<(Uuid, String, String)>,
-    field: String,
-    empty: String,
+pub(super) struct LookupResults {
+    pub t: Tr,
+    pub items: Vec<(Uuid, String, String)>,
+    pub field: String,
 }
 
 /// Suggestions for a lookup field pointing at this object.
@@ -1890,6 +1942,10 @@ async fn lookup(
     user: Signed,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let list = format!("/{}", spec_of(kind).plural);
+    if let Some(page) = super::fragment_opened_as_page(&user.ctx, &list) {
+        return page;
+    }
     let pairs: Pairs =
         serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     let get = |k: &str| {
@@ -1935,9 +1991,9 @@ async fn lookup(
         Err(e) => return page_error(user.ctx.tr, e),
     };
     render(&LookupResults {
+        t: user.ctx.tr,
         items,
         field,
-        empty: user.ctx.tr.get("lookup.none").into(),
     })
     .into_response()
 }
@@ -2344,10 +2400,17 @@ pub async fn timeline_page(
     })
 }
 
+/// Where the account page's stream starts: one kind, and before an entry.
+pub struct StreamStart<'a> {
+    pub kind: Option<&'a str>,
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+}
+
 pub async fn account_360(
     state: &AppState,
     user: &Signed,
     account: &store::accounts::AccountRow,
+    stream: StreamStart<'_>,
 ) -> Result<Account360, AppError> {
     let t = user.ctx.tr;
     let id = account.id;
@@ -2433,7 +2496,7 @@ pub async fn account_360(
         related: related_lists,
         links: Some(links_panel(state, user, ObjectKind::Account, id).await?),
         log_links,
-        timeline: timeline_page(state, user, id, None, None).await?,
+        timeline: timeline_page(state, user, id, stream.kind, stream.before).await?,
     })
 }
 
@@ -2482,6 +2545,16 @@ async fn account_timeline(
     }
     .await;
     match result {
+        // Opened without htmx (a "more" link followed as a link): the whole account page,
+        // its stream starting there.
+        Ok(timeline) if !user.ctx.htmx && get("before").is_some() => see_other(
+            false,
+            &format!(
+                "/accounts/{}?{}#timeline",
+                timeline.account_id,
+                raw.as_deref().unwrap_or_default()
+            ),
+        ),
         Ok(timeline) if get("before").is_some() => render(&TimelineItemsFragment {
             chrome: Chrome::new(&user.ctx, "accounts"),
             timeline,

@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod faults;
 mod org;
+mod page_chrome;
 mod pages;
 mod permissions;
 mod records;

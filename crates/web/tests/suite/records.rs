@@ -30,13 +30,13 @@ async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
     // The administrator limits the rep role on contacts: mobile hidden, title read-only.
     let mut admin = env.browser();
     admin.login("admin@a.example").await;
-    let page = admin.get("/admin/fields/contact").await;
+    let page = admin.get("/admin/fields/contacts").await;
     page.assert_contains(&format!("access.{rep_role}.mobile"));
     let hidden = format!("access.{rep_role}.mobile");
     let read_only = format!("access.{rep_role}.title");
     let r = admin
         .post(
-            "/admin/fields/contact/access",
+            "/admin/fields/contacts/access",
             &[
                 (hidden.as_str(), "hidden"),
                 (read_only.as_str(), "read_only"),
@@ -45,13 +45,13 @@ async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
         .await;
     assert_eq!(
         r.location(),
-        "/admin/fields/contact?notice=access_saved#access",
+        "/admin/fields/contacts?notice=access_saved#access",
         "{}",
         r.body
     );
     let bad = format!("access.{rep_role}.name");
     let r = admin
-        .post("/admin/fields/contact/access", &[(bad.as_str(), "hidden")])
+        .post("/admin/fields/contacts/access", &[(bad.as_str(), "hidden")])
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let rep = env.actor(c.tenant_id, rep.id()).await;
@@ -160,7 +160,10 @@ async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
     let industry = format!("access.{rep_role}.industry");
     let kind = format!("access.{rep_role}.account_type");
     let r = admin
-        .post("/admin/fields/account/access", &[(kind.as_str(), "hidden")])
+        .post(
+            "/admin/fields/accounts/access",
+            &[(kind.as_str(), "hidden")],
+        )
         .await;
     assert_eq!(
         r.status,
@@ -169,7 +172,7 @@ async fn field_access_hides_and_locks_fields_everywhere(env: Env) {
     );
     let r = admin
         .post(
-            "/admin/fields/account/access",
+            "/admin/fields/accounts/access",
             &[
                 (limit.as_str(), "hidden"),
                 (grade.as_str(), "hidden"),
@@ -1651,7 +1654,7 @@ async fn record_pages_forms_and_my_day(env: Env) {
     // Admin pages: the custom field form adds a field that then shows on the form.
     let r = b
         .post(
-            "/admin/fields/contact",
+            "/admin/fields/contacts",
             &[
                 ("key", "hobby"),
                 ("label_zh", "爱好"),
@@ -1662,14 +1665,14 @@ async fn record_pages_forms_and_my_day(env: Env) {
         .await;
     assert_eq!(
         r.location(),
-        "/admin/fields/contact?notice=field_added",
+        "/admin/fields/contacts?notice=field_added",
         "{}",
         r.body
     );
     b.get("/contacts/new").await.assert_contains("f-hobby");
     let r = b
         .post(
-            "/admin/fields/contact",
+            "/admin/fields/contacts",
             &[
                 ("key", "hobby"),
                 ("label_zh", "重复"),

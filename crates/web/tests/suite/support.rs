@@ -403,6 +403,20 @@ impl Browser {
         response
     }
 
+    /// A GET as htmx sends it (`HX-Request`), for fragments.
+    pub async fn get_htmx(&mut self, path: &str) -> Response {
+        let request = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::ACCEPT_LANGUAGE, &self.accept_language)
+            .header("HX-Request", "true")
+            .body(Body::empty())
+            .expect("request");
+        let response = send(&self.router, request).await;
+        self.keep_cookies(&response.headers);
+        response
+    }
+
     /// Posts a form with the CSRF token added.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
         if self.csrf().is_empty() {
