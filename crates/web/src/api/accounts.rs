@@ -6,10 +6,9 @@ use crate::AppState;
 use app::accounts::ListParams;
 use app::AppError;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::accounts::AccountInput;
 use domain::permissions::ObjectKind;
@@ -20,12 +19,15 @@ use store::accounts::AccountRow;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/accounts", get(list).post(create))
-        .route("/accounts/{id}", get(read).patch(patch).delete(remove))
-        .route("/accounts/{id}/transfer", post(transfer))
-        .route("/accounts/{id}/history", get(history))
+pub fn routes() -> super::table::ApiRoutes {
+    super::table::ApiRoutes::default()
+        .on(Method::GET, "/accounts", list)
+        .on(Method::POST, "/accounts", create)
+        .on(Method::GET, "/accounts/{id}", read)
+        .on(Method::PATCH, "/accounts/{id}", patch)
+        .on(Method::DELETE, "/accounts/{id}", remove)
+        .on(Method::POST, "/accounts/{id}/transfer", transfer)
+        .on(Method::GET, "/accounts/{id}/history", history)
 }
 
 /// An account as the API returns it.
@@ -352,7 +354,7 @@ async fn read(
 }
 
 /// Change some fields of an account. Requires `If-Match` with the current ETag (or `version`).
-#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)), request_body = AccountWrite,
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The account's ETag (or `version` in the body)")), request_body = AccountWrite,
     responses((status = 200, body = AccountOut), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody), (status = 428, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn patch(
     State(state): State<AppState>,

@@ -8,10 +8,9 @@ use crate::AppState;
 use app::records::{Input, ListRequest, ObjectFields};
 use app::AppError;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use domain::fields::FieldType;
 use domain::permissions::ObjectKind;
 use domain::views::FilterSpec;
@@ -22,44 +21,83 @@ use uuid::Uuid;
 
 pub use domain::objects::GENERIC as OBJECTS;
 
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
+pub fn routes() -> super::table::ApiRoutes {
+    let mut routes = super::table::ApiRoutes::default();
     for kind in OBJECTS {
         let Some(spec) = domain::objects::spec(kind) else {
             continue;
         };
-        let object = Router::new()
-            .route("/", get(list).post(create))
-            .route("/query", post(query))
-            .route("/fields", get(fields).post(add_field))
-            .route("/views", get(views))
-            .route("/{id}", get(read).patch(patch).delete(remove))
-            .route("/{id}/history", get(history))
-            .layer(Extension(kind));
-        router = router.nest(&format!("/{}", spec.plural), object);
+        let base = format!("/{}", spec.plural);
+        routes = routes
+            .on_object(Method::GET, &base, kind, list)
+            .on_object(Method::POST, &base, kind, create)
+            .on_object(Method::POST, &format!("{base}/query"), kind, query)
+            .on_object(Method::GET, &format!("{base}/fields"), kind, fields)
+            .on_object(Method::POST, &format!("{base}/fields"), kind, add_field)
+            .on_object(Method::GET, &format!("{base}/views"), kind, views)
+            .on_object(Method::GET, &format!("{base}/{{id}}"), kind, read)
+            .on_object(Method::PATCH, &format!("{base}/{{id}}"), kind, patch)
+            .on_object(Method::DELETE, &format!("{base}/{{id}}"), kind, remove)
+            .on_object(
+                Method::GET,
+                &format!("{base}/{{id}}/history"),
+                kind,
+                history,
+            );
     }
-    router
-        .route("/activities/{id}/complete", post(complete))
-        .route("/activities/{id}/postpone", post(postpone))
-        .route("/activities/{id}/check-in", post(check_in))
-        .route("/activities/{id}/follow-up", post(follow_up))
-        .route("/accounts/{id}/timeline", get(timeline))
-        .route("/accounts/{id}/rollup", get(rollup))
-        .route(
+    routes
+        .on(Method::POST, "/activities/{id}/complete", complete)
+        .on(Method::POST, "/activities/{id}/postpone", postpone)
+        .on(Method::POST, "/activities/{id}/check-in", check_in)
+        .on(Method::POST, "/activities/{id}/follow-up", follow_up)
+        .on(Method::GET, "/accounts/{id}/timeline", timeline)
+        .on(Method::GET, "/accounts/{id}/rollup", rollup)
+        .on_object(
+            Method::GET,
             "/accounts/{id}/relationships",
-            get(account_links).post(add_account_link),
+            ObjectKind::Account,
+            links,
         )
-        .route(
+        .on_object(
+            Method::POST,
+            "/accounts/{id}/relationships",
+            ObjectKind::Account,
+            add_link,
+        )
+        .on_object(
+            Method::DELETE,
+            "/accounts/{id}/relationships/{link_id}",
+            ObjectKind::Account,
+            remove_link,
+        )
+        .on_object(
+            Method::GET,
             "/contacts/{id}/relationships",
-            get(contact_links).post(add_contact_link),
+            ObjectKind::Contact,
+            links,
         )
-        .route(
+        .on_object(
+            Method::POST,
+            "/contacts/{id}/relationships",
+            ObjectKind::Contact,
+            add_link,
+        )
+        .on_object(
+            Method::DELETE,
+            "/contacts/{id}/relationships/{link_id}",
+            ObjectKind::Contact,
+            remove_link,
+        )
+        .on_object(Method::GET, "/accounts/fields", ObjectKind::Account, fields)
+        .on_object(
+            Method::POST,
             "/accounts/fields",
-            get(account_fields).post(add_account_field),
+            ObjectKind::Account,
+            add_field,
         )
-        .route("/accounts/views", get(account_views))
-        .route("/my-day", get(my_day))
-        .route("/search", get(search))
+        .on_object(Method::GET, "/accounts/views", ObjectKind::Account, views)
+        .on(Method::GET, "/my-day", my_day)
+        .on(Method::GET, "/search", search)
 }
 
 fn fail(tr: crate::i18n::Tr) -> impl Fn(AppError) -> ApiError {
@@ -398,13 +436,6 @@ async fn fields(
     fields_of(&state, &user, kind).await
 }
 
-async fn account_fields(
-    State(state): State<AppState>,
-    user: ApiUser,
-) -> Result<Json<Value>, ApiError> {
-    fields_of(&state, &user, ObjectKind::Account).await
-}
-
 async fn fields_of(
     state: &AppState,
     user: &ApiUser,
@@ -433,14 +464,6 @@ async fn fields_of(
         })
         .collect();
     Ok(Json(serde_json::json!({ "items": items })))
-}
-
-async fn add_account_field(
-    State(state): State<AppState>,
-    user: ApiUser,
-    body: JsonObject,
-) -> Result<StatusCode, ApiError> {
-    add_field(State(state), Extension(ObjectKind::Account), user, body).await
 }
 
 /// Adds a custom field (administrators).
@@ -474,13 +497,6 @@ async fn views(
     user: ApiUser,
 ) -> Result<Json<Value>, ApiError> {
     views_of(&state, &user, kind).await
-}
-
-async fn account_views(
-    State(state): State<AppState>,
-    user: ApiUser,
-) -> Result<Json<Value>, ApiError> {
-    views_of(&state, &user, ObjectKind::Account).await
 }
 
 async fn views_of(
@@ -538,10 +554,11 @@ async fn complete(
     .await
 }
 
-#[derive(serde::Deserialize)]
+/// Moves a task's due time by `days` (negative moves it earlier).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PostponeIn {
-    days: i64,
+pub struct PostponeIn {
+    pub days: i64,
 }
 
 async fn postpone(
@@ -561,12 +578,14 @@ async fn postpone(
     .await
 }
 
-#[derive(serde::Deserialize)]
+/// A check-in at a visit, with the position when the device knows it.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CheckInIn {
-    latitude: Option<f64>,
-    longitude: Option<f64>,
-    accuracy: Option<f64>,
+pub struct CheckInIn {
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Metres.
+    pub accuracy: Option<f64>,
 }
 
 async fn check_in(
@@ -591,11 +610,13 @@ async fn check_in(
     .await
 }
 
-#[derive(serde::Deserialize)]
+/// A follow-up task of an activity: its subject and, optionally, when it is due.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FollowUpIn {
-    name: String,
-    due_at: Option<String>,
+pub struct FollowUpIn {
+    pub name: String,
+    /// RFC 3339, or `YYYY-MM-DD`.
+    pub due_at: Option<String>,
 }
 
 async fn follow_up(
@@ -697,13 +718,14 @@ async fn rollup(
     ))
 }
 
-async fn links_of(
-    state: &AppState,
-    user: &ApiUser,
-    object: ObjectKind,
-    id: &str,
+/// The relationships of an account or contact with others of its kind, from both sides.
+async fn links(
+    State(state): State<AppState>,
+    Extension(object): Extension<ObjectKind>,
+    user: ApiUser,
+    Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(user.tr, id)?;
+    let id = parse_id(user.tr, &id)?;
     let links = app::account360::links(&state.app, &user.actor, object, id)
         .await
         .map_err(fail(user.tr))?;
@@ -715,27 +737,28 @@ async fn links_of(
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
-#[derive(serde::Deserialize)]
+/// A new relationship: `{to_id, kind, note}`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LinkIn {
-    to_id: Uuid,
-    kind: String,
-    note: Option<String>,
+pub struct LinkIn {
+    /// The other account (or contact).
+    pub to_id: Uuid,
+    /// One of the relationship kinds of the object (e.g. `partner`, `supplier`).
+    pub kind: String,
+    /// Up to 200 characters.
+    pub note: Option<String>,
 }
 
 async fn add_link(
-    state: &AppState,
-    user: &ApiUser,
-    object: ObjectKind,
-    id: &str,
-    body: Map<String, Value>,
+    State(state): State<AppState>,
+    Extension(object): Extension<ObjectKind>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
 ) -> Result<StatusCode, ApiError> {
     let tr = user.tr;
-    let id = parse_id(tr, id)?;
-    let input: LinkIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-            .with_detail(e.to_string())
-    })?;
+    let id = parse_id(tr, &id)?;
+    let input: LinkIn = super::typed_body(tr, body)?;
     app::account360::add_link(
         &state.app,
         &user.actor,
@@ -750,38 +773,20 @@ async fn add_link(
     Ok(StatusCode::CREATED)
 }
 
-async fn account_links(
+/// Deletes a relationship, seen from either of its two records.
+async fn remove_link(
     State(state): State<AppState>,
+    Extension(object): Extension<ObjectKind>,
     user: ApiUser,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    links_of(&state, &user, ObjectKind::Account, &id).await
-}
-
-async fn contact_links(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    links_of(&state, &user, ObjectKind::Contact, &id).await
-}
-
-async fn add_account_link(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
+    Path((id, link_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    add_link(&state, &user, ObjectKind::Account, &id, body).await
-}
-
-async fn add_contact_link(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<StatusCode, ApiError> {
-    add_link(&state, &user, ObjectKind::Contact, &id, body).await
+    let tr = user.tr;
+    let id = parse_id(tr, &id)?;
+    let link_id = parse_id(tr, &link_id)?;
+    app::account360::remove_link(&state.app, &user.actor, object, id, link_id)
+        .await
+        .map_err(fail(tr))?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, ApiError> {

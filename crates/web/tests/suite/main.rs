@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 mod org;
+mod org_api;
 mod pages;
 mod permissions;
 mod records;
