@@ -9,6 +9,7 @@ use store::Db;
 
 mod bench;
 mod gen;
+mod page_bytes;
 
 #[derive(Parser)]
 #[command(name = "meridian", version, about = "Meridian: a lead-to-cash CRM")]

@@ -111,6 +111,16 @@ pub(super) fn parse_id(tr: crate::i18n::Tr, raw: &str) -> Result<Uuid, ApiError>
 /// A record as JSON: `id`, every field with a value (absent fields are `null`), `version`,
 /// and `names` of the records and users it refers to.
 pub fn record_json(fields: &ObjectFields, record: &Record, names: &HashMap<Uuid, String>) -> Value {
+    let mut out = item_json(fields, record);
+    if let Value::Object(map) = &mut out {
+        map.insert("names".into(), names_json(names));
+    }
+    out
+}
+
+/// A record as an item of a list: like [`record_json`] without `names`, which the list
+/// carries once for all its items.
+pub fn item_json(fields: &ObjectFields, record: &Record) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), Value::String(record.id.to_string()));
     for field in fields.all() {
@@ -122,12 +132,22 @@ pub fn record_json(fields: &ObjectFields, record: &Record, names: &HashMap<Uuid,
         out.insert(field.key.clone(), v);
     }
     out.insert("version".into(), Value::from(record.version));
-    let names: Map<String, Value> = names
-        .iter()
-        .map(|(id, name)| (id.to_string(), Value::String(name.clone())))
-        .collect();
-    out.insert("names".into(), Value::Object(names));
     Value::Object(out)
+}
+
+/// Names by id, as a JSON object.
+fn names_json(names: &HashMap<Uuid, String>) -> Value {
+    Value::Object(
+        names
+            .iter()
+            .map(|(id, name)| (id.to_string(), Value::String(name.clone())))
+            .collect(),
+    )
+}
+
+/// The items of a list, without names (the list carries them once).
+fn items_json(fields: &ObjectFields, records: &[Record]) -> Vec<Value> {
+    records.iter().map(|r| item_json(fields, r)).collect()
 }
 
 fn with_etag(status: StatusCode, kind: ObjectKind, body: Value, version: i64) -> Response {
@@ -355,14 +375,11 @@ async fn run_list(
     let page = app::records::list(&state.app, &user.actor, kind, &request)
         .await
         .map_err(fail(tr))?;
-    let items: Vec<Value> = page
-        .records
-        .iter()
-        .map(|record| record_json(&page.fields, record, &page.names))
-        .collect();
-    Ok(Json(
-        serde_json::json!({ "items": items, "next_cursor": page.next_cursor }),
-    ))
+    Ok(Json(serde_json::json!({
+        "items": items_json(&page.fields, &page.records),
+        "names": names_json(&page.names),
+        "next_cursor": page.next_cursor,
+    })))
 }
 
 async fn list(
@@ -797,16 +814,11 @@ async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Val
     let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity)
         .await
         .map_err(fail(tr))?;
-    let render = |records: &[Record]| -> Vec<Value> {
-        records
-            .iter()
-            .map(|record| record_json(&fields, record, &day.names))
-            .collect()
-    };
     Ok(Json(serde_json::json!({
-        "today": render(&day.today),
-        "overdue": render(&day.overdue),
-        "reminders": render(&day.reminders),
+        "today": items_json(&fields, &day.today),
+        "overdue": items_json(&fields, &day.overdue),
+        "reminders": items_json(&fields, &day.reminders),
+        "names": names_json(&day.names),
     })))
 }
 
@@ -858,13 +870,8 @@ async fn search(
     let groups: Vec<Value> = groups
         .iter()
         .map(|g| {
-            let items: Vec<Value> = g
-                .page
-                .records
-                .iter()
-                .map(|record| record_json(&g.page.fields, record, &g.page.names))
-                .collect();
-            serde_json::json!({ "object": g.kind.key(), "items": items, "more": g.more })
+            serde_json::json!({ "object": g.kind.key(), "items": items_json(&g.page.fields, &g.page.records),
+                "names": names_json(&g.page.names), "more": g.more })
         })
         .collect();
     Ok(Json(serde_json::json!({ "groups": groups })))

@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod admin;
 mod api;
+mod api_pages;
 mod org;
 mod org_api;
 mod pages;
