@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 mod api_pages;
+mod api_routes;
 mod org;
 mod org_api;
 mod pages;

@@ -63,11 +63,16 @@ fn has_param(op: &Value, name: &str) -> Option<bool> {
 /// The error statuses an operation can answer, from its method, path and parameters.
 fn statuses(path: &str, method: &str, op: &Value) -> Vec<&'static str> {
     let mut out = Vec::new();
-    let secured = op["security"]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
-    if secured {
-        out.extend(["401", "403"]);
+    let security = op["security"].as_array();
+    if security.is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some())) {
+        out.push("401");
+        // Open to callers without a token (`{}` among the requirements): no permission applies.
+        if !security.is_some_and(|s| {
+            s.iter()
+                .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        }) {
+            out.push("403");
+        }
     }
     if path.contains('{') {
         out.push("404");
@@ -87,7 +92,8 @@ fn statuses(path: &str, method: &str, op: &Value) -> Vec<&'static str> {
         if required {
             out.push("428");
         }
-        if has_body {
+        // A required `If-Match` may be given as `version` in the body instead: stale, 409.
+        if required && has_body {
             out.push("409");
         }
     }
