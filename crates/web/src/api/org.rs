@@ -112,7 +112,7 @@ pub struct UserList {
 pub struct UserCreate {
     pub email: String,
     pub name: String,
-    /// At least 10 characters.
+    /// 8 to 128 characters (`password_too_short` otherwise).
     pub password: String,
     pub role_id: Uuid,
     pub department_id: Option<Uuid>,
