@@ -180,7 +180,7 @@ pub struct MeOut {
 
 /// The user the token acts for.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = MeOut), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = MeOut)))]
 async fn me(user: ApiUser) -> Json<MeOut> {
     let u = &user.actor.user;
     Json(MeOut {

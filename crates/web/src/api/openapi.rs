@@ -222,6 +222,7 @@ mod tests {
                     }
                 }
                 for (status, response) in op["responses"].as_object().unwrap() {
+                    assert!(response["description"] != "", "{at}: {status} undescribed");
                     if status.starts_with('4') || status.starts_with('5') {
                         let target = response["$ref"].as_str().unwrap_or_default();
                         let shared = doc.pointer(&format!(

@@ -21,7 +21,7 @@ const RESPONSES: &[(&str, &str, &str)] = &[
 ];
 
 /// Adds `components/responses` and, to every operation, the error responses it can give
-/// that it does not describe itself.
+/// that it does not describe itself; gives undescribed answers their status's reason.
 pub fn add(doc: &mut Value) {
     let mut components = Map::new();
     for (status, name, description) in RESPONSES {
@@ -41,6 +41,20 @@ pub fn add(doc: &mut Value) {
     for (path, item) in paths.iter_mut() {
         let Value::Object(item) = item else { continue };
         for (method, op) in item.iter_mut() {
+            // Answers annotated without a description get the status's reason phrase.
+            if let Some(Value::Object(responses)) = op.get_mut("responses") {
+                for (status, response) in responses.iter_mut() {
+                    if response.get("description").and_then(Value::as_str) == Some("") {
+                        let reason = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                            .and_then(|s| s.canonical_reason())
+                            .unwrap_or("Answer");
+                        response["description"] = json!(reason);
+                    }
+                }
+            }
             for status in statuses(path, method, op) {
                 let Some((_, name, _)) = RESPONSES.iter().find(|(s, _, _)| *s == status) else {
                     continue;
