@@ -118,7 +118,7 @@ pub(super) fn shared_schemas(schemas: &mut Map<String, Value>) {
             "help_zh": maybe("string"),
             "help_en": maybe("string"),
             "options": { "type": "array", "description": "Choices of a picklist or multi-select", "items": {
-                "type": "object", "required": ["key"], "properties": {
+                "type": "object", "required": ["key", "label_zh", "label_en"], "properties": {
                     "key": { "type": "string" }, "label_zh": { "type": "string" }, "label_en": { "type": "string" }, "active": { "type": "boolean" } } } },
             "lookup_object": { "type": ["string", "null"], "description": "For lookups: the object looked up" },
             "system": { "type": "boolean", "description": "Set by the system, never by a body (read only)" },
