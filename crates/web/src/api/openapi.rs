@@ -132,7 +132,32 @@ fn with_records(
         t.extend(tags);
     }
     errors::add(&mut doc);
+    name_operations(&mut doc);
     doc
+}
+
+/// Gives every operation without one an `operationId` from its method and path
+/// (`get /api/v1/contacts/{id}/history` → `get_contacts_id_history`), for generated clients.
+fn name_operations(doc: &mut serde_json::Value) {
+    let Some(serde_json::Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let words: Vec<String> = path
+            .trim_start_matches("/api/v1/")
+            .split(['/', '-', '.'])
+            .map(|w| w.trim_matches(['{', '}']).to_string())
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (method, op) in item.iter_mut() {
+            if op.get("operationId").is_none() {
+                op["operationId"] = serde_json::json!(format!("{method}_{}", words.join("_")));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +196,20 @@ mod tests {
                     served.iter().any(|(m, p)| m == method && p == path),
                     "{method} {path} is documented but not served"
                 );
+            }
+        }
+    }
+
+    /// Every operation has an `operationId`, each a different one.
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(!id.is_empty(), "{method} {path}");
+                assert!(ids.insert(id.to_string()), "{method} {path}: {id} twice");
             }
         }
     }
