@@ -6,6 +6,7 @@ mod error;
 pub mod openapi;
 mod org;
 mod records;
+mod relationships;
 mod table;
 mod tokens;
 

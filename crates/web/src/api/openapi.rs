@@ -41,7 +41,7 @@ use utoipa::{Modify, OpenApi};
         super::records::PostponeIn,
         super::records::CheckInIn,
         super::records::FollowUpIn,
-        super::records::LinkIn,
+        super::relationships::LinkIn,
     )),
     modifiers(&BearerAuth),
     tags(

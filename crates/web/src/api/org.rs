@@ -2,6 +2,7 @@
 //! owner to assign), changed by administrators only — through the same use cases as the
 //! admin pages (`app::org`).
 
+use super::records::fail;
 use super::table::ApiRoutes;
 use super::{ApiError, ApiUser, JsonObject};
 use crate::AppState;
@@ -30,10 +31,6 @@ pub fn routes() -> ApiRoutes {
         .on(Method::PATCH, "/departments/{id}", patch_department)
         .on(Method::GET, "/roles", list_roles)
         .on(Method::GET, "/roles/{id}", read_role)
-}
-
-fn fail(tr: crate::i18n::Tr) -> impl Fn(AppError) -> ApiError {
-    move |e| ApiError::new(tr, e)
 }
 
 /// An answer with the object's version as `ETag` (and `Location` when created).

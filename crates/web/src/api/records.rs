@@ -52,42 +52,6 @@ pub fn routes() -> super::table::ApiRoutes {
         .on(Method::POST, "/activities/{id}/follow-up", follow_up)
         .on(Method::GET, "/accounts/{id}/timeline", timeline)
         .on(Method::GET, "/accounts/{id}/rollup", rollup)
-        .on_object(
-            Method::GET,
-            "/accounts/{id}/relationships",
-            ObjectKind::Account,
-            links,
-        )
-        .on_object(
-            Method::POST,
-            "/accounts/{id}/relationships",
-            ObjectKind::Account,
-            add_link,
-        )
-        .on_object(
-            Method::DELETE,
-            "/accounts/{id}/relationships/{link_id}",
-            ObjectKind::Account,
-            remove_link,
-        )
-        .on_object(
-            Method::GET,
-            "/contacts/{id}/relationships",
-            ObjectKind::Contact,
-            links,
-        )
-        .on_object(
-            Method::POST,
-            "/contacts/{id}/relationships",
-            ObjectKind::Contact,
-            add_link,
-        )
-        .on_object(
-            Method::DELETE,
-            "/contacts/{id}/relationships/{link_id}",
-            ObjectKind::Contact,
-            remove_link,
-        )
         .on_object(Method::GET, "/accounts/fields", ObjectKind::Account, fields)
         .on_object(
             Method::POST,
@@ -96,11 +60,13 @@ pub fn routes() -> super::table::ApiRoutes {
             add_field,
         )
         .on_object(Method::GET, "/accounts/views", ObjectKind::Account, views)
+        .merge(super::relationships::routes())
         .on(Method::GET, "/my-day", my_day)
         .on(Method::GET, "/search", search)
 }
 
-fn fail(tr: crate::i18n::Tr) -> impl Fn(AppError) -> ApiError {
+/// Turns a use-case error into the API's answer in the caller's language.
+pub(super) fn fail(tr: crate::i18n::Tr) -> impl Fn(AppError) -> ApiError {
     move |e| ApiError::new(tr, e)
 }
 
@@ -733,77 +699,6 @@ async fn rollup(
     Ok(Json(
         serde_json::json!({ "child_accounts": r.children, "amounts": amounts }),
     ))
-}
-
-/// The relationships of an account or contact with others of its kind, from both sides.
-async fn links(
-    State(state): State<AppState>,
-    Extension(object): Extension<ObjectKind>,
-    user: ApiUser,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(user.tr, &id)?;
-    let links = app::account360::links(&state.app, &user.actor, object, id)
-        .await
-        .map_err(fail(user.tr))?;
-    let items: Vec<Value> = links
-        .into_iter()
-        .map(|l| serde_json::json!({ "id": l.id, "kind": l.kind, "direction": if l.outgoing { "from" } else { "to" },
-            "other_id": l.other_id, "other_name": l.other_name, "note": l.note }))
-        .collect();
-    Ok(Json(serde_json::json!({ "items": items })))
-}
-
-/// A new relationship: `{to_id, kind, note}`.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LinkIn {
-    /// The other account (or contact).
-    pub to_id: Uuid,
-    /// One of the relationship kinds of the object (e.g. `partner`, `supplier`).
-    pub kind: String,
-    /// Up to 200 characters.
-    pub note: Option<String>,
-}
-
-async fn add_link(
-    State(state): State<AppState>,
-    Extension(object): Extension<ObjectKind>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<StatusCode, ApiError> {
-    let tr = user.tr;
-    let id = parse_id(tr, &id)?;
-    let input: LinkIn = super::typed_body(tr, body)?;
-    app::account360::add_link(
-        &state.app,
-        &user.actor,
-        object,
-        id,
-        input.to_id,
-        &input.kind,
-        input.note.as_deref(),
-    )
-    .await
-    .map_err(fail(tr))?;
-    Ok(StatusCode::CREATED)
-}
-
-/// Deletes a relationship, seen from either of its two records.
-async fn remove_link(
-    State(state): State<AppState>,
-    Extension(object): Extension<ObjectKind>,
-    user: ApiUser,
-    Path((id, link_id)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    let tr = user.tr;
-    let id = parse_id(tr, &id)?;
-    let link_id = parse_id(tr, &link_id)?;
-    app::account360::remove_link(&state.app, &user.actor, object, id, link_id)
-        .await
-        .map_err(fail(tr))?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, ApiError> {
