@@ -1147,6 +1147,8 @@ pub async fn run(app: &App, args: &BenchArgs) -> Result<()> {
         None
     };
 
+    let pages = crate::page_bytes::measure(app, &subjects[2].actor).await?;
+
     let mut rng = StdRng::seed_from_u64(7);
     let mut all = Vec::new();
     for s in &subjects {
@@ -1203,6 +1205,18 @@ pub async fn run(app: &App, args: &BenchArgs) -> Result<()> {
             budget,
             mark(f.p95 <= budget),
             f.note
+        );
+    }
+    println!("\nAPI list pages as the administrator (JSON body, default order):\n");
+    println!("| request | rows | bytes | bytes per row |");
+    println!("|---|---:|---:|---:|");
+    for p in &pages {
+        println!(
+            "| {} | {} | {} | {} |",
+            p.request,
+            p.rows,
+            p.bytes,
+            p.per_row()
         );
     }
     if let Some(h) = &http_report {
@@ -1266,6 +1280,9 @@ pub async fn run(app: &App, args: &BenchArgs) -> Result<()> {
                 "p99_ms": f.p99, "max_ms": f.max, "ops_per_s": f.ops_per_s,
                 "budget_p95_ms": budget_ms(f.op), "within_budget": f.p95 <= budget_ms(f.op),
                 "note": f.note,
+            })).collect::<Vec<_>>(),
+            "api_list_pages": pages.iter().map(|p| json!({
+                "request": p.request, "rows": p.rows, "bytes": p.bytes,
             })).collect::<Vec<_>>(),
             "http": http_report.as_ref().map(|h| json!({
                 "skipped": h.skipped,

@@ -9,6 +9,7 @@ use store::Db;
 
 mod bench;
 mod gen;
+mod page_bytes;
 mod server;
 
 #[derive(Parser)]
@@ -99,6 +100,9 @@ enum Command {
         #[command(flatten)]
         args: bench::BenchArgs,
     },
+    /// Print the OpenAPI document of the API (standard fields only), as `/api/v1/openapi.json`
+    /// serves it to a caller without custom fields.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -212,6 +216,10 @@ async fn main() -> Result<()> {
             let database = db.open().await?;
             bench::run(&App::new(database.clone()), &args).await?;
             database.close().await;
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", web::api::openapi::json());
             Ok(())
         }
     }

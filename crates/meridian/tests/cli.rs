@@ -87,6 +87,17 @@ fn operator_workflow(target: Target) {
         "{me}"
     );
     assert!(http(server.1, "GET", "/api/v1/me", Some("mrd_nope")).starts_with("HTTP/1.1 401"));
+    // `meridian openapi` prints the document the server gives a caller without custom fields
+    // (the one scripts/test validates).
+    let printed = Command::new(BIN).arg("openapi").output().expect("run");
+    assert!(printed.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
+    let served = http(server.1, "GET", "/api/v1/openapi.json", None);
+    let (head, body) = served.split_once("\r\n\r\n").expect("a response");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let served: serde_json::Value = serde_json::from_str(body).expect("JSON");
+    assert_eq!(printed["openapi"], "3.1.0");
+    assert_eq!(printed, served);
     let unknown = target.run(&[
         "admin",
         "token",

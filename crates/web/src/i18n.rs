@@ -60,12 +60,14 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/admin.zh-CN.json"),
     include_str!("../locales/records.zh-CN.json"),
     include_str!("../locales/pages.zh-CN.json"),
+    include_str!("../locales/api.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
     include_str!("../locales/admin.en.json"),
     include_str!("../locales/records.en.json"),
     include_str!("../locales/pages.en.json"),
+    include_str!("../locales/api.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

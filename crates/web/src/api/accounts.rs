@@ -1,15 +1,14 @@
 //! `/api/v1/accounts`: create, read, partial update, delete, transfer, list, history.
 
-use super::{ApiError, ApiUser, ErrorBody, JsonObject};
+use super::{ApiError, ApiUser, JsonObject};
 use crate::i18n::Tr;
 use crate::AppState;
 use app::accounts::ListParams;
 use app::AppError;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::accounts::AccountInput;
 use domain::permissions::ObjectKind;
@@ -20,12 +19,15 @@ use store::accounts::AccountRow;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/accounts", get(list).post(create))
-        .route("/accounts/{id}", get(read).patch(patch).delete(remove))
-        .route("/accounts/{id}/transfer", post(transfer))
-        .route("/accounts/{id}/history", get(history))
+pub fn routes() -> super::table::ApiRoutes {
+    super::table::ApiRoutes::default()
+        .on(Method::GET, "/accounts", list)
+        .on(Method::POST, "/accounts", create)
+        .on(Method::GET, "/accounts/{id}", read)
+        .on(Method::PATCH, "/accounts/{id}", patch)
+        .on(Method::DELETE, "/accounts/{id}", remove)
+        .on(Method::POST, "/accounts/{id}/transfer", transfer)
+        .on(Method::GET, "/accounts/{id}/history", history)
 }
 
 /// An account as the API returns it.
@@ -286,7 +288,7 @@ struct ListDoc {
 
 /// List the accounts the token's user may see.
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])), params(ListDoc),
-    responses((status = 200, body = AccountPage), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = AccountPage)))]
 async fn list(
     State(state): State<AppState>,
     user: ApiUser,
@@ -308,7 +310,7 @@ async fn list(
 /// header, a retry of the same request within 24 hours returns the first answer.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])), request_body = AccountWrite,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body give the first answer")),
-    responses((status = 201, body = AccountOut, headers(("ETag" = String), ("Location" = String))), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody, description = "The first request with this key is still running")))]
+    responses((status = 201, body = AccountOut, headers(("ETag" = String), ("Location" = String)))))]
 async fn create(
     State(state): State<AppState>,
     user: ApiUser,
@@ -346,7 +348,7 @@ async fn create(
 
 /// Read one account.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, body = AccountOut, headers(("ETag" = String))), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AccountOut, headers(("ETag" = String)))))]
 async fn read(
     State(state): State<AppState>,
     user: ApiUser,
@@ -360,8 +362,8 @@ async fn read(
 }
 
 /// Change some fields of an account. Requires `If-Match` with the current ETag (or `version`).
-#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header)), request_body = AccountWrite,
-    responses((status = 200, body = AccountOut), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody), (status = 428, body = ErrorBody), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The account's ETag (or `version` in the body)")), request_body = AccountWrite,
+    responses((status = 200, body = AccountOut)))]
 async fn patch(
     State(state): State<AppState>,
     user: ApiUser,
@@ -388,7 +390,7 @@ async fn patch(
 
 /// Delete an account. Requires `If-Match`.
 #[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 428, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted")))]
 async fn remove(
     State(state): State<AppState>,
     user: ApiUser,
@@ -415,7 +417,7 @@ pub struct TransferIn {
 /// Hand an account to another owner. Requires `If-Match`. Answers 204 when the account has
 /// left the caller's scope with the transfer.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/transfer", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header)), request_body = TransferIn,
-    responses((status = 200, body = AccountOut), (status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AccountOut), (status = 204, description = "Transferred; the account has left the caller's scope")))]
 async fn transfer(
     State(state): State<AppState>,
     user: ApiUser,
@@ -468,7 +470,7 @@ pub struct HistoryQuery {
 
 /// Field history of an account, newest first.
 #[utoipa::path(get, path = "/api/v1/accounts/{id}/history", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), HistoryQuery),
-    responses((status = 200, body = HistoryPage), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = HistoryPage)))]
 async fn history(
     State(state): State<AppState>,
     user: ApiUser,

@@ -5,7 +5,11 @@ mod accounts;
 mod error;
 mod idempotent;
 pub mod openapi;
+mod org;
 mod records;
+mod relationships;
+mod table;
+mod tokens;
 
 pub use error::{ApiError, ErrorBody};
 pub(crate) use idempotent::idempotent;
@@ -15,19 +19,31 @@ use crate::AppState;
 use app::Actor;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
-use axum::routing::get;
+use axum::http::{header, Method};
 use axum::{Json, Router};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .merge(accounts::routes())
-        .merge(records::routes())
-        .route("/me", get(me))
-        .route("/openapi.json", get(openapi::document))
+    table()
+        .into_router()
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// Every API route, in one table (see [`table::ApiRoutes`]).
+fn table() -> table::ApiRoutes {
+    table::ApiRoutes::default()
+        .merge(accounts::routes())
+        .merge(records::routes())
+        .merge(org::routes())
+        .merge(tokens::routes())
+        .on(Method::GET, "/me", me)
+        .on(Method::GET, "/openapi.json", openapi::document)
+}
+
+/// The (method, path) of every route the API serves, paths relative to `/api/v1`.
+pub fn served_routes() -> Vec<(Method, String)> {
+    table().served().to_vec()
 }
 
 /// The language of API messages: `Accept-Language`, else English.
@@ -138,6 +154,22 @@ impl FromRequest<AppState> for JsonObject {
     }
 }
 
+/// A JSON object body read as a typed input: a body that does not fit (unknown keys, wrong
+/// types) is `invalid_body`, with serde's reason as `detail`.
+pub(crate) fn typed_body<T: serde::de::DeserializeOwned>(
+    tr: Tr,
+    body: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::Object(body)).map_err(|e| {
+        ApiError::code(
+            tr,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        )
+        .with_detail(e.to_string())
+    })
+}
+
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct MeOut {
     pub id: uuid::Uuid,
@@ -151,7 +183,7 @@ pub struct MeOut {
 
 /// The user the token acts for.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = MeOut), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = MeOut)))]
 async fn me(user: ApiUser) -> Json<MeOut> {
     let u = &user.actor.user;
     let role = user.tr.role_name(u.role_key.as_deref(), &u.role_name);

@@ -1,4 +1,10 @@
-//! The OpenAPI 3 document, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document: the annotated handlers (accounts, the organisation, tokens), the
+//! metadata-driven objects generated from their field definitions ([`objects`]), the paths
+//! around them ([`actions`]) and the error responses of every operation ([`errors`]).
+
+mod actions;
+mod errors;
+mod objects;
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -6,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Meridian API", description = "REST API of Meridian, a lead-to-cash CRM. Authenticate with `Authorization: Bearer <token>` (create tokens under My settings or with `meridian admin token create`). Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes; messages follow `Accept-Language` (en, zh-CN). Changes to existing records need `If-Match` with the record's ETag."),
+    info(title = "Meridian API", description = "REST API of Meridian, a lead-to-cash CRM. Authenticate with `Authorization: Bearer <token>` (create tokens under My settings, with `POST /api/v1/me/tokens` or with `meridian admin token create`). Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}` with stable codes; messages follow `Accept-Language` (en, zh-CN). Changes to existing records need `If-Match` with the record's ETag. List pages carry the names of the records and users their items refer to once per page, in `names`."),
     paths(
         super::me,
         super::accounts::list,
@@ -16,10 +22,33 @@ use utoipa::{Modify, OpenApi};
         super::accounts::remove,
         super::accounts::transfer,
         super::accounts::history,
+        super::org::list_users,
+        super::org::create_user,
+        super::org::read_user,
+        super::org::patch_user,
+        super::org::list_departments,
+        super::org::create_department,
+        super::org::read_department,
+        super::org::patch_department,
+        super::org::list_roles,
+        super::org::read_role,
+        super::tokens::list,
+        super::tokens::create,
+        super::tokens::revoke,
     ),
-    components(schemas(super::ErrorBody)),
+    components(schemas(
+        super::ErrorBody,
+        super::records::PostponeIn,
+        super::records::CheckInIn,
+        super::records::FollowUpIn,
+        super::relationships::LinkIn,
+    )),
     modifiers(&BearerAuth),
-    tags((name = "accounts", description = "Accounts (客户)"), (name = "auth", description = "The caller"))
+    tags(
+        (name = "accounts", description = "Accounts (客户)"),
+        (name = "auth", description = "The caller and its API tokens"),
+        (name = "org", description = "Users, departments and roles (组织架构); administrators change them"),
+    )
 )]
 pub struct ApiDoc;
 
@@ -64,7 +93,8 @@ pub async fn document(
     Json(with_records(&objects))
 }
 
-/// The document as JSON text (for snapshot tests and `meridian openapi`).
+/// The document without custom fields, as JSON text (for the snapshot test and
+/// `meridian openapi`).
 pub fn json() -> String {
     let objects: Vec<_> = super::records::OBJECTS
         .into_iter()
@@ -73,7 +103,8 @@ pub fn json() -> String {
     serde_json::to_string_pretty(&with_records(&objects)).unwrap_or_default()
 }
 
-/// The annotated document plus the paths and schemas of the metadata-driven objects.
+/// The annotated document plus the paths and schemas of the metadata-driven objects, and the
+/// error responses of every operation.
 fn with_records(
     objects: &[(
         domain::permissions::ObjectKind,
@@ -82,171 +113,15 @@ fn with_records(
 ) -> serde_json::Value {
     use serde_json::{json, Map, Value};
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    let error = json!({ "$ref": "#/components/schemas/ErrorBody" });
-    let err = |d: &str| json!({ "description": d, "content": { "application/json": { "schema": error } } });
-    let security = json!([{ "bearer": [] }]);
     let mut paths = Map::new();
     let mut schemas = Map::new();
     let mut tags = Vec::new();
+    objects::shared_schemas(&mut schemas);
     for (kind, fields) in objects {
-        let Some(spec) = domain::objects::spec(*kind) else {
-            continue;
-        };
-        let name = {
-            let mut c = kind.key().chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        };
-        let mut read = Map::new();
-        let mut write = Map::new();
-        read.insert("id".into(), json!({ "type": "string", "format": "uuid" }));
-        for f in fields {
-            let (t, format) = super::records::json_type(f.field_type);
-            let mut schema = json!({ "type": t, "description": if f.label_en.is_empty() { &f.label_zh } else { &f.label_en } });
-            if let Some(format) = format {
-                schema["format"] = json!(format);
-            }
-            if t == "array" {
-                schema["items"] = json!({ "type": "string" });
-            }
-            if !f.options.is_empty() {
-                let keys: Vec<&str> = f
-                    .options
-                    .iter()
-                    .filter(|o| o.active)
-                    .map(|o| o.key.as_str())
-                    .collect();
-                if t == "array" {
-                    schema["items"]["enum"] = json!(keys);
-                } else {
-                    schema["enum"] = json!(keys);
-                }
-            }
-            if let Some(max) = f.max_length {
-                schema["maxLength"] = json!(max);
-            }
-            if let Some(min) = f.min {
-                schema["minimum"] = json!(min.to_string().parse::<f64>().unwrap_or_default());
-            }
-            if let Some(max) = f.max {
-                schema["maximum"] = json!(max.to_string().parse::<f64>().unwrap_or_default());
-            }
-            if let Some(p) = &f.pattern {
-                schema["pattern"] = json!(format!("^(?:{p})$"));
-            }
-            if f.column.is_none() {
-                schema["x-custom-field"] = json!(true);
-            }
-            let mut nullable = schema.clone();
-            nullable["nullable"] = json!(true);
-            read.insert(f.key.clone(), nullable.clone());
-            if !f.system {
-                write.insert(f.key.clone(), nullable);
-            }
-        }
-        read.insert("version".into(), json!({ "type": "integer" }));
-        read.insert("names".into(), json!({ "type": "object", "additionalProperties": { "type": "string" }, "description": "Names of the records and users this record refers to, by id" }));
-        let required: Vec<&str> = fields
-            .iter()
-            .filter(|f| f.required && !f.system && f.key != "owner_id" && f.default_value.is_none())
-            .map(|f| f.key.as_str())
-            .collect();
-        schemas.insert(
-            name.clone(),
-            json!({ "type": "object", "properties": read }),
-        );
-        schemas.insert(
-            format!("{name}Write"),
-            json!({ "type": "object", "properties": write, "additionalProperties": false }),
-        );
-        schemas.insert(format!("{name}Create"), json!({ "allOf": [{ "$ref": format!("#/components/schemas/{name}Write") }], "required": required }));
-        schemas.insert(format!("{name}Page"), json!({ "type": "object", "properties": {
-            "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{name}") } },
-            "next_cursor": { "type": "string", "nullable": true } } }));
-        let tag = spec.plural;
-        tags.push(
-            json!({ "name": tag, "description": format!("{} ({})", spec.label_en, spec.label_zh) }),
-        );
-        let one = json!({ "description": "The record", "headers": { "ETag": { "schema": { "type": "string" } } },
-            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}") } } } });
-        let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
-        let if_match = json!({ "name": "If-Match", "in": "header", "required": false, "schema": { "type": "string" } });
-        let list_params = json!([
-            { "name": "filter", "in": "query", "schema": { "type": "array", "items": { "type": "string" } }, "explode": true,
-              "description": "`field:operator:value[,value]`, repeatable; operators per type as in GET …/fields (eq, ne, contains, starts_with, in, between, gt, gte, lt, lte, empty, not_empty, today, this_week, last_week, next_week, this_month, last_month, next_month, this_quarter, this_year, last_n_days, next_n_days, older_than_days); `me` for the caller in user fields" },
-            { "name": "sort", "in": "query", "schema": { "type": "string" }, "description": "An indexed field, `-` in front for descending (default `-updated_at`)" },
-            { "name": "cursor", "in": "query", "schema": { "type": "string" } },
-            { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 } },
-            { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Quick search by name" },
-            { "name": "view", "in": "query", "schema": { "type": "string" }, "description": "A saved view id or a built-in view key" }
-        ]);
-        paths.insert(format!("/api/v1/{tag}"), json!({
-            "get": { "tags": [tag], "summary": format!("List {}", spec.label_en.to_lowercase()), "security": security, "parameters": list_params,
-                "responses": { "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}Page") } } } }, "422": err("Bad filter, sort or cursor") } },
-            "post": { "tags": [tag], "summary": format!("Create a record of {}", spec.label_en.to_lowercase()), "security": security,
-                "parameters": [{ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string" } }],
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}Create") } } } },
-                "responses": { "201": one, "422": err("Invalid fields") } }
-        }));
-        paths.insert(format!("/api/v1/{tag}/{{id}}"), json!({
-            "get": { "tags": [tag], "security": security, "parameters": [id_param], "responses": { "200": one, "404": err("Not found or not visible") } },
-            "patch": { "tags": [tag], "security": security, "parameters": [id_param, if_match],
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}Write") } } } },
-                "responses": { "200": one, "412": err("Stale version"), "428": err("If-Match missing"), "422": err("Invalid fields"), "404": err("Not found") } },
-            "delete": { "tags": [tag], "security": security, "parameters": [id_param, if_match], "responses": { "204": { "description": "Deleted" }, "412": err("Stale version"), "422": err("Still referenced") } }
-        }));
-        paths.insert(format!("/api/v1/{tag}/query"), json!({ "post": { "tags": [tag], "security": security, "summary": "List with filters in a JSON body ({filters:[{field,op,values}], sort, cursor, limit, q, view})",
-            "responses": { "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}Page") } } } } } } }));
-        paths.insert(format!("/api/v1/{tag}/fields"), json!({ "get": { "tags": [tag], "security": security, "summary": "Standard and custom fields with types, options and operators", "responses": { "200": { "description": "Fields" } } },
-            "post": { "tags": [tag], "security": security, "summary": "Add a custom field (administrators)", "responses": { "201": { "description": "Added" }, "422": err("Invalid definition") } } }));
-        paths.insert(format!("/api/v1/{tag}/views"), json!({ "get": { "tags": [tag], "security": security, "summary": "Built-in and saved list views", "responses": { "200": { "description": "Views" } } } }));
-        paths.insert(format!("/api/v1/{tag}/{{id}}/history"), json!({ "get": { "tags": [tag], "security": security, "parameters": [id_param], "summary": "Field history", "responses": { "200": { "description": "Changes, newest first" } } } }));
+        objects::add_object(*kind, fields, &mut paths, &mut schemas, &mut tags);
     }
-    for (path, summary) in [
-        ("/api/v1/activities/{id}/complete", "Mark an activity done"),
-        (
-            "/api/v1/activities/{id}/postpone",
-            "Move a task's due time by {days}",
-        ),
-        (
-            "/api/v1/activities/{id}/check-in",
-            "Check in at a visit with {latitude, longitude, accuracy}",
-        ),
-        (
-            "/api/v1/activities/{id}/follow-up",
-            "Plan a follow-up task {name, due_at}",
-        ),
-        (
-            "/api/v1/accounts/{id}/relationships",
-            "Relationships with other accounts (GET, POST {to_id, kind, note})",
-        ),
-        (
-            "/api/v1/contacts/{id}/relationships",
-            "Relationships with other contacts (GET, POST {to_id, kind, note})",
-        ),
-    ] {
-        paths.insert(path.into(), json!({ "post": { "tags": ["activities"], "security": security, "summary": summary,
-            "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
-            "responses": { "200": { "description": "Done" }, "404": err("Not found"), "422": err("Refused") } } }));
-    }
-    for (path, summary) in [
-        ("/api/v1/accounts/{id}/timeline", "The account's 360° stream, newest first (?kind=activity|opportunity|contact|field, ?before=<cursor>)"),
-        ("/api/v1/accounts/{id}/rollup", "Sub-account count, open pipeline and won amount over the account's tree"),
-    ] {
-        paths.insert(path.into(), json!({ "get": { "tags": ["accounts"], "security": security, "summary": summary,
-            "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
-            "responses": { "200": { "description": "OK" }, "404": err("Not found") } } }));
-    }
-    paths.insert("/api/v1/search".into(), json!({ "get": { "tags": ["search"], "security": security,
-        "summary": "Search accounts, contacts, leads and opportunities at once, within your data scope",
-        "parameters": [
-            { "name": "q", "in": "query", "required": true, "schema": { "type": "string", "maxLength": 100 }, "description": "Words or fragments of a name, phone or e-mail" },
-            { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 20 }, "description": "Matches per object (default 5)" }
-        ],
-        "responses": { "200": { "description": "Groups of {object, items, more}, one per object with matches" }, "422": err("Missing or too long query, or bad limit") } } }));
+    actions::add(&mut paths, &mut schemas);
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
-    paths.insert("/api/v1/my-day".into(), json!({ "get": { "tags": ["activities"], "security": security, "summary": "Today's tasks and meetings, overdue tasks and due reminders", "responses": { "200": { "description": "OK" } } } }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {
         p.extend(paths);
     }
@@ -256,5 +131,150 @@ fn with_records(
     if let Some(Value::Array(t)) = doc.get_mut("tags") {
         t.extend(tags);
     }
+    errors::add(&mut doc);
+    name_operations(&mut doc);
     doc
+}
+
+/// Gives every operation without one an `operationId` from its method and path
+/// (`get /api/v1/contacts/{id}/history` → `get_contacts_id_history`), for generated clients.
+fn name_operations(doc: &mut serde_json::Value) {
+    let Some(serde_json::Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let words: Vec<String> = path
+            .trim_start_matches("/api/v1/")
+            .split(['/', '-', '.'])
+            .map(|w| w.trim_matches(['{', '}']).to_string())
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (method, op) in item.iter_mut() {
+            if op.get("operationId").is_none() {
+                op["operationId"] = serde_json::json!(format!("{method}_{}", words.join("_")));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::from_str(&super::json()).unwrap()
+    }
+
+    /// Unintended changes to the document show here; `cargo insta review` accepts intended ones.
+    #[test]
+    fn document_snapshot() {
+        insta::assert_snapshot!("openapi", super::json());
+    }
+
+    /// Every route the router serves is in the document with its method, and the document
+    /// describes no route the router does not serve.
+    #[test]
+    fn every_route_is_documented() {
+        let doc = document();
+        let paths = doc["paths"].as_object().unwrap();
+        let served: Vec<(String, String)> = super::super::served_routes()
+            .into_iter()
+            .map(|(m, p)| (m.as_str().to_lowercase(), format!("/api/v1{p}")))
+            .collect();
+        for (method, path) in &served {
+            assert!(
+                paths.get(path).and_then(|p| p.get(method)).is_some(),
+                "{method} {path} is served but not documented"
+            );
+        }
+        for (path, item) in paths {
+            for method in item.as_object().unwrap().keys() {
+                assert!(
+                    served.iter().any(|(m, p)| m == method && p == path),
+                    "{method} {path} is documented but not served"
+                );
+            }
+        }
+    }
+
+    /// Every operation has an `operationId`, each a different one.
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut ids = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(!id.is_empty(), "{method} {path}");
+                assert!(ids.insert(id.to_string()), "{method} {path}: {id} twice");
+            }
+        }
+    }
+
+    /// OpenAPI 3.1 schemas are JSON Schema: `nullable` does not exist there.
+    #[test]
+    fn no_nullable_keyword() {
+        let text = super::json();
+        assert!(text.starts_with('{') && document()["openapi"] == "3.1.0");
+        assert!(!text.contains("\"nullable\""));
+    }
+
+    /// Every POST and PATCH that reads a body documents it; every operation documents the
+    /// errors it can give with the shared error schema; `If-Match` is required where its
+    /// absence answers 428.
+    #[test]
+    fn bodies_parameters_and_errors_are_documented() {
+        let doc = document();
+        let without_body = ["/api/v1/activities/{id}/complete"];
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let at = format!("{method} {path}");
+                if (method == "post" || method == "patch") && !without_body.contains(&path.as_str())
+                {
+                    assert!(
+                        op["requestBody"]["content"]["application/json"]["schema"].is_object(),
+                        "{at}: no body"
+                    );
+                    for status in ["400", "413", "415", "422"] {
+                        assert!(op["responses"][status].is_object(), "{at}: no {status}");
+                    }
+                }
+                if op["security"].as_array().is_some_and(|s| s.len() == 1) {
+                    assert!(op["responses"]["401"].is_object(), "{at}: no 401");
+                }
+                if path.contains('{') {
+                    assert!(op["responses"]["404"].is_object(), "{at}: no 404");
+                }
+                if method != "get" {
+                    assert_eq!(
+                        op["responses"]["507"]["$ref"], "#/components/responses/StorageFull",
+                        "{at}"
+                    );
+                }
+                for param in op["parameters"].as_array().into_iter().flatten() {
+                    if param["name"] == "If-Match" && (method == "patch" || method == "delete") {
+                        assert_eq!(param["required"], true, "{at}: If-Match optional");
+                        assert!(op["responses"]["428"].is_object(), "{at}: no 428");
+                    }
+                }
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    assert!(response["description"] != "", "{at}: {status} undescribed");
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let target = response["$ref"].as_str().unwrap_or_default();
+                        let shared = doc.pointer(&format!(
+                            "/components/responses/{}",
+                            target.trim_start_matches("#/components/responses/")
+                        ));
+                        let schema = shared.unwrap_or(response)["content"]["application/json"]
+                            ["schema"]["$ref"]
+                            .clone();
+                        assert_eq!(schema, "#/components/schemas/ErrorBody", "{at}: {status}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -8,10 +8,9 @@ use crate::AppState;
 use app::records::{Input, ListRequest, ObjectFields};
 use app::AppError;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use domain::fields::FieldType;
 use domain::permissions::ObjectKind;
 use domain::views::FilterSpec;
@@ -22,47 +21,52 @@ use uuid::Uuid;
 
 pub use domain::objects::GENERIC as OBJECTS;
 
-pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
+pub fn routes() -> super::table::ApiRoutes {
+    let mut routes = super::table::ApiRoutes::default();
     for kind in OBJECTS {
         let Some(spec) = domain::objects::spec(kind) else {
             continue;
         };
-        let object = Router::new()
-            .route("/", get(list).post(create))
-            .route("/query", post(query))
-            .route("/fields", get(fields).post(add_field))
-            .route("/views", get(views))
-            .route("/{id}", get(read).patch(patch).delete(remove))
-            .route("/{id}/history", get(history))
-            .layer(Extension(kind));
-        router = router.nest(&format!("/{}", spec.plural), object);
+        let base = format!("/{}", spec.plural);
+        routes = routes
+            .on_object(Method::GET, &base, kind, list)
+            .on_object(Method::POST, &base, kind, create)
+            .on_object(Method::POST, &format!("{base}/query"), kind, query)
+            .on_object(Method::GET, &format!("{base}/fields"), kind, fields)
+            .on_object(Method::POST, &format!("{base}/fields"), kind, add_field)
+            .on_object(Method::GET, &format!("{base}/views"), kind, views)
+            .on_object(Method::GET, &format!("{base}/{{id}}"), kind, read)
+            .on_object(Method::PATCH, &format!("{base}/{{id}}"), kind, patch)
+            .on_object(Method::DELETE, &format!("{base}/{{id}}"), kind, remove)
+            .on_object(
+                Method::GET,
+                &format!("{base}/{{id}}/history"),
+                kind,
+                history,
+            );
     }
-    router
-        .route("/activities/{id}/complete", post(complete))
-        .route("/activities/{id}/postpone", post(postpone))
-        .route("/activities/{id}/check-in", post(check_in))
-        .route("/activities/{id}/follow-up", post(follow_up))
-        .route("/accounts/{id}/timeline", get(timeline))
-        .route("/accounts/{id}/rollup", get(rollup))
-        .route(
-            "/accounts/{id}/relationships",
-            get(account_links).post(add_account_link),
-        )
-        .route(
-            "/contacts/{id}/relationships",
-            get(contact_links).post(add_contact_link),
-        )
-        .route(
+    routes
+        .on(Method::POST, "/activities/{id}/complete", complete)
+        .on(Method::POST, "/activities/{id}/postpone", postpone)
+        .on(Method::POST, "/activities/{id}/check-in", check_in)
+        .on(Method::POST, "/activities/{id}/follow-up", follow_up)
+        .on(Method::GET, "/accounts/{id}/timeline", timeline)
+        .on(Method::GET, "/accounts/{id}/rollup", rollup)
+        .on_object(Method::GET, "/accounts/fields", ObjectKind::Account, fields)
+        .on_object(
+            Method::POST,
             "/accounts/fields",
-            get(account_fields).post(add_account_field),
+            ObjectKind::Account,
+            add_field,
         )
-        .route("/accounts/views", get(account_views))
-        .route("/my-day", get(my_day))
-        .route("/search", get(search))
+        .on_object(Method::GET, "/accounts/views", ObjectKind::Account, views)
+        .merge(super::relationships::routes())
+        .on(Method::GET, "/my-day", my_day)
+        .on(Method::GET, "/search", search)
 }
 
-fn fail(tr: crate::i18n::Tr) -> impl Fn(AppError) -> ApiError {
+/// Turns a use-case error into the API's answer in the caller's language.
+pub(super) fn fail(tr: crate::i18n::Tr) -> impl Fn(AppError) -> ApiError {
     move |e| ApiError::new(tr, e)
 }
 
@@ -73,6 +77,16 @@ pub(super) fn parse_id(tr: crate::i18n::Tr, raw: &str) -> Result<Uuid, ApiError>
 /// A record as JSON: `id`, every field with a value (absent fields are `null`), `version`,
 /// and `names` of the records and users it refers to.
 pub fn record_json(fields: &ObjectFields, record: &Record, names: &HashMap<Uuid, String>) -> Value {
+    let mut out = item_json(fields, record);
+    if let Value::Object(map) = &mut out {
+        map.insert("names".into(), names_json(names));
+    }
+    out
+}
+
+/// A record as an item of a list: like [`record_json`] without `names`, which the list
+/// carries once for all its items.
+pub fn item_json(fields: &ObjectFields, record: &Record) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), Value::String(record.id.to_string()));
     for field in fields.all() {
@@ -84,12 +98,22 @@ pub fn record_json(fields: &ObjectFields, record: &Record, names: &HashMap<Uuid,
         out.insert(field.key.clone(), v);
     }
     out.insert("version".into(), Value::from(record.version));
-    let names: Map<String, Value> = names
-        .iter()
-        .map(|(id, name)| (id.to_string(), Value::String(name.clone())))
-        .collect();
-    out.insert("names".into(), Value::Object(names));
     Value::Object(out)
+}
+
+/// Names by id, as a JSON object.
+fn names_json(names: &HashMap<Uuid, String>) -> Value {
+    Value::Object(
+        names
+            .iter()
+            .map(|(id, name)| (id.to_string(), Value::String(name.clone())))
+            .collect(),
+    )
+}
+
+/// The items of a list, without names (the list carries them once).
+fn items_json(fields: &ObjectFields, records: &[Record]) -> Vec<Value> {
+    records.iter().map(|r| item_json(fields, r)).collect()
 }
 
 fn with_etag(status: StatusCode, kind: ObjectKind, body: Value, version: i64) -> Response {
@@ -319,14 +343,11 @@ async fn run_list(
     let page = app::records::list(&state.app, &user.actor, kind, &request)
         .await
         .map_err(fail(tr))?;
-    let items: Vec<Value> = page
-        .records
-        .iter()
-        .map(|record| record_json(&page.fields, record, &page.names))
-        .collect();
-    Ok(Json(
-        serde_json::json!({ "items": items, "next_cursor": page.next_cursor }),
-    ))
+    Ok(Json(serde_json::json!({
+        "items": items_json(&page.fields, &page.records),
+        "names": names_json(&page.names),
+        "next_cursor": page.next_cursor,
+    })))
 }
 
 async fn list(
@@ -400,13 +421,6 @@ async fn fields(
     fields_of(&state, &user, kind).await
 }
 
-async fn account_fields(
-    State(state): State<AppState>,
-    user: ApiUser,
-) -> Result<Json<Value>, ApiError> {
-    fields_of(&state, &user, ObjectKind::Account).await
-}
-
 async fn fields_of(
     state: &AppState,
     user: &ApiUser,
@@ -435,14 +449,6 @@ async fn fields_of(
         })
         .collect();
     Ok(Json(serde_json::json!({ "items": items })))
-}
-
-async fn add_account_field(
-    State(state): State<AppState>,
-    user: ApiUser,
-    body: JsonObject,
-) -> Result<StatusCode, ApiError> {
-    add_field(State(state), Extension(ObjectKind::Account), user, body).await
 }
 
 /// Adds a custom field (administrators).
@@ -476,13 +482,6 @@ async fn views(
     user: ApiUser,
 ) -> Result<Json<Value>, ApiError> {
     views_of(&state, &user, kind).await
-}
-
-async fn account_views(
-    State(state): State<AppState>,
-    user: ApiUser,
-) -> Result<Json<Value>, ApiError> {
-    views_of(&state, &user, ObjectKind::Account).await
 }
 
 async fn views_of(
@@ -540,10 +539,11 @@ async fn complete(
     .await
 }
 
-#[derive(serde::Deserialize)]
+/// Moves a task's due time by `days` (negative moves it earlier).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PostponeIn {
-    days: i64,
+pub struct PostponeIn {
+    pub days: i64,
 }
 
 async fn postpone(
@@ -563,12 +563,14 @@ async fn postpone(
     .await
 }
 
-#[derive(serde::Deserialize)]
+/// A check-in at a visit, with the position when the device knows it.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CheckInIn {
-    latitude: Option<f64>,
-    longitude: Option<f64>,
-    accuracy: Option<f64>,
+pub struct CheckInIn {
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Metres.
+    pub accuracy: Option<f64>,
 }
 
 async fn check_in(
@@ -593,11 +595,13 @@ async fn check_in(
     .await
 }
 
-#[derive(serde::Deserialize)]
+/// A follow-up task of an activity: its subject and, optionally, when it is due.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FollowUpIn {
-    name: String,
-    due_at: Option<String>,
+pub struct FollowUpIn {
+    pub name: String,
+    /// RFC 3339, or `YYYY-MM-DD`.
+    pub due_at: Option<String>,
 }
 
 async fn follow_up(
@@ -699,93 +703,6 @@ async fn rollup(
     ))
 }
 
-async fn links_of(
-    state: &AppState,
-    user: &ApiUser,
-    object: ObjectKind,
-    id: &str,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(user.tr, id)?;
-    let links = app::account360::links(&state.app, &user.actor, object, id)
-        .await
-        .map_err(fail(user.tr))?;
-    let items: Vec<Value> = links
-        .into_iter()
-        .map(|l| serde_json::json!({ "id": l.id, "kind": l.kind, "direction": if l.outgoing { "from" } else { "to" },
-            "other_id": l.other_id, "other_name": l.other_name, "note": l.note }))
-        .collect();
-    Ok(Json(serde_json::json!({ "items": items })))
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LinkIn {
-    to_id: Uuid,
-    kind: String,
-    note: Option<String>,
-}
-
-async fn add_link(
-    state: &AppState,
-    user: &ApiUser,
-    object: ObjectKind,
-    id: &str,
-    body: Map<String, Value>,
-) -> Result<StatusCode, ApiError> {
-    let tr = user.tr;
-    let id = parse_id(tr, id)?;
-    let input: LinkIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-            .with_detail(e.to_string())
-    })?;
-    app::account360::add_link(
-        &state.app,
-        &user.actor,
-        object,
-        id,
-        input.to_id,
-        &input.kind,
-        input.note.as_deref(),
-    )
-    .await
-    .map_err(fail(tr))?;
-    Ok(StatusCode::CREATED)
-}
-
-async fn account_links(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    links_of(&state, &user, ObjectKind::Account, &id).await
-}
-
-async fn contact_links(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    links_of(&state, &user, ObjectKind::Contact, &id).await
-}
-
-async fn add_account_link(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<StatusCode, ApiError> {
-    add_link(&state, &user, ObjectKind::Account, &id, body).await
-}
-
-async fn add_contact_link(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<StatusCode, ApiError> {
-    add_link(&state, &user, ObjectKind::Contact, &id, body).await
-}
-
 async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
     let day = app::activities::my_day(&state.app, &user.actor)
@@ -794,16 +711,11 @@ async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Val
     let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity)
         .await
         .map_err(fail(tr))?;
-    let render = |records: &[Record]| -> Vec<Value> {
-        records
-            .iter()
-            .map(|record| record_json(&fields, record, &day.names))
-            .collect()
-    };
     Ok(Json(serde_json::json!({
-        "today": render(&day.today),
-        "overdue": render(&day.overdue),
-        "reminders": render(&day.reminders),
+        "today": items_json(&fields, &day.today),
+        "overdue": items_json(&fields, &day.overdue),
+        "reminders": items_json(&fields, &day.reminders),
+        "names": names_json(&day.names),
     })))
 }
 
@@ -855,13 +767,8 @@ async fn search(
     let groups: Vec<Value> = groups
         .iter()
         .map(|g| {
-            let items: Vec<Value> = g
-                .page
-                .records
-                .iter()
-                .map(|record| record_json(&g.page.fields, record, &g.page.names))
-                .collect();
-            serde_json::json!({ "object": g.kind.key(), "items": items, "more": g.more })
+            serde_json::json!({ "object": g.kind.key(), "items": items_json(&g.page.fields, &g.page.records),
+                "names": names_json(&g.page.names), "more": g.more })
         })
         .collect();
     Ok(Json(serde_json::json!({ "groups": groups })))

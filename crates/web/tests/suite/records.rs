@@ -1285,11 +1285,11 @@ async fn custom_fields_behave_like_standard_fields(env: Env) {
     let doc = api.get("/api/v1/openapi.json").await.json();
     assert_eq!(
         doc["components"]["schemas"]["Contact"]["properties"]["budget_level"]["enum"],
-        json!(["high", "low"])
+        json!(["high", "low", null])
     );
     assert_eq!(
         doc["components"]["schemas"]["ContactWrite"]["properties"]["headcount"]["type"],
-        "number"
+        json!(["number", "null"])
     );
     let fields = api.get("/api/v1/contacts/fields").await.json();
     assert!(fields["items"]
