@@ -322,6 +322,10 @@ pub struct FieldDef {
     /// Backed by an index, so it may be sorted on and filtered at scale.
     #[serde(default)]
     pub indexed: bool,
+    /// Found by the quick and global search (its tokens are in the object's search-token
+    /// table): standard fields only.
+    #[serde(skip)]
+    pub searchable: bool,
     /// Place on forms and record pages.
     #[serde(default)]
     pub position: i32,
@@ -551,6 +555,7 @@ mod tests {
             column: None,
             system: false,
             indexed: false,
+            searchable: false,
             position: 0,
         }
     }

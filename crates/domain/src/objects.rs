@@ -27,6 +27,11 @@ impl ObjectSpec {
         self.fields.iter().find(|f| f.key == key)
     }
 
+    /// The fields the quick and global search find records by.
+    pub fn search_fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields.iter().filter(|f| f.searchable)
+    }
+
     pub fn label(&self, zh: bool) -> &'static str {
         if zh {
             self.label_zh
@@ -91,6 +96,7 @@ fn f(key: &str, zh: &str, en: &str, field_type: FieldType) -> F {
         column: Some(key.into()),
         system: false,
         indexed: false,
+        searchable: false,
         position: 0,
     })
 }
@@ -143,6 +149,11 @@ impl F {
         self.0.indexed = true;
         self
     }
+    /// Found by the quick and global search.
+    fn searchable(mut self) -> Self {
+        self.0.searchable = true;
+        self
+    }
 }
 
 fn finish(fields: Vec<F>) -> Vec<FieldDef> {
@@ -193,7 +204,8 @@ fn account_spec() -> ObjectSpec {
         f("name", "客户名称", "Name", FieldType::Text)
             .required()
             .max(200)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("account_type", "客户类型", "Type", FieldType::Picklist)
             .required()
             .default("customer")
@@ -220,7 +232,9 @@ fn account_spec() -> ObjectSpec {
             .indexed()
             .options(&provinces),
         f("city", "城市", "City", FieldType::Text).max(50).indexed(),
-        f("phone", "电话", "Phone", FieldType::Phone).indexed(),
+        f("phone", "电话", "Phone", FieldType::Phone)
+            .indexed()
+            .searchable(),
         f("website", "网址", "Website", FieldType::Url),
         f(
             "credit_code",
@@ -273,7 +287,8 @@ fn contact_spec() -> ObjectSpec {
         f("name", "姓名", "Name", FieldType::Text)
             .required()
             .max(100)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("account_id", "所属客户", "Account", FieldType::Lookup)
             .lookup(ObjectKind::Account)
             .indexed(),
@@ -287,9 +302,13 @@ fn contact_spec() -> ObjectSpec {
         )
         .indexed()
         .options(CUSTOMER_ROLES),
-        f("mobile", "手机", "Mobile", FieldType::Phone).indexed(),
-        f("phone", "电话", "Phone", FieldType::Phone),
-        f("email", "邮箱", "E-mail", FieldType::Email).indexed(),
+        f("mobile", "手机", "Mobile", FieldType::Phone)
+            .indexed()
+            .searchable(),
+        f("phone", "电话", "Phone", FieldType::Phone).searchable(),
+        f("email", "邮箱", "E-mail", FieldType::Email)
+            .indexed()
+            .searchable(),
         f("wechat", "微信号", "WeChat ID", FieldType::Text).max(64),
         f("reports_to_id", "汇报对象", "Reports to", FieldType::Lookup)
             .lookup(ObjectKind::Contact)
@@ -333,14 +352,20 @@ fn lead_spec() -> ObjectSpec {
         f("name", "姓名", "Name", FieldType::Text)
             .required()
             .max(100)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("company", "公司名称", "Company", FieldType::Text)
             .max(200)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("title", "职务", "Title", FieldType::Text).max(100),
-        f("mobile", "手机", "Mobile", FieldType::Phone).indexed(),
-        f("phone", "电话", "Phone", FieldType::Phone),
-        f("email", "邮箱", "E-mail", FieldType::Email).indexed(),
+        f("mobile", "手机", "Mobile", FieldType::Phone)
+            .indexed()
+            .searchable(),
+        f("phone", "电话", "Phone", FieldType::Phone).searchable(),
+        f("email", "邮箱", "E-mail", FieldType::Email)
+            .indexed()
+            .searchable(),
         f("wechat", "微信号", "WeChat ID", FieldType::Text).max(64),
         f("province", "省份", "Province", FieldType::Picklist)
             .indexed()
@@ -410,7 +435,8 @@ fn opportunity_spec() -> ObjectSpec {
         f("name", "商机名称", "Name", FieldType::Text)
             .required()
             .max(200)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("account_id", "客户", "Account", FieldType::Lookup)
             .required()
             .lookup(ObjectKind::Account)
@@ -494,7 +520,8 @@ fn activity_spec() -> ObjectSpec {
         f("name", "主题", "Subject", FieldType::Text)
             .required()
             .max(200)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("body", "内容", "Details", FieldType::LongText).max(10_000),
         f("account_id", "客户", "Account", FieldType::Lookup)
             .lookup(ObjectKind::Account)

@@ -451,7 +451,7 @@ pub async fn insert_account_tags(
     Ok(())
 }
 
-/// Inserts `(account id, token)` rows: the tokens of `domain::search::index_tokens`.
+/// Inserts `(account id, token)` rows: the tokens of `domain::search::account_tokens`.
 pub async fn insert_search_tokens(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -960,8 +960,10 @@ pub async fn derive_related(
     // of each person's name; for leads also the company's tokens, for opportunities the
     // account's tokens (their names start with it) and the bigrams of the word after it. The
     // account's tokens come from `account_search` (indexed by account before this runs).
-    // Not generated: tokens of phone numbers, and the legal-form bigrams an opportunity's
-    // name carries in its middle. $2, $3: the chunk.
+    // Contacts' and leads' mobile numbers (`+86 1xx xxxx xxxx`) by their digit grams: every
+    // run of four of `861xxxxxxxxxx`, which holds the national number too, as
+    // `domain::search::phone_tokens` gives. Not generated: the legal-form bigrams an
+    // opportunity's name carries in its middle. $2, $3: the chunk.
     let token_chunk = "base.n > $2 AND base.n <= $3";
     // Joins written as CROSS JOINs with the conditions in WHERE: SQLite then keeps the order
     // written (the chunk's accounts first, then primary-key or index lookups).
@@ -970,6 +972,16 @@ pub async fn derive_related(
             "SELECT substr({text}, p.k + 1, 2) AS token, r.id AS record_id
              FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN {series} p
              WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k < length({text}) - 1"
+        )
+    };
+    let digits = "replace(replace(r.mobile, '+', ''), ' ', '')";
+    let digit_series = "(SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)";
+    let mobile_grams = |table: &str, derived: &str, join: &str| {
+        format!(
+            "SELECT substr({digits}, p.k + 1, {gram}) AS token, r.id AS record_id
+             FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN {digit_series} p
+             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k <= length({digits}) - {gram}",
+            gram = domain::search::DIGIT_GRAM,
         )
     };
     // `join` adds a table and `join_on` its conditions.
@@ -991,22 +1003,32 @@ pub async fn derive_related(
     };
     let opportunity = id("48");
     let token_statements = [
-        // A person's name has no repeated bigram (surnames and given names are disjoint).
+        // A person's name has no repeated bigram (surnames and given names are disjoint); a
+        // number's grams may repeat, and UNION writes each once.
         insert(
             "contact",
-            bigrams(
-                "contacts",
-                &id("16 + s.k"),
-                "r.name",
-                &format!("JOIN {series} s ON s.k < 2"),
+            format!(
+                "{} UNION {}",
+                bigrams(
+                    "contacts",
+                    &id("16 + s.k"),
+                    "r.name",
+                    &format!("JOIN {series} s ON s.k < 2"),
+                ),
+                mobile_grams(
+                    "contacts",
+                    &id("16 + s.k"),
+                    &format!("JOIN {series} s ON s.k < 2"),
+                )
             ),
         ),
         insert(
             "lead",
             format!(
-                "{} UNION {}",
+                "{} UNION {} UNION {}",
                 account_tokens(&id("32"), "", ""),
-                bigrams("leads", &id("32"), "r.name", "")
+                bigrams("leads", &id("32"), "r.name", ""),
+                mobile_grams("leads", &id("32"), "")
             ),
         ),
         insert(

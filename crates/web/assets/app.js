@@ -18,9 +18,20 @@
     var field = document.getElementById("f-" + button.getAttribute("data-pick-field"));
     var search = document.querySelector('[data-lookup-for="f-' + button.getAttribute("data-pick-field") + '"]');
     if (field) field.value = button.getAttribute("data-pick-id");
-    if (search) search.value = button.getAttribute("data-pick-label");
+    if (search) {
+      search.value = button.getAttribute("data-pick-label");
+      // The picked name is not a new query: drop an answer still on its way, and ask
+      // nothing when the field gets the focus again until the text changes.
+      search.setAttribute("data-picked", search.value);
+      if (window.htmx) window.htmx.trigger(search, "htmx:abort");
+    }
     var list = button.closest(".lookup-results");
     if (list) list.remove();
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-picked") &&
+        elt.value === elt.getAttribute("data-picked")) event.preventDefault();
   });
   // Clearing a lookup's text clears its id.
   document.addEventListener("input", function (event) {

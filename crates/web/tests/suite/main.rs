@@ -10,3 +10,4 @@ mod org;
 mod pages;
 mod permissions;
 mod records;
+mod search;
