@@ -821,7 +821,13 @@ pub async fn list(
     let filterable = fields.filterable();
     let mut conditions = Vec::new();
     for filter in &request.filters {
-        match domain::views::compile(filter, &filterable, actor.id(), app.now()) {
+        match domain::views::compile(
+            filter,
+            &filterable,
+            actor.id(),
+            app.now(),
+            actor.time_zone(),
+        ) {
             Ok(c) => conditions.push(c),
             Err(e) => errors.add(&format!("filter.{}", e.field), e.code),
         }

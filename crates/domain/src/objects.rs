@@ -539,9 +539,9 @@ fn activity_spec() -> ObjectSpec {
         f("ends_at", "结束时间", "Ends", FieldType::DateTime),
         f("due_at", "截止时间", "Due", FieldType::DateTime).indexed(),
         f("remind_at", "提醒时间", "Reminder", FieldType::DateTime).indexed(),
+        // Not given, the activity's rule decides: a call, visit, meeting or note that has
+        // happened is done, a task or a planned one is open.
         f("status", "状态", "Status", FieldType::Picklist)
-            .required()
-            .default("open")
             .indexed()
             .options(&[("open", "未完成", "Open"), ("done", "已完成", "Done")]),
         f("location", "地点", "Location", FieldType::Text).max(300),

@@ -645,6 +645,7 @@ async fn read_form(
     state: &AppState,
     user: &Signed,
     pairs: &super::records::Pairs,
+    creating: bool,
 ) -> Result<
     (
         AccountForm,
@@ -654,7 +655,8 @@ async fn read_form(
     Response,
 > {
     let (own, custom, custom_raw) =
-        super::records::split_custom(state, user, ObjectKind::Account, pairs, FORM_KEYS).await;
+        super::records::split_custom(state, user, ObjectKind::Account, pairs, FORM_KEYS, creating)
+            .await;
     let encoded = serde_urlencoded::to_string(&own).unwrap_or_default();
     match serde_urlencoded::from_str::<AccountForm>(&encoded) {
         Ok(form) => Ok((form, custom, custom_raw)),
@@ -671,7 +673,7 @@ async fn create(
     user: Signed,
     Form(pairs): Form<super::records::Pairs>,
 ) -> Response {
-    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs).await {
+    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs, true).await {
         Ok(v) => v,
         Err(response) => return response,
     };
@@ -710,7 +712,7 @@ async fn update(
     Form(pairs): Form<super::records::Pairs>,
 ) -> Response {
     let t = user.ctx.tr;
-    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs).await {
+    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs, false).await {
         Ok(v) => v,
         Err(response) => return response,
     };
