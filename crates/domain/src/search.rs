@@ -4,12 +4,13 @@
 //! 有限公司 or "Co., Ltd." neither match everything nor crowd the index; queries are
 //! normalised the same way, so a company's full legal name finds it.
 //!
-//! Phone numbers are indexed by their digits alone, as every run of [`DIGIT_GRAM`] digits
-//! (of the international and the national form, so `+86 138 0013 8000` gives the ten
-//! grams of `8613800138000`): a query's run of four or more digits, however it is grouped
-//! or prefixed, becomes its grams, which all occur in the number it is part of. A number
-//! of n digits costs n − 3 tokens (ten for a Chinese mobile), no more than the prefixes of
-//! its groups did. Digit runs of four or more inside names get the same grams.
+//! Phone numbers are indexed by the digits of their national number alone, as every run of
+//! [`DIGIT_GRAM`] digits (`+86 138 0013 8000`: the eight grams of `13800138000`, no more
+//! tokens than the prefixes of its groups were). A query's run of four or more digits,
+//! however grouped, and without a country code it carries, becomes its grams, which all
+//! occur in the number it is part of. Digit runs of four or more in names get the same
+//! grams. Grams can match a number holding them in another order (`1380 0138` for
+//! `13800138`): rare, and a longer query makes it rarer.
 
 /// Longest word prefix kept as a token; longer query words are cut to this length.
 pub const MAX_PREFIX: usize = 16;
@@ -167,23 +168,26 @@ fn only_digits(text: &str) -> String {
     fold(text).chars().filter(char::is_ascii_digit).collect()
 }
 
-/// The tokens stored for a phone number: the digit grams of its international form
-/// (`8613800138000`) and of its national form with the trunk prefix (`01062345678`), so a
-/// query finds it by any run of four or more digits as either is written, and of the digits
-/// as stored (all there is for a number that is not valid).
+/// The digits a phone number is indexed by: its national number as dialled at home, with
+/// the trunk prefix (`13800138000` for a mobile, `01062345678` for a Beijing line), or the
+/// digits as stored when it is not a valid number.
+fn national_digits(phone: &str) -> String {
+    match phonenumber::parse(Some(phonenumber::country::Id::CN), phone) {
+        Ok(parsed) if phonenumber::is_valid(&parsed) => only_digits(
+            &parsed
+                .format()
+                .mode(phonenumber::Mode::National)
+                .to_string(),
+        ),
+        _ => only_digits(phone),
+    }
+}
+
+/// The tokens stored for a phone number: every run of [`DIGIT_GRAM`] digits of its national
+/// number (eight for a Chinese mobile).
 pub fn phone_tokens(phone: &str) -> Vec<String> {
     let mut tokens = Vec::new();
-    digit_grams(&only_digits(phone), &mut tokens);
-    if let Ok(parsed) = phonenumber::parse(Some(phonenumber::country::Id::CN), phone) {
-        if phonenumber::is_valid(&parsed) {
-            for mode in [phonenumber::Mode::E164, phonenumber::Mode::National] {
-                digit_grams(
-                    &only_digits(&parsed.format().mode(mode).to_string()),
-                    &mut tokens,
-                );
-            }
-        }
-    }
+    digit_grams(&national_digits(phone), &mut tokens);
     tokens.sort();
     tokens.dedup();
     tokens
@@ -230,8 +234,34 @@ fn is_phone_separator(c: char) -> bool {
     matches!(c, ' ' | '-' | '.' | '(' | ')' | '+' | '/')
 }
 
+/// The digits a phone-like part of a query is looked up by, as stored numbers are indexed:
+/// a whole number with its country code (`+86…`, `0086…`, or `86` and eleven digits) as its
+/// national number; a part of one after `+86` without the country code; anything else as
+/// its digits.
+fn query_digits(part: &str) -> String {
+    let digits: String = part.chars().filter(char::is_ascii_digit).collect();
+    let plus = part.starts_with('+');
+    let international = if plus {
+        Some(digits.as_str())
+    } else if digits.len() == 13 && digits.starts_with("86") {
+        Some(digits.as_str())
+    } else {
+        digits.strip_prefix("00")
+    };
+    if let Some(number) = international {
+        let whole = format!("+{number}");
+        if phonenumber::parse(None, &whole).is_ok_and(|p| phonenumber::is_valid(&p)) {
+            return national_digits(&whole);
+        }
+        if let Some(national) = number.strip_prefix("86").filter(|_| plus) {
+            return national.to_string();
+        }
+    }
+    digits
+}
+
 /// Splits a folded query into its phone-like parts (digits grouped only by separators, with
-/// at least [`DIGIT_GRAM`] digits in all, returned as their digits) and the rest.
+/// at least [`DIGIT_GRAM`] digits in all, returned as [`query_digits`]) and the rest.
 fn phone_parts(query: &str) -> (Vec<String>, String) {
     let mut phones = Vec::new();
     let mut rest = String::new();
@@ -252,11 +282,7 @@ fn phone_parts(query: &str) -> (Vec<String>, String) {
             group.push(next);
             words.next();
         }
-        let digits: String = group
-            .concat()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
+        let digits = query_digits(&group.concat());
         if digits.len() >= DIGIT_GRAM {
             phones.push(digits);
         } else {
@@ -370,7 +396,9 @@ mod tests {
             "0013 8000",
             "1380",
             "8000",
-            "86 138",
+            "+86 138 0013",
+            "0086 138 0013 8000",
+            "8613800138000",
             "(138) 0013",
         ] {
             assert!(phone_matches(stored, query), "{query}");
@@ -383,7 +411,10 @@ mod tests {
         assert!(phone_matches("010 6234 5678", "6234 5678"));
         // Stored as typed, not normalised.
         assert!(phone_matches("13800138000", "+86 138 0013 8000"));
-        assert!(phone_tokens("+86 138 0013 8000").len() <= 10);
+        assert!(phone_tokens("+86 138 0013 8000").len() <= 8);
+        // Another country's number, with its code or as dialled there.
+        assert!(phone_matches("+1 650 253 0000", "+1 (650) 253-0000"));
+        assert!(phone_matches("+1 650 253 0000", "253 0000"));
     }
 
     #[test]

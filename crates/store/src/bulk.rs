@@ -961,8 +961,8 @@ pub async fn derive_related(
     // account's tokens (their names start with it) and the bigrams of the word after it. The
     // account's tokens come from `account_search` (indexed by account before this runs).
     // Contacts' and leads' mobile numbers (`+86 1xx xxxx xxxx`) by their digit grams: every
-    // run of four of `861xxxxxxxxxx`, which holds the national number too, as
-    // `domain::search::phone_tokens` gives. Not generated: the legal-form bigrams an
+    // run of four of the national number `1xxxxxxxxxx`, as `domain::search::phone_tokens`
+    // gives. Not generated: the legal-form bigrams an
     // opportunity's name carries in its middle. $2, $3: the chunk.
     let token_chunk = "base.n > $2 AND base.n <= $3";
     // Joins written as CROSS JOINs with the conditions in WHERE: SQLite then keeps the order
@@ -974,7 +974,7 @@ pub async fn derive_related(
              WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k < length({text}) - 1"
         )
     };
-    let digits = "replace(replace(r.mobile, '+', ''), ' ', '')";
+    let digits = "substr(replace(replace(r.mobile, '+', ''), ' ', ''), 3)";
     let digit_series = "(SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)";
     let mobile_grams = |table: &str, derived: &str, join: &str| {
         format!(
