@@ -241,9 +241,7 @@ fn is_phone_separator(c: char) -> bool {
 fn query_digits(part: &str) -> String {
     let digits: String = part.chars().filter(char::is_ascii_digit).collect();
     let plus = part.starts_with('+');
-    let international = if plus {
-        Some(digits.as_str())
-    } else if digits.len() == 13 && digits.starts_with("86") {
+    let international = if plus || (digits.len() == 13 && digits.starts_with("86")) {
         Some(digits.as_str())
     } else {
         digits.strip_prefix("00")
