@@ -843,7 +843,7 @@ pub async fn derive_related(
     // Accounts numbered in id order (`gen_base`, a temporary table of the loader's one
     // connection); `h(k)` a deterministic spread of that number. Each statement takes the
     // accounts numbered in ($3, $4].
-    let number_accounts = "CREATE TEMP TABLE gen_base AS SELECT a.id, a.name, a.province, a.city, a.owner_id, a.created_at,
+    let number_accounts = "CREATE TEMP TABLE gen_base AS SELECT a.id, a.name, a.phone, a.province, a.city, a.owner_id, a.created_at,
         row_number() OVER (ORDER BY a.id) AS n FROM accounts a WHERE a.tenant_id = $1";
     let chunk = "base.n > $3 AND base.n <= $4";
     let h = |salt: u32| format!("((base.n * 2654435761 + {salt} * 40503) % 1000003)");
@@ -984,13 +984,23 @@ pub async fn derive_related(
             gram = domain::search::DIGIT_GRAM,
         )
     };
-    // `join` adds a table and `join_on` its conditions.
+    // The tokens of the account's name (a lead's company, the start of an opportunity's
+    // name), without its phone number's grams: those are the only tokens made of digits that
+    // occur in the phone number's digits or its national form with the trunk prefix
+    // (`861026814664`, `01026814664`; generated names have no digits). `join` adds a table and
+    // `join_on` its conditions.
     let account_tokens = |record: &str, join: &str, join_on: &str| {
         format!(
             "SELECT t.token AS token, {record} AS record_id
              FROM gen_base base {join} CROSS JOIN {tokens}
-             WHERE {token_chunk} {join_on} AND t.tenant_id = $1 AND t.account_id = base.id",
+             WHERE {token_chunk} {join_on} AND t.tenant_id = $1 AND t.account_id = base.id
+               AND (base.phone IS NULL OR {position}({digits} || '|0' || substr({digits}, 3), t.token) = 0)",
             tokens = Dialect::tokens_by_account(backend),
+            digits = "replace(replace(replace(base.phone, '+', ''), ' ', ''), '-', '')",
+            position = match backend {
+                Backend::Sqlite => "instr",
+                Backend::Postgres => "strpos",
+            },
         )
     };
     // One statement per object, its token sources merged by UNION: no (token, record) pair
