@@ -102,8 +102,15 @@ async fn rebuild_object(db: &Db, spec: &ObjectSpec) -> Result<u64> {
             None => String::new(),
         };
         let limit = q.param(Param::I64(BATCH));
+        // On PostgreSQL the rows are locked until the batch commits, so that a record saved
+        // meanwhile keeps the tokens of its new values (SQLite's write transaction already
+        // excludes other writers).
+        let lock = match db.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        };
         q.push(&format!(
-            "SELECT r.tenant_id, r.id, {select} FROM {table} r WHERE {keyset}({digits}) ORDER BY r.tenant_id, r.id LIMIT {limit}",
+            "SELECT r.tenant_id, r.id, {select} FROM {table} r WHERE {keyset}({digits}) ORDER BY r.tenant_id, r.id LIMIT {limit}{lock}",
             table = spec.plural,
         ));
         let mut tx = db.begin().await?;
