@@ -145,7 +145,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await expectText(page.locator('#related-contacts'), CONTACT_TITLE);
   }));
 
-  test('a visit logged from the contact page can be checked in with the browser\'s position', step('visit', async () => {
+  test('a visit logged from the contact page is done, counts as contact, and can be checked in with the browser\'s position', step('visit', async () => {
     await page.goto(`${server.url}/contacts/${contact}`);
     const log = page.locator('nav.quick-log a', { hasText: '记录拜访' });
     await log.click();
@@ -170,7 +170,9 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await expectText(page.locator('dl#facts dd[data-field=kind]'), '拜访');
     await expectText(page.locator('dl#facts dd[data-field=contact_id] a'), CONTACT);
     await expectText(page.locator('dl#facts dd[data-field=account_id] a'), ACCOUNT);
-    await expectText(page.locator('dl#facts dd[data-field=status]'), '未完成');
+    // A visit logged has happened: it is done, and the account was contacted.
+    await expectText(page.locator('dl#facts dd[data-field=status]'), '已完成');
+    await expectCount(page.locator('#complete-activity'), 0);
     await expectCount(page.locator('#checkin-status'), 0);
     await expectText(page.locator('#checkin-form'), '现场签到');
     await screenshot(page, 'zh-desktop-visit-before-checkin');
@@ -189,12 +191,8 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await expectCount(page.locator('#checkin-form'), 0);
     await screenshot(page, 'zh-desktop-visit-checked-in');
 
-    // Completing the visit makes it the account's last contact.
-    await page.locator('#complete-activity').click();
-    await page.waitForURL((u) => u.pathname === `/activities/${visit}`);
+    // The visit is the account's last contact.
     await expectText(page.locator('dl#facts dd[data-field=status]'), '已完成');
-    await expectCount(page.locator('#complete-activity'), 0);
-    await expectText(page.locator('#checkin-location'), '22.54000, 114.05000 (±25 m)');
     await page.goto(`${server.url}/accounts/${account}`);
     await expectText(page.locator('#last-contacted'), /\d{4}-\d{2}-\d{2}/);
     const related = page.locator('#related-activities a', { hasText: VISIT });
@@ -296,9 +294,10 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     const contactLink = contactEntry.locator('a', { hasText: CONTACT });
     assert.equal(await contactLink.getAttribute('href'), `/contacts/${contact}`);
     await expectText(contactEntry.locator('.who'), ADMIN.name);
-    // The visit: logged, checked in, completed — each an activity entry linking to it.
+    // The visit: logged (done, as it happened) and checked in — each an activity entry linking
+    // to it.
     const visitEntries = page.locator('#timeline-items li.entry.activity', { hasText: VISIT });
-    await expectCount(visitEntries, 3);
+    await expectCount(visitEntries, 2);
     for (const entry of await visitEntries.all()) {
       await expectText(entry.locator('.tag'), '活动');
       await expectText(entry, `拜访 · ${VISIT}`);
@@ -308,9 +307,8 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await expectCount(checkedIn, 1);
     await expectText(checkedIn, '已现场签到');
     await expectCount(visitEntries.filter({ hasText: '已记录' }), 1);
-    await expectCount(visitEntries.filter({ hasText: '已完成' }), 1);
     // Entries other than those: none (the other contact has no account).
-    await expectCount(page.locator('#timeline-items li.entry'), 4);
+    await expectCount(page.locator('#timeline-items li.entry'), 3);
     assert.equal(await items.filter({ hasText: OTHER_CONTACT }).count(), 0);
     await screenshot(page, 'zh-desktop-account-360');
 
@@ -325,7 +323,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     assert.equal((await filtered).status(), 200);
     await expectText(page.locator('#timeline .timeline-kinds a[aria-current=page]'), '活动');
     await expectCount(page.locator('#timeline-items li.entry.contact'), 0);
-    await expectCount(page.locator('#timeline-items li.entry'), 3);
+    await expectCount(page.locator('#timeline-items li.entry'), 2);
     await expectCount(page.locator('#timeline-items li.entry:not(.activity)'), 0);
     assert.equal(new URL(page.url()).pathname, `/accounts/${account}`, 'the filter does not leave the page');
     await screenshot(page, 'zh-desktop-account-360-activities');
@@ -337,7 +335,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await expectCount(page.locator('#timeline-items li.entry.contact'), 1);
     await page.locator('#timeline .timeline-kinds').getByRole('link', { name: '全部', exact: true }).click();
     await expectText(page.locator('#timeline .timeline-kinds a[aria-current=page]'), '全部');
-    await expectCount(page.locator('#timeline-items li.entry'), 4);
+    await expectCount(page.locator('#timeline-items li.entry'), 3);
 
     // The custom field is on the contact the stream links to.
     await page.locator('#timeline-items li.entry.contact a', { hasText: CONTACT }).click();

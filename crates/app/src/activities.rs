@@ -4,7 +4,7 @@
 use crate::records::{self, Input};
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
-use domain::fields::{china_time, FieldValue};
+use domain::fields::FieldValue;
 use domain::permissions::ObjectKind;
 use domain::views::FilterSpec;
 use store::records::Record;
@@ -88,6 +88,8 @@ pub async fn check_in(
             return Err(AppError::Rule("checkin_only_visits"));
         }
         values.insert("checkin_at".into(), FieldValue::DateTime(now));
+        // Being there is the visit happening: it is done, and counts as contact.
+        values.insert("status".into(), FieldValue::Text("done".into()));
         let accuracy = position.and(accuracy);
         for (key, v) in [
             ("checkin_lat", position.map(|p| p.0)),
@@ -99,7 +101,7 @@ pub async fn check_in(
                 None => values.remove(key),
             };
         }
-        Ok(vec!["checkin_at"])
+        Ok(vec!["checkin_at", "status"])
     })
     .await
 }
@@ -127,6 +129,21 @@ pub async fn follow_up(
         }
     }
     records::create(app, actor, OBJECT, &input).await
+}
+
+/// When an activity takes place on a day's list: a task when it is due, anything else
+/// when it starts (the other when one is missing).
+pub fn when(record: &Record) -> Option<DateTime<Utc>> {
+    let time = |key: &str| match record.values.get(key) {
+        Some(FieldValue::DateTime(t)) => Some(*t),
+        _ => None,
+    };
+    let (first, second) = if record.text("kind") == Some("task") {
+        ("due_at", "starts_at")
+    } else {
+        ("starts_at", "due_at")
+    };
+    time(first).or_else(|| time(second))
 }
 
 /// What "My day" shows.
@@ -174,13 +191,10 @@ pub async fn my_day(app: &App, actor: &Actor) -> AppResult<MyDay> {
         ),
     )
     .await?;
-    let day_start = now
-        .with_timezone(&china_time())
-        .date_naive()
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(china_time()).single())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now);
+    let zone = actor.time_zone();
+    let today = domain::time::local_day(now, zone);
+    let day_start = domain::time::day_start(today, zone);
+    let today = today.format("%Y-%m-%d").to_string();
     let overdue = records::list(
         app,
         actor,
@@ -189,14 +203,7 @@ pub async fn my_day(app: &App, actor: &Actor) -> AppResult<MyDay> {
             vec![
                 mine.clone(),
                 open.clone(),
-                filter(
-                    "due_at",
-                    "lt",
-                    &[&now
-                        .with_timezone(&china_time())
-                        .format("%Y-%m-%d")
-                        .to_string()],
-                ),
+                filter("due_at", "lt", &[&today]),
             ],
             "due_at",
         ),
@@ -207,18 +214,7 @@ pub async fn my_day(app: &App, actor: &Actor) -> AppResult<MyDay> {
         actor,
         OBJECT,
         &request(
-            vec![
-                mine,
-                open,
-                filter(
-                    "remind_at",
-                    "lte",
-                    &[&now
-                        .with_timezone(&china_time())
-                        .format("%Y-%m-%d")
-                        .to_string()],
-                ),
-            ],
+            vec![mine, open, filter("remind_at", "lte", &[&today])],
             "remind_at",
         ),
     )
@@ -230,6 +226,8 @@ pub async fn my_day(app: &App, actor: &Actor) -> AppResult<MyDay> {
             today.push(r);
         }
     }
+    // In time order: a task at its due time, anything else at its start.
+    today.sort_by_key(|r| (when(r), r.id));
     names.extend(meetings_today.names);
     names.extend(overdue.names);
     names.extend(reminders.names);

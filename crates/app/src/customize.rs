@@ -285,7 +285,7 @@ fn check_view(
     }
     let filterable = fields.filterable();
     for f in &d.filters {
-        if let Err(e) = domain::views::compile(f, &filterable, actor.id(), now) {
+        if let Err(e) = domain::views::compile(f, &filterable, actor.id(), now, actor.time_zone()) {
             errors.add(&format!("filter.{}", e.field), e.code);
         }
     }

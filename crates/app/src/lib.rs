@@ -15,6 +15,7 @@ pub mod records;
 pub mod rules;
 pub mod search;
 pub mod secrets;
+pub mod time_zones;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{AppError, AppResult};
@@ -70,6 +71,11 @@ impl Actor {
             permissions: user.permissions.0.clone(),
         };
         Self { user, principal }
+    }
+
+    /// The user's time zone: every time they read, and "today", is in it.
+    pub fn time_zone(&self) -> domain::time::Tz {
+        domain::time::zone_or_default(self.user.time_zone.as_deref())
     }
 
     pub fn tenant_id(&self) -> uuid::Uuid {

@@ -421,13 +421,11 @@ async fn index_search(
     record: &Values,
     id: Uuid,
 ) -> AppResult<()> {
-    let texts: Vec<&str> = ["name", "company", "mobile", "email"]
-        .iter()
-        .filter_map(|k| match record.get(*k) {
-            Some(FieldValue::Text(s)) => Some(s.as_str()),
-            _ => None,
-        })
-        .collect();
+    let spec = spec(kind)?;
+    let texts = domain::search::search_texts(spec, |key| match record.get(key) {
+        Some(FieldValue::Text(s)) => Some(s.as_str()),
+        _ => None,
+    });
     store::search::index_record(tx, tenant_id, kind.key(), id, &texts).await?;
     Ok(())
 }
@@ -838,7 +836,13 @@ pub async fn list(
     let filterable = fields.filterable();
     let mut conditions = Vec::new();
     for filter in &request.filters {
-        match domain::views::compile(filter, &filterable, actor.id(), app.now()) {
+        match domain::views::compile(
+            filter,
+            &filterable,
+            actor.id(),
+            app.now(),
+            actor.time_zone(),
+        ) {
             Ok(c) => conditions.push(c),
             Err(e) => errors.add(&format!("filter.{}", e.field), e.code),
         }

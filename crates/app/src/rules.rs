@@ -4,7 +4,7 @@
 
 use crate::{Actor, AppError, AppResult};
 use chrono::{DateTime, Utc};
-use domain::fields::{china_time, FieldValue};
+use domain::fields::FieldValue;
 use domain::objects::{stage_is_closed, stage_win_rate};
 use domain::permissions::ObjectKind;
 use domain::FieldErrors;
@@ -64,7 +64,7 @@ pub async fn before_save(
             }
             if stage_is_closed(&stage) {
                 if stage_changed || !values.contains_key("closed_on") {
-                    let today = now.with_timezone(&china_time()).date_naive();
+                    let today = domain::time::local_day(now, actor.time_zone());
                     values.insert("closed_on".into(), FieldValue::Date(today));
                 }
             } else {
@@ -84,20 +84,19 @@ pub async fn before_save(
         }
         ObjectKind::Activity => {
             let activity_kind = text(values, "kind").unwrap_or("note").to_string();
-            if before.is_none() {
-                if activity_kind != "task" && !given.contains(&"starts_at") {
-                    values.insert("starts_at".into(), FieldValue::DateTime(now));
-                }
-                if !given.contains(&"status") {
-                    // Tasks and planned meetings are open; a logged call or note is done.
-                    let planned = time(values, "starts_at").is_some_and(|t| t > now);
-                    let status = if activity_kind == "task" || planned {
-                        "open"
-                    } else {
-                        "done"
-                    };
-                    values.insert("status".into(), FieldValue::Text(status.into()));
-                }
+            if before.is_none() && activity_kind != "task" && !given.contains(&"starts_at") {
+                values.insert("starts_at".into(), FieldValue::DateTime(now));
+            }
+            // Not given (or cleared): tasks and planned visits, calls and meetings are open;
+            // one that has happened is done.
+            if !values.contains_key("status") {
+                let planned = time(values, "starts_at").is_some_and(|t| t > now);
+                let status = if activity_kind == "task" || planned {
+                    "open"
+                } else {
+                    "done"
+                };
+                values.insert("status".into(), FieldValue::Text(status.into()));
             }
             // Fill the account from the contact or opportunity the activity is about.
             if id(values, "account_id").is_none() {
@@ -212,10 +211,10 @@ pub async fn after_save(
             if let Some(account) = id(values, "account_id") {
                 let event = if before.is_none() {
                     Some("logged")
-                } else if done_now {
-                    Some("completed")
                 } else if changed.iter().any(|f| f == "checkin_at") {
                     Some("checked_in")
+                } else if done_now {
+                    Some("completed")
                 } else {
                     None
                 };

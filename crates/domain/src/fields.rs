@@ -206,20 +206,16 @@ impl Operator {
         Operator::ALL.into_iter().find(|o| o.key() == key)
     }
 
-    /// A date range relative to `now` in the company's time zone: `[start, end)`.
+    /// A date range relative to `now` in the user's time zone: `[start, end)`.
     /// `days` is the N of the "N days" operators. `None` for operators that are not relative.
     pub fn relative_range(
         self,
         now: DateTime<Utc>,
-        zone: FixedOffset,
+        zone: crate::time::Tz,
         days: Option<u32>,
     ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let today = now.with_timezone(&zone).date_naive();
-        let midnight = |d: NaiveDate| {
-            zone.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-                .single()
-                .map(|t| t.with_timezone(&Utc))
-        };
+        let today = crate::time::local_day(now, zone);
+        let midnight = |d: NaiveDate| Some(crate::time::day_start(d, zone));
         let week_start = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
         let month_start = today.with_day(1)?;
         let add_months = |d: NaiveDate, n: i32| {
@@ -322,6 +318,10 @@ pub struct FieldDef {
     /// Backed by an index, so it may be sorted on and filtered at scale.
     #[serde(default)]
     pub indexed: bool,
+    /// Found by the quick and global search (its tokens are in the object's search-token
+    /// table): standard fields only.
+    #[serde(skip)]
+    pub searchable: bool,
     /// Place on forms and record pages.
     #[serde(default)]
     pub position: i32,
@@ -551,6 +551,7 @@ mod tests {
             column: None,
             system: false,
             indexed: false,
+            searchable: false,
             position: 0,
         }
     }
@@ -660,10 +661,24 @@ mod tests {
     }
 
     #[test]
-    fn relative_ranges_use_china_time() {
+    fn relative_ranges_use_the_users_zone() {
+        // Monday 2026-11-23 06:30 in Beijing is still Sunday in Berlin.
+        let berlin = chrono_tz::Europe::Berlin;
+        let sunday_night = Utc.with_ymd_and_hms(2026, 11, 22, 22, 30, 0).unwrap();
+        let (a, b) = Operator::Today
+            .relative_range(sunday_night, berlin, None)
+            .unwrap();
+        assert_eq!(
+            a.with_timezone(&berlin).to_rfc3339(),
+            "2026-11-22T00:00:00+01:00"
+        );
+        assert_eq!(
+            b.with_timezone(&berlin).to_rfc3339(),
+            "2026-11-23T00:00:00+01:00"
+        );
         // Monday 2026-11-23 07:00 in Beijing is Sunday 23:00 UTC.
         let now = Utc.with_ymd_and_hms(2026, 11, 22, 23, 0, 0).unwrap();
-        let zone = china_time();
+        let zone = crate::time::DEFAULT_ZONE;
         let show = |op: Operator, days| {
             let (a, b) = op.relative_range(now, zone, days).unwrap();
             (

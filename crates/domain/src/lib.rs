@@ -10,6 +10,7 @@ pub mod org;
 pub mod permissions;
 pub mod regions;
 pub mod search;
+pub mod time;
 pub mod validation;
 pub mod views;
 

@@ -43,6 +43,11 @@ impl ObjectSpec {
         self.shown_when.iter().find(|w| w.field == key)
     }
 
+    /// The fields the quick and global search find records by.
+    pub fn search_fields(&self) -> impl Iterator<Item = &FieldDef> {
+        self.fields.iter().filter(|f| f.searchable)
+    }
+
     pub fn label(&self, zh: bool) -> &'static str {
         if zh {
             self.label_zh
@@ -107,6 +112,7 @@ fn f(key: &str, zh: &str, en: &str, field_type: FieldType) -> F {
         column: Some(key.into()),
         system: false,
         indexed: false,
+        searchable: false,
         position: 0,
     })
 }
@@ -159,6 +165,11 @@ impl F {
         self.0.indexed = true;
         self
     }
+    /// Found by the quick and global search.
+    fn searchable(mut self) -> Self {
+        self.0.searchable = true;
+        self
+    }
 }
 
 fn finish(fields: Vec<F>) -> Vec<FieldDef> {
@@ -209,7 +220,8 @@ fn account_spec() -> ObjectSpec {
         f("name", "客户名称", "Name", FieldType::Text)
             .required()
             .max(200)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("account_type", "客户类型", "Type", FieldType::Picklist)
             .required()
             .default("customer")
@@ -236,7 +248,9 @@ fn account_spec() -> ObjectSpec {
             .indexed()
             .options(&provinces),
         f("city", "城市", "City", FieldType::Text).max(50).indexed(),
-        f("phone", "电话", "Phone", FieldType::Phone).indexed(),
+        f("phone", "电话", "Phone", FieldType::Phone)
+            .indexed()
+            .searchable(),
         f("website", "网址", "Website", FieldType::Url),
         f(
             "credit_code",
@@ -270,7 +284,14 @@ fn account_spec() -> ObjectSpec {
         label_zh: "客户",
         label_en: "Accounts",
         fields: finish(fields),
-        default_columns: &["name", "account_type", "grade", "province", "owner_id"],
+        default_columns: &[
+            "name",
+            "account_type",
+            "grade",
+            "province",
+            "owner_id",
+            "updated_at",
+        ],
         shown_when: &[],
     }
 }
@@ -290,7 +311,8 @@ fn contact_spec() -> ObjectSpec {
         f("name", "姓名", "Name", FieldType::Text)
             .required()
             .max(100)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("account_id", "所属客户", "Account", FieldType::Lookup)
             .lookup(ObjectKind::Account)
             .indexed(),
@@ -304,9 +326,13 @@ fn contact_spec() -> ObjectSpec {
         )
         .indexed()
         .options(CUSTOMER_ROLES),
-        f("mobile", "手机", "Mobile", FieldType::Phone).indexed(),
-        f("phone", "电话", "Phone", FieldType::Phone),
-        f("email", "邮箱", "E-mail", FieldType::Email).indexed(),
+        f("mobile", "手机", "Mobile", FieldType::Phone)
+            .indexed()
+            .searchable(),
+        f("phone", "电话", "Phone", FieldType::Phone).searchable(),
+        f("email", "邮箱", "E-mail", FieldType::Email)
+            .indexed()
+            .searchable(),
         f("wechat", "微信号", "WeChat ID", FieldType::Text).max(64),
         f("reports_to_id", "汇报对象", "Reports to", FieldType::Lookup)
             .lookup(ObjectKind::Contact)
@@ -351,14 +377,20 @@ fn lead_spec() -> ObjectSpec {
         f("name", "姓名", "Name", FieldType::Text)
             .required()
             .max(100)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("company", "公司名称", "Company", FieldType::Text)
             .max(200)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("title", "职务", "Title", FieldType::Text).max(100),
-        f("mobile", "手机", "Mobile", FieldType::Phone).indexed(),
-        f("phone", "电话", "Phone", FieldType::Phone),
-        f("email", "邮箱", "E-mail", FieldType::Email).indexed(),
+        f("mobile", "手机", "Mobile", FieldType::Phone)
+            .indexed()
+            .searchable(),
+        f("phone", "电话", "Phone", FieldType::Phone).searchable(),
+        f("email", "邮箱", "E-mail", FieldType::Email)
+            .indexed()
+            .searchable(),
         f("wechat", "微信号", "WeChat ID", FieldType::Text).max(64),
         f("province", "省份", "Province", FieldType::Picklist)
             .indexed()
@@ -429,7 +461,8 @@ fn opportunity_spec() -> ObjectSpec {
         f("name", "商机名称", "Name", FieldType::Text)
             .required()
             .max(200)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("account_id", "客户", "Account", FieldType::Lookup)
             .required()
             .lookup(ObjectKind::Account)
@@ -549,7 +582,8 @@ fn activity_spec() -> ObjectSpec {
         f("name", "主题", "Subject", FieldType::Text)
             .required()
             .max(200)
-            .indexed(),
+            .indexed()
+            .searchable(),
         f("body", "内容", "Details", FieldType::LongText).max(10_000),
         f("account_id", "客户", "Account", FieldType::Lookup)
             .lookup(ObjectKind::Account)
@@ -567,9 +601,9 @@ fn activity_spec() -> ObjectSpec {
         f("ends_at", "结束时间", "Ends", FieldType::DateTime),
         f("due_at", "截止时间", "Due", FieldType::DateTime).indexed(),
         f("remind_at", "提醒时间", "Reminder", FieldType::DateTime).indexed(),
+        // Not given, the activity's rule decides: a call, visit, meeting or note that has
+        // happened is done, a task or a planned one is open.
         f("status", "状态", "Status", FieldType::Picklist)
-            .required()
-            .default("open")
             .indexed()
             .options(&[("open", "未完成", "Open"), ("done", "已完成", "Done")]),
         f("location", "地点", "Location", FieldType::Text).max(300),

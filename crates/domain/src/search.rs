@@ -1,10 +1,23 @@
 //! Search tokens, computed by the application so that SQLite and PostgreSQL match the same
 //! records: CJK bigrams (so two-character names like 华为 are found anywhere in a name) and
 //! prefixes of Latin words and digit runs. Legal-form suffixes are dropped first, so that
-//! 有限公司 or "Co., Ltd." neither match everything nor crowd the index.
+//! 有限公司 or "Co., Ltd." neither match everything nor crowd the index; queries are
+//! normalised the same way, so a company's full legal name finds it.
+//!
+//! Phone numbers are indexed by the digits of their national number alone, as every run of
+//! [`DIGIT_GRAM`] digits (`+86 138 0013 8000`: the eight grams of `13800138000`, no more
+//! tokens than the prefixes of its groups were). A query's run of four or more digits,
+//! however grouped, and without a country code it carries, becomes its grams, which all
+//! occur in the number it is part of. Digit runs of four or more in names get the same
+//! grams. Grams can match a number holding them in another order (`1380 0138` for
+//! `13800138`): rare, and a longer query makes it rarer.
 
 /// Longest word prefix kept as a token; longer query words are cut to this length.
 pub const MAX_PREFIX: usize = 16;
+
+/// Length of the digit grams of phone numbers and long digit runs: the shortest run of
+/// digits a query must have to find a number by any part of it.
+pub const DIGIT_GRAM: usize = 4;
 
 const LEGAL_SUFFIXES: &[&str] = &[
     "股份有限公司",
@@ -125,6 +138,9 @@ pub fn index_tokens(name: &str) -> Vec<String> {
                     for end in 2..=chars.len().min(MAX_PREFIX) {
                         tokens.push(chars[..end].iter().collect());
                     }
+                    if is_digits(&word) {
+                        digit_grams(&word, &mut tokens);
+                    }
                 }
             }
         }
@@ -134,10 +150,159 @@ pub fn index_tokens(name: &str) -> Vec<String> {
     tokens
 }
 
-/// The tokens a query must all match. Empty when the query has nothing searchable.
+fn is_digits(word: &str) -> bool {
+    !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Appends every run of [`DIGIT_GRAM`] digits of `digits` (nothing when it is shorter).
+fn digit_grams(digits: &str, tokens: &mut Vec<String>) {
+    let bytes = digits.as_bytes();
+    if bytes.len() >= DIGIT_GRAM {
+        for gram in bytes.windows(DIGIT_GRAM) {
+            tokens.push(String::from_utf8_lossy(gram).into_owned());
+        }
+    }
+}
+
+fn only_digits(text: &str) -> String {
+    fold(text).chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The digits a phone number is indexed by: its national number as dialled at home, with
+/// the trunk prefix (`13800138000` for a mobile, `01062345678` for a Beijing line), or the
+/// digits as stored when it is not a valid number.
+fn national_digits(phone: &str) -> String {
+    match phonenumber::parse(Some(phonenumber::country::Id::CN), phone) {
+        Ok(parsed) if phonenumber::is_valid(&parsed) => only_digits(
+            &parsed
+                .format()
+                .mode(phonenumber::Mode::National)
+                .to_string(),
+        ),
+        _ => only_digits(phone),
+    }
+}
+
+/// The tokens stored for a phone number: every run of [`DIGIT_GRAM`] digits of its national
+/// number (eight for a Chinese mobile).
+pub fn phone_tokens(phone: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    digit_grams(&national_digits(phone), &mut tokens);
+    tokens.sort();
+    tokens.dedup();
+    tokens
+}
+
+/// The tokens stored for a record, from its searchable texts and whether each is a phone
+/// number (its digit grams) or not (its name tokens).
+pub fn record_tokens<'a>(texts: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<String> {
+    let mut tokens: Vec<String> = texts
+        .into_iter()
+        .flat_map(|(text, phone)| {
+            if phone {
+                phone_tokens(text)
+            } else {
+                index_tokens(text)
+            }
+        })
+        .collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    tokens
+}
+
+/// The tokens stored for an account: its name's and its phone number's.
+pub fn account_tokens(name: &str, phone: Option<&str>) -> Vec<String> {
+    record_tokens(std::iter::once((name, false)).chain(phone.map(|p| (p, true))))
+}
+
+/// The searchable texts of a record of `spec`, read by field key, each with whether it is
+/// a phone number: the input of [`record_tokens`].
+pub fn search_texts<'a>(
+    spec: &crate::objects::ObjectSpec,
+    text_of: impl Fn(&str) -> Option<&'a str>,
+) -> Vec<(&'a str, bool)> {
+    spec.search_fields()
+        .filter_map(|f| {
+            text_of(&f.key).map(|t| (t, f.field_type == crate::fields::FieldType::Phone))
+        })
+        .collect()
+}
+
+/// Characters that may group the digits of a phone number in a query.
+fn is_phone_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.' | '(' | ')' | '+' | '/')
+}
+
+/// The digits a phone-like part of a query is looked up by, as stored numbers are indexed:
+/// a whole number with its country code (`+86…`, `0086…`, or `86` and eleven digits) as its
+/// national number; a part of one after `+86` without the country code; anything else as
+/// its digits.
+fn query_digits(part: &str) -> String {
+    let digits: String = part.chars().filter(char::is_ascii_digit).collect();
+    let plus = part.starts_with('+');
+    let international = if plus || (digits.len() == 13 && digits.starts_with("86")) {
+        Some(digits.as_str())
+    } else {
+        digits.strip_prefix("00")
+    };
+    if let Some(number) = international {
+        let whole = format!("+{number}");
+        if phonenumber::parse(None, &whole).is_ok_and(|p| phonenumber::is_valid(&p)) {
+            return national_digits(&whole);
+        }
+        if let Some(national) = number.strip_prefix("86").filter(|_| plus) {
+            return national.to_string();
+        }
+    }
+    digits
+}
+
+/// Splits a folded query into its phone-like parts (digits grouped only by separators, with
+/// at least [`DIGIT_GRAM`] digits in all, returned as [`query_digits`]) and the rest.
+fn phone_parts(query: &str) -> (Vec<String>, String) {
+    let mut phones = Vec::new();
+    let mut rest = String::new();
+    let mut words = query.split_whitespace().peekable();
+    while let Some(word) = words.next() {
+        let phone_like = |w: &str| {
+            w.chars().any(|c| c.is_ascii_digit())
+                && w.chars()
+                    .all(|c| c.is_ascii_digit() || is_phone_separator(c))
+        };
+        if !phone_like(word) {
+            rest.push(' ');
+            rest.push_str(word);
+            continue;
+        }
+        let mut group = vec![word];
+        while let Some(next) = words.peek().filter(|w| phone_like(w)) {
+            group.push(next);
+            words.next();
+        }
+        let digits = query_digits(&group.concat());
+        if digits.len() >= DIGIT_GRAM {
+            phones.push(digits);
+        } else {
+            for w in group {
+                rest.push(' ');
+                rest.push_str(w);
+            }
+        }
+    }
+    (phones, rest)
+}
+
+/// The tokens a query must all match, normalised as indexed texts are: folded, without
+/// the legal-form suffix, a phone number (or any run of four or more digits) as its digit
+/// grams. Empty when the query has nothing searchable.
 pub fn query_tokens(query: &str) -> Vec<String> {
     let mut tokens = Vec::new();
-    for run in runs(&fold(query)) {
+    let (phones, rest) = phone_parts(&fold(query));
+    for digits in phones {
+        digit_grams(&digits, &mut tokens);
+    }
+    for run in runs(&strip_legal_suffix(&rest)) {
         match run {
             Run::Cjk(chars) if chars.len() == 1 => tokens.push(chars[0].to_string()),
             Run::Cjk(chars) => {
@@ -157,10 +322,14 @@ pub fn query_tokens(query: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn matches(name: &str, query: &str) -> bool {
-        let index = index_tokens(name);
+    /// Whether a record with tokens `index` is found by `query`.
+    fn found(index: &[String], query: &str) -> bool {
         let q = query_tokens(query);
         !q.is_empty() && q.iter().all(|t| index.contains(t))
+    }
+
+    fn matches(name: &str, query: &str) -> bool {
+        found(&index_tokens(name), query)
     }
 
     #[test]
@@ -191,6 +360,106 @@ mod tests {
             "huawei technologies"
         );
         assert_eq!(strip_legal_suffix("有限公司"), "有限公司");
+    }
+
+    #[test]
+    fn full_legal_names_find_the_company() {
+        assert!(matches("深圳华为技术有限公司", "深圳华为技术有限公司"));
+        assert!(matches("深圳华为技术有限公司", "华为技术有限公司"));
+        assert!(matches("深圳华为技术有限公司", "深圳华为技术股份有限公司"));
+        assert!(matches(
+            "Huawei Technologies Co., Ltd.",
+            "huawei technologies co., ltd."
+        ));
+        assert!(matches("华为 Ltd", "华为 Ltd"));
+        assert_eq!(
+            query_tokens("深圳华为技术有限公司"),
+            query_tokens("深圳华为技术")
+        );
+    }
+
+    fn phone_matches(phone: &str, query: &str) -> bool {
+        found(&phone_tokens(phone), query)
+    }
+
+    #[test]
+    fn phone_numbers_match_by_digits_however_grouped() {
+        let stored = "+86 138 0013 8000";
+        for query in [
+            "13800138000",
+            "+8613800138000",
+            "+86 138 0013 8000",
+            "138-0013-8000",
+            "138 0013",
+            "0013 8000",
+            "1380",
+            "8000",
+            "+86 138 0013",
+            "0086 138 0013 8000",
+            "8613800138000",
+            "(138) 0013",
+        ] {
+            assert!(phone_matches(stored, query), "{query}");
+        }
+        assert!(!phone_matches(stored, "13800138009"));
+        assert!(!phone_matches(stored, "1390"));
+        // A landline as it is dialled at home and from abroad.
+        assert!(phone_matches("+86 10 6234 5678", "010-62345678"));
+        assert!(phone_matches("+86 10 6234 5678", "+86 10 62345678"));
+        assert!(phone_matches("010 6234 5678", "6234 5678"));
+        // Stored as typed, not normalised.
+        assert!(phone_matches("13800138000", "+86 138 0013 8000"));
+        assert!(phone_tokens("+86 138 0013 8000").len() <= 8);
+        // Another country's number, with its code or as dialled there.
+        assert!(phone_matches("+1 650 253 0000", "+1 (650) 253-0000"));
+        assert!(phone_matches("+1 650 253 0000", "253 0000"));
+    }
+
+    #[test]
+    fn long_digit_runs_in_names_match_anywhere() {
+        assert!(matches("Room 12345", "2345"));
+        assert!(matches("Room 12345", "12345"));
+        assert!(matches("Room 12345", "12"));
+        assert!(!matches("Room 12345", "1235"));
+    }
+
+    proptest::proptest! {
+        /// Any run of four or more digits of a stored mobile number finds it, whatever
+        /// the number's and the query's grouping, and so does the number with its country
+        /// code.
+        #[test]
+        fn any_digit_run_of_a_mobile_finds_it(
+            rest in "[0-9]{9}",
+            second in 3u8..=9,
+            start in 0usize..8,
+            len in 4usize..=11,
+            stored_groups in proptest::sample::select(vec![&[3usize, 4, 4][..], &[11][..], &[3, 8][..]]),
+            query_sep in proptest::sample::select(vec!["", " ", "-"]),
+            query_group in 1usize..=5,
+            international in proptest::bool::ANY,
+        ) {
+            let national = format!("1{second}{rest}");
+            let mut stored = String::from(if international { "+86 " } else { "" });
+            let mut at = 0;
+            for g in stored_groups {
+                stored.push_str(&national[at..at + g]);
+                stored.push(' ');
+                at += g;
+            }
+            // Stored numbers are validated (`accounts::normalize_phone`).
+            proptest::prop_assume!(crate::accounts::normalize_phone(&stored).is_some());
+            let run = &national[start.min(11 - 4)..(start.min(11 - 4) + len).min(11)];
+            proptest::prop_assume!(run.len() >= 4);
+            let query: Vec<String> = run
+                .as_bytes()
+                .chunks(query_group)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            let query = query.join(query_sep);
+            proptest::prop_assert!(phone_matches(&stored, &query), "{} / {}", stored, query);
+            let full = format!("+86{national}");
+            proptest::prop_assert!(phone_matches(&stored, &full), "{} / {}", stored, full);
+        }
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! object's fields and compiled into a [`Condition`] the store turns into SQL. Relative dates
 //! ("this week", "not contacted for 30 days") are resolved here, in China time.
 
-use crate::fields::{china_time, FieldDef, FieldType, FieldValue, Operator};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use crate::fields::{FieldDef, FieldType, FieldValue, Operator};
+use crate::time::{day_start, local_day, Tz};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -82,11 +83,14 @@ pub struct FilterError {
 }
 
 /// Checks one filter against the object's fields and resolves its values.
+/// Relative dates ("today", "this month") and days given for date-times are in `zone`, the
+/// user's time zone.
 pub fn compile(
     spec: &FilterSpec,
     fields: &[FieldDef],
     me: Uuid,
     now: DateTime<Utc>,
+    zone: Tz,
 ) -> Result<Condition, FilterError> {
     let fail = |code| FilterError {
         field: spec.field.clone(),
@@ -171,8 +175,8 @@ pub fn compile(
             };
             let (a, b) = (value(a)?, value(b)?);
             if is_date {
-                let (from, _) = day_bounds(field, &a);
-                let (_, to) = day_bounds(field, &b);
+                let (from, _) = day_bounds(field, &a, zone);
+                let (_, to) = day_bounds(field, &b, zone);
                 Test::Range {
                     from: Some(from),
                     to: Some(to),
@@ -184,7 +188,7 @@ pub fn compile(
         }
         Operator::Eq | Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte if is_date => {
             // A date-time compared with a day means the whole day, in China time.
-            let (start, end) = day_bounds(field, &one()?);
+            let (start, end) = day_bounds(field, &one()?, zone);
             let (from, to) = match op {
                 Operator::Eq => (Some(start), Some(end)),
                 Operator::Gt => (Some(end), None),
@@ -212,12 +216,12 @@ pub fn compile(
                 _ => None,
             };
             let (start, end) = relative
-                .relative_range(now, china_time(), n)
+                .relative_range(now, zone, n)
                 .ok_or_else(|| fail("invalid_operator"))?;
             let older = relative == Operator::OlderThanDays;
             Test::Range {
-                from: (!older).then(|| bound(field, start)),
-                to: Some(bound(field, end)),
+                from: (!older).then(|| bound(field, start, zone)),
+                to: Some(bound(field, end, zone)),
                 or_empty: older,
             }
         }
@@ -243,33 +247,28 @@ fn loosened(field: &FieldDef) -> FieldDef {
     def
 }
 
-/// A day given for a date or date-time field as `[start, end)` in the field's own type.
-fn day_bounds(field: &FieldDef, value: &FieldValue) -> (FieldValue, FieldValue) {
+/// A day given for a date or date-time field as `[start, end)` in the field's own type, the
+/// day as it is in `zone`.
+fn day_bounds(field: &FieldDef, value: &FieldValue, zone: Tz) -> (FieldValue, FieldValue) {
     let day = match value {
         FieldValue::Date(d) => *d,
-        FieldValue::DateTime(t) => t.with_timezone(&china_time()).date_naive(),
+        FieldValue::DateTime(t) => local_day(*t, zone),
         _ => NaiveDate::MIN,
     };
     let next = day + Duration::days(1);
     if field.field_type == FieldType::Date {
         return (FieldValue::Date(day), FieldValue::Date(next));
     }
-    let at = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| china_time().from_local_datetime(&t).single())
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
-    };
     (
-        FieldValue::DateTime(at(day)),
-        FieldValue::DateTime(at(next)),
+        FieldValue::DateTime(day_start(day, zone)),
+        FieldValue::DateTime(day_start(next, zone)),
     )
 }
 
-/// An instant as a bound for the field's type (a date field compares by China-time day).
-fn bound(field: &FieldDef, t: DateTime<Utc>) -> FieldValue {
+/// An instant as a bound for the field's type (a date field compares by the day in `zone`).
+fn bound(field: &FieldDef, t: DateTime<Utc>, zone: Tz) -> FieldValue {
     if field.field_type == FieldType::Date {
-        FieldValue::Date(t.with_timezone(&china_time()).date_naive())
+        FieldValue::Date(local_day(t, zone))
     } else {
         FieldValue::DateTime(t)
     }
@@ -280,6 +279,7 @@ mod tests {
     use super::*;
     use crate::objects::spec;
     use crate::permissions::ObjectKind;
+    use chrono::TimeZone;
 
     fn filter(field: &str, op: &str, values: &[&str]) -> FilterSpec {
         FilterSpec {
@@ -298,7 +298,11 @@ mod tests {
     fn bad_filters_are_refused_with_a_reason() {
         let fields = &spec(ObjectKind::Opportunity).unwrap().fields;
         let me = Uuid::nil();
-        let code = |f: FilterSpec| compile(&f, fields, me, now()).unwrap_err().code;
+        let code = |f: FilterSpec| {
+            compile(&f, fields, me, now(), crate::time::DEFAULT_ZONE)
+                .unwrap_err()
+                .code
+        };
         assert_eq!(code(filter("nope", "eq", &["x"])), "unknown_field");
         assert_eq!(
             code(filter("amount", "contains", &["x"])),
@@ -321,6 +325,7 @@ mod tests {
             fields,
             Uuid::nil(),
             now(),
+            crate::time::DEFAULT_ZONE,
         )
         .unwrap();
         let cutoff = Utc.with_ymd_and_hms(2026, 10, 25, 16, 0, 0).unwrap();
@@ -338,6 +343,7 @@ mod tests {
             fields,
             Uuid::nil(),
             now(),
+            crate::time::DEFAULT_ZONE,
         )
         .unwrap();
         let d = |m, day| FieldValue::Date(NaiveDate::from_ymd_opt(2026, m, day).unwrap());
@@ -359,6 +365,7 @@ mod tests {
             fields,
             Uuid::nil(),
             now(),
+            crate::time::DEFAULT_ZONE,
         )
         .unwrap();
         let midnight = Utc.with_ymd_and_hms(2026, 11, 24, 16, 0, 0).unwrap();
@@ -376,7 +383,14 @@ mod tests {
     fn me_means_the_current_user() {
         let fields = &spec(ObjectKind::Lead).unwrap().fields;
         let me = Uuid::from_u128(7);
-        let c = compile(&filter("owner_id", "eq", &["me"]), fields, me, now()).unwrap();
+        let c = compile(
+            &filter("owner_id", "eq", &["me"]),
+            fields,
+            me,
+            now(),
+            crate::time::DEFAULT_ZONE,
+        )
+        .unwrap();
         assert_eq!(c.test, Test::Eq(FieldValue::Id(me)));
     }
 }

@@ -1230,7 +1230,7 @@ impl AccountGen {
         for tag in &fields.tags {
             batch.tags.push((id, tag.clone()));
         }
-        for token in domain::search::index_tokens(&fields.name) {
+        for token in domain::search::account_tokens(&fields.name, fields.phone.as_deref()) {
             batch.tokens.push((id, token));
         }
         let recent = Recent {
@@ -1589,6 +1589,7 @@ pub fn budget_level_field() -> domain::fields::FieldDef {
         column: None,
         system: false,
         indexed: false,
+        searchable: false,
         position: 100,
     }
 }

@@ -188,8 +188,15 @@ async fn main() -> Result<()> {
             serve(db, listen, secure_cookies, &limits).await
         }
         Command::Migrate { db } => {
-            db.open().await?;
+            let database = db.open().await?;
             println!("migrations applied");
+            let rebuilt = store::reindex::rebuild_tokens(&database)
+                .await
+                .context("rebuilding search tokens")?;
+            if rebuilt > 0 {
+                println!("search tokens rebuilt for {rebuilt} records");
+            }
+            database.close().await;
             Ok(())
         }
         Command::Admin { command, db } => admin(command, db).await,
@@ -207,6 +214,9 @@ async fn main() -> Result<()> {
         }
         Command::Gen { db, args } => {
             let database = db.open().await?;
+            store::reindex::rebuild_tokens(&database)
+                .await
+                .context("rebuilding search tokens")?;
             let summary = gen::run(&database, &args).await?;
             gen::print_summary(&summary, &args);
             database.close().await;
@@ -242,6 +252,7 @@ async fn serve(
     tracing::info!(%listen, ready_ms = started.elapsed().as_millis() as u64, "Meridian is ready");
     println!("Meridian is listening on http://{listen}");
     let housekeeping = tokio::spawn(housekeeping(app));
+    tokio::spawn(rebuild_search_tokens(database.clone()));
     server::serve(listener, router, limits, shutdown_signal())
         .await
         .context("serving HTTP")?;
@@ -249,6 +260,24 @@ async fn serve(
     database.close().await;
     tracing::info!("Meridian stopped");
     Ok(())
+}
+
+/// Brings search tokens made by an older version up to date, while the server answers (a
+/// record not yet re-indexed is still found by its old tokens). Safe on several instances at
+/// once: each batch rewrites whole records.
+async fn rebuild_search_tokens(database: store::Db) {
+    let started = std::time::Instant::now();
+    match store::reindex::rebuild_tokens(&database).await {
+        Ok(0) => {}
+        Ok(records) => tracing::info!(
+            records,
+            seconds = started.elapsed().as_secs(),
+            "search tokens rebuilt"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "rebuilding search tokens failed; it is retried at the next start")
+        }
+    }
 }
 
 /// Periodic clean-up that needs no coordination between instances.

@@ -252,6 +252,31 @@ async fn check(target: &Target, output: &str) -> Vec<String> {
         chinese.name
     );
     assert!(found.iter().all(|a| a.name.contains(&fragment)));
+    // An account's phone number finds it by its digits.
+    let with_phone = all
+        .iter()
+        .find(|a| a.phone.is_some())
+        .expect("an account with a phone number");
+    let digits: String = with_phone
+        .phone
+        .iter()
+        .flat_map(|p| p.chars())
+        .filter(char::is_ascii_digit)
+        .collect();
+    let found = list_all(
+        &app,
+        &admin,
+        ListParams {
+            q: Some(digits[2..].to_string()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        found.iter().any(|a| a.id == with_phone.id),
+        "searching {digits:?} finds {:?}",
+        with_phone.phone
+    );
     // English names are there too.
     assert!(
         all.iter().any(|a| a.name.is_ascii()),
@@ -327,6 +352,27 @@ async fn check(target: &Target, output: &str) -> Vec<String> {
             .any(|r| r.id == contact.id),
         "contact {name:?} is found by its name"
     );
+    // Their mobile numbers too, by any run of four or more digits however typed: the
+    // generator's tokens are the ones the app writes.
+    let mobile = contact
+        .text("mobile")
+        .expect("a generated mobile")
+        .to_string();
+    let digits: String = mobile.chars().filter(char::is_ascii_digit).collect();
+    for q in [
+        digits.clone(),
+        format!("+{digits}"),
+        digits[2..].to_string(),
+        digits[5..11].to_string(),
+    ] {
+        assert!(
+            search(ObjectKind::Contact, q.clone())
+                .await
+                .iter()
+                .any(|r| r.id == contact.id),
+            "contact with {mobile:?} is found by {q:?}"
+        );
+    }
     let lead = list(admin.clone(), ObjectKind::Lead, Vec::new())
         .await
         .into_iter()

@@ -93,7 +93,7 @@ pub async fn insert(
             .execute(c).await?;
     });
     replace_tags(tx, tenant_id, id, &f.tags).await?;
-    crate::search::index_account(tx, tenant_id, id, &f.name).await
+    crate::search::index_account(tx, tenant_id, id, &f.name, f.phone.as_deref()).await
 }
 
 /// A change of one account: the values it had and the values it gets. `after.owner_id` must
@@ -132,8 +132,8 @@ pub async fn update(
     if change.before.tags != f.tags {
         replace_tags(tx, tenant_id, id, &f.tags).await?;
     }
-    if change.before.name != f.name {
-        crate::search::index_account(tx, tenant_id, id, &f.name).await?;
+    if change.before.name != f.name || change.before.phone != f.phone {
+        crate::search::index_account(tx, tenant_id, id, &f.name, f.phone.as_deref()).await?;
     }
     Ok(true)
 }

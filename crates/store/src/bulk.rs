@@ -451,7 +451,7 @@ pub async fn insert_account_tags(
     Ok(())
 }
 
-/// Inserts `(account id, token)` rows: the tokens of `domain::search::index_tokens`.
+/// Inserts `(account id, token)` rows: the tokens of `domain::search::account_tokens`.
 pub async fn insert_search_tokens(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -843,7 +843,7 @@ pub async fn derive_related(
     // Accounts numbered in id order (`gen_base`, a temporary table of the loader's one
     // connection); `h(k)` a deterministic spread of that number. Each statement takes the
     // accounts numbered in ($3, $4].
-    let number_accounts = "CREATE TEMP TABLE gen_base AS SELECT a.id, a.name, a.province, a.city, a.owner_id, a.created_at,
+    let number_accounts = "CREATE TEMP TABLE gen_base AS SELECT a.id, a.name, a.phone, a.province, a.city, a.owner_id, a.created_at,
         row_number() OVER (ORDER BY a.id) AS n FROM accounts a WHERE a.tenant_id = $1";
     let chunk = "base.n > $3 AND base.n <= $4";
     let h = |salt: u32| format!("((base.n * 2654435761 + {salt} * 40503) % 1000003)");
@@ -960,8 +960,10 @@ pub async fn derive_related(
     // of each person's name; for leads also the company's tokens, for opportunities the
     // account's tokens (their names start with it) and the bigrams of the word after it. The
     // account's tokens come from `account_search` (indexed by account before this runs).
-    // Not generated: tokens of phone numbers, and the legal-form bigrams an opportunity's
-    // name carries in its middle. $2, $3: the chunk.
+    // Contacts' and leads' mobile numbers (`+86 1xx xxxx xxxx`) by their digit grams: every
+    // run of four of the national number `1xxxxxxxxxx`, as `domain::search::phone_tokens`
+    // gives. Not generated: the legal-form bigrams an
+    // opportunity's name carries in its middle. $2, $3: the chunk.
     let token_chunk = "base.n > $2 AND base.n <= $3";
     // Joins written as CROSS JOINs with the conditions in WHERE: SQLite then keeps the order
     // written (the chunk's accounts first, then primary-key or index lookups).
@@ -972,13 +974,33 @@ pub async fn derive_related(
              WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k < length({text}) - 1"
         )
     };
-    // `join` adds a table and `join_on` its conditions.
+    let digits = "substr(replace(replace(r.mobile, '+', ''), ' ', ''), 3)";
+    let digit_series = "(SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)";
+    let mobile_grams = |table: &str, derived: &str, join: &str| {
+        format!(
+            "SELECT substr({digits}, p.k + 1, {gram}) AS token, r.id AS record_id
+             FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN {digit_series} p
+             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k <= length({digits}) - {gram}",
+            gram = domain::search::DIGIT_GRAM,
+        )
+    };
+    // The tokens of the account's name (a lead's company, the start of an opportunity's
+    // name), without its phone number's grams: those are the only tokens made of digits that
+    // occur in the phone number's digits or its national form with the trunk prefix
+    // (`861026814664`, `01026814664`; generated names have no digits). `join` adds a table and
+    // `join_on` its conditions.
     let account_tokens = |record: &str, join: &str, join_on: &str| {
         format!(
             "SELECT t.token AS token, {record} AS record_id
              FROM gen_base base {join} CROSS JOIN {tokens}
-             WHERE {token_chunk} {join_on} AND t.tenant_id = $1 AND t.account_id = base.id",
+             WHERE {token_chunk} {join_on} AND t.tenant_id = $1 AND t.account_id = base.id
+               AND (base.phone IS NULL OR {position}({digits} || '|0' || substr({digits}, 3), t.token) = 0)",
             tokens = Dialect::tokens_by_account(backend),
+            digits = "replace(replace(replace(base.phone, '+', ''), ' ', ''), '-', '')",
+            position = match backend {
+                Backend::Sqlite => "instr",
+                Backend::Postgres => "strpos",
+            },
         )
     };
     // One statement per object, its token sources merged by UNION: no (token, record) pair
@@ -991,22 +1013,32 @@ pub async fn derive_related(
     };
     let opportunity = id("48");
     let token_statements = [
-        // A person's name has no repeated bigram (surnames and given names are disjoint).
+        // A person's name has no repeated bigram (surnames and given names are disjoint); a
+        // number's grams may repeat, and UNION writes each once.
         insert(
             "contact",
-            bigrams(
-                "contacts",
-                &id("16 + s.k"),
-                "r.name",
-                &format!("JOIN {series} s ON s.k < 2"),
+            format!(
+                "{} UNION {}",
+                bigrams(
+                    "contacts",
+                    &id("16 + s.k"),
+                    "r.name",
+                    &format!("JOIN {series} s ON s.k < 2"),
+                ),
+                mobile_grams(
+                    "contacts",
+                    &id("16 + s.k"),
+                    &format!("JOIN {series} s ON s.k < 2"),
+                )
             ),
         ),
         insert(
             "lead",
             format!(
-                "{} UNION {}",
+                "{} UNION {} UNION {}",
                 account_tokens(&id("32"), "", ""),
-                bigrams("leads", &id("32"), "r.name", "")
+                bigrams("leads", &id("32"), "r.name", ""),
+                mobile_grams("leads", &id("32"), "")
             ),
         ),
         insert(

@@ -15,6 +15,7 @@ pub mod history;
 pub mod idempotency;
 pub mod org;
 pub mod records;
+pub mod reindex;
 pub mod search;
 pub mod tenants;
 pub mod timeline;

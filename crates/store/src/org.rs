@@ -223,6 +223,8 @@ pub struct User {
     pub manager_name: Option<String>,
     pub manager_path: String,
     pub locale: Option<String>,
+    /// An IANA time zone name; `None` for the default (`domain::time::DEFAULT_ZONE`).
+    pub time_zone: Option<String>,
     pub active: bool,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -230,7 +232,7 @@ pub struct User {
 
 const USER_SELECT: &str = "SELECT u.tenant_id, u.id, u.email, u.name, u.password_hash, u.role_id, r.name AS role_name, r.key AS role_key,
     r.permissions, u.department_id, d.name AS department_name, d.path AS department_path, u.manager_id,
-    m.name AS manager_name, u.manager_path, u.locale, u.active, u.version, u.created_at
+    m.name AS manager_name, u.manager_path, u.locale, u.time_zone, u.active, u.version, u.created_at
     FROM users u
     JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
     LEFT JOIN departments d ON d.tenant_id = u.tenant_id AND d.id = u.department_id
@@ -383,6 +385,21 @@ pub async fn set_locale(tx: &mut Tx, tenant_id: Uuid, id: Uuid, locale: &str) ->
     on_conn!(tx, c => {
         sqlx::query("UPDATE users SET locale = $3 WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id).bind(id).bind(locale).execute(c).await?;
+    });
+    Ok(())
+}
+
+/// Sets a user's time zone (an IANA name, checked by the caller; `None` for the default).
+pub async fn set_time_zone(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: Uuid,
+    time_zone: Option<&str>,
+) -> Result<()> {
+    tx.mark_org_changed();
+    on_conn!(tx, c => {
+        sqlx::query("UPDATE users SET time_zone = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id).bind(id).bind(time_zone).execute(c).await?;
     });
     Ok(())
 }

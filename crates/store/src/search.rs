@@ -6,75 +6,84 @@ use domain::permissions::{DataScope, ObjectKind, Principal};
 use std::sync::atomic::{AtomicI64, Ordering};
 use uuid::Uuid;
 
-/// Replaces the name tokens of one account.
+/// Replaces the search tokens of one account: its name's and its phone number's.
 pub async fn index_account(
     tx: &mut Tx,
     tenant_id: Uuid,
     account_id: Uuid,
     name: &str,
+    phone: Option<&str>,
 ) -> Result<()> {
-    on_conn!(tx, c => {
-        sqlx::query("DELETE FROM account_search WHERE tenant_id = $1 AND account_id = $2")
-            .bind(tenant_id).bind(account_id).execute(&mut *c).await?;
-    });
-    let tokens = domain::search::index_tokens(name);
-    if tokens.is_empty() {
-        return Ok(());
-    }
-    // One multi-row insert per account instead of a round trip per token.
-    let mut sql = String::from("INSERT INTO account_search (tenant_id, token, account_id) VALUES ");
-    for i in 0..tokens.len() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("($1, ${}, $2)", i + 3));
-    }
-    on_conn!(tx, c => {
-        let mut q = sqlx::query(&sql).bind(tenant_id).bind(account_id);
-        for t in &tokens {
-            q = q.bind(t.as_str());
-        }
-        q.execute(c).await?;
-    });
-    Ok(())
+    let tokens = domain::search::account_tokens(name, phone);
+    replace_tokens(tx, TokenIndex::Accounts, tenant_id, account_id, &tokens).await
 }
 
 /// Replaces the search tokens of one record of a generic object (contacts, leads, …), built
-/// from every searchable text of the record.
+/// from every searchable text of the record, each with whether it is a phone number.
 pub async fn index_record(
     tx: &mut Tx,
     tenant_id: Uuid,
     object: &str,
     record_id: Uuid,
-    texts: &[&str],
+    texts: &[(&str, bool)],
 ) -> Result<()> {
+    let tokens = domain::search::record_tokens(texts.iter().copied());
+    replace_tokens(
+        tx,
+        TokenIndex::Records(object),
+        tenant_id,
+        record_id,
+        &tokens,
+    )
+    .await
+}
+
+/// Replaces the rows of one record in its token table by `tokens`, in one multi-row insert
+/// instead of a round trip per token.
+pub(crate) async fn replace_tokens(
+    tx: &mut Tx,
+    index: TokenIndex<'_>,
+    tenant_id: Uuid,
+    record_id: Uuid,
+    tokens: &[String],
+) -> Result<()> {
+    let (table, column) = (index.table(), index.column());
+    let mut delete = SqlBuilder::new("");
+    let tenant = delete.param(Param::Uuid(tenant_id));
+    let id = delete.param(Param::Uuid(record_id));
+    let object = index.object_predicate(&mut delete, table);
+    delete.push(&format!(
+        "DELETE FROM {table} WHERE {table}.tenant_id = {tenant} AND {table}.{column} = {id}{object}"
+    ));
     on_conn!(tx, c => {
-        sqlx::query("DELETE FROM record_search WHERE tenant_id = $1 AND object = $2 AND record_id = $3")
-            .bind(tenant_id).bind(object).bind(record_id).execute(&mut *c).await?;
+        bind_params!(sqlx::query(&delete.sql), &delete.params).execute(&mut *c).await?;
     });
-    let mut tokens: Vec<String> = texts
-        .iter()
-        .flat_map(|t| domain::search::index_tokens(t))
-        .collect();
-    tokens.sort_unstable();
-    tokens.dedup();
     if tokens.is_empty() {
         return Ok(());
     }
-    let mut sql =
-        String::from("INSERT INTO record_search (tenant_id, object, token, record_id) VALUES ");
-    for i in 0..tokens.len() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("($1, $2, ${}, $3)", i + 4));
-    }
+    let mut insert = SqlBuilder::new("");
+    let tenant = insert.param(Param::Uuid(tenant_id));
+    let id = insert.param(Param::Uuid(record_id));
+    let (object_column, object_value) = match index {
+        TokenIndex::Accounts => (String::new(), String::new()),
+        TokenIndex::Records(object) => (
+            ", object".to_string(),
+            format!(", {}", insert.param(Param::Text(object.to_string()))),
+        ),
+    };
+    let rows: Vec<String> = tokens
+        .iter()
+        .map(|t| {
+            let t = insert.param(Param::Text(t.clone()));
+            format!("({tenant}{object_value}, {t}, {id})")
+        })
+        .collect();
+    insert.push(&format!(
+        "INSERT INTO {table} (tenant_id{object_column}, token, {column}) VALUES {}",
+        rows.join(", ")
+    ));
     on_conn!(tx, c => {
-        let mut q = sqlx::query(&sql).bind(tenant_id).bind(object).bind(record_id);
-        for t in &tokens {
-            q = q.bind(t.as_str());
-        }
-        q.execute(c).await?;
+        bind_params!(sqlx::query(&insert.sql), &insert.params).execute(c).await?;
     });
     Ok(())
 }
@@ -169,21 +178,21 @@ pub enum TokenIndex<'a> {
 }
 
 impl TokenIndex<'_> {
-    fn table(self) -> &'static str {
+    pub(crate) fn table(self) -> &'static str {
         match self {
             TokenIndex::Accounts => "account_search",
             TokenIndex::Records(_) => "record_search",
         }
     }
 
-    fn column(self) -> &'static str {
+    pub(crate) fn column(self) -> &'static str {
         match self {
             TokenIndex::Accounts => "account_id",
             TokenIndex::Records(_) => "record_id",
         }
     }
 
-    fn object_predicate(self, q: &mut SqlBuilder, alias: &str) -> String {
+    pub(crate) fn object_predicate(self, q: &mut SqlBuilder, alias: &str) -> String {
         match self {
             TokenIndex::Accounts => String::new(),
             TokenIndex::Records(object) => {

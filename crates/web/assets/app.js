@@ -99,6 +99,11 @@
       if (!box.parentNode.contains(event.target)) closeList(box);
     });
   });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-picked") &&
+        elt.value === elt.getAttribute("data-picked")) event.preventDefault();
+  });
   // Clearing a lookup's text clears its id.
   document.addEventListener("input", function (event) {
     var target = event.target;

@@ -61,6 +61,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/records.zh-CN.json"),
     include_str!("../locales/pages.zh-CN.json"),
     include_str!("../locales/api.zh-CN.json"),
+    include_str!("../locales/time.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -68,6 +69,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/records.en.json"),
     include_str!("../locales/pages.en.json"),
     include_str!("../locales/api.en.json"),
+    include_str!("../locales/time.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {
@@ -88,15 +90,49 @@ fn catalogs() -> &'static (Catalog, Catalog) {
     })
 }
 
-/// The translator for one language, handed to templates as `t`.
+/// A point in time, however a template holds it (by value or through references).
+pub trait Instant {
+    fn instant(&self) -> chrono::DateTime<chrono::Utc>;
+}
+
+impl Instant for chrono::DateTime<chrono::Utc> {
+    fn instant(&self) -> chrono::DateTime<chrono::Utc> {
+        *self
+    }
+}
+
+impl<T: Instant + ?Sized> Instant for &T {
+    fn instant(&self) -> chrono::DateTime<chrono::Utc> {
+        (**self).instant()
+    }
+}
+
+/// The translator for one language and time zone, handed to templates as `t`: every text
+/// and every time a page shows goes through it.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr {
     pub lang: Lang,
+    /// The reader's time zone (the signed-in user's, else the default).
+    pub zone: domain::time::Tz,
 }
 
 impl Tr {
     pub fn new(lang: Lang) -> Self {
-        Self { lang }
+        Self {
+            lang,
+            zone: domain::time::DEFAULT_ZONE,
+        }
+    }
+
+    /// The same translator for a reader in `zone`.
+    pub fn in_zone(self, zone: domain::time::Tz) -> Self {
+        Self { zone, ..self }
+    }
+
+    /// A time as the reader reads it: date and minute in their time zone. Templates call
+    /// it for every time they show (`t.time(x.created_at)`).
+    pub fn time(&self, at: impl Instant) -> String {
+        domain::time::format_local(at.instant(), self.zone)
     }
 
     fn catalog(&self) -> &'static Catalog {

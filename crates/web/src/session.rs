@@ -75,7 +75,10 @@ impl FromRequestParts<AppState> for Ctx {
             },
             None => None,
         };
-        let tr = Tr::new(language_for(&parts.headers, actor.as_ref()));
+        let mut tr = Tr::new(language_for(&parts.headers, actor.as_ref()));
+        if let Some(actor) = &actor {
+            tr = tr.in_zone(actor.time_zone());
+        }
         let csrf = parts
             .extensions
             .get::<CsrfToken>()

@@ -144,3 +144,24 @@ impl FormErrors {
         self.get(field).is_some()
     }
 }
+
+/// The time-zone picker of the settings page and the user form: every IANA zone, and the
+/// user's.
+pub struct TimeZoneChoice {
+    pub names: Vec<&'static str>,
+    pub current: String,
+}
+
+impl TimeZoneChoice {
+    /// The picker with `stored` (a user's stored zone, `None` for the default) chosen.
+    pub fn new(stored: Option<&str>) -> Self {
+        Self {
+            names: domain::time::zone_names().collect(),
+            current: domain::time::zone_or_default(stored).name().to_string(),
+        }
+    }
+
+    pub fn is_current(&self, name: &str) -> bool {
+        self.current == name
+    }
+}

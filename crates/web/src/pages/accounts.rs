@@ -560,6 +560,7 @@ async fn read_form(
     state: &AppState,
     user: &Signed,
     pairs: &super::records::Pairs,
+    creating: bool,
 ) -> Result<
     (
         AccountForm,
@@ -569,7 +570,8 @@ async fn read_form(
     Response,
 > {
     let (own, custom, custom_raw) =
-        super::records::split_custom(state, user, ObjectKind::Account, pairs, FORM_KEYS).await;
+        super::records::split_custom(state, user, ObjectKind::Account, pairs, FORM_KEYS, creating)
+            .await;
     let encoded = serde_urlencoded::to_string(&own).unwrap_or_default();
     match serde_urlencoded::from_str::<AccountForm>(&encoded) {
         Ok(form) => Ok((form, custom, custom_raw)),
@@ -586,7 +588,7 @@ async fn create(
     user: Signed,
     Form(pairs): Form<super::records::Pairs>,
 ) -> Response {
-    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs).await {
+    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs, true).await {
         Ok(v) => v,
         Err(response) => return response,
     };
@@ -625,7 +627,7 @@ async fn update(
     Form(pairs): Form<super::records::Pairs>,
 ) -> Response {
     let t = user.ctx.tr;
-    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs).await {
+    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs, false).await {
         Ok(v) => v,
         Err(response) => return response,
     };

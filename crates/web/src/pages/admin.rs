@@ -131,6 +131,8 @@ struct UserValues {
     department_id: String,
     manager_id: String,
     active: bool,
+    /// The IANA zone name as stored or posted; empty for the default.
+    time_zone: String,
 }
 
 #[derive(Template)]
@@ -144,6 +146,7 @@ struct UserFormPage {
     roles: Vec<Choice>,
     departments: Vec<Choice>,
     managers: Vec<Choice>,
+    time_zones: crate::views::TimeZoneChoice,
     errors: FormErrors,
     conflict: bool,
 }
@@ -180,7 +183,6 @@ async fn user_form_page(
         chrome: Chrome::new(&user.ctx, "admin"),
         id,
         version,
-        v,
         roles: roles
             .into_iter()
             .map(|r| Choice {
@@ -190,6 +192,8 @@ async fn user_form_page(
             .collect(),
         departments: department_choices(&depts, None),
         managers,
+        time_zones: crate::views::TimeZoneChoice::new(Some(v.time_zone.as_str())),
+        v,
         errors,
         conflict,
     })
@@ -251,6 +255,7 @@ async fn edit_user(
         department_id: u.department_id.map(|d| d.to_string()).unwrap_or_default(),
         manager_id: u.manager_id.map(|m| m.to_string()).unwrap_or_default(),
         active: u.active,
+        time_zone: u.time_zone.unwrap_or_default(),
     };
     let page = user_form_page(
         &state,
@@ -279,6 +284,7 @@ struct UserForm {
     manager_id: Option<String>,
     /// A checkbox: present when ticked.
     active: Option<String>,
+    time_zone: Option<String>,
     version: Option<String>,
 }
 
@@ -292,6 +298,16 @@ impl UserForm {
             department_id: opt(&self.department_id).unwrap_or_default(),
             manager_id: opt(&self.manager_id).unwrap_or_default(),
             active: creating || self.active.is_some(),
+            time_zone: opt(&self.time_zone).unwrap_or_default(),
+        }
+    }
+
+    /// The posted time zone, refused before anything is saved when it is not one.
+    fn time_zone(&self) -> Result<String, AppError> {
+        let name = opt(&self.time_zone).unwrap_or_default();
+        match name.is_empty() || domain::time::parse_zone(&name).is_some() {
+            true => Ok(name),
+            false => Err(AppError::field("time_zone", "invalid_time_zone")),
         }
     }
 
@@ -315,9 +331,14 @@ async fn create_user(
     user: Signed,
     Form(form): Form<UserForm>,
 ) -> Response {
-    let result = match form.input(true) {
-        Ok(input) => app::org::create_user(&state.app, &user.actor, input).await,
-        Err(e) => Err(e),
+    let result = match (form.input(true), form.time_zone()) {
+        (Ok(input), Ok(zone)) => {
+            match app::org::create_user(&state.app, &user.actor, input).await {
+                Ok(id) => app::time_zones::set_time_zone(&state.app, &user.actor, id, &zone).await,
+                Err(e) => Err(e),
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match result {
         Ok(_) => see_other(user.ctx.htmx, "/admin/users?notice=user_created"),
@@ -340,9 +361,14 @@ async fn update_user(
         Err(e) => return page_error(user.ctx.tr, e),
     };
     let version = parse_version(form.version.as_deref());
-    let result = match form.input(false) {
-        Ok(input) => app::org::update_user(&state.app, &user.actor, id, version, input).await,
-        Err(e) => Err(e),
+    let result = match (form.input(false), form.time_zone()) {
+        (Ok(input), Ok(zone)) => {
+            match app::org::update_user(&state.app, &user.actor, id, version, input).await {
+                Ok(()) => app::time_zones::set_time_zone(&state.app, &user.actor, id, &zone).await,
+                Err(e) => Err(e),
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match result {
         Ok(()) => see_other(user.ctx.htmx, "/admin/users?notice=user_saved"),

@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/language", post(language))
         .route("/settings", get(settings_page))
         .route("/settings/password", post(change_password))
+        .route("/settings/time-zone", post(set_time_zone))
         .route("/settings/tokens", post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
 }
@@ -265,6 +266,7 @@ struct SettingsPage {
     department: String,
     tokens: Vec<store::auth::ApiToken>,
     new_token: Option<String>,
+    time_zones: crate::views::TimeZoneChoice,
 }
 
 #[derive(Deserialize)]
@@ -295,6 +297,7 @@ async fn settings_view(
         department: user.actor.user.department_name.clone().unwrap_or_default(),
         tokens,
         new_token,
+        time_zones: crate::views::TimeZoneChoice::new(user.actor.user.time_zone.as_deref()),
     })
 }
 
@@ -313,6 +316,15 @@ async fn settings_page(
     .await
     {
         Ok(page) => render(&page).into_response(),
+        Err(e) => page_error(user.ctx.tr, e),
+    }
+}
+
+/// The settings page again after a refused form, with the errors under their fields.
+async fn settings_refused(state: &AppState, user: &Signed, e: &AppError) -> Response {
+    let errors = FormErrors::from_app(user.ctx.tr, e);
+    match settings_view(state, user, errors, None, None).await {
+        Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
         Err(e) => page_error(user.ctx.tr, e),
     }
 }
@@ -343,13 +355,26 @@ async fn change_password(
     .await;
     match result {
         Ok(()) => see_other(user.ctx.htmx, "/settings?notice=password_changed"),
-        Err(e @ AppError::Validation(_)) => {
-            let errors = FormErrors::from_app(user.ctx.tr, &e);
-            match settings_view(&state, &user, errors, None, None).await {
-                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
-                Err(e) => page_error(user.ctx.tr, e),
-            }
-        }
+        Err(e @ AppError::Validation(_)) => settings_refused(&state, &user, &e).await,
+        Err(e) => page_error(user.ctx.tr, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+async fn set_time_zone(
+    State(state): State<AppState>,
+    user: Signed,
+    Form(form): Form<TimeZoneForm>,
+) -> Response {
+    let id = user.actor.id();
+    match app::time_zones::set_time_zone(&state.app, &user.actor, id, &form.time_zone).await {
+        Ok(()) => see_other(user.ctx.htmx, "/settings?notice=time_zone_saved"),
+        Err(e @ AppError::Validation(_)) => settings_refused(&state, &user, &e).await,
         Err(e) => page_error(user.ctx.tr, e),
     }
 }
@@ -385,13 +410,7 @@ async fn create_token(
             Ok(page) => render(&page).into_response(),
             Err(e) => page_error(user.ctx.tr, e),
         },
-        Err(e @ AppError::Validation(_)) => {
-            let errors = FormErrors::from_app(user.ctx.tr, &e);
-            match settings_view(&state, &user, errors, None, None).await {
-                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
-                Err(e) => page_error(user.ctx.tr, e),
-            }
-        }
+        Err(e @ AppError::Validation(_)) => settings_refused(&state, &user, &e).await,
         Err(e) => page_error(user.ctx.tr, e),
     }
 }

@@ -339,6 +339,7 @@ impl FieldForm {
             column: None,
             system: false,
             indexed: self.indexed.is_some(),
+            searchable: false,
             position,
         })
     }

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
-use domain::fields::{china_time, FieldDef, FieldType, FieldValue};
+use domain::fields::{FieldDef, FieldType, FieldValue};
 use domain::objects::ObjectSpec;
 use domain::permissions::{Action, ObjectKind};
 use domain::views::{FilterSpec, ViewDefinition};
@@ -141,12 +141,6 @@ pub fn money(d: &rust_decimal::Decimal) -> String {
     format!("{sign}{grouped}.{frac}")
 }
 
-pub fn local_time(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&china_time())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
 pub fn show_value(
     t: Tr,
     field: &FieldDef,
@@ -175,7 +169,7 @@ pub fn show_value(
         (FieldType::Percent, FieldValue::Decimal(d)) => text(format!("{}%", d.normalize())),
         (_, FieldValue::Decimal(d)) => text(d.normalize().to_string()),
         (_, FieldValue::Date(d)) => text(d.format("%Y-%m-%d").to_string()),
-        (_, FieldValue::DateTime(dt)) => text(local_time(dt)),
+        (_, FieldValue::DateTime(dt)) => text(t.time(dt)),
         (_, FieldValue::Bool(b)) => text(if *b { "✓".into() } else { "—".into() }),
         (FieldType::Lookup, FieldValue::Id(id)) => {
             let plural = field
@@ -217,7 +211,7 @@ pub fn history_text(t: Tr, fields: &ObjectFields, key: &str, value: &Option<Stri
     match fields.field(key) {
         Some(f) if f.field_type == FieldType::Picklist => option_label(t, f, v),
         Some(f) if f.field_type == FieldType::DateTime => DateTime::parse_from_rfc3339(v)
-            .map(|d| local_time(&d.with_timezone(&Utc)))
+            .map(|d| t.time(d.with_timezone(&Utc)))
             .unwrap_or_else(|_| v.clone()),
         Some(f) if f.field_type == FieldType::Money => v
             .parse::<rust_decimal::Decimal>()
@@ -256,12 +250,11 @@ pub struct FormField {
     pub shown: bool,
 }
 
-fn form_text(value: &FieldValue) -> String {
+/// A value as a form control holds it; a time as the browser's `datetime-local`, in the
+/// reader's zone.
+fn form_text(t: Tr, value: &FieldValue) -> String {
     match value {
-        FieldValue::DateTime(t) => t
-            .with_timezone(&china_time())
-            .format("%Y-%m-%dT%H:%M")
-            .to_string(),
+        FieldValue::DateTime(at) => at.with_timezone(&t.zone).format(DATETIME_LOCAL).to_string(),
         other => app::records::plain_text(other),
     }
 }
@@ -300,7 +293,7 @@ async fn form_fields(
             Some(given) => given.iter().filter(|v| !v.is_empty()).cloned().collect(),
             None => match values.get(&field.key) {
                 Some(FieldValue::Choices(c)) => c.clone(),
-                Some(v) => vec![form_text(v)],
+                Some(v) => vec![form_text(t, v)],
                 None => Vec::new(),
             },
         }
@@ -442,6 +435,7 @@ pub async fn split_custom(
     kind: ObjectKind,
     pairs: &Pairs,
     standard: &[&str],
+    creating: bool,
 ) -> (Pairs, Input, HashMap<String, Vec<String>>) {
     let own: Pairs = pairs
         .iter()
@@ -455,7 +449,7 @@ pub async fn split_custom(
         .collect();
     match app::records::object_fields(&state.app, &user.actor, kind).await {
         Ok(fields) => {
-            let (input, raw, _) = form_input(&fields, &rest);
+            let (input, raw, _) = form_input(&fields, &rest, creating, user.ctx.tr.zone);
             (own, input, raw)
         }
         Err(_) => (own, Input::new(), HashMap::new()),
@@ -478,10 +472,15 @@ struct FormPage {
 /// Form bodies as (name, value) pairs: repeated names carry multi-select values.
 pub type Pairs = Vec<(String, String)>;
 
-/// The submitted fields of a record form, without the form's own controls.
+/// The submitted fields of a record form, without the form's own controls. A form posts
+/// every field, so an empty one is what the user did not fill in: `creating`, it is not
+/// given (defaults and the object's rules apply, as when the API leaves it out); editing,
+/// it clears the field's value. `raw` keeps everything posted, to show the form again.
 fn form_input(
     fields: &ObjectFields,
     pairs: &Pairs,
+    creating: bool,
+    zone: domain::time::Tz,
 ) -> (Input, HashMap<String, Vec<String>>, Option<i64>) {
     let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
     let mut version = None;
@@ -499,7 +498,7 @@ fn form_input(
             None => grouped.push((key.clone(), vec![value.clone()])),
         }
     }
-    let input: Input = grouped
+    let posted: Input = grouped
         .iter()
         .map(|(key, values)| {
             // A checkbox posts a hidden "false" and, when ticked, "true": the last one counts.
@@ -511,11 +510,37 @@ fn form_input(
             } else {
                 values.clone()
             };
+            // A browser's `datetime-local` is wall-clock time in the user's zone.
+            let datetime = fields
+                .field(key)
+                .is_some_and(|f| f.field_type == FieldType::DateTime);
+            let values = if datetime {
+                values.iter().map(|v| zoned(v, zone)).collect()
+            } else {
+                values
+            };
             (key.clone(), values)
         })
         .collect();
-    let raw = input.iter().cloned().collect();
+    let raw = posted.iter().cloned().collect();
+    let input = posted
+        .into_iter()
+        .filter(|(_, values)| !creating || values.iter().any(|v| !v.trim().is_empty()))
+        .collect();
     (input, raw, version)
+}
+
+/// The format of a browser's `datetime-local` value.
+const DATETIME_LOCAL: &str = "%Y-%m-%dT%H:%M";
+
+/// A posted `datetime-local` value as an RFC 3339 time in `zone`; anything else unchanged
+/// (for the field's own check).
+fn zoned(value: &str, zone: domain::time::Tz) -> String {
+    chrono::NaiveDateTime::parse_from_str(value.trim(), DATETIME_LOCAL)
+        .ok()
+        .and_then(|local| domain::time::from_local(local, zone))
+        .map(|at| at.to_rfc3339())
+        .unwrap_or_else(|| value.to_string())
 }
 
 /// What a form shows: the record (if editing), its values and names, what was submitted.
@@ -651,7 +676,7 @@ async fn create(
         Ok(f) => f,
         Err(e) => return page_error(t, e),
     };
-    let (input, raw, _) = form_input(&fields, &pairs);
+    let (input, raw, _) = form_input(&fields, &pairs, true, user.ctx.tr.zone);
     match app::records::create(&state.app, &user.actor, kind, &input).await {
         Ok(id) => see_other(
             user.ctx.htmx,
@@ -755,7 +780,7 @@ async fn update(
         Ok(f) => f,
         Err(e) => return page_error(t, e),
     };
-    let (input, raw, version) = form_input(&fields, &pairs);
+    let (input, raw, version) = form_input(&fields, &pairs, false, user.ctx.tr.zone);
     let Some(version) = version else {
         return page_error(t, AppError::field("version", "required"));
     };
@@ -997,7 +1022,7 @@ pub fn history_rows(
         .into_iter()
         .map(|h| {
             (
-                local_time(&h.changed_at),
+                t.time(h.changed_at),
                 h.changed_by_name.clone().unwrap_or_default(),
                 field_label(t, fields, &h.field),
                 history_text(t, fields, &h.field, &h.old_value),
@@ -1123,7 +1148,7 @@ async fn show_page(
     };
     let activity = (kind == ObjectKind::Activity).then(|| {
         let checked_in = match record.values.get("checkin_at") {
-            Some(FieldValue::DateTime(at)) => Some(local_time(at)),
+            Some(FieldValue::DateTime(at)) => Some(t.time(at)),
             _ => None,
         };
         let coordinate = |k: &str| match record.values.get(k) {
@@ -2149,11 +2174,16 @@ async fn my_day(State(state): State<AppState>, user: Signed, RawQuery(raw): RawQ
     };
     let kind_field = fields.field("kind");
     let account_field = fields.field("account_id");
-    let item = |r: &store::records::Record, time_key: &str| {
-        let when = match r.values.get(time_key).or_else(|| r.values.get("starts_at")) {
-            Some(FieldValue::DateTime(at)) => local_time(at),
-            _ => String::new(),
-        };
+    let at = |r: &store::records::Record, key: &str| match r
+        .values
+        .get(key)
+        .or_else(|| r.values.get("starts_at"))
+    {
+        Some(FieldValue::DateTime(at)) => Some(*at),
+        _ => None,
+    };
+    let item = |r: &store::records::Record, at: Option<DateTime<Utc>>| {
+        let when = at.map(|at| t.time(at)).unwrap_or_default();
         DayItem {
             href: format!("/activities/{}", r.id),
             name: r.name().to_string(),
@@ -2174,22 +2204,19 @@ async fn my_day(State(state): State<AppState>, user: Signed, RawQuery(raw): RawQ
         today: day
             .today
             .iter()
-            .map(|r| {
-                item(
-                    r,
-                    if r.text("kind") == Some("task") {
-                        "due_at"
-                    } else {
-                        "starts_at"
-                    },
-                )
-            })
+            .map(|r| item(r, app::activities::when(r)))
             .collect(),
-        overdue: day.overdue.iter().map(|r| item(r, "due_at")).collect(),
-        reminders: day.reminders.iter().map(|r| item(r, "remind_at")).collect(),
-        date: day
-            .day_start
-            .with_timezone(&china_time())
+        overdue: day
+            .overdue
+            .iter()
+            .map(|r| item(r, at(r, "due_at")))
+            .collect(),
+        reminders: day
+            .reminders
+            .iter()
+            .map(|r| item(r, at(r, "remind_at")))
+            .collect(),
+        date: domain::time::local_day(day.day_start, t.zone)
             .format("%Y-%m-%d")
             .to_string(),
     };
@@ -2343,7 +2370,7 @@ async fn timeline_items(
                 ),
             };
             TimelineItem {
-                at: local_time(&e.at),
+                at: t.time(e.at),
                 who: e.actor_name.clone().unwrap_or_default(),
                 kind: e.kind.clone(),
                 kind_label: t.key("timeline.kind.", &e.kind),
