@@ -136,6 +136,7 @@ async fn save_change(
         before,
         after,
         actor: actor.id(),
+        at: now,
     };
     if !repo::update(tx, actor.tenant_id(), id, version, change).await? {
         return Err(AppError::Conflict);
@@ -191,7 +192,7 @@ pub async fn create_with_custom(
         id,
         &fields,
         owner_id,
-        actor.id(),
+        (actor.id(), app.now()),
     )
     .await?;
     if !custom_values.is_empty() {

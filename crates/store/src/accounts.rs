@@ -73,16 +73,16 @@ fn select(from: &str) -> String {
     )
 }
 
-/// Inserts an account. `fields.owner_id` must be resolved by the caller.
+/// Inserts an account, written by `actor` at `now`. `fields.owner_id` must be resolved by
+/// the caller.
 pub async fn insert(
     tx: &mut Tx,
     tenant_id: Uuid,
     id: Uuid,
     f: &AccountFields,
     owner_id: Uuid,
-    actor: Uuid,
+    (actor, now): (Uuid, DateTime<Utc>),
 ) -> Result<()> {
-    let now = Utc::now();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO accounts (tenant_id, id, name, account_type, industry, province, city, grade, phone, website, address, credit_code, parent_id, description, tags, owner_id, created_at, created_by, updated_at, updated_by, version)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $17, $18, 1)")
@@ -102,6 +102,7 @@ pub struct Change<'a> {
     pub before: &'a AccountFields,
     pub after: &'a AccountFields,
     pub actor: Uuid,
+    pub at: DateTime<Utc>,
 }
 
 /// Writes new field values if `version` is still current; returns whether it did.
@@ -123,7 +124,7 @@ pub async fn update(
             .bind(tenant_id).bind(id).bind(&f.name).bind(f.account_type.key()).bind(&f.industry)
             .bind(&f.province).bind(&f.city).bind(f.grade.map(|g| g.key())).bind(&f.phone).bind(&f.website)
             .bind(&f.address).bind(&f.credit_code).bind(f.parent_id).bind(&f.description).bind(Json(&f.tags))
-            .bind(owner_id).bind(Utc::now()).bind(actor).bind(version)
+            .bind(owner_id).bind(change.at).bind(actor).bind(version)
             .execute(c).await?.rows_affected()
     });
     if done != 1 {

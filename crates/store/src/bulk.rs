@@ -627,11 +627,14 @@ impl Dialect {
         }
     }
 
-    /// `t` plus a number of days and hours (integer SQL expressions), as a timestamp.
+    /// `t` plus a number of days and hours (integer SQL expressions), as a timestamp. On
+    /// SQLite in the text the application writes (RFC 3339 with `+00:00`, milliseconds only
+    /// when there are some): keyset paging compares the stored text, so an instant must have
+    /// one spelling.
     fn plus(backend: Backend, t: &str, days: &str, hours: &str) -> String {
         match backend {
             Backend::Sqlite => format!(
-                "strftime('%Y-%m-%dT%H:%M:%f+00:00', {t}, '+' || ({days}) || ' days', '+' || ({hours}) || ' hours')"
+                "replace(strftime('%Y-%m-%dT%H:%M:%f+00:00', {t}, '+' || ({days}) || ' days', '+' || ({hours}) || ' hours'), '.000+', '+')"
             ),
             Backend::Postgres => {
                 format!("({t} + make_interval(days => ({days})::int, hours => ({hours})::int))")

@@ -157,8 +157,11 @@ fn column_param(field: &FieldDef, value: Option<&FieldValue>) -> Param {
     }
 }
 
-/// A value as stored in the `custom` JSON: strings, numbers, booleans and arrays, with dates
-/// and instants in a form whose text order is their time order.
+/// A value as stored in the `custom` JSON (and as list cursors carry it): strings, numbers,
+/// booleans and arrays, with dates and instants in a form whose text order is their time
+/// order. Instants keep their full stored precision (microseconds on PostgreSQL, what was
+/// written on SQLite): a cursor cut to whole seconds skipped or repeated the rows written
+/// within the same second as a page's last row.
 pub fn json_value(value: &FieldValue) -> serde_json::Value {
     use serde_json::Value;
     match value {
@@ -169,7 +172,7 @@ pub fn json_value(value: &FieldValue) -> serde_json::Value {
             .map(Value::Number)
             .unwrap_or(Value::Null),
         FieldValue::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
-        FieldValue::DateTime(t) => Value::String(t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        FieldValue::DateTime(t) => Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         FieldValue::Id(id) => Value::String(id.to_string()),
         FieldValue::Choices(c) => Value::Array(c.iter().cloned().map(Value::String).collect()),
         FieldValue::Text(s) => Value::String(s.clone()),

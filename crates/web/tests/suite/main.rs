@@ -8,5 +8,6 @@ mod admin;
 mod api;
 mod org;
 mod pages;
+mod paging;
 mod permissions;
 mod records;
