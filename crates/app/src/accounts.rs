@@ -18,8 +18,8 @@ use uuid::Uuid;
 pub const MAX_TREE_DEPTH: usize = 4;
 pub const OBJECT: &str = "account";
 
-/// Checks the references of a validated account: a parent the actor can see, without cycles
-/// and within the tree depth; an active owner.
+/// Checks the references of a validated account: a parent the actor may reference
+/// ([`records::may_reference`]), without cycles and within the tree depth; an active owner.
 async fn check_references(
     tx: &mut Tx,
     actor: &Actor,
@@ -29,9 +29,7 @@ async fn check_references(
     let mut errors = FieldErrors::new();
     if let Some(parent) = fields.parent_id {
         if parent == id
-            || repo::get_visible(tx, &actor.principal, parent)
-                .await?
-                .is_none()
+            || !records::may_reference(tx, actor, ObjectKind::Account, parent, &[]).await?
         {
             errors.add("parent_id", "invalid_reference");
         } else {

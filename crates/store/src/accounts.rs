@@ -28,6 +28,10 @@ pub struct AccountRow {
     pub tags: Json<Vec<String>>,
     /// Custom field values, keyed by field (see `records::json_value`).
     pub custom: Json<serde_json::Value>,
+    /// When an activity with the account last happened (set by the system).
+    pub last_contacted_at: Option<DateTime<Utc>>,
+    /// The day of the account's last won deal, `YYYY-MM-DD` (set by the system).
+    pub last_deal_at: Option<String>,
     pub owner_id: Uuid,
     pub owner_name: String,
     pub created_at: DateTime<Utc>,
@@ -66,6 +70,7 @@ fn select(from: &str) -> String {
     format!(
         "SELECT a.id, a.name, a.account_type, a.industry, a.province, a.city, a.grade, a.phone,
     a.website, a.address, a.credit_code, a.parent_id, p.name AS parent_name, a.description, a.tags, a.custom,
+    a.last_contacted_at, a.last_deal_at,
     a.owner_id, o.name AS owner_name, a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
     {from}
     JOIN users o ON o.tenant_id = a.tenant_id AND o.id = a.owner_id

@@ -7,6 +7,7 @@ mod assets;
 pub mod csrf;
 pub mod error;
 pub mod i18n;
+pub mod input;
 pub mod metrics;
 mod pages;
 pub mod session;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::render))
         .route("/assets/{*path}", get(assets::serve))
+        .layer(axum::middleware::from_fn(input::refuse_control_characters))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::protect,

@@ -51,6 +51,11 @@ pub struct AccountOut {
     pub parent_name: Option<String>,
     pub tags: Vec<String>,
     pub description: Option<String>,
+    /// When an activity with the account last happened (set by the system).
+    pub last_contacted_at: Option<DateTime<Utc>>,
+    /// The day of the account's last won deal (set by the system).
+    #[schema(format = Date)]
+    pub last_deal_at: Option<String>,
     pub owner_id: Uuid,
     pub owner_name: String,
     pub created_at: DateTime<Utc>,
@@ -83,6 +88,8 @@ impl From<AccountRow> for AccountOut {
             parent_name: a.parent_name,
             tags: a.tags.0,
             description: a.description,
+            last_contacted_at: a.last_contacted_at,
+            last_deal_at: a.last_deal_at,
             owner_id: a.owner_id,
             owner_name: a.owner_name,
             created_at: a.created_at,
@@ -150,7 +157,8 @@ async fn split_custom(
         .clone()
         .into_iter()
         .partition(|(k, _)| fields.custom.iter().any(|c| &c.def.key == k));
-    let (input, _) = super::records::json_input(&custom).map_err(|e| ApiError::new(user.tr, e))?;
+    let (input, _) =
+        super::records::json_input(&fields, &custom).map_err(|e| ApiError::new(user.tr, e))?;
     // Fields the role may not see or change are refused, as the record engine does.
     let mut errors = FieldErrors::new();
     for (key, access) in app::accounts::limited_fields(&user.actor) {
@@ -343,11 +351,15 @@ async fn read(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(user.tr, &id)?;
     let row = app::accounts::get(&state.app, &user.actor, id)
         .await
         .map_err(|e| ApiError::new(user.tr, e))?;
+    if let Some(response) = super::not_modified(&headers, row.version) {
+        return Ok(response);
+    }
     Ok(with_etag(StatusCode::OK, row))
 }
 
@@ -370,7 +382,7 @@ async fn patch(
     let (standard, custom) = split_custom(&state, &user, &body).await?;
     let body_version = apply_json(&mut input, &standard)
         .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
-    let version = super::expected_version(tr, &headers, body_version)?;
+    let version = super::expected_version(tr, &headers, body_version, current.version)?;
     let row =
         app::accounts::update_with_custom(&state.app, &user.actor, id, version, &input, &custom)
             .await
@@ -389,7 +401,10 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    let version = super::expected_version(tr, &headers, None)?;
+    let current = app::accounts::get(&state.app, &user.actor, id)
+        .await
+        .map_err(|e| ApiError::new(tr, e))?;
+    let version = super::expected_version(tr, &headers, None, current.version)?;
     app::accounts::delete(&state.app, &user.actor, id, version)
         .await
         .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
@@ -422,7 +437,10 @@ async fn transfer(
             .with_detail(e.to_string())
     })?;
     let owner = input.owner_id;
-    let version = super::expected_version(tr, &headers, input.version)?;
+    let current = app::accounts::get(&state.app, &user.actor, id)
+        .await
+        .map_err(|e| ApiError::new(tr, e))?;
+    let version = super::expected_version(tr, &headers, input.version, current.version)?;
     match app::accounts::transfer(&state.app, &user.actor, id, version, owner)
         .await
         .map_err(|e| super::conflict_as_412(tr, e, &headers))?

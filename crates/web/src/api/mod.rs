@@ -180,15 +180,20 @@ pub(crate) fn etag(version: i64) -> axum::http::HeaderValue {
         .unwrap_or_else(|_| axum::http::HeaderValue::from_static("\"0\""))
 }
 
-/// The version a change is based on: `If-Match: "N"` (or W/"N"), else the body's `version`.
+/// The version a change is based on: `If-Match: "N"` (or W/"N"), `If-Match: *` (whatever
+/// version is current: `current`, the version just read), else the body's `version`.
 pub(crate) fn expected_version(
     tr: Tr,
     headers: &axum::http::HeaderMap,
     body_version: Option<i64>,
+    current: i64,
 ) -> Result<i64, ApiError> {
     use axum::http::StatusCode;
     if let Some(value) = headers.get(header::IF_MATCH) {
         let text = value.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return Ok(current);
+        }
         let text = text.strip_prefix("W/").unwrap_or(text);
         return text
             .trim_matches('"')
@@ -201,6 +206,26 @@ pub(crate) fn expected_version(
             StatusCode::PRECONDITION_REQUIRED,
             "precondition_required",
         )
+    })
+}
+
+/// `304 Not Modified` when the request's `If-None-Match` names the current version (or is
+/// `*`): the caller's copy is current.
+pub(crate) fn not_modified(
+    headers: &axum::http::HeaderMap,
+    version: i64,
+) -> Option<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let wanted = headers.get(header::IF_NONE_MATCH)?.to_str().ok()?;
+    let current = format!("\"{version}\"");
+    let matches = wanted
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current);
+    matches.then(|| {
+        let mut response = axum::http::StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(header::ETAG, etag(version));
+        response
     })
 }
 

@@ -113,9 +113,14 @@ fn with_etag(status: StatusCode, kind: ObjectKind, body: Value, version: i64) ->
     response
 }
 
-/// A JSON body as field input: strings, numbers, booleans, arrays of strings; `null` clears.
-/// `version` is taken out (an alternative to `If-Match`).
-pub fn json_input(body: &Map<String, Value>) -> Result<(Input, Option<i64>), AppError> {
+/// A JSON body as field input: each value in the JSON type of its field (the one the
+/// OpenAPI document gives, [`json_type`]) or a string; `null` clears. A number or a boolean
+/// for a text field is a `wrong_type` error, as for accounts. `version` is taken out (an
+/// alternative to `If-Match`); unknown keys are left to the use case (`unknown_field`).
+pub fn json_input(
+    fields: &ObjectFields,
+    body: &Map<String, Value>,
+) -> Result<(Input, Option<i64>), AppError> {
     let mut input = Input::new();
     let mut errors = domain::FieldErrors::new();
     let mut version = None;
@@ -127,15 +132,18 @@ pub fn json_input(body: &Map<String, Value>) -> Result<(Input, Option<i64>), App
             }
             continue;
         }
-        let texts = match value {
-            Value::Null => Vec::new(),
-            Value::String(s) => vec![s.clone()],
-            Value::Number(n) => vec![n.to_string()],
-            Value::Bool(b) => vec![b.to_string()],
-            Value::Array(items) if items.iter().all(Value::is_string) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
+        let json = fields.field(key).map(|f| json_type(f.field_type).0);
+        let texts = match (value, json) {
+            (Value::Null, _) => Vec::new(),
+            (Value::String(s), _) => vec![s.clone()],
+            (Value::Number(n), Some("number") | None) => vec![n.to_string()],
+            (Value::Bool(b), Some("boolean") | None) => vec![b.to_string()],
+            (Value::Array(items), Some("array") | None) if items.iter().all(Value::is_string) => {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            }
             _ => {
                 errors.add(key, "wrong_type");
                 continue;
@@ -184,7 +192,10 @@ async fn create(
         &format!("POST /api/v1/{plural}"),
         &body,
         || async {
-            let (input, _) = json_input(&body).map_err(fail(tr))?;
+            let fields = app::records::object_fields(&state.app, &user.actor, kind)
+                .await
+                .map_err(fail(tr))?;
+            let (input, _) = json_input(&fields, &body).map_err(fail(tr))?;
             let id = app::records::create(&state.app, &user.actor, kind, &input)
                 .await
                 .map_err(fail(tr))?;
@@ -199,9 +210,22 @@ async fn read(
     Extension(kind): Extension<ObjectKind>,
     user: ApiUser,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = parse_id(user.tr, &id)?;
-    respond_record(&state, &user, kind, id, StatusCode::OK).await
+    let view = app::records::get(&state.app, &user.actor, kind, id)
+        .await
+        .map_err(fail(user.tr))?;
+    let version = view.record.version;
+    if let Some(response) = super::not_modified(&headers, version) {
+        return Ok(response);
+    }
+    Ok(with_etag(
+        StatusCode::OK,
+        kind,
+        record_json(&view.fields, &view.record, &view.names),
+        version,
+    ))
 }
 
 async fn patch(
@@ -215,11 +239,11 @@ async fn patch(
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
     // Visibility first: an unknown or invisible id is 404 whatever the body says.
-    app::records::get(&state.app, &user.actor, kind, id)
+    let current = app::records::get(&state.app, &user.actor, kind, id)
         .await
         .map_err(fail(tr))?;
-    let (input, body_version) = json_input(&body).map_err(fail(tr))?;
-    let version = super::expected_version(tr, &headers, body_version)?;
+    let (input, body_version) = json_input(&current.fields, &body).map_err(fail(tr))?;
+    let version = super::expected_version(tr, &headers, body_version, current.record.version)?;
     app::records::update(&state.app, &user.actor, kind, id, version, &input)
         .await
         .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
@@ -235,10 +259,10 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    app::records::get(&state.app, &user.actor, kind, id)
+    let current = app::records::get(&state.app, &user.actor, kind, id)
         .await
         .map_err(fail(tr))?;
-    let version = super::expected_version(tr, &headers, None)?;
+    let version = super::expected_version(tr, &headers, None, current.record.version)?;
     app::records::delete(&state.app, &user.actor, kind, id, version)
         .await
         .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
@@ -502,11 +526,11 @@ async fn views_of(
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
+/// The version an activity action is based on: none without `If-Match` or with `If-Match: *`.
 fn version_of(tr: crate::i18n::Tr, headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    if headers.contains_key(header::IF_MATCH) {
-        super::expected_version(tr, headers, None).map(Some)
-    } else {
-        Ok(None)
+    match headers.get(header::IF_MATCH).map(|v| v.as_bytes()) {
+        None | Some(b"*") => Ok(None),
+        Some(_) => super::expected_version(tr, headers, None, 0).map(Some),
     }
 }
 
