@@ -861,6 +861,29 @@ pub fn parse_sort<'a>(
     field.indexed.then_some((field, descending))
 }
 
+/// Checks list filters against the fields the reader may see (`filter.<field>` errors) and
+/// compiles them for the store: the one filter language of every list, accounts included.
+pub fn compile_filters(
+    app: &App,
+    actor: &Actor,
+    fields: &ObjectFields,
+    filters: &[FilterSpec],
+    errors: &mut FieldErrors,
+) -> Vec<domain::views::Condition> {
+    if filters.len() > domain::views::MAX_FILTERS {
+        errors.add_limit("filters", "too_long", domain::views::MAX_FILTERS as i64);
+    }
+    let filterable = fields.filterable();
+    let mut conditions = Vec::new();
+    for filter in filters {
+        match domain::views::compile(filter, &filterable, actor.id(), app.now()) {
+            Ok(c) => conditions.push(c),
+            Err(e) => errors.add(&format!("filter.{}", e.field), e.code),
+        }
+    }
+    conditions
+}
+
 pub async fn list(
     app: &App,
     actor: &Actor,
@@ -873,17 +896,7 @@ pub async fn list(
     let mut tx = app.db.begin_read().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let mut errors = FieldErrors::new();
-    if request.filters.len() > domain::views::MAX_FILTERS {
-        errors.add_limit("filters", "too_long", domain::views::MAX_FILTERS as i64);
-    }
-    let filterable = fields.filterable();
-    let mut conditions = Vec::new();
-    for filter in &request.filters {
-        match domain::views::compile(filter, &filterable, actor.id(), app.now()) {
-            Ok(c) => conditions.push(c),
-            Err(e) => errors.add(&format!("filter.{}", e.field), e.code),
-        }
-    }
+    let conditions = compile_filters(app, actor, &fields, &request.filters, &mut errors);
     let sort = parse_sort(&fields, request.sort.as_deref());
     if sort.is_none() {
         errors.add("sort", "invalid_choice");

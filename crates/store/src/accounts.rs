@@ -6,6 +6,7 @@ use crate::{Param, Result, Tx};
 use chrono::{DateTime, Utc};
 use domain::accounts::{AccountFields, AccountType, Grade};
 use domain::permissions::{ObjectKind, Principal};
+use domain::views::Condition;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -64,17 +65,17 @@ impl AccountRow {
     }
 }
 
-/// The columns of an [`AccountRow`] over `FROM accounts a` (or another FROM clause that
-/// names the accounts `a`), with the owner and parent joined.
+/// The columns of an [`AccountRow`] over `FROM accounts t` (or another FROM clause that
+/// names the accounts `t`), with the owner and parent joined.
 fn select(from: &str) -> String {
     format!(
-        "SELECT a.id, a.name, a.account_type, a.industry, a.province, a.city, a.grade, a.phone,
-    a.website, a.address, a.credit_code, a.parent_id, p.name AS parent_name, a.description, a.tags, a.custom,
-    a.last_contacted_at, a.last_deal_at,
-    a.owner_id, o.name AS owner_name, a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
+        "SELECT t.id, t.name, t.account_type, t.industry, t.province, t.city, t.grade, t.phone,
+    t.website, t.address, t.credit_code, t.parent_id, p.name AS parent_name, t.description, t.tags, t.custom,
+    t.last_contacted_at, t.last_deal_at,
+    t.owner_id, o.name AS owner_name, t.created_at, t.created_by, t.updated_at, t.updated_by, t.version
     {from}
-    JOIN users o ON o.tenant_id = a.tenant_id AND o.id = a.owner_id
-    LEFT JOIN accounts p ON p.tenant_id = a.tenant_id AND p.id = a.parent_id"
+    JOIN users o ON o.tenant_id = t.tenant_id AND o.id = t.owner_id
+    LEFT JOIN accounts p ON p.tenant_id = t.tenant_id AND p.id = t.parent_id"
     )
 }
 
@@ -199,11 +200,11 @@ pub async fn get_visible(
     principal: &Principal,
     id: Uuid,
 ) -> Result<Option<AccountRow>> {
-    let mut q = SqlBuilder::new(&select("FROM accounts a"));
+    let mut q = SqlBuilder::new(&select("FROM accounts t"));
     q.push(" WHERE ");
-    visible_records(&mut q, principal, ObjectKind::Account, "a");
+    visible_records(&mut q, principal, ObjectKind::Account, "t");
     let id = q.param(Param::Uuid(id));
-    q.push(&format!(" AND a.id = {id}"));
+    q.push(&format!(" AND t.id = {id}"));
     Ok(on_conn!(tx, c => {
         bind_params!(sqlx::query_as::<_, AccountRow>(&q.sql), &q.params).fetch_optional(c).await?
     }))
@@ -255,6 +256,8 @@ pub struct AccountFilter {
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub filter: AccountFilter,
+    /// Checked filters of the records' filter language (`filter=field:op:value`).
+    pub conditions: Vec<Condition>,
     pub sort: SortField,
     pub descending: bool,
     pub after: Option<(CursorValue, Uuid)>,
@@ -280,11 +283,11 @@ pub async fn list(
     )
     .await?;
     let mut q = SqlBuilder::new("");
-    let from = search.from_clause(&mut q, "accounts", "a");
+    let from = search.from_clause(&mut q, "accounts", "t");
     q.push(&select(&from));
     q.push(" WHERE ");
-    visible_records(&mut q, principal, ObjectKind::Account, "a");
-    search.push_predicates(&mut q, "a");
+    visible_records(&mut q, principal, ObjectKind::Account, "t");
+    search.push_predicates(&mut q, "t");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let text_filters = [
         ("account_type", &f.account_type),
@@ -298,18 +301,18 @@ pub async fn list(
     for (column, value) in text_filters {
         if let Some(v) = value {
             let p = q.param(Param::Text(v.clone()));
-            q.push(&format!(" AND a.{column} = {p}"));
+            q.push(&format!(" AND t.{column} = {p}"));
         }
     }
     for (column, value) in [("owner_id", f.owner_id), ("parent_id", f.parent_id)] {
         if let Some(v) = value {
             let p = q.param(Param::Uuid(v));
-            q.push(&format!(" AND a.{column} = {p}"));
+            q.push(&format!(" AND t.{column} = {p}"));
         }
     }
     if let Some(tag) = &f.tag {
         let p = q.param(Param::Text(tag.clone()));
-        q.push(&format!(" AND a.id IN (SELECT t.account_id FROM account_tags t WHERE t.tenant_id = {tenant} AND t.tag = {p})"));
+        q.push(&format!(" AND t.id IN (SELECT at.account_id FROM account_tags at WHERE at.tenant_id = {tenant} AND at.tag = {p})"));
     }
     let ranges = [
         ("created_at", ">=", f.created_from),
@@ -320,8 +323,12 @@ pub async fn list(
     for (column, op, value) in ranges {
         if let Some(v) = value {
             let p = q.param(Param::Time(v));
-            q.push(&format!(" AND a.{column} {op} {p}"));
+            q.push(&format!(" AND t.{column} {op} {p}"));
         }
+    }
+    for condition in &query.conditions {
+        q.push(" AND ");
+        crate::records::condition_sql(&mut q, tx.backend(), condition);
     }
     let column = query.sort.column();
     let (cmp, dir) = if query.descending {
@@ -336,12 +343,12 @@ pub async fn list(
         });
         let id = q.param(Param::Uuid(*id));
         q.push(&format!(
-            " AND (a.{column} {cmp} {v} OR (a.{column} = {v} AND a.id {cmp} {id}))"
+            " AND (t.{column} {cmp} {v} OR (t.{column} = {v} AND t.id {cmp} {id}))"
         ));
     }
     let limit = q.param(Param::I64(query.limit + 1));
     q.push(&format!(
-        " ORDER BY a.{column} {dir}, a.id {dir} LIMIT {limit}"
+        " ORDER BY t.{column} {dir}, t.id {dir} LIMIT {limit}"
     ));
     Ok(on_conn!(tx, c => {
         bind_params!(sqlx::query_as::<_, AccountRow>(&q.sql), &q.params).fetch_all(c).await?

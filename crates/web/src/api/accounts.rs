@@ -5,7 +5,7 @@ use crate::i18n::Tr;
 use crate::AppState;
 use app::accounts::ListParams;
 use app::AppError;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -298,14 +298,34 @@ struct ListDoc {
 async fn list(
     State(state): State<AppState>,
     user: ApiUser,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<AccountPage>, ApiError> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::code(user.tr, StatusCode::BAD_REQUEST, "invalid_body").with_detail(e.body_text())
+    let tr = user.tr;
+    let super::list_query::ListQuery {
+        mut request,
+        view,
+        quick,
+    } = super::list_query::parse(raw.as_deref(), app::accounts::QUICK_FILTERS)
+        .map_err(|e| ApiError::new(tr, e))?;
+    if let Some(view) = view {
+        super::list_query::apply_view(&state, &user, ObjectKind::Account, &mut request, &view)
+            .await?;
+    }
+    let quick: Map<String, Value> = quick
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let mut params: ListParams = serde_json::from_value(Value::Object(quick)).map_err(|e| {
+        ApiError::code(tr, StatusCode::BAD_REQUEST, "invalid_body").with_detail(e.to_string())
     })?;
+    params.q = request.q;
+    params.sort = request.sort;
+    params.cursor = request.cursor;
+    params.limit = request.limit.map(|n| n.to_string());
+    params.filters = request.filters;
     let page = app::accounts::list(&state.app, &user.actor, &params)
         .await
-        .map_err(|e| ApiError::new(user.tr, e))?;
+        .map_err(|e| ApiError::new(tr, e))?;
     Ok(Json(AccountPage {
         items: page.items.into_iter().map(AccountOut::from).collect(),
         next_cursor: page.next_cursor,

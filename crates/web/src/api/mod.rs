@@ -3,6 +3,7 @@
 
 mod accounts;
 mod error;
+mod list_query;
 pub mod openapi;
 mod records;
 

@@ -269,40 +269,6 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Parses `filter=field:op:v1,v2` (repeatable), `sort`, `cursor`, `limit`, `q`, `view`.
-fn parse_query(raw: Option<&str>) -> Result<(ListRequest, Option<String>), AppError> {
-    let mut request = ListRequest::default();
-    let mut view = None;
-    let mut errors = domain::FieldErrors::new();
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|_| AppError::field("query", "wrong_type"))?;
-    for (key, value) in pairs {
-        match key.as_str() {
-            "filter" => {
-                let mut parts = value.splitn(3, ':');
-                let field = parts.next().unwrap_or_default().to_string();
-                let op = parts.next().unwrap_or_default().to_string();
-                let values = parts
-                    .next()
-                    .map(|v| v.split(',').map(str::to_string).collect())
-                    .unwrap_or_default();
-                request.filters.push(FilterSpec { field, op, values });
-            }
-            "sort" => request.sort = Some(value),
-            "cursor" => request.cursor = Some(value),
-            "q" => request.q = Some(value),
-            "view" => view = Some(value),
-            "limit" => match value.parse() {
-                Ok(n) => request.limit = Some(n),
-                Err(_) => errors.add_limit("limit", "out_of_range", app::records::MAX_PAGE),
-            },
-            other => errors.add(other, "unknown_field"),
-        }
-    }
-    errors.into_result()?;
-    Ok((request, view))
-}
-
 /// Runs a list request, starting from a saved or built-in view when one is named.
 async fn run_list(
     state: &AppState,
@@ -313,30 +279,7 @@ async fn run_list(
 ) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
     if let Some(view) = view {
-        let definition = match Uuid::parse_str(&view) {
-            Ok(id) => {
-                app::customize::get_view(&state.app, &user.actor, kind, id)
-                    .await
-                    .map_err(fail(tr))?
-                    .definition
-                    .0
-            }
-            Err(_) => app::customize::builtin_views(kind)
-                .into_iter()
-                .find(|v| v.key == view)
-                .map(|v| v.definition)
-                .ok_or_else(|| ApiError::new(tr, AppError::field("view", "invalid_choice")))?,
-        };
-        let mut filters = definition.filters;
-        filters.append(&mut request.filters);
-        request.filters = filters;
-        if request.sort.is_none() {
-            request.sort = Some(if definition.descending {
-                format!("-{}", definition.sort)
-            } else {
-                definition.sort
-            });
-        }
+        super::list_query::apply_view(state, user, kind, &mut request, &view).await?;
     }
     let page = app::records::list(&state.app, &user.actor, kind, &request)
         .await
@@ -357,8 +300,8 @@ async fn list(
     user: ApiUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (request, view) = parse_query(raw.as_deref()).map_err(fail(user.tr))?;
-    run_list(&state, &user, kind, request, view).await
+    let query = super::list_query::parse(raw.as_deref(), &[]).map_err(fail(user.tr))?;
+    run_list(&state, &user, kind, query.request, query.view).await
 }
 
 #[derive(serde::Deserialize)]

@@ -12,7 +12,8 @@ on_both_databases!(
     text_fields_refuse_numbers_and_booleans,
     if_match_any_and_if_none_match,
     custom_field_bounds_may_be_json_numbers,
-    accounts_show_their_last_contact_and_deal
+    accounts_show_their_last_contact_and_deal,
+    every_list_refuses_unknown_parameters_and_bad_filters
 );
 
 #[track_caller]
@@ -306,4 +307,66 @@ async fn accounts_show_their_last_contact_and_deal(env: Env) {
     assert_eq!(now["last_deal_at"], "2026-11-23", "{now}");
     let listed = api.get("/api/v1/accounts").await.json();
     assert_eq!(listed["items"][0]["last_deal_at"], "2026-11-23");
+}
+
+async fn every_list_refuses_unknown_parameters_and_bad_filters(env: Env) {
+    let c = env.company("列表", "admin@lists.example").await;
+    let api = env.api(&env.token(&c.admin).await);
+    for (name, grade) in [("甲客户", "A"), ("乙客户", "B"), ("丙客户", "A")] {
+        let r = api
+            .post("/api/v1/accounts", json!({"name": name, "grade": grade}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    for plural in [
+        "accounts",
+        "contacts",
+        "leads",
+        "opportunities",
+        "activities",
+    ] {
+        let r = api.get(&format!("/api/v1/{plural}?colour=red")).await;
+        assert_field_error(&r, "colour", "unknown_field");
+        let r = api.get(&format!("/api/v1/{plural}?filter=nope:eq:1")).await;
+        assert_field_error(&r, "filter.nope", "unknown_field");
+    }
+    let r = api.get("/api/v1/accounts?filter=grade:eq:Z").await;
+    assert_field_error(&r, "filter.grade", "invalid_choice");
+    // The filter language works on accounts as on the other objects, with the quick filters.
+    let names = |r: &crate::support::Response| -> Vec<String> {
+        let mut names: Vec<String> = r.json()["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["name"].as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    };
+    let r = api.get("/api/v1/accounts?filter=grade:eq:A").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(names(&r), ["丙客户", "甲客户"]);
+    let r = api
+        .get("/api/v1/accounts?filter=grade:in:A,B&filter=name:contains:乙")
+        .await;
+    assert_eq!(names(&r), ["乙客户"]);
+    let r = api
+        .get("/api/v1/accounts?grade=A&filter=name:starts_with:丙")
+        .await;
+    assert_eq!(names(&r), ["丙客户"], "{}", r.body);
+    // Paging a filtered list.
+    let first = api
+        .get("/api/v1/accounts?filter=grade:eq:A&limit=1&sort=name")
+        .await
+        .json();
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    let second = api
+        .get(&format!(
+            "/api/v1/accounts?filter=grade:eq:A&limit=1&sort=name&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(names(&second), ["甲客户"]);
 }
