@@ -185,6 +185,33 @@ async fn run_case(env: &Env, n: usize, case: &Case) -> Result<(), TestCaseError>
         )
         .await;
     let admin = &c.admin;
+    // Custom fields sort too: one indexed field of each kind of value per object.
+    for kind in ObjectKind::RECORDS {
+        for (key, field_type) in [
+            ("cf_when", FieldType::DateTime),
+            ("cf_score", FieldType::Number),
+            ("cf_label", FieldType::Text),
+        ] {
+            let def: FieldDef = serde_json::from_value(serde_json::json!({
+                "key": key, "label_zh": key, "label_en": key,
+                "field_type": field_type, "indexed": true
+            }))
+            .expect("definition");
+            app::customize::add_field(&env.app, admin, kind, def)
+                .await
+                .expect("custom field");
+            app::customize::index_field(&env.app, admin, kind, key)
+                .await
+                .expect("index");
+        }
+    }
+    let account_fields = app::records::object_fields(&env.app, admin, ObjectKind::Account)
+        .await
+        .expect("fields");
+    let no_refs = Refs {
+        users: [admin.id(), rep.id()],
+        accounts: [Uuid::nil(), Uuid::nil()],
+    };
     let mut accounts = Vec::new();
     for (i, planned) in case.records.iter().enumerate() {
         env.clock
@@ -198,8 +225,10 @@ async fn run_case(env: &Env, n: usize, case: &Case) -> Result<(), TestCaseError>
             city: (planned.picks[1] > 0).then(|| "深圳".to_string()),
             ..Default::default()
         };
+        let mut custom = input_for(&account_fields, planned, &no_refs);
+        custom.retain(|(key, _)| key.starts_with("cf_"));
         accounts.push(
-            app::accounts::create(&env.app, admin, &input)
+            app::accounts::create_with_custom(&env.app, admin, &input, &custom)
                 .await
                 .expect("account")
                 .id,
@@ -235,6 +264,10 @@ async fn run_case(env: &Env, n: usize, case: &Case) -> Result<(), TestCaseError>
             .filter(|f| f.indexed)
             .map(|f| f.key.clone())
             .collect();
+        assert!(
+            sortable.iter().any(|k| k == "cf_when"),
+            "{kind:?}: custom fields are walked too"
+        );
         for key in sortable {
             for sort in [key.clone(), format!("-{key}")] {
                 let seen = walk(env, admin, *kind, &sort, case.page).await;
