@@ -264,7 +264,8 @@ pub struct AccountPage {
 }
 
 /// List filters. Text filters match exactly; `q` searches names (two-character Chinese
-/// fragments, word prefixes); dates are `YYYY-MM-DD` or RFC 3339.
+/// fragments, word prefixes); dates are `YYYY-MM-DD` or RFC 3339. Any other parameter is an
+/// `unknown_field` error (422).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -284,6 +285,11 @@ struct ListDoc {
     created_to: Option<String>,
     updated_from: Option<String>,
     updated_to: Option<String>,
+    /// `field:operator:value[,value…]`, repeatable: the filter language of every list, on
+    /// any account field including custom ones (see `/api/v1/accounts/fields`).
+    filter: Option<Vec<String>>,
+    /// A built-in view's key or a saved view's id: its filters and sort apply first.
+    view: Option<String>,
     /// name, created_at or updated_at; prefix with `-` for descending (default `-updated_at`).
     sort: Option<String>,
     /// `next_cursor` of the previous page.
