@@ -54,7 +54,7 @@ fn pool(field: &FieldDef, refs: &Refs) -> Option<[String; 2]> {
     let two = |a: &str, b: &str| Some([a.to_string(), b.to_string()]);
     match field.field_type {
         FieldType::Text | FieldType::LongText => two("同名", "Beta"),
-        FieldType::Number => two("1", "2.5"),
+        FieldType::Number => two("0.30000000000000004", "2.5"),
         FieldType::Money => two("100", "100.5"),
         FieldType::Percent => two("10", "50"),
         FieldType::Date => two("2026-11-20", "2026-11-21"),
