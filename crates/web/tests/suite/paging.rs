@@ -39,7 +39,7 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let planned = (0..STEPS_NS.len(), prop::collection::vec(0u8..3, 24))
+    let planned = (0..STEPS_NS.len(), prop::collection::vec(0u8..3, 40))
         .prop_map(|(step, picks)| Planned { step, picks });
     (prop::collection::vec(planned, 1..10), 1i64..4)
         .prop_map(|(records, page)| Case { records, page })
@@ -185,12 +185,15 @@ async fn run_case(env: &Env, n: usize, case: &Case) -> Result<(), TestCaseError>
         )
         .await;
     let admin = &c.admin;
-    // Custom fields sort too: one indexed field of each kind of value per object.
+    // Custom fields sort too: indexed fields of each kind of stored value, on every object.
     for kind in ObjectKind::RECORDS {
         for (key, field_type) in [
             ("cf_when", FieldType::DateTime),
             ("cf_score", FieldType::Number),
             ("cf_label", FieldType::Text),
+            ("cf_day", FieldType::Date),
+            ("cf_amount", FieldType::Money),
+            ("cf_flag", FieldType::Checkbox),
         ] {
             let def: FieldDef = serde_json::from_value(serde_json::json!({
                 "key": key, "label_zh": key, "label_en": key,
