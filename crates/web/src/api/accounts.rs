@@ -5,7 +5,7 @@ use crate::i18n::Tr;
 use crate::AppState;
 use app::accounts::ListParams;
 use app::AppError;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -493,8 +493,10 @@ pub struct HistoryPage {
     pub next_cursor: Option<String>,
 }
 
+/// The history's parameters (documentation; parsed by `list_query::params`).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct HistoryQuery {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -509,20 +511,17 @@ async fn history(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<String>,
-    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<HistoryPage>, ApiError> {
     let tr = user.tr;
-    let Query(q) = query.map_err(|e| {
-        ApiError::code(tr, StatusCode::BAD_REQUEST, "invalid_body").with_detail(e.body_text())
-    })?;
+    let q = super::list_query::params(raw.as_deref(), &["cursor", "limit"], 200)
+        .map_err(|e| ApiError::new(tr, e))?;
     let id = parse_id(tr, &id)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        let mut errors = FieldErrors::new();
-        errors.add_limit("limit", "out_of_range", 200);
-        return Err(ApiError::new(tr, AppError::Validation(errors)));
-    }
-    let before = match q.cursor.as_deref().map(Uuid::parse_str) {
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(50);
+    let before = match q.get("cursor").map(|c| Uuid::parse_str(c)) {
         None => None,
         Some(Ok(c)) => Some(c),
         Some(Err(_)) => {

@@ -59,6 +59,35 @@ pub fn parse(raw: Option<&str>, quick: &[&str]) -> Result<ListQuery, AppError> {
     })
 }
 
+/// The query string of a list with parameters of its own (a record's history, the account
+/// stream): `known` names them, any other is an `unknown_field` error and a `limit` must be a
+/// number from 1 to `max_limit`, as on every list.
+pub fn params(
+    raw: Option<&str>,
+    known: &[&str],
+    max_limit: i64,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
+        .map_err(|_| AppError::field("query", "wrong_type"))?;
+    let mut errors = domain::FieldErrors::new();
+    let mut out = std::collections::HashMap::new();
+    for (key, value) in pairs {
+        if !known.contains(&key.as_str()) {
+            errors.add(&key, "unknown_field");
+        } else if key == "limit"
+            && !value
+                .parse::<i64>()
+                .is_ok_and(|n| (1..=max_limit).contains(&n))
+        {
+            errors.add_limit("limit", "out_of_range", max_limit);
+        } else {
+            out.insert(key, value);
+        }
+    }
+    errors.into_result()?;
+    Ok(out)
+}
+
 /// Starts `request` from a saved (by id) or built-in (by key) view of `kind`: the view's
 /// filters come first, its sort applies unless the request has one.
 pub async fn apply_view(
@@ -115,5 +144,14 @@ mod tests {
         };
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["grade", "colour"]);
+    }
+
+    #[test]
+    fn lists_with_their_own_parameters_refuse_others_and_bad_limits() {
+        let given = params(Some("limit=5&kind=call"), &["limit", "kind"], 100).expect("known");
+        assert_eq!(given.get("limit").map(String::as_str), Some("5"));
+        for raw in ["limit=abc", "limit=0", "limit=101", "page=2"] {
+            assert!(params(Some(raw), &["limit"], 100).is_err(), "{raw}");
+        }
     }
 }

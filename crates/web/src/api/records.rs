@@ -604,9 +604,8 @@ async fn timeline(
 ) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    let params: std::collections::HashMap<String, String> =
-        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
-            .map_err(|_| ApiError::new(tr, AppError::field("query", "wrong_type")))?;
+    let params = super::list_query::params(raw.as_deref(), &["before", "kind", "limit"], 100)
+        .map_err(fail(tr))?;
     let before = match params.get("before") {
         None => None,
         Some(c) => Some(

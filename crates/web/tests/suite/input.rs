@@ -309,6 +309,14 @@ async fn accounts_show_their_last_contact_and_deal(env: Env) {
     assert_eq!(listed["items"][0]["last_deal_at"], "2026-11-23");
 }
 
+async fn first_account(api: &crate::support::Api) -> String {
+    let page = api.get("/api/v1/accounts?limit=1").await.json();
+    page["items"][0]["id"]
+        .as_str()
+        .expect("an account")
+        .to_string()
+}
+
 async fn every_list_refuses_unknown_parameters_and_bad_filters(env: Env) {
     let c = env.company("列表", "admin@lists.example").await;
     let api = env.api(&env.token(&c.admin).await);
@@ -329,6 +337,19 @@ async fn every_list_refuses_unknown_parameters_and_bad_filters(env: Env) {
         assert_field_error(&r, "colour", "unknown_field");
         let r = api.get(&format!("/api/v1/{plural}?filter=nope:eq:1")).await;
         assert_field_error(&r, "filter.nope", "unknown_field");
+    }
+    let account = first_account(&api).await;
+    for path in [
+        format!("/api/v1/accounts/{account}/timeline?colour=red"),
+        format!("/api/v1/accounts/{account}/history?colour=red"),
+    ] {
+        assert_field_error(&api.get(&path).await, "colour", "unknown_field");
+    }
+    for path in [
+        format!("/api/v1/accounts/{account}/timeline?limit=many"),
+        format!("/api/v1/accounts/{account}/history?limit=0"),
+    ] {
+        assert_field_error(&api.get(&path).await, "limit", "out_of_range");
     }
     let r = api.get("/api/v1/accounts?filter=grade:eq:Z").await;
     assert_field_error(&r, "filter.grade", "invalid_choice");
