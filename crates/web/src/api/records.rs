@@ -343,7 +343,9 @@ async fn history(
     Extension(kind): Extension<ObjectKind>,
     user: ApiUser,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    super::list_query::params(raw.as_deref(), &[], 200).map_err(fail(user.tr))?;
     let id = parse_id(user.tr, &id)?;
     let rows = app::records::history(&state.app, &user.actor, kind, id, None, 200)
         .await

@@ -342,6 +342,7 @@ async fn every_list_refuses_unknown_parameters_and_bad_filters(env: Env) {
     for path in [
         format!("/api/v1/accounts/{account}/timeline?colour=red"),
         format!("/api/v1/accounts/{account}/history?colour=red"),
+        format!("/api/v1/contacts/{account}/history?colour=red"),
     ] {
         assert_field_error(&api.get(&path).await, "colour", "unknown_field");
     }
