@@ -166,7 +166,7 @@ pub async fn add_link(
     let mut tx = app.db.begin().await?;
     require_visible(&mut tx, actor, object, from).await?;
     actor.require(object, Action::Edit)?;
-    if !store::records::is_visible(&mut tx, &actor.principal, object, to).await? {
+    if !crate::records::may_reference(&mut tx, actor, object, to, &[(object, from)]).await? {
         errors.add("to_id", "invalid_reference");
     }
     errors.into_result()?;

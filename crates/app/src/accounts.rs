@@ -18,8 +18,8 @@ use uuid::Uuid;
 pub const MAX_TREE_DEPTH: usize = 4;
 pub const OBJECT: &str = "account";
 
-/// Checks the references of a validated account: a parent the actor can see, without cycles
-/// and within the tree depth; an active owner.
+/// Checks the references of a validated account: a parent the actor may reference
+/// ([`records::may_reference`]), without cycles and within the tree depth; an active owner.
 async fn check_references(
     tx: &mut Tx,
     actor: &Actor,
@@ -29,9 +29,7 @@ async fn check_references(
     let mut errors = FieldErrors::new();
     if let Some(parent) = fields.parent_id {
         if parent == id
-            || repo::get_visible(tx, &actor.principal, parent)
-                .await?
-                .is_none()
+            || !records::may_reference(tx, actor, ObjectKind::Account, parent, &[]).await?
         {
             errors.add("parent_id", "invalid_reference");
         } else {
@@ -136,6 +134,7 @@ async fn save_change(
         before,
         after,
         actor: actor.id(),
+        at: now,
     };
     if !repo::update(tx, actor.tenant_id(), id, version, change).await? {
         return Err(AppError::Conflict);
@@ -203,7 +202,7 @@ pub async fn create_once(
         id,
         &fields,
         owner_id,
-        actor.id(),
+        (actor.id(), app.now()),
     )
     .await?;
     if !custom_values.is_empty() {
@@ -526,7 +525,29 @@ pub struct ListParams {
     pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<String>,
+    /// Filters of the records' filter language, on any account field the reader may see.
+    #[serde(skip)]
+    pub filters: Vec<domain::views::FilterSpec>,
 }
+
+/// The quick filters of accounts' lists: the [`ListParams`] besides search, sort, cursor and
+/// page size (the API accepts them next to the filter language).
+pub const QUICK_FILTERS: &[&str] = &[
+    "account_type",
+    "grade",
+    "industry",
+    "province",
+    "city",
+    "owner_id",
+    "parent_id",
+    "tag",
+    "credit_code",
+    "phone",
+    "created_from",
+    "created_to",
+    "updated_from",
+    "updated_to",
+];
 
 pub struct Page {
     pub items: Vec<AccountRow>,
@@ -689,6 +710,7 @@ pub fn parse_list(params: &ListParams) -> AppResult<ListQuery> {
     errors.into_result()?;
     Ok(ListQuery {
         filter,
+        conditions: Vec::new(),
         sort,
         descending,
         after,
@@ -715,8 +737,11 @@ pub async fn list(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Pa
             errors.add(if key == "tags" { "tag" } else { key }, "unknown_field");
         }
     }
-    errors.into_result()?;
-    let query = parse_list(params)?;
+    let mut tx = app.db.begin_read().await?;
+    let fields = records::actor_fields_tx(&mut tx, actor, ObjectKind::Account).await?;
+    let conditions = records::compile_filters(app, actor, &fields, &params.filters, &mut errors);
+    let ((), mut query) = merge_errors(errors.into_result(), parse_list(params))?;
+    query.conditions = conditions;
     let q_given = non_empty(&params.q).is_some();
     if q_given && query.filter.search_tokens.is_empty() {
         // Nothing searchable (only punctuation): nothing matches.
@@ -725,7 +750,6 @@ pub async fn list(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Pa
             next_cursor: None,
         });
     }
-    let mut tx = app.db.begin_read().await?;
     let mut items: Vec<AccountRow> = repo::list(&mut tx, &actor.principal, &query)
         .await?
         .into_iter()
@@ -738,4 +762,25 @@ pub async fn list(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Pa
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_filters_are_the_list_parameters_besides_paging_and_search() {
+        let params = serde_json::to_value(ListParams::default()).expect("params");
+        let mut keys: Vec<&str> = params
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !["q", "sort", "cursor", "limit"].contains(k))
+            .collect();
+        keys.sort();
+        let mut quick = QUICK_FILTERS.to_vec();
+        quick.sort();
+        assert_eq!(keys, quick);
+    }
 }

@@ -220,7 +220,62 @@ fn apply_input_to(
     errors
 }
 
-/// Checks that references point at records the actor can see and owners at active users.
+/// The references among `values`: (object looked up, id) of every lookup field with a value.
+fn lookups(fields: &ObjectFields, values: &Values) -> Vec<(ObjectKind, Uuid)> {
+    fields
+        .all()
+        .into_iter()
+        .filter(|f| f.field_type == FieldType::Lookup)
+        .filter_map(|f| {
+            let object = f.lookup_object.as_deref().and_then(ObjectKind::parse)?;
+            match values.get(&f.key) {
+                Some(FieldValue::Id(id)) => Some((object, *id)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Whether the actor may make a record refer to record `id` of `object`: a record they can
+/// see, or one reached through a record they can see — the value of a lookup field of one of
+/// the other records in `through` (the references the same record makes), e.g. the account
+/// of an opportunity assigned to them whose account belongs to someone else. The one rule
+/// of every lookup check (records, accounts' parents, relationships).
+pub async fn may_reference(
+    tx: &mut Tx,
+    actor: &Actor,
+    object: ObjectKind,
+    id: Uuid,
+    through: &[(ObjectKind, Uuid)],
+) -> AppResult<bool> {
+    if repo::is_visible(tx, &actor.principal, object, id).await? {
+        return Ok(true);
+    }
+    for &(via_kind, via) in through {
+        if (via_kind, via) == (object, id)
+            || !repo::is_visible(tx, &actor.principal, via_kind, via).await?
+        {
+            continue;
+        }
+        let fields = object_fields_tx(tx, actor.tenant_id(), via_kind).await?;
+        let record = repo::get(
+            tx,
+            fields.spec,
+            &fields.custom_defs(),
+            actor.tenant_id(),
+            via,
+        )
+        .await?;
+        let Some(record) = record else { continue };
+        if lookups(&fields, &record.values).contains(&(object, id)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Checks that references point at records the actor may reference ([`may_reference`]) and
+/// owners at active users.
 async fn check_references(
     tx: &mut Tx,
     actor: &Actor,
@@ -229,6 +284,7 @@ async fn check_references(
     before: Option<&Values>,
 ) -> AppResult<()> {
     let mut errors = FieldErrors::new();
+    let through = lookups(fields, values);
     for field in fields.all() {
         let Some(FieldValue::Id(id)) = values.get(&field.key) else {
             continue;
@@ -242,7 +298,7 @@ async fn check_references(
                 Some(u) if u.active
             ),
             FieldType::Lookup => match field.lookup_object.as_deref().and_then(ObjectKind::parse) {
-                Some(object) => repo::is_visible(tx, &actor.principal, object, *id).await?,
+                Some(object) => may_reference(tx, actor, object, *id, &through).await?,
                 None => false,
             },
             _ => true,
@@ -818,6 +874,35 @@ pub fn parse_sort<'a>(
     field.indexed.then_some((field, descending))
 }
 
+/// Checks list filters against the fields the reader may see (`filter.<field>` errors) and
+/// compiles them for the store: the one filter language of every list, accounts included.
+pub fn compile_filters(
+    app: &App,
+    actor: &Actor,
+    fields: &ObjectFields,
+    filters: &[FilterSpec],
+    errors: &mut FieldErrors,
+) -> Vec<domain::views::Condition> {
+    if filters.len() > domain::views::MAX_FILTERS {
+        errors.add_limit("filters", "too_long", domain::views::MAX_FILTERS as i64);
+    }
+    let filterable = fields.filterable();
+    let mut conditions = Vec::new();
+    for filter in filters {
+        match domain::views::compile(
+            filter,
+            &filterable,
+            actor.id(),
+            app.now(),
+            actor.time_zone(),
+        ) {
+            Ok(c) => conditions.push(c),
+            Err(e) => errors.add(&format!("filter.{}", e.field), e.code),
+        }
+    }
+    conditions
+}
+
 pub async fn list(
     app: &App,
     actor: &Actor,
@@ -830,23 +915,7 @@ pub async fn list(
     let mut tx = app.db.begin_read().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let mut errors = FieldErrors::new();
-    if request.filters.len() > domain::views::MAX_FILTERS {
-        errors.add_limit("filters", "too_long", domain::views::MAX_FILTERS as i64);
-    }
-    let filterable = fields.filterable();
-    let mut conditions = Vec::new();
-    for filter in &request.filters {
-        match domain::views::compile(
-            filter,
-            &filterable,
-            actor.id(),
-            app.now(),
-            actor.time_zone(),
-        ) {
-            Ok(c) => conditions.push(c),
-            Err(e) => errors.add(&format!("filter.{}", e.field), e.code),
-        }
-    }
+    let conditions = compile_filters(app, actor, &fields, &request.filters, &mut errors);
     let sort = parse_sort(&fields, request.sort.as_deref());
     if sort.is_none() {
         errors.add("sort", "invalid_choice");

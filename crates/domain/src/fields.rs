@@ -290,9 +290,9 @@ pub struct FieldDef {
     pub required: bool,
     #[serde(default)]
     pub max_length: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number_or_text")]
     pub min: Option<Decimal>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number_or_text")]
     pub max: Option<Decimal>,
     /// A regular expression the whole text must match.
     #[serde(default)]
@@ -325,6 +325,27 @@ pub struct FieldDef {
     /// Place on forms and record pages.
     #[serde(default)]
     pub position: i32,
+}
+
+/// A bound given as a JSON number (`0`, `99.5`) or as text (`"0"`, how definitions are
+/// stored): an integrator sends numbers.
+fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    use serde::de::Error;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Bound {
+        Text(String),
+        Number(serde_json::Number),
+    }
+    let text = match Option::<Bound>::deserialize(d)? {
+        None => return Ok(None),
+        Some(Bound::Text(s)) => s.trim().to_string(),
+        Some(Bound::Number(n)) => n.to_string(),
+    };
+    Decimal::from_str(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("expected a number, got {text:?}")))
 }
 
 /// A validated value.
@@ -518,6 +539,27 @@ impl FieldDef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounds_are_read_from_json_numbers_and_text() {
+        let def: FieldDef = serde_json::from_value(serde_json::json!({
+            "key": "score", "field_type": "number", "min": 0, "max": 99.5
+        }))
+        .expect("numbers are bounds");
+        assert_eq!(def.min, Some(Decimal::ZERO));
+        assert_eq!(def.max, Some(Decimal::new(995, 1)));
+        let stored: FieldDef = serde_json::from_str(&serde_json::to_string(&def).unwrap()).unwrap();
+        assert_eq!(stored, def, "a stored definition reads back");
+        let def: FieldDef = serde_json::from_value(serde_json::json!({
+            "key": "score", "field_type": "number", "min": "-5", "max": null
+        }))
+        .expect("text bounds");
+        assert_eq!((def.min, def.max), (Some(Decimal::from(-5)), None));
+        assert!(serde_json::from_value::<FieldDef>(serde_json::json!({
+            "key": "score", "field_type": "number", "min": "many"
+        }))
+        .is_err());
+    }
 
     fn def(field_type: FieldType) -> FieldDef {
         FieldDef {

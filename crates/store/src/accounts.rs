@@ -6,6 +6,7 @@ use crate::{Param, Result, Tx};
 use chrono::{DateTime, Utc};
 use domain::accounts::{AccountFields, AccountType, Grade};
 use domain::permissions::{ObjectKind, Principal};
+use domain::views::Condition;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -28,6 +29,10 @@ pub struct AccountRow {
     pub tags: Json<Vec<String>>,
     /// Custom field values, keyed by field (see `records::json_value`).
     pub custom: Json<serde_json::Value>,
+    /// When an activity with the account last happened (set by the system).
+    pub last_contacted_at: Option<DateTime<Utc>>,
+    /// The day of the account's last won deal, `YYYY-MM-DD` (set by the system).
+    pub last_deal_at: Option<String>,
     pub owner_id: Uuid,
     pub owner_name: String,
     pub created_at: DateTime<Utc>,
@@ -60,29 +65,30 @@ impl AccountRow {
     }
 }
 
-/// The columns of an [`AccountRow`] over `FROM accounts a` (or another FROM clause that
-/// names the accounts `a`), with the owner and parent joined.
+/// The columns of an [`AccountRow`] over `FROM accounts t` (or another FROM clause that
+/// names the accounts `t`), with the owner and parent joined.
 fn select(from: &str) -> String {
     format!(
-        "SELECT a.id, a.name, a.account_type, a.industry, a.province, a.city, a.grade, a.phone,
-    a.website, a.address, a.credit_code, a.parent_id, p.name AS parent_name, a.description, a.tags, a.custom,
-    a.owner_id, o.name AS owner_name, a.created_at, a.created_by, a.updated_at, a.updated_by, a.version
+        "SELECT t.id, t.name, t.account_type, t.industry, t.province, t.city, t.grade, t.phone,
+    t.website, t.address, t.credit_code, t.parent_id, p.name AS parent_name, t.description, t.tags, t.custom,
+    t.last_contacted_at, t.last_deal_at,
+    t.owner_id, o.name AS owner_name, t.created_at, t.created_by, t.updated_at, t.updated_by, t.version
     {from}
-    JOIN users o ON o.tenant_id = a.tenant_id AND o.id = a.owner_id
-    LEFT JOIN accounts p ON p.tenant_id = a.tenant_id AND p.id = a.parent_id"
+    JOIN users o ON o.tenant_id = t.tenant_id AND o.id = t.owner_id
+    LEFT JOIN accounts p ON p.tenant_id = t.tenant_id AND p.id = t.parent_id"
     )
 }
 
-/// Inserts an account. `fields.owner_id` must be resolved by the caller.
+/// Inserts an account, written by `actor` at `now`. `fields.owner_id` must be resolved by
+/// the caller.
 pub async fn insert(
     tx: &mut Tx,
     tenant_id: Uuid,
     id: Uuid,
     f: &AccountFields,
     owner_id: Uuid,
-    actor: Uuid,
+    (actor, now): (Uuid, DateTime<Utc>),
 ) -> Result<()> {
-    let now = Utc::now();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO accounts (tenant_id, id, name, account_type, industry, province, city, grade, phone, website, address, credit_code, parent_id, description, tags, owner_id, created_at, created_by, updated_at, updated_by, version)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $17, $18, 1)")
@@ -102,6 +108,7 @@ pub struct Change<'a> {
     pub before: &'a AccountFields,
     pub after: &'a AccountFields,
     pub actor: Uuid,
+    pub at: DateTime<Utc>,
 }
 
 /// Writes new field values if `version` is still current; returns whether it did.
@@ -123,7 +130,7 @@ pub async fn update(
             .bind(tenant_id).bind(id).bind(&f.name).bind(f.account_type.key()).bind(&f.industry)
             .bind(&f.province).bind(&f.city).bind(f.grade.map(|g| g.key())).bind(&f.phone).bind(&f.website)
             .bind(&f.address).bind(&f.credit_code).bind(f.parent_id).bind(&f.description).bind(Json(&f.tags))
-            .bind(owner_id).bind(Utc::now()).bind(actor).bind(version)
+            .bind(owner_id).bind(change.at).bind(actor).bind(version)
             .execute(c).await?.rows_affected()
     });
     if done != 1 {
@@ -193,11 +200,11 @@ pub async fn get_visible(
     principal: &Principal,
     id: Uuid,
 ) -> Result<Option<AccountRow>> {
-    let mut q = SqlBuilder::new(&select("FROM accounts a"));
+    let mut q = SqlBuilder::new(&select("FROM accounts t"));
     q.push(" WHERE ");
-    visible_records(&mut q, principal, ObjectKind::Account, "a");
+    visible_records(&mut q, principal, ObjectKind::Account, "t");
     let id = q.param(Param::Uuid(id));
-    q.push(&format!(" AND a.id = {id}"));
+    q.push(&format!(" AND t.id = {id}"));
     Ok(on_conn!(tx, c => {
         bind_params!(sqlx::query_as::<_, AccountRow>(&q.sql), &q.params).fetch_optional(c).await?
     }))
@@ -249,6 +256,8 @@ pub struct AccountFilter {
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub filter: AccountFilter,
+    /// Checked filters of the records' filter language (`filter=field:op:value`).
+    pub conditions: Vec<Condition>,
     pub sort: SortField,
     pub descending: bool,
     pub after: Option<(CursorValue, Uuid)>,
@@ -274,11 +283,11 @@ pub async fn list(
     )
     .await?;
     let mut q = SqlBuilder::new("");
-    let from = search.from_clause(&mut q, "accounts", "a");
+    let from = search.from_clause(&mut q, "accounts", "t");
     q.push(&select(&from));
     q.push(" WHERE ");
-    visible_records(&mut q, principal, ObjectKind::Account, "a");
-    search.push_predicates(&mut q, "a");
+    visible_records(&mut q, principal, ObjectKind::Account, "t");
+    search.push_predicates(&mut q, "t");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let text_filters = [
         ("account_type", &f.account_type),
@@ -292,18 +301,18 @@ pub async fn list(
     for (column, value) in text_filters {
         if let Some(v) = value {
             let p = q.param(Param::Text(v.clone()));
-            q.push(&format!(" AND a.{column} = {p}"));
+            q.push(&format!(" AND t.{column} = {p}"));
         }
     }
     for (column, value) in [("owner_id", f.owner_id), ("parent_id", f.parent_id)] {
         if let Some(v) = value {
             let p = q.param(Param::Uuid(v));
-            q.push(&format!(" AND a.{column} = {p}"));
+            q.push(&format!(" AND t.{column} = {p}"));
         }
     }
     if let Some(tag) = &f.tag {
         let p = q.param(Param::Text(tag.clone()));
-        q.push(&format!(" AND a.id IN (SELECT t.account_id FROM account_tags t WHERE t.tenant_id = {tenant} AND t.tag = {p})"));
+        q.push(&format!(" AND t.id IN (SELECT at.account_id FROM account_tags at WHERE at.tenant_id = {tenant} AND at.tag = {p})"));
     }
     let ranges = [
         ("created_at", ">=", f.created_from),
@@ -314,8 +323,12 @@ pub async fn list(
     for (column, op, value) in ranges {
         if let Some(v) = value {
             let p = q.param(Param::Time(v));
-            q.push(&format!(" AND a.{column} {op} {p}"));
+            q.push(&format!(" AND t.{column} {op} {p}"));
         }
+    }
+    for condition in &query.conditions {
+        q.push(" AND ");
+        crate::records::condition_sql(&mut q, tx.backend(), condition);
     }
     let column = query.sort.column();
     let (cmp, dir) = if query.descending {
@@ -330,12 +343,12 @@ pub async fn list(
         });
         let id = q.param(Param::Uuid(*id));
         q.push(&format!(
-            " AND (a.{column} {cmp} {v} OR (a.{column} = {v} AND a.id {cmp} {id}))"
+            " AND (t.{column} {cmp} {v} OR (t.{column} = {v} AND t.id {cmp} {id}))"
         ));
     }
     let limit = q.param(Param::I64(query.limit + 1));
     q.push(&format!(
-        " ORDER BY a.{column} {dir}, a.id {dir} LIMIT {limit}"
+        " ORDER BY t.{column} {dir}, t.id {dir} LIMIT {limit}"
     ));
     Ok(on_conn!(tx, c => {
         bind_params!(sqlx::query_as::<_, AccountRow>(&q.sql), &q.params).fetch_all(c).await?

@@ -627,11 +627,14 @@ impl Dialect {
         }
     }
 
-    /// `t` plus a number of days and hours (integer SQL expressions), as a timestamp.
+    /// `t` plus a number of days and hours (integer SQL expressions), as a timestamp. On
+    /// SQLite in the text the application writes (RFC 3339 with `+00:00`, milliseconds only
+    /// when there are some): keyset paging compares the stored text, so an instant must have
+    /// one spelling.
     fn plus(backend: Backend, t: &str, days: &str, hours: &str) -> String {
         match backend {
             Backend::Sqlite => format!(
-                "strftime('%Y-%m-%dT%H:%M:%f+00:00', {t}, '+' || ({days}) || ' days', '+' || ({hours}) || ' hours')"
+                "replace(strftime('%Y-%m-%dT%H:%M:%f+00:00', {t}, '+' || ({days}) || ' days', '+' || ({hours}) || ' hours'), '.000+', '+')"
             ),
             Backend::Postgres => {
                 format!("({t} + make_interval(days => ({days})::int, hours => ({hours})::int))")
@@ -1142,4 +1145,37 @@ pub async fn derive_related(
     }
     tx.commit().await?;
     Ok(made)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Generated instants are spelled as the application writes them (sqlx's RFC 3339 with
+    /// `+00:00` and only the fractional digits there are): lists compare SQLite's text, and
+    /// `….000+00:00` next to `…+00:00` for one instant broke keyset paging.
+    #[tokio::test]
+    async fn generated_instants_are_spelled_as_the_application_writes_them() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:")
+            .await
+            .expect("in-memory SQLite");
+        let base = chrono::DateTime::parse_from_rfc3339("2026-11-20T09:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        for (millis, days, hours) in [(0, 0, 0), (0, 3, 5), (120, 1, 0), (7, 0, 2)] {
+            let start = base + chrono::Duration::milliseconds(millis);
+            let expected = start + chrono::Duration::days(days) + chrono::Duration::hours(hours);
+            let sql = format!(
+                "SELECT {} AS generated, $2 AS written",
+                Dialect::plus(Backend::Sqlite, "$1", &days.to_string(), &hours.to_string())
+            );
+            let (generated, written): (String, String) = sqlx::query_as(&sql)
+                .bind(start)
+                .bind(expected)
+                .fetch_one(&pool)
+                .await
+                .expect("query");
+            assert_eq!(generated, written, "{millis} ms + {days} d {hours} h");
+        }
+    }
 }

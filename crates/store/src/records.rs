@@ -94,8 +94,10 @@ fn bind_value(
     );
     let param = column_param(field, Some(value));
     match (custom, backend) {
+        // The number's JSON text, as `->>` reads the stored one: a `float8` parameter cast to
+        // `numeric` keeps 15 digits and equalled no stored value of 16 or 17.
         (true, Backend::Postgres) if numeric => {
-            let p = q.param(param_f64(value));
+            let p = q.param(Param::Text(json_value(value).to_string()));
             format!("CAST({p} AS numeric)")
         }
         (true, Backend::Postgres) if field.field_type == FieldType::Checkbox => {
@@ -118,9 +120,27 @@ fn bind_value(
 
 fn param_f64(value: &FieldValue) -> Param {
     match value {
-        FieldValue::Decimal(d) => Param::F64(d.to_f64().unwrap_or(0.0)),
+        FieldValue::Decimal(d) => Param::F64(decimal_f64(d).unwrap_or(0.0)),
         _ => Param::F64(0.0),
     }
+}
+
+/// The number a stored `double precision`/`REAL` or JSON number is read as: its shortest
+/// decimal text, which turns back into the same `f64` ([`decimal_f64`]) — `Decimal::from_f64`
+/// rounds (0.30000000000000004 became 0.3), and a cursor holding the rounded value matched no
+/// stored row, so lists sorted by such a number repeated or skipped rows.
+fn f64_decimal(f: f64) -> Option<Decimal> {
+    let text = f.to_string();
+    Decimal::from_str_exact(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .ok()
+        .or_else(|| Decimal::from_f64(f))
+}
+
+/// The `f64` of a number, correctly rounded from its decimal text (`Decimal::to_f64` is off by
+/// one unit in the last place for some values).
+fn decimal_f64(d: &Decimal) -> Option<f64> {
+    d.to_string().parse().ok()
 }
 
 /// The parameter that writes `value` into a standard field's column (NULL when absent).
@@ -131,7 +151,7 @@ fn column_param(field: &FieldDef, value: Option<&FieldValue>) -> Param {
             _ => None,
         })),
         FieldType::Number | FieldType::Percent => Param::OptF64(value.and_then(|v| match v {
-            FieldValue::Decimal(d) => d.to_f64(),
+            FieldValue::Decimal(d) => decimal_f64(d),
             _ => None,
         })),
         FieldType::Checkbox => {
@@ -157,19 +177,21 @@ fn column_param(field: &FieldDef, value: Option<&FieldValue>) -> Param {
     }
 }
 
-/// A value as stored in the `custom` JSON: strings, numbers, booleans and arrays, with dates
-/// and instants in a form whose text order is their time order.
+/// A value as stored in the `custom` JSON (and as list cursors carry it): strings, numbers,
+/// booleans and arrays, with dates and instants in a form whose text order is their time
+/// order. Instants keep their full stored precision (microseconds on PostgreSQL, what was
+/// written on SQLite): a cursor cut to whole seconds skipped or repeated the rows written
+/// within the same second as a page's last row.
 pub fn json_value(value: &FieldValue) -> serde_json::Value {
     use serde_json::Value;
     match value {
         FieldValue::Bool(b) => Value::Bool(*b),
-        FieldValue::Decimal(d) => d
-            .to_f64()
+        FieldValue::Decimal(d) => decimal_f64(d)
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
             .unwrap_or(Value::Null),
         FieldValue::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
-        FieldValue::DateTime(t) => Value::String(t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        FieldValue::DateTime(t) => Value::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         FieldValue::Id(id) => Value::String(id.to_string()),
         FieldValue::Choices(c) => Value::Array(c.iter().cloned().map(Value::String).collect()),
         FieldValue::Text(s) => Value::String(s.clone()),
@@ -182,7 +204,7 @@ pub fn from_json(field: &FieldDef, value: &serde_json::Value) -> Option<FieldVal
     Some(match (field.field_type, value) {
         (FieldType::Checkbox, Value::Bool(b)) => FieldValue::Bool(*b),
         (FieldType::Number | FieldType::Money | FieldType::Percent, Value::Number(n)) => {
-            let d = Decimal::from_f64(n.as_f64()?)?;
+            let d = f64_decimal(n.as_f64()?)?;
             FieldValue::Decimal(if field.field_type == FieldType::Money {
                 d.round_dp(2)
             } else {
@@ -240,7 +262,7 @@ macro_rules! decode_record {
                     .map(|c| FieldValue::Decimal(Decimal::new(c, 2))),
                 FieldType::Number | FieldType::Percent => row
                     .try_get::<Option<f64>, _>(column)?
-                    .and_then(Decimal::from_f64)
+                    .and_then(f64_decimal)
                     .map(|d| FieldValue::Decimal(d.normalize())),
                 FieldType::Checkbox => row
                     .try_get::<Option<i64>, _>(column)?

@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod error;
 mod health;
 pub mod i18n;
+pub mod input;
 pub mod metrics;
 mod pages;
 pub mod session;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .route("/assets/{*path}", get(assets::serve))
+        .layer(axum::middleware::from_fn(input::refuse_control_characters))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::protect,

@@ -5,7 +5,7 @@ use crate::i18n::Tr;
 use crate::AppState;
 use app::accounts::ListParams;
 use app::AppError;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -53,6 +53,11 @@ pub struct AccountOut {
     pub parent_name: Option<String>,
     pub tags: Vec<String>,
     pub description: Option<String>,
+    /// When an activity with the account last happened (set by the system).
+    pub last_contacted_at: Option<DateTime<Utc>>,
+    /// The day of the account's last won deal (set by the system).
+    #[schema(format = Date)]
+    pub last_deal_at: Option<String>,
     pub owner_id: Uuid,
     pub owner_name: String,
     pub created_at: DateTime<Utc>,
@@ -85,6 +90,8 @@ impl From<AccountRow> for AccountOut {
             parent_name: a.parent_name,
             tags: a.tags.0,
             description: a.description,
+            last_contacted_at: a.last_contacted_at,
+            last_deal_at: a.last_deal_at,
             owner_id: a.owner_id,
             owner_name: a.owner_name,
             created_at: a.created_at,
@@ -152,7 +159,8 @@ async fn split_custom(
         .clone()
         .into_iter()
         .partition(|(k, _)| fields.custom.iter().any(|c| &c.def.key == k));
-    let (input, _) = super::records::json_input(&custom).map_err(|e| ApiError::new(user.tr, e))?;
+    let (input, _) =
+        super::records::json_input(&fields, &custom).map_err(|e| ApiError::new(user.tr, e))?;
     // Fields the role may not see or change are refused, as the record engine does.
     let mut errors = FieldErrors::new();
     for (key, access) in app::accounts::limited_fields(&user.actor) {
@@ -258,7 +266,8 @@ pub struct AccountPage {
 }
 
 /// List filters. Text filters match exactly; `q` searches names (two-character Chinese
-/// fragments, word prefixes); dates are `YYYY-MM-DD` or RFC 3339.
+/// fragments, word prefixes); dates are `YYYY-MM-DD` or RFC 3339. Any other parameter is an
+/// `unknown_field` error (422).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -278,6 +287,11 @@ struct ListDoc {
     created_to: Option<String>,
     updated_from: Option<String>,
     updated_to: Option<String>,
+    /// `field:operator:value[,value…]`, repeatable: the filter language of every list, on
+    /// any account field including custom ones (see `/api/v1/accounts/fields`).
+    filter: Option<Vec<String>>,
+    /// A built-in view's key or a saved view's id: its filters and sort apply first.
+    view: Option<String>,
     /// name, created_at or updated_at; prefix with `-` for descending (default `-updated_at`).
     sort: Option<String>,
     /// `next_cursor` of the previous page.
@@ -292,14 +306,34 @@ struct ListDoc {
 async fn list(
     State(state): State<AppState>,
     user: ApiUser,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<AccountPage>, ApiError> {
-    let Query(params) = params.map_err(|e| {
-        ApiError::code(user.tr, StatusCode::BAD_REQUEST, "invalid_body").with_detail(e.body_text())
+    let tr = user.tr;
+    let super::list_query::ListQuery {
+        mut request,
+        view,
+        quick,
+    } = super::list_query::parse(raw.as_deref(), app::accounts::QUICK_FILTERS)
+        .map_err(|e| ApiError::new(tr, e))?;
+    if let Some(view) = view {
+        super::list_query::apply_view(&state, &user, ObjectKind::Account, &mut request, &view)
+            .await?;
+    }
+    let quick: Map<String, Value> = quick
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    let mut params: ListParams = serde_json::from_value(Value::Object(quick)).map_err(|e| {
+        ApiError::code(tr, StatusCode::BAD_REQUEST, "invalid_body").with_detail(e.to_string())
     })?;
+    params.q = request.q;
+    params.sort = request.sort;
+    params.cursor = request.cursor;
+    params.limit = request.limit.map(|n| n.to_string());
+    params.filters = request.filters;
     let page = app::accounts::list(&state.app, &user.actor, &params)
         .await
-        .map_err(|e| ApiError::new(user.tr, e))?;
+        .map_err(|e| ApiError::new(tr, e))?;
     Ok(Json(AccountPage {
         items: page.items.into_iter().map(AccountOut::from).collect(),
         next_cursor: page.next_cursor,
@@ -362,7 +396,7 @@ async fn read(
 }
 
 /// Change some fields of an account. Requires `If-Match` with the current ETag (or `version`).
-#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The account's ETag (or `version` in the body)")), request_body = AccountWrite,
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The account's ETag, or `*` for whatever version is current (or `version` in the body)")), request_body = AccountWrite,
     responses((status = 200, body = AccountOut)))]
 async fn patch(
     State(state): State<AppState>,
@@ -380,7 +414,7 @@ async fn patch(
     let (standard, custom) = split_custom(&state, &user, &body).await?;
     let body_version = apply_json(&mut input, &standard)
         .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
-    let version = super::expected_version(tr, &headers, body_version)?;
+    let version = super::expected_version(tr, &headers, body_version, current.version)?;
     let row =
         app::accounts::update_with_custom(&state.app, &user.actor, id, version, &input, &custom)
             .await
@@ -399,7 +433,10 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    let version = super::expected_version(tr, &headers, None)?;
+    let current = app::accounts::get(&state.app, &user.actor, id)
+        .await
+        .map_err(|e| ApiError::new(tr, e))?;
+    let version = super::expected_version(tr, &headers, None, current.version)?;
     app::accounts::delete(&state.app, &user.actor, id, version)
         .await
         .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
@@ -432,7 +469,10 @@ async fn transfer(
             .with_detail(e.to_string())
     })?;
     let owner = input.owner_id;
-    let version = super::expected_version(tr, &headers, input.version)?;
+    let current = app::accounts::get(&state.app, &user.actor, id)
+        .await
+        .map_err(|e| ApiError::new(tr, e))?;
+    let version = super::expected_version(tr, &headers, input.version, current.version)?;
     match app::accounts::transfer(&state.app, &user.actor, id, version, owner)
         .await
         .map_err(|e| super::conflict_as_412(tr, e, &headers))?
@@ -459,8 +499,10 @@ pub struct HistoryPage {
     pub next_cursor: Option<String>,
 }
 
+/// The history's parameters (documentation; parsed by `list_query::params`).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct HistoryQuery {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -475,20 +517,17 @@ async fn history(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<String>,
-    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<HistoryPage>, ApiError> {
     let tr = user.tr;
-    let Query(q) = query.map_err(|e| {
-        ApiError::code(tr, StatusCode::BAD_REQUEST, "invalid_body").with_detail(e.body_text())
-    })?;
+    let q = super::list_query::params(raw.as_deref(), &["cursor", "limit"], 200)
+        .map_err(|e| ApiError::new(tr, e))?;
     let id = parse_id(tr, &id)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        let mut errors = FieldErrors::new();
-        errors.add_limit("limit", "out_of_range", 200);
-        return Err(ApiError::new(tr, AppError::Validation(errors)));
-    }
-    let before = match q.cursor.as_deref().map(Uuid::parse_str) {
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(50);
+    let before = match q.get("cursor").map(|c| Uuid::parse_str(c)) {
         None => None,
         Some(Ok(c)) => Some(c),
         Some(Err(_)) => {

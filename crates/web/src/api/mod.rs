@@ -2,8 +2,10 @@
 //! `ETag`/`If-Match` concurrency, cursor pagination, and the OpenAPI document.
 
 mod accounts;
+mod conditional;
 mod error;
 mod idempotent;
+mod list_query;
 pub mod openapi;
 mod org;
 mod records;
@@ -28,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .into_router()
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(conditional::not_modified))
 }
 
 /// Every API route, in one table (see [`table::ApiRoutes`]).
@@ -215,15 +218,20 @@ pub(crate) fn etag(version: i64) -> axum::http::HeaderValue {
         .unwrap_or_else(|_| axum::http::HeaderValue::from_static("\"0\""))
 }
 
-/// The version a change is based on: `If-Match: "N"` (or W/"N"), else the body's `version`.
+/// The version a change is based on: `If-Match: "N"` (or W/"N"), `If-Match: *` (whatever
+/// version is current: `current`, the version just read), else the body's `version`.
 pub(crate) fn expected_version(
     tr: Tr,
     headers: &axum::http::HeaderMap,
     body_version: Option<i64>,
+    current: i64,
 ) -> Result<i64, ApiError> {
     use axum::http::StatusCode;
     if let Some(value) = headers.get(header::IF_MATCH) {
         let text = value.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return Ok(current);
+        }
         let text = text.strip_prefix("W/").unwrap_or(text);
         return text
             .trim_matches('"')

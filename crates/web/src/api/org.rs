@@ -217,7 +217,7 @@ async fn create_user(
 /// (`"active": false`) and reactivate. Deactivating ends the user's sessions; the company
 /// keeps at least one active administrator.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "org", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The user's ETag (or `version` in the body)")),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The user's ETag, or `*` for whatever version is current (or `version` in the body)")),
     request_body = UserPatch,
     responses((status = 200, body = UserOut, headers(("ETag" = String)))))]
 async fn patch_user(
@@ -233,7 +233,7 @@ async fn patch_user(
         .await
         .map_err(fail(tr))?;
     let change: UserPatch = super::typed_body(tr, body)?;
-    let version = super::expected_version(tr, &headers, change.version)?;
+    let version = super::expected_version(tr, &headers, change.version, current.version)?;
     let input = UserInput {
         email: current.email,
         name: change.name.unwrap_or(current.name),
@@ -317,18 +317,27 @@ async fn list_departments(
     }))
 }
 
+/// The department `id` as the caller may read it (404 when there is none).
+async fn department(
+    state: &AppState,
+    user: &ApiUser,
+    id: Uuid,
+) -> Result<store::org::Department, ApiError> {
+    app::org::list_departments(&state.app, &user.actor)
+        .await
+        .map_err(fail(user.tr))?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| ApiError::new(user.tr, AppError::NotFound))
+}
+
 async fn department_response(
     state: &AppState,
     user: &ApiUser,
     id: Uuid,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let d = app::org::list_departments(&state.app, &user.actor)
-        .await
-        .map_err(fail(user.tr))?
-        .into_iter()
-        .find(|d| d.id == id)
-        .ok_or_else(|| ApiError::new(user.tr, AppError::NotFound))?;
+    let d = department(state, user, id).await?;
     let version = d.version;
     Ok(versioned(
         status,
@@ -370,7 +379,7 @@ async fn create_department(
 
 /// Rename or move a department (administrators).
 #[utoipa::path(patch, path = "/api/v1/departments/{id}", tag = "org", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The department's ETag (or `version` in the body)")),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The department's ETag, or `*` for whatever version is current (or `version` in the body)")),
     request_body = DepartmentPatch,
     responses((status = 200, body = DepartmentOut, headers(("ETag" = String)))))]
 async fn patch_department(
@@ -382,9 +391,9 @@ async fn patch_department(
 ) -> Result<Response, ApiError> {
     let tr = user.tr;
     let id = super::records::parse_id(tr, &id)?;
-    department_response(&state, &user, id, StatusCode::OK).await?;
+    let current = department(&state, &user, id).await?;
     let change: DepartmentPatch = super::typed_body(tr, body)?;
-    let version = super::expected_version(tr, &headers, change.version)?;
+    let version = super::expected_version(tr, &headers, change.version, current.version)?;
     let (app, actor) = (&state.app, &user.actor);
     let result = match (change.name, change.parent_id) {
         (Some(name), None) => app::org::rename_department(app, actor, id, &name, version).await,

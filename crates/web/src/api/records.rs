@@ -137,9 +137,14 @@ fn with_etag(status: StatusCode, kind: ObjectKind, body: Value, version: i64) ->
     response
 }
 
-/// A JSON body as field input: strings, numbers, booleans, arrays of strings; `null` clears.
-/// `version` is taken out (an alternative to `If-Match`).
-pub fn json_input(body: &Map<String, Value>) -> Result<(Input, Option<i64>), AppError> {
+/// A JSON body as field input: each value in the JSON type of its field (the one the
+/// OpenAPI document gives, [`json_type`]) or a string; `null` clears. A number or a boolean
+/// for a text field is a `wrong_type` error, as for accounts. `version` is taken out (an
+/// alternative to `If-Match`); unknown keys are left to the use case (`unknown_field`).
+pub fn json_input(
+    fields: &ObjectFields,
+    body: &Map<String, Value>,
+) -> Result<(Input, Option<i64>), AppError> {
     let mut input = Input::new();
     let mut errors = domain::FieldErrors::new();
     let mut version = None;
@@ -151,15 +156,18 @@ pub fn json_input(body: &Map<String, Value>) -> Result<(Input, Option<i64>), App
             }
             continue;
         }
-        let texts = match value {
-            Value::Null => Vec::new(),
-            Value::String(s) => vec![s.clone()],
-            Value::Number(n) => vec![n.to_string()],
-            Value::Bool(b) => vec![b.to_string()],
-            Value::Array(items) if items.iter().all(Value::is_string) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
+        let json = fields.field(key).map(|f| json_type(f.field_type).0);
+        let texts = match (value, json) {
+            (Value::Null, _) => Vec::new(),
+            (Value::String(s), _) => vec![s.clone()],
+            (Value::Number(n), Some("number") | None) => vec![n.to_string()],
+            (Value::Bool(b), Some("boolean") | None) => vec![b.to_string()],
+            (Value::Array(items), Some("array") | None) if items.iter().all(Value::is_string) => {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            }
             _ => {
                 errors.add(key, "wrong_type");
                 continue;
@@ -209,7 +217,10 @@ async fn create(
         &format!("/api/v1/{plural}"),
         body,
         |key| async move {
-            let (input, _) = json_input(body).map_err(fail(tr))?;
+            let fields = app::records::object_fields(&state.app, &user.actor, kind)
+                .await
+                .map_err(fail(tr))?;
+            let (input, _) = json_input(&fields, body).map_err(fail(tr))?;
             let id = app::records::create_once(&state.app, &user.actor, kind, &input, key.as_ref())
                 .await
                 .map_err(fail(tr))?;
@@ -227,7 +238,16 @@ async fn read(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(user.tr, &id)?;
-    respond_record(&state, &user, kind, id, StatusCode::OK).await
+    let view = app::records::get(&state.app, &user.actor, kind, id)
+        .await
+        .map_err(fail(user.tr))?;
+    let version = view.record.version;
+    Ok(with_etag(
+        StatusCode::OK,
+        kind,
+        record_json(&view.fields, &view.record, &view.names),
+        version,
+    ))
 }
 
 async fn patch(
@@ -241,11 +261,11 @@ async fn patch(
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
     // Visibility first: an unknown or invisible id is 404 whatever the body says.
-    app::records::get(&state.app, &user.actor, kind, id)
+    let current = app::records::get(&state.app, &user.actor, kind, id)
         .await
         .map_err(fail(tr))?;
-    let (input, body_version) = json_input(&body).map_err(fail(tr))?;
-    let version = super::expected_version(tr, &headers, body_version)?;
+    let (input, body_version) = json_input(&current.fields, &body).map_err(fail(tr))?;
+    let version = super::expected_version(tr, &headers, body_version, current.record.version)?;
     app::records::update(&state.app, &user.actor, kind, id, version, &input)
         .await
         .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
@@ -261,48 +281,14 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    app::records::get(&state.app, &user.actor, kind, id)
+    let current = app::records::get(&state.app, &user.actor, kind, id)
         .await
         .map_err(fail(tr))?;
-    let version = super::expected_version(tr, &headers, None)?;
+    let version = super::expected_version(tr, &headers, None, current.record.version)?;
     app::records::delete(&state.app, &user.actor, kind, id, version)
         .await
         .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Parses `filter=field:op:v1,v2` (repeatable), `sort`, `cursor`, `limit`, `q`, `view`.
-fn parse_query(raw: Option<&str>) -> Result<(ListRequest, Option<String>), AppError> {
-    let mut request = ListRequest::default();
-    let mut view = None;
-    let mut errors = domain::FieldErrors::new();
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-        .map_err(|_| AppError::field("query", "wrong_type"))?;
-    for (key, value) in pairs {
-        match key.as_str() {
-            "filter" => {
-                let mut parts = value.splitn(3, ':');
-                let field = parts.next().unwrap_or_default().to_string();
-                let op = parts.next().unwrap_or_default().to_string();
-                let values = parts
-                    .next()
-                    .map(|v| v.split(',').map(str::to_string).collect())
-                    .unwrap_or_default();
-                request.filters.push(FilterSpec { field, op, values });
-            }
-            "sort" => request.sort = Some(value),
-            "cursor" => request.cursor = Some(value),
-            "q" => request.q = Some(value),
-            "view" => view = Some(value),
-            "limit" => match value.parse() {
-                Ok(n) => request.limit = Some(n),
-                Err(_) => errors.add_limit("limit", "out_of_range", app::records::MAX_PAGE),
-            },
-            other => errors.add(other, "unknown_field"),
-        }
-    }
-    errors.into_result()?;
-    Ok((request, view))
 }
 
 /// Runs a list request, starting from a saved or built-in view when one is named.
@@ -315,30 +301,7 @@ async fn run_list(
 ) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
     if let Some(view) = view {
-        let definition = match Uuid::parse_str(&view) {
-            Ok(id) => {
-                app::customize::get_view(&state.app, &user.actor, kind, id)
-                    .await
-                    .map_err(fail(tr))?
-                    .definition
-                    .0
-            }
-            Err(_) => app::customize::builtin_views(kind)
-                .into_iter()
-                .find(|v| v.key == view)
-                .map(|v| v.definition)
-                .ok_or_else(|| ApiError::new(tr, AppError::field("view", "invalid_choice")))?,
-        };
-        let mut filters = definition.filters;
-        filters.append(&mut request.filters);
-        request.filters = filters;
-        if request.sort.is_none() {
-            request.sort = Some(if definition.descending {
-                format!("-{}", definition.sort)
-            } else {
-                definition.sort
-            });
-        }
+        super::list_query::apply_view(state, user, kind, &mut request, &view).await?;
     }
     let page = app::records::list(&state.app, &user.actor, kind, &request)
         .await
@@ -356,8 +319,8 @@ async fn list(
     user: ApiUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (request, view) = parse_query(raw.as_deref()).map_err(fail(user.tr))?;
-    run_list(&state, &user, kind, request, view).await
+    let query = super::list_query::parse(raw.as_deref(), &[]).map_err(fail(user.tr))?;
+    run_list(&state, &user, kind, query.request, query.view).await
 }
 
 #[derive(serde::Deserialize)]
@@ -399,7 +362,9 @@ async fn history(
     Extension(kind): Extension<ObjectKind>,
     user: ApiUser,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    super::list_query::params(raw.as_deref(), &[], 200).map_err(fail(user.tr))?;
     let id = parse_id(user.tr, &id)?;
     let rows = app::records::history(&state.app, &user.actor, kind, id, None, 200)
         .await
@@ -503,11 +468,11 @@ async fn views_of(
     Ok(Json(serde_json::json!({ "items": items })))
 }
 
+/// The version an activity action is based on: none without `If-Match` or with `If-Match: *`.
 fn version_of(tr: crate::i18n::Tr, headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    if headers.contains_key(header::IF_MATCH) {
-        super::expected_version(tr, headers, None).map(Some)
-    } else {
-        Ok(None)
+    match headers.get(header::IF_MATCH).map(|v| v.as_bytes()) {
+        None | Some(b"*") => Ok(None),
+        Some(_) => super::expected_version(tr, headers, None, 0).map(Some),
     }
 }
 
@@ -643,9 +608,8 @@ async fn timeline(
 ) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    let params: std::collections::HashMap<String, String> =
-        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
-            .map_err(|_| ApiError::new(tr, AppError::field("query", "wrong_type")))?;
+    let params = super::list_query::params(raw.as_deref(), &["before", "kind", "limit"], 100)
+        .map_err(fail(tr))?;
     let before = match params.get("before") {
         None => None,
         Some(c) => Some(

@@ -14,7 +14,7 @@ const RESPONSES: &[(&str, &str, &str)] = &[
     ("412", "PreconditionFailed", "`If-Match` names another version than the current one (`conflict`)."),
     ("413", "PayloadTooLarge", "The body is larger than the server accepts (`payload_too_large`)."),
     ("415", "UnsupportedMediaType", "The body is not sent as `application/json` (`unsupported_media_type`)."),
-    ("422", "Unprocessable", "Field errors (`validation_failed`, with `fields`: each with `field`, `code` and `message`), a body of the wrong shape (`invalid_body`), a rule refusing the change (e.g. `still_referenced`, `last_admin`), or an `Idempotency-Key` reused with another body (`idempotency_key_reused`)."),
+    ("422", "Unprocessable", "Field errors (`validation_failed`, with `fields`: each with `field`, `code` and `message` — e.g. `unknown_field` for a body key or query parameter the operation does not take, `wrong_type` for a value of another JSON type than the field's, `control_character` for a NUL or other control character in any text), a body of the wrong shape (`invalid_body`), a rule refusing the change (e.g. `still_referenced`, `last_admin`), or an `Idempotency-Key` reused with another body (`idempotency_key_reused`)."),
     ("428", "PreconditionRequired", "`If-Match` (or `version` in the body) is missing (`precondition_required`)."),
     ("500", "Internal", "An unexpected error (`internal`); the server logs it."),
     ("507", "StorageFull", "The server's storage is full (`storage_full`): the change was not made; reads keep working. Retry after the number of seconds in `Retry-After`."),
@@ -55,6 +55,9 @@ pub fn add(doc: &mut Value) {
                     }
                 }
             }
+            if method == "get" && op["responses"]["200"]["headers"].get("ETag").is_some() {
+                add_conditional_read(op);
+            }
             for status in statuses(path, method, op) {
                 let Some((_, name, _)) = RESPONSES.iter().find(|(s, _, _)| *s == status) else {
                     continue;
@@ -66,6 +69,20 @@ pub fn add(doc: &mut Value) {
             }
         }
     }
+}
+
+/// A read that tags its answer also answers `304` to a matching `If-None-Match`
+/// (`web::api::conditional`).
+fn add_conditional_read(op: &mut Value) {
+    let param = json!({ "name": "If-None-Match", "in": "header", "required": false,
+        "schema": { "type": "string" },
+        "description": "ETags the caller holds (or `*`): when one is current, the answer is 304 without a body." });
+    match op.get_mut("parameters") {
+        Some(Value::Array(params)) => params.push(param),
+        _ => op["parameters"] = json!([param]),
+    }
+    op["responses"]["304"] = json!({ "description": "Not modified: the caller's copy is current.",
+        "headers": { "ETag": { "schema": { "type": "string" } } } });
 }
 
 fn has_param(op: &Value, name: &str) -> Option<bool> {

@@ -20,9 +20,9 @@ pub(super) fn id_param(name: &str) -> Value {
 
 pub(super) fn if_match(required: bool) -> Value {
     let description = if required {
-        "The record's `ETag` (`\"N\"`, also `W/\"N\"`); without it the answer is 428, unless the body gives `version`"
+        "The record's `ETag` (`\"N\"`, also `W/\"N\"`), or `*` for whatever version is current; without it the answer is 428, unless the body gives `version`"
     } else {
-        "The record's `ETag`: the change is refused with 412 when the record has changed since"
+        "The record's `ETag` (or `*`): the change is refused with 412 when the record has changed since"
     };
     json!({ "name": "If-Match", "in": "header", "required": required, "schema": { "type": "string" }, "description": description })
 }
