@@ -135,7 +135,7 @@ describe(`main path in English (${BACKEND_NAME})`, () => {
     await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Accounts', exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/accounts');
     const head = await page.locator('#records thead th').allInnerTexts();
-    assert.deepEqual(head.map((h) => h.trim()), ['Name', 'Type', 'Grade', 'Province', 'Owner']);
+    assert.deepEqual(head.map((h) => h.trim()), ['Name', 'Type', 'Grade', 'Province', 'Owner', 'Updated ↓']);
     const rows = page.locator('#record-rows tr');
     await expectCount(rows, 2);
     await expectText(rows.filter({ hasText: NEW_NAME }).locator('td[data-label="Type"]'), 'Customer');
