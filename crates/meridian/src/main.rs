@@ -10,6 +10,7 @@ use store::Db;
 mod bench;
 mod gen;
 mod server;
+mod worker;
 
 #[derive(Parser)]
 #[command(name = "meridian", version, about = "Meridian: a lead-to-cash CRM")]
@@ -63,6 +64,17 @@ enum Command {
         log_format: String,
         #[command(flatten)]
         limits: server::Limits,
+        /// Run no job worker in this process (when `meridian worker` runs them apart).
+        #[arg(long, env = "MERIDIAN_NO_WORKER")]
+        no_worker: bool,
+    },
+    /// Run the background job worker alone (no web server), beside `serve --no-worker`.
+    Worker {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Log format: text or json.
+        #[arg(long, env = "MERIDIAN_LOG_FORMAT", default_value = "text")]
+        log_format: String,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -179,9 +191,21 @@ async fn main() -> Result<()> {
             secure_cookies,
             log_format,
             limits,
+            no_worker,
         } => {
             init_logging(&log_format);
-            serve(db, listen, secure_cookies, &limits).await
+            serve(db, listen, secure_cookies, &limits, !no_worker).await
+        }
+        Command::Worker { db, log_format } => {
+            init_logging(&log_format);
+            let database = db.open().await?;
+            let shutdown = worker::on_signal();
+            println!("Meridian job worker running");
+            worker::spawn(&App::new(database.clone()), shutdown)
+                .await
+                .context("the job worker stopped abnormally")?;
+            database.close().await;
+            Ok(())
         }
         Command::Migrate { db } => {
             db.open().await?;
@@ -222,6 +246,7 @@ async fn serve(
     listen: SocketAddr,
     secure_cookies: bool,
     limits: &server::Limits,
+    with_worker: bool,
 ) -> Result<()> {
     let started = std::time::Instant::now();
     let database = db.open().await?;
@@ -233,11 +258,19 @@ async fn serve(
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(%listen, ready_ms = started.elapsed().as_millis() as u64, "Meridian is ready");
     println!("Meridian is listening on http://{listen}");
+    let shutdown = worker::on_signal();
+    let jobs = with_worker.then(|| worker::spawn(&app, shutdown.clone()));
     let housekeeping = tokio::spawn(housekeeping(app));
-    server::serve(listener, router, limits, shutdown_signal())
+    server::serve(listener, router, limits, worker::stopped(shutdown))
         .await
         .context("serving HTTP")?;
     housekeeping.abort();
+    if let Some(jobs) = jobs {
+        // Finishes or releases the job it runs.
+        if let Err(e) = jobs.await {
+            tracing::warn!(error = %e, "the job worker stopped abnormally");
+        }
+    }
     database.close().await;
     tracing::info!("Meridian stopped");
     Ok(())

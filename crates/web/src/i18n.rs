@@ -59,11 +59,13 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/zh-CN.json"),
     include_str!("../locales/admin.zh-CN.json"),
     include_str!("../locales/records.zh-CN.json"),
+    include_str!("../locales/jobs.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
     include_str!("../locales/admin.en.json"),
     include_str!("../locales/records.en.json"),
+    include_str!("../locales/jobs.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

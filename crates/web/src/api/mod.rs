@@ -4,6 +4,7 @@
 mod accounts;
 mod error;
 mod idempotent;
+mod jobs;
 pub mod openapi;
 mod records;
 
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes())
         .merge(records::routes())
+        .merge(jobs::routes())
         .route("/me", get(me))
         .route("/openapi.json", get(openapi::document))
         .fallback(not_found)

@@ -4,6 +4,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod fields;
+mod jobs;
 pub mod records;
 mod search;
 
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .merge(records::routes())
         .merge(fields::routes())
         .merge(search::routes())
+        .merge(jobs::routes())
 }
 
 /// Sends the browser to `target` after a successful POST: a 303 for plain forms, an

@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod api;
 mod faults;
+mod jobs;
 mod org;
 mod pages;
 mod permissions;

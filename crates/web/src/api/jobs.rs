@@ -1,0 +1,116 @@
+//! Background jobs in the API: a job's state and progress (`GET /jobs/{id}`, for its creator
+//! and administrators), the administrators' list (`GET /jobs?state=dead`) and retry
+//! (`POST /jobs/{id}/retry`).
+
+use super::{ApiError, ApiUser};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use store::jobs::Job;
+use uuid::Uuid;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/jobs", get(list))
+        .route("/jobs/{id}", get(show))
+        .route("/jobs/{id}/retry", post(retry))
+}
+
+/// A job as JSON.
+pub fn job_json(job: &Job) -> Value {
+    json!({
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "run_at": job.run_at,
+        "progress": {
+            "done": job.progress_done,
+            "total": job.progress_total,
+            "message": job.progress_message,
+        },
+        "result": job.result.as_ref().map(|r| &r.0),
+        "error": job.last_error,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    })
+}
+
+/// 202 Accepted for work handed to a job: its id, and where to follow it (`Location`).
+pub fn accepted(job: Uuid) -> Response {
+    let url = format!("/api/v1/jobs/{job}");
+    let mut response = (
+        StatusCode::ACCEPTED,
+        Json(json!({ "job": { "id": job, "url": url } })),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+fn job_id(user: &ApiUser, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::new(user.tr, app::AppError::NotFound))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = job_id(&user, &id)?;
+    let job = app::jobs::get(&state.app, &user.actor, id)
+        .await
+        .map_err(|e| ApiError::new(user.tr, e))?;
+    Ok(Json(job_json(&job)))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    /// Comma-separated states; failed ones (dead, retrying) when absent.
+    state: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let states: Vec<&str> = q
+        .state
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let jobs = app::jobs::list(&state.app, &user.actor, &states)
+        .await
+        .map_err(|e| ApiError::new(user.tr, e))?;
+    Ok(Json(
+        json!({ "items": jobs.iter().map(job_json).collect::<Vec<_>>() }),
+    ))
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = job_id(&user, &id)?;
+    let fail = |e| ApiError::new(user.tr, e);
+    app::jobs::retry(&state.app, &user.actor, id)
+        .await
+        .map_err(fail)?;
+    let job = app::jobs::get(&state.app, &user.actor, id)
+        .await
+        .map_err(fail)?;
+    Ok(Json(job_json(&job)))
+}
