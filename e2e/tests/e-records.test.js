@@ -215,8 +215,17 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await page.locator('#f-indexed').check();
     await screenshot(page, 'zh-desktop-field-form');
     await page.locator('#save-field').click();
-    await page.waitForURL((u) => u.pathname === '/admin/fields/contact' && u.searchParams.get('notice') === 'field_added');
-    await expectText(page.locator('.flash.ok'), '字段已添加。');
+    // The index is built by a background job: its page shows the progress, polled with htmx,
+    // until the job is done, then links back to the fields.
+    await page.waitForURL((u) => /^\/jobs\/[0-9a-f-]{36}$/.test(u.pathname));
+    await expectText(page.locator('h1'), '正在建立自定义字段索引');
+    const status = page.locator('#job-status[data-state=done]');
+    await status.waitFor({ timeout: 15000 });
+    await expectText(page.locator('#job-state'), '已完成');
+    assert.equal(await page.locator('#job-progress').getAttribute('value'), '100');
+    await screenshot(page, 'zh-desktop-field-index-job');
+    await page.locator('#job-back').click();
+    await page.waitForURL((u) => u.pathname === '/admin/fields/contact');
     const fieldRow = page.locator('table#fields tr', { has: page.locator('code', { hasText: FIELD.key }) });
     await expectCount(fieldRow, 1);
     await expectText(fieldRow, FIELD.zh);

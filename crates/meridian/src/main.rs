@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use store::Db;
 
 mod bench;
+mod bench_jobs;
 mod gen;
 mod server;
 mod worker;
@@ -110,6 +111,13 @@ enum Command {
         db: DbArgs,
         #[command(flatten)]
         args: bench::BenchArgs,
+    },
+    /// Measure how many background jobs per second the queue runs on this database.
+    BenchJobs {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: bench_jobs::BenchJobsArgs,
     },
 }
 
@@ -229,6 +237,16 @@ async fn main() -> Result<()> {
             let database = db.open().await?;
             let summary = gen::run(&database, &args).await?;
             gen::print_summary(&summary, &args);
+            database.close().await;
+            Ok(())
+        }
+        Command::BenchJobs { db, args } => {
+            let database = db.open().await?;
+            let open = || -> app::jobs::BoxFuture<'static, Result<App>> {
+                let db = db.clone();
+                Box::pin(async move { Ok(App::new(db.open().await?)) })
+            };
+            bench_jobs::run(&App::new(database.clone()), open, &args).await?;
             database.close().await;
             Ok(())
         }

@@ -233,3 +233,12 @@ pub async fn tenant_ids(tx: &mut Tx) -> Result<Vec<Uuid>> {
         sqlx::query_scalar::<_, Uuid>("SELECT id FROM tenants ORDER BY id").fetch_all(c).await?
     }))
 }
+
+/// Removes a company's jobs of one kind (the jobs benchmark's own).
+pub async fn delete_kind(tx: &mut Tx, tenant_id: Uuid, kind: &str) -> Result<u64> {
+    Ok(on_conn!(tx, c => {
+        sqlx::query("DELETE FROM jobs WHERE tenant_id = $1 AND kind = $2")
+            .bind(tenant_id).bind(kind)
+            .execute(c).await?.rows_affected()
+    }))
+}
