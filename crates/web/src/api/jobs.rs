@@ -60,7 +60,12 @@ fn job_id(user: &ApiUser, raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::new(user.tr, app::AppError::NotFound))
 }
 
-async fn show(
+/// A job's state, progress, result and error: for the user who asked for it and the company's
+/// administrators (404 for anyone else).
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, description = "`{id, kind, state (queued|running|retrying|done|dead), attempts, max_attempts, run_at, progress: {done, total, message}, result, error, created_at, updated_at}`"),
+        (status = 404, body = super::ErrorBody)))]
+pub(super) async fn show(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<String>,
@@ -73,12 +78,16 @@ async fn show(
 }
 
 #[derive(Deserialize)]
-struct ListQuery {
+pub(super) struct ListQuery {
     /// Comma-separated states; failed ones (dead, retrying) when absent.
     state: Option<String>,
 }
 
-async fn list(
+/// The company's jobs in the given states, most recently changed first (administrators).
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", security(("bearer" = [])),
+    params(("state" = Option<String>, Query, description = "Comma-separated states (queued, running, retrying, done, dead); dead and retrying when absent")),
+    responses((status = 200, description = "`{items: [job]}`"), (status = 403, body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+pub(super) async fn list(
     State(state): State<AppState>,
     user: ApiUser,
     Query(q): Query<ListQuery>,
@@ -99,7 +108,11 @@ async fn list(
     ))
 }
 
-async fn retry(
+/// Queues a dead (or retrying) job again, due now with fresh attempts (administrators).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The job"), (status = 403, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 422, description = "`job_not_retryable`: the job is not failed", body = super::ErrorBody)))]
+pub(super) async fn retry(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<String>,

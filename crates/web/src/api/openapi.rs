@@ -16,10 +16,13 @@ use utoipa::{Modify, OpenApi};
         super::accounts::remove,
         super::accounts::transfer,
         super::accounts::history,
+        super::jobs::show,
+        super::jobs::list,
+        super::jobs::retry,
     ),
     components(schemas(super::ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "accounts", description = "Accounts (客户)"), (name = "auth", description = "The caller"))
+    tags((name = "accounts", description = "Accounts (客户)"), (name = "auth", description = "The caller"), (name = "jobs", description = "Background jobs (后台任务)"))
 )]
 pub struct ApiDoc;
 

@@ -558,6 +558,18 @@ async fn only_the_creator_and_administrators_see_a_job(env: Env) {
         stranger_api.get("/api/v1/jobs?state=queued").await.json()["items"],
         json!([])
     );
+    // The API document describes the jobs' paths.
+    let doc = rep_api.get("/api/v1/openapi.json").await.json();
+    for path in [
+        "/api/v1/jobs",
+        "/api/v1/jobs/{id}",
+        "/api/v1/jobs/{id}/retry",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} in the OpenAPI document"
+        );
+    }
     // The pages likewise.
     let mut browser = env.browser();
     browser.login("peer@a.example").await;
