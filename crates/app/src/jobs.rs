@@ -283,6 +283,12 @@ impl Worker {
     /// Claims the next due job, if any.
     pub async fn claim(&self) -> AppResult<Option<Job>> {
         let now = self.app.now();
+        let mut read = self.app.db.begin_read().await?;
+        let due = store::jobs::any_due(&mut read, now).await?;
+        drop(read);
+        if !due {
+            return Ok(None);
+        }
         let mut tx = self.app.db.begin().await?;
         let job = store::jobs::claim(&mut tx, &self.id, now, now + self.lease).await?;
         tx.commit().await?;
@@ -445,6 +451,17 @@ impl Worker {
         }
         tracing::info!(worker = %self.id, "job worker stopped");
     }
+}
+
+/// How long finished jobs are kept (for their pages and results).
+pub const KEEP_DONE: Duration = Duration::days(30);
+
+/// Removes jobs finished more than [`KEEP_DONE`] ago (housekeeping); how many.
+pub async fn purge(app: &App) -> AppResult<u64> {
+    let mut tx = app.db.begin().await?;
+    let n = store::jobs::purge_done(&mut tx, app.now() - KEEP_DONE).await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
 fn is_admin(actor: &Actor) -> bool {

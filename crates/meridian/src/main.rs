@@ -307,6 +307,9 @@ async fn housekeeping(app: App) {
         if let Err(e) = app::idempotency::purge(&app).await {
             tracing::warn!(error = %e, "purging idempotency keys failed");
         }
+        if let Err(e) = app::jobs::purge(&app).await {
+            tracing::warn!(error = %e, "purging finished jobs failed");
+        }
     }
 }
 

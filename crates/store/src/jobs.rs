@@ -101,6 +101,23 @@ pub async fn claim(
     }))
 }
 
+/// Whether any job is claimable at `now`: a read, so that an idle worker's poll does not
+/// take SQLite's write lock.
+pub async fn any_due(tx: &mut Tx, now: DateTime<Utc>) -> Result<bool> {
+    Ok(on_conn!(tx, c => {
+        sqlx::query_scalar::<_, i64>("SELECT CAST(1 AS BIGINT) FROM jobs WHERE (state IN ('queued', 'retrying') AND run_at <= $1) OR (state = 'running' AND lease_expires_at <= $1) LIMIT 1")
+            .bind(now).fetch_optional(c).await?.is_some()
+    }))
+}
+
+/// Removes finished jobs last changed before `before`; how many.
+pub async fn purge_done(tx: &mut Tx, before: DateTime<Utc>) -> Result<u64> {
+    Ok(on_conn!(tx, c => {
+        sqlx::query("DELETE FROM jobs WHERE state = 'done' AND updated_at < $1")
+            .bind(before).execute(c).await?.rows_affected()
+    }))
+}
+
 /// Records progress and extends the lease. False when `owner` no longer holds the job.
 #[allow(clippy::too_many_arguments)]
 pub async fn progress(

@@ -48,7 +48,7 @@ impl JobRow {
     pub fn new(t: Tr, job: &Job) -> Self {
         let finished = matches!(job.state.as_str(), app::jobs::DONE | app::jobs::DEAD);
         let total = job.progress_total.unwrap_or(0).max(0);
-        let done = job.progress_done.clamp(0, total.max(job.progress_done));
+        let done = job.progress_done.max(0);
         let percent = match (job.state.as_str(), total) {
             (app::jobs::DONE, _) => 100,
             (_, 0) => 0,
@@ -74,8 +74,12 @@ impl JobRow {
     }
 }
 
-/// The page of what a job worked on, from its payload's `object` (and `key` for a field).
+/// The page of what a job worked on, for the kinds that have one: a field index build goes
+/// back to its object's fields.
 fn back_link(job: &Job) -> Option<String> {
+    if job.kind != app::customize::BuildFieldIndex::KIND {
+        return None;
+    }
     let object = job.payload.0.get("object")?.as_str()?;
     let kind = domain::permissions::ObjectKind::parse(object)?;
     Some(format!("/admin/fields/{}", kind.key()))

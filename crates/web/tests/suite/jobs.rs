@@ -593,7 +593,33 @@ async fn only_the_creator_and_administrators_see_a_job(env: Env) {
     );
 }
 
+async fn finished_jobs_are_purged_after_thirty_days(env: Env) {
+    let c = env.company("甲公司", "admin@a.example").await;
+    let recorder = Recorder::default();
+    let worker = Worker::new(env.app.clone(), Registry::default().register(recorder));
+    let done = enqueue(&env.app, &request(c.tenant_id, json!({}))).await;
+    worker.run_until_idle().await.expect("run");
+    let mut later = request(c.tenant_id, json!({}));
+    later.run_at = Some(env.app.now() + Duration::days(60));
+    let waiting = enqueue(&env.app, &later).await;
+    env.clock
+        .advance(app::jobs::KEEP_DONE - Duration::seconds(1));
+    assert_eq!(app::jobs::purge(&env.app).await.expect("purge"), 0);
+    env.clock.advance(Duration::seconds(2));
+    assert_eq!(app::jobs::purge(&env.app).await.expect("purge"), 1);
+    let mut tx = env.app.db.begin_read().await.expect("tx");
+    assert!(store::jobs::get(&mut tx, c.tenant_id, done)
+        .await
+        .expect("get")
+        .is_none());
+    assert!(store::jobs::get(&mut tx, c.tenant_id, waiting)
+        .await
+        .expect("get")
+        .is_some());
+}
+
 on_both_databases!(
+    finished_jobs_are_purged_after_thirty_days,
     jobs_run_now_at_their_time_and_once_per_period,
     failed_jobs_back_off_then_die_and_an_administrator_retries_them,
     two_workers_run_each_job_exactly_once,
