@@ -218,7 +218,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     // The index is built by a background job: its page shows the progress, polled with htmx,
     // until the job is done, then links back to the fields.
     await page.waitForURL((u) => /^\/jobs\/[0-9a-f-]{36}$/.test(u.pathname));
-    await expectText(page.locator('h1'), '正在建立自定义字段索引');
+    await expectText(page.locator('h1'), '自定义字段索引');
     const status = page.locator('#job-status[data-state=done]');
     await status.waitFor({ timeout: 15000 });
     await expectText(page.locator('#job-state'), '已完成');

@@ -416,7 +416,8 @@ async fn custom_field_indexes_are_built_by_a_job_from_the_page_and_the_api(env: 
     assert_eq!(index_name().await, None);
     let page = browser.get(&page_url).await;
     assert_eq!(page.status, StatusCode::OK);
-    page.assert_contains("正在建立自定义字段索引");
+    page.assert_contains("自定义字段索引");
+    page.assert_contains("排队中");
     page.assert_contains("data-state=\"queued\"");
     page.assert_contains(&format!("hx-get=\"{page_url}\""));
     page.assert_contains("value=\"0\"");
