@@ -330,14 +330,17 @@ impl Worker {
             let error = format!("no handler for jobs of kind {:?}", job.kind);
             return self.fail(&job, &error, false).await;
         };
-        let ctx = JobContext {
+        let ctx = Arc::new(JobContext {
             app: self.app.clone(),
             job,
             owner: self.id.clone(),
             lease: self.lease,
+        });
+        // On its own task, so that a panicking handler fails its job instead of the worker.
+        let mut run = {
+            let ctx = ctx.clone();
+            tokio::spawn(async move { handler.run(&ctx).await })
         };
-        let run = handler.run(&ctx);
-        tokio::pin!(run);
         tokio::pin!(stop);
         let renew_every = self
             .lease
@@ -353,8 +356,16 @@ impl Worker {
                 outcome = &mut run => break Some(outcome),
                 () = &mut stop, if !stopping => stopping = true,
                 _ = renewal.tick(), if !stopping => {
-                    if !self.renew(&ctx.job).await? {
-                        return Ok(Ran::LeaseLost);
+                    match self.renew(&ctx.job).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            run.abort();
+                            return Ok(Ran::LeaseLost);
+                        }
+                        Err(e) => {
+                            run.abort();
+                            return Err(e);
+                        }
                     }
                 }
             }
@@ -363,9 +374,20 @@ impl Worker {
             }
         };
         match outcome {
-            Some(Ok(result)) => self.done(&ctx.job, &result).await,
-            Some(Err(e)) => self.fail(&ctx.job, &e.to_string(), true).await,
-            None => self.release(&ctx.job).await,
+            Some(Ok(Ok(result))) => self.done(&ctx.job, &result).await,
+            Some(Ok(Err(e))) => self.fail(&ctx.job, &e.to_string(), true).await,
+            Some(Err(e)) => {
+                let error = if e.is_panic() {
+                    "the job's handler panicked".to_string()
+                } else {
+                    format!("the job's task ended: {e}")
+                };
+                self.fail(&ctx.job, &error, true).await
+            }
+            None => {
+                run.abort();
+                self.release(&ctx.job).await
+            }
         }
     }
 

@@ -310,6 +310,44 @@ async fn a_crashed_workers_job_is_taken_over_when_its_lease_expires(env: Env) {
     assert_eq!(job(&env.app, c.tenant_id, id).await.state, DONE);
 }
 
+/// Panics on its first run.
+struct Panicking(Arc<AtomicBool>);
+
+impl JobHandler for Panicking {
+    fn kind(&self) -> &'static str {
+        "test_panicking"
+    }
+
+    fn run<'a>(&'a self, _ctx: &'a JobContext) -> BoxFuture<'a, AppResult<Value>> {
+        Box::pin(async move {
+            if !self.0.swap(true, Ordering::SeqCst) {
+                panic!("a bug in a handler");
+            }
+            Ok(json!({}))
+        })
+    }
+}
+
+async fn a_panicking_handler_fails_its_job_not_the_worker(env: Env) {
+    let c = env.company("甲公司", "admin@a.example").await;
+    let worker = Worker::new(
+        env.app.clone(),
+        Registry::default().register(Panicking(Arc::default())),
+    );
+    let id = enqueue(
+        &env.app,
+        &JobRequest::new(c.tenant_id, "test_panicking", json!({})),
+    )
+    .await;
+    let (_, ran) = worker.step().await.expect("step").expect("a job ran");
+    assert_eq!(ran, Ran::Retrying(env.app.now() + Duration::minutes(1)));
+    let j = job(&env.app, c.tenant_id, id).await;
+    assert_eq!(j.last_error.as_deref(), Some("the job's handler panicked"));
+    env.clock.advance(Duration::minutes(1));
+    let (_, ran) = worker.step().await.expect("step").expect("a job ran");
+    assert_eq!(ran, Ran::Done);
+}
+
 /// Blocks its first run until the worker gives up on it.
 #[derive(Clone, Default)]
 struct Blocking {
@@ -421,6 +459,18 @@ async fn custom_field_indexes_are_built_by_a_job_from_the_page_and_the_api(env: 
     page.assert_contains("data-state=\"queued\"");
     page.assert_contains(&format!("hx-get=\"{page_url}\""));
     page.assert_contains("value=\"0\"");
+    // htmx polls the status alone, not the whole page.
+    let fragment = browser.get_htmx(&page_url).await;
+    assert_eq!(fragment.status, StatusCode::OK);
+    assert!(
+        fragment
+            .body
+            .trim_start()
+            .starts_with("<section class=\"card job-status\""),
+        "{}",
+        fragment.body
+    );
+    assert!(!fragment.body.contains("<html"));
     assert_eq!(env.run_jobs().await, 1);
     assert_eq!(index_name().await.as_deref(), Some("cf_contacts_tier"));
     browser.accept_language = "en".into();
@@ -621,6 +671,7 @@ async fn finished_jobs_are_purged_after_thirty_days(env: Env) {
 
 on_both_databases!(
     finished_jobs_are_purged_after_thirty_days,
+    a_panicking_handler_fails_its_job_not_the_worker,
     jobs_run_now_at_their_time_and_once_per_period,
     failed_jobs_back_off_then_die_and_an_administrator_retries_them,
     two_workers_run_each_job_exactly_once,

@@ -411,6 +411,18 @@ impl Browser {
         response
     }
 
+    /// Gets a page as htmx does (`HX-Request: true`): the fragment, where the page has one.
+    pub async fn get_htmx(&mut self, path: &str) -> Response {
+        let request = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::ACCEPT_LANGUAGE, &self.accept_language)
+            .header("HX-Request", "true")
+            .body(Body::empty())
+            .expect("request");
+        send(&self.router, request).await
+    }
+
     /// Posts a form with the CSRF token added.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
         if self.csrf().is_empty() {
