@@ -202,7 +202,7 @@ fn with_records(
         paths.insert(format!("/api/v1/{tag}/query"), json!({ "post": { "tags": [tag], "security": security, "summary": "List with filters in a JSON body ({filters:[{field,op,values}], sort, cursor, limit, q, view})",
             "responses": { "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{name}Page") } } } } } } }));
         paths.insert(format!("/api/v1/{tag}/fields"), json!({ "get": { "tags": [tag], "security": security, "summary": "Standard and custom fields with types, options and operators", "responses": { "200": { "description": "Fields" } } },
-            "post": { "tags": [tag], "security": security, "summary": "Add a custom field (administrators)", "responses": { "201": { "description": "Added" }, "422": err("Invalid definition") } } }));
+            "post": { "tags": [tag], "security": security, "summary": "Add a custom field (administrators)", "responses": { "201": { "description": "Added" }, "202": { "description": "Added; its index (`indexed: true`) is built by a job: `{job: {id, url}}`, `Location` the job (GET /api/v1/jobs/{id})" }, "422": err("Invalid definition") } } }));
         paths.insert(format!("/api/v1/{tag}/views"), json!({ "get": { "tags": [tag], "security": security, "summary": "Built-in and saved list views", "responses": { "200": { "description": "Views" } } } }));
         paths.insert(format!("/api/v1/{tag}/{{id}}/history"), json!({ "get": { "tags": [tag], "security": security, "parameters": [id_param], "summary": "Field history", "responses": { "200": { "description": "Changes, newest first" } } } }));
     }
