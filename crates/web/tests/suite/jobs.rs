@@ -279,6 +279,43 @@ async fn two_workers_run_each_job_exactly_once(env: Env) {
     other_db.close().await;
 }
 
+/// On PostgreSQL a claim skips a job another worker's claim holds locked instead of waiting
+/// for it (`FOR UPDATE SKIP LOCKED`).
+async fn claims_skip_jobs_locked_by_another_claim(env: Env) {
+    let Db::Postgres(pool) = env.app.db.clone() else {
+        panic!("a PostgreSQL scenario");
+    };
+    let c = env.company("甲公司", "admin@a.example").await;
+    let first = enqueue(&env.app, &request(c.tenant_id, json!({ "n": 1 }))).await;
+    let second = enqueue(&env.app, &request(c.tenant_id, json!({ "n": 2 }))).await;
+    // Another worker is in the middle of claiming the first job.
+    let mut other = pool.begin().await.expect("tx");
+    sqlx::query("SELECT id FROM jobs WHERE id = $1 FOR UPDATE")
+        .bind(first)
+        .fetch_one(&mut *other)
+        .await
+        .expect("lock the first job");
+    let worker = Worker::new(env.app.clone(), Registry::default());
+    let claimed = tokio::time::timeout(std::time::Duration::from_secs(10), worker.claim())
+        .await
+        .expect("the claim does not wait for the locked job")
+        .expect("claim")
+        .expect("a job");
+    assert_eq!(claimed.id, second);
+    other.rollback().await.expect("rollback");
+    let claimed = worker.claim().await.expect("claim").expect("a job");
+    assert_eq!(claimed.id, first);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_skip_jobs_locked_by_another_claim_on_postgres() {
+    crate::support::run(
+        crate::support::Backend::Postgres,
+        claims_skip_jobs_locked_by_another_claim,
+    )
+    .await
+}
+
 async fn a_crashed_workers_job_is_taken_over_when_its_lease_expires(env: Env) {
     let c = env.company("甲公司", "admin@a.example").await;
     let recorder = Recorder::default();
