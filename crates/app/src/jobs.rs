@@ -327,8 +327,9 @@ impl Worker {
         grace: std::time::Duration,
     ) -> AppResult<Ran> {
         let Some(handler) = self.registry.handler(&job.kind) else {
+            // Retried like a failure: during a rolling upgrade a newer worker may know it.
             let error = format!("no handler for jobs of kind {:?}", job.kind);
-            return self.fail(&job, &error, false).await;
+            return self.fail(&job, &error).await;
         };
         let ctx = Arc::new(JobContext {
             app: self.app.clone(),
@@ -375,14 +376,14 @@ impl Worker {
         };
         match outcome {
             Some(Ok(Ok(result))) => self.done(&ctx.job, &result).await,
-            Some(Ok(Err(e))) => self.fail(&ctx.job, &e.to_string(), true).await,
+            Some(Ok(Err(e))) => self.fail(&ctx.job, &e.to_string()).await,
             Some(Err(e)) => {
                 let error = if e.is_panic() {
                     "the job's handler panicked".to_string()
                 } else {
                     format!("the job's task ended: {e}")
                 };
-                self.fail(&ctx.job, &error, true).await
+                self.fail(&ctx.job, &error).await
             }
             None => {
                 run.abort();
@@ -404,9 +405,9 @@ impl Worker {
         self.finish(job, Outcome::Done(result), Ran::Done).await
     }
 
-    async fn fail(&self, job: &Job, error: &str, retry: bool) -> AppResult<Ran> {
+    async fn fail(&self, job: &Job, error: &str) -> AppResult<Ran> {
         tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
-        if retry && job.attempts < job.max_attempts {
+        if job.attempts < job.max_attempts {
             let at = self.app.now() + self.backoff.delay(job.attempts);
             let outcome = Outcome::Failed {
                 error,

@@ -128,6 +128,28 @@ async fn jobs_run_now_at_their_time_and_once_per_period(env: Env) {
     assert_eq!(worker.run_until_idle().await.expect("run"), 1);
     assert_eq!(job(&env.app, c.tenant_id, later_job).await.state, DONE);
 
+    // A kind this worker does not know fails like any run (a newer worker may know it).
+    let unknown = enqueue(
+        &env.app,
+        &JobRequest::new(c.tenant_id, "test_unknown", json!({})),
+    )
+    .await;
+    let (id, ran) = worker.step().await.expect("step").expect("a job ran");
+    assert_eq!(
+        (id, ran),
+        (unknown, Ran::Retrying(env.app.now() + Duration::minutes(1)))
+    );
+    let j = job(&env.app, c.tenant_id, unknown).await;
+    assert_eq!(
+        j.last_error.as_deref(),
+        Some("no handler for jobs of kind \"test_unknown\"")
+    );
+    let mut tx = env.app.db.begin().await.expect("tx");
+    store::jobs::delete_kind(&mut tx, c.tenant_id, "test_unknown")
+        .await
+        .expect("delete");
+    tx.commit().await.expect("commit");
+
     // Next hour: one recurring job per company again.
     env.clock.advance(Duration::hours(1));
     assert_eq!(worker.run_until_idle().await.expect("run"), 2);
