@@ -33,6 +33,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
   let context;
   let phoneContext;
   let page;
+  let jobUrl;
   let account;
   let contact;
   let otherContact;
@@ -213,8 +214,18 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await page.locator('#f-indexed').check();
     await screenshot(page, 'zh-desktop-field-form');
     await page.locator('#save-field').click();
-    await page.waitForURL((u) => u.pathname === '/admin/fields/contacts' && u.searchParams.get('notice') === 'field_added');
-    await expectText(page.locator('.flash.ok'), '字段已添加。');
+    // The index is built by a background job: its page shows the progress, polled with htmx,
+    // until the job is done, then links back to the fields.
+    await page.waitForURL((u) => /^\/jobs\/[0-9a-f-]{36}$/.test(u.pathname));
+    await expectText(page.locator('h1'), '自定义字段索引');
+    const status = page.locator('#job-status[data-state=done]');
+    await status.waitFor({ timeout: 15000 });
+    await expectText(page.locator('#job-state'), '已完成');
+    assert.equal(await page.locator('#job-progress').getAttribute('value'), '100');
+    await screenshot(page, 'zh-desktop-field-index-job');
+    jobUrl = page.url();
+    await page.locator('#job-back').click();
+    await page.waitForURL((u) => u.pathname === '/admin/fields/contacts');
     const fieldRow = page.locator('table#fields tr', { has: page.locator('code', { hasText: FIELD.key }) });
     await expectCount(fieldRow, 1);
     await expectText(fieldRow, FIELD.zh);
@@ -416,6 +427,16 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await expectText(p.locator('#checkin-location'), '22.54000, 114.05000 (±25 m)');
     await screenshot(p, 'zh-phone-visit-record');
     await assertFits('the visit page');
+
+    // The index build's page, left and come back to, and the administrators' list of jobs.
+    await p.goto(jobUrl);
+    await expectText(p.locator('#job-state'), '已完成');
+    await screenshot(p, 'zh-phone-field-index-job');
+    await assertFits('the job page');
+    await p.goto(`${server.url}/admin/jobs?state=done`);
+    await expectCount(p.locator('table#jobs tbody tr'), 1);
+    await screenshot(p, 'zh-phone-admin-jobs');
+    await assertFits('the jobs list');
     await phoneContext.close();
     phoneContext = null;
   }));

@@ -1,11 +1,13 @@
 //! Administration of custom fields (自定义字段) and saved list views.
 
+use crate::jobs::{BoxFuture, JobContext, JobHandler, JobRequest};
 use crate::records::{object_fields_tx, spec};
 use crate::{Actor, App, AppError, AppResult};
 use domain::fields::FieldDef;
 use domain::permissions::{Action, ObjectKind};
 use domain::views::{ViewDefinition, MAX_COLUMNS, MAX_FILTERS};
 use domain::FieldErrors;
+use serde_json::{json, Value};
 use store::audit::{self, AuditEvent};
 use store::views::{NewView, SavedView};
 use uuid::Uuid;
@@ -110,23 +112,75 @@ pub async fn update_field(
     Ok(())
 }
 
-/// Builds the index that keeps filtering and sorting on a custom field fast at scale.
-pub async fn index_field(app: &App, actor: &Actor, kind: ObjectKind, key: &str) -> AppResult<()> {
+/// Asks for the index that keeps filtering and sorting on a custom field fast at scale: a
+/// [`BuildFieldIndex`] job, enqueued for the administrator to follow. Returns the job's id.
+pub async fn index_field(app: &App, actor: &Actor, kind: ObjectKind, key: &str) -> AppResult<Uuid> {
     require_admin(actor)?;
-    let fields = crate::records::object_fields(app, actor, kind).await?;
-    let field = fields
-        .custom
-        .iter()
-        .find(|c| c.def.key == key)
-        .ok_or(AppError::NotFound)?;
-    // Always asked of the database (IF NOT EXISTS): an index missing since, or from an older
-    // version, is built.
-    // Built outside any transaction: on PostgreSQL concurrently, so writes continue.
-    let name = store::records::create_custom_index(&app.db, fields.spec, &field.def).await?;
     let mut tx = app.db.begin().await?;
-    store::custom_fields::set_index(&mut tx, actor.tenant_id(), kind, key, &name).await?;
+    let fields = crate::records::actor_fields_tx(&mut tx, actor, kind).await?;
+    if !fields.custom.iter().any(|c| c.def.key == key) {
+        return Err(AppError::NotFound);
+    }
+    let mut request = JobRequest::new(
+        actor.tenant_id(),
+        BuildFieldIndex::KIND,
+        json!({ "object": kind.key(), "key": key }),
+    );
+    request.created_by = Some(actor.id());
+    let job = crate::jobs::enqueue(&mut tx, app.now(), &request).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(job)
+}
+
+/// Builds a custom field's index and marks the field indexed. Idempotent: the index is
+/// created `IF NOT EXISTS` (always asked of the database, so an index missing since, or from
+/// an older version, is built) and marking sets the name.
+pub struct BuildFieldIndex;
+
+impl BuildFieldIndex {
+    pub const KIND: &'static str = "custom_field_index";
+
+    async fn build(ctx: &JobContext) -> AppResult<Value> {
+        let payload = ctx.payload();
+        let field_of = |name: &str| {
+            payload[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| AppError::Internal(format!("job payload lacks {name:?}")))
+        };
+        let (object, key) = (field_of("object")?, field_of("key")?);
+        let kind = ObjectKind::parse(&object)
+            .ok_or_else(|| AppError::Internal(format!("unknown object {object:?}")))?;
+        let app = &ctx.app;
+        let fields = {
+            let mut tx = app.db.begin_read().await?;
+            object_fields_tx(&mut tx, ctx.tenant_id(), kind).await?
+        };
+        let field = fields
+            .custom
+            .iter()
+            .find(|c| c.def.key == key)
+            .ok_or_else(|| AppError::Internal(format!("no custom field {object}.{key}")))?;
+        ctx.progress(0, Some(2), "building").await?;
+        // Built outside any transaction: on PostgreSQL concurrently, so writes continue.
+        let name = store::records::create_custom_index(&app.db, fields.spec, &field.def).await?;
+        ctx.progress(1, Some(2), "marking").await?;
+        let mut tx = app.db.begin().await?;
+        store::custom_fields::set_index(&mut tx, ctx.tenant_id(), kind, &key, &name).await?;
+        tx.commit().await?;
+        ctx.progress(2, Some(2), "done").await?;
+        Ok(json!({ "object": object, "key": key, "index": name }))
+    }
+}
+
+impl JobHandler for BuildFieldIndex {
+    fn kind(&self) -> &'static str {
+        Self::KIND
+    }
+
+    fn run<'a>(&'a self, ctx: &'a JobContext) -> BoxFuture<'a, AppResult<Value>> {
+        Box::pin(Self::build(ctx))
+    }
 }
 
 // ---------------------------------------------------------------- saved views

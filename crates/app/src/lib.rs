@@ -10,6 +10,7 @@ pub mod clock;
 pub mod customize;
 pub mod error;
 pub mod idempotency;
+pub mod jobs;
 pub mod org;
 pub mod records;
 pub mod rules;

@@ -8,9 +8,11 @@ use std::path::PathBuf;
 use store::Db;
 
 mod bench;
+mod bench_jobs;
 mod gen;
 mod page_bytes;
 mod server;
+mod worker;
 
 #[derive(Parser)]
 #[command(name = "meridian", version, about = "Meridian: a lead-to-cash CRM")]
@@ -64,6 +66,17 @@ enum Command {
         log_format: String,
         #[command(flatten)]
         limits: server::Limits,
+        /// Run no job worker in this process (when `meridian worker` runs them apart).
+        #[arg(long, env = "MERIDIAN_NO_WORKER")]
+        no_worker: bool,
+    },
+    /// Run the background job worker alone (no web server), beside `serve --no-worker`.
+    Worker {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Log format: text or json.
+        #[arg(long, env = "MERIDIAN_LOG_FORMAT", default_value = "text")]
+        log_format: String,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -103,6 +116,13 @@ enum Command {
     /// Print the OpenAPI document of the API (standard fields only), as `/api/v1/openapi.json`
     /// serves it to a caller without custom fields.
     Openapi,
+    /// Measure how many background jobs per second the queue runs on this database.
+    BenchJobs {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: bench_jobs::BenchJobsArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -183,9 +203,21 @@ async fn main() -> Result<()> {
             secure_cookies,
             log_format,
             limits,
+            no_worker,
         } => {
             init_logging(&log_format);
-            serve(db, listen, secure_cookies, &limits).await
+            serve(db, listen, secure_cookies, &limits, !no_worker).await
+        }
+        Command::Worker { db, log_format } => {
+            init_logging(&log_format);
+            let database = db.open().await?;
+            let shutdown = worker::on_signal();
+            println!("Meridian job worker running");
+            worker::spawn(&App::new(database.clone()), shutdown)
+                .await
+                .context("the job worker stopped abnormally")?;
+            database.close().await;
+            Ok(())
         }
         Command::Migrate { db } => {
             let database = db.open().await?;
@@ -222,6 +254,16 @@ async fn main() -> Result<()> {
             database.close().await;
             Ok(())
         }
+        Command::BenchJobs { db, args } => {
+            let database = db.open().await?;
+            let open = || -> app::jobs::BoxFuture<'static, Result<App>> {
+                let db = db.clone();
+                Box::pin(async move { Ok(App::new(db.open().await?)) })
+            };
+            bench_jobs::run(&App::new(database.clone()), open, &args).await?;
+            database.close().await;
+            Ok(())
+        }
         Command::Bench { db, args } => {
             let database = db.open().await?;
             bench::run(&App::new(database.clone()), &args).await?;
@@ -240,6 +282,7 @@ async fn serve(
     listen: SocketAddr,
     secure_cookies: bool,
     limits: &server::Limits,
+    with_worker: bool,
 ) -> Result<()> {
     let started = std::time::Instant::now();
     let database = db.open().await?;
@@ -251,12 +294,20 @@ async fn serve(
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(%listen, ready_ms = started.elapsed().as_millis() as u64, "Meridian is ready");
     println!("Meridian is listening on http://{listen}");
+    let shutdown = worker::on_signal();
+    let jobs = with_worker.then(|| worker::spawn(&app, shutdown.clone()));
     let housekeeping = tokio::spawn(housekeeping(app));
     tokio::spawn(rebuild_search_tokens(database.clone()));
-    server::serve(listener, router, limits, shutdown_signal())
+    server::serve(listener, router, limits, worker::stopped(shutdown))
         .await
         .context("serving HTTP")?;
     housekeeping.abort();
+    if let Some(jobs) = jobs {
+        // Finishes or releases the job it runs.
+        if let Err(e) = jobs.await {
+            tracing::warn!(error = %e, "the job worker stopped abnormally");
+        }
+    }
     database.close().await;
     tracing::info!("Meridian stopped");
     Ok(())
@@ -292,6 +343,9 @@ async fn housekeeping(app: App) {
         }
         if let Err(e) = app::idempotency::purge(&app).await {
             tracing::warn!(error = %e, "purging idempotency keys failed");
+        }
+        if let Err(e) = app::jobs::purge(&app).await {
+            tracing::warn!(error = %e, "purging finished jobs failed");
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod bulk;
 pub mod custom_fields;
 pub mod history;
 pub mod idempotency;
+pub mod jobs;
 pub mod org;
 pub mod records;
 pub mod reindex;

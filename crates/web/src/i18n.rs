@@ -62,6 +62,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/pages.zh-CN.json"),
     include_str!("../locales/api.zh-CN.json"),
     include_str!("../locales/time.zh-CN.json"),
+    include_str!("../locales/jobs.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -70,6 +71,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/pages.en.json"),
     include_str!("../locales/api.en.json"),
     include_str!("../locales/time.en.json"),
+    include_str!("../locales/jobs.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

@@ -5,6 +5,7 @@ mod accounts;
 mod conditional;
 mod error;
 mod idempotent;
+mod jobs;
 mod list_query;
 pub mod openapi;
 mod org;
@@ -40,6 +41,7 @@ fn table() -> table::ApiRoutes {
         .merge(records::routes())
         .merge(org::routes())
         .merge(tokens::routes())
+        .merge(jobs::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -35,6 +35,9 @@ use utoipa::{Modify, OpenApi};
         super::tokens::list,
         super::tokens::create,
         super::tokens::revoke,
+        super::jobs::show,
+        super::jobs::list,
+        super::jobs::retry,
     ),
     components(schemas(
         super::ErrorBody,
@@ -48,6 +51,7 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "Accounts (客户)"),
         (name = "auth", description = "The caller and its API tokens"),
         (name = "org", description = "Users, departments and roles (组织架构); administrators change them"),
+        (name = "jobs", description = "Background jobs (后台任务)"),
     )
 )]
 pub struct ApiDoc;
@@ -228,7 +232,10 @@ mod tests {
     #[test]
     fn bodies_parameters_and_errors_are_documented() {
         let doc = document();
-        let without_body = ["/api/v1/activities/{id}/complete"];
+        let without_body = [
+            "/api/v1/activities/{id}/complete",
+            "/api/v1/jobs/{id}/retry",
+        ];
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
                 let at = format!("{method} {path}");

@@ -422,7 +422,7 @@ async fn add_field(
     Extension(kind): Extension<ObjectKind>,
     user: ApiUser,
     JsonObject(body): JsonObject,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let def: domain::fields::FieldDef =
         serde_json::from_value(Value::Object(body)).map_err(|e| {
             ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
@@ -433,12 +433,14 @@ async fn add_field(
     app::customize::add_field(&state.app, &user.actor, kind, def)
         .await
         .map_err(fail(user.tr))?;
-    if indexed {
-        app::customize::index_field(&state.app, &user.actor, kind, &key)
-            .await
-            .map_err(fail(user.tr))?;
+    if !indexed {
+        return Ok(StatusCode::CREATED.into_response());
     }
-    Ok(StatusCode::CREATED)
+    // The index is built by a job: 202 with the job to follow.
+    let job = app::customize::index_field(&state.app, &user.actor, kind, &key)
+        .await
+        .map_err(fail(user.tr))?;
+    Ok(super::jobs::accepted(job))
 }
 
 async fn views(

@@ -406,17 +406,11 @@ async fn create(
         let indexed = def.indexed;
         let key = def.key.clone();
         app::customize::add_field(&state.app, &user.actor, kind, def).await?;
-        if indexed {
-            app::customize::index_field(&state.app, &user.actor, kind, &key).await?;
-        }
-        Ok::<_, AppError>(())
+        index_if(&state, &user, kind, &key, indexed).await
     }
     .await;
     match result {
-        Ok(()) => see_other(
-            user.ctx.htmx,
-            &format!("/admin/fields/{}?notice=field_added", segment(kind)),
-        ),
+        Ok(job) => see_other(user.ctx.htmx, &after_save(kind, job, "field_added")),
         Err(e @ AppError::Validation(_)) => (
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             render(&form_page(
@@ -479,17 +473,11 @@ async fn update(
         let indexed = def.indexed;
         app::customize::update_field(&state.app, &user.actor, kind, def, form.active.is_some())
             .await?;
-        if indexed {
-            app::customize::index_field(&state.app, &user.actor, kind, &key).await?;
-        }
-        Ok::<_, AppError>(())
+        index_if(&state, &user, kind, &key, indexed).await
     }
     .await;
     match result {
-        Ok(()) => see_other(
-            user.ctx.htmx,
-            &format!("/admin/fields/{}?notice=field_saved", segment(kind)),
-        ),
+        Ok(job) => see_other(user.ctx.htmx, &after_save(kind, job, "field_saved")),
         Err(e @ AppError::Validation(_)) => (
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             render(&form_page(
@@ -505,6 +493,31 @@ async fn update(
     }
 }
 
+/// Enqueues the index build of a field saved as indexed; its job's id.
+async fn index_if(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    key: &str,
+    indexed: bool,
+) -> Result<Option<uuid::Uuid>, AppError> {
+    if !indexed {
+        return Ok(None);
+    }
+    app::customize::index_field(&state.app, &user.actor, kind, key)
+        .await
+        .map(Some)
+}
+
+/// Where a saved field sends the administrator: the progress of its index build, if one was
+/// asked for, else the field list with `notice`.
+fn after_save(kind: ObjectKind, job: Option<uuid::Uuid>, notice: &str) -> String {
+    match job {
+        Some(job) => format!("/jobs/{job}"),
+        None => format!("/admin/fields/{}?notice={notice}", segment(kind)),
+    }
+}
+
 async fn index(
     State(state): State<AppState>,
     user: Signed,
@@ -513,15 +526,11 @@ async fn index(
     let t = user.ctx.tr;
     let result = async {
         let kind = object_of(&object)?;
-        app::customize::index_field(&state.app, &user.actor, kind, &key).await?;
-        Ok::<_, AppError>(kind)
+        app::customize::index_field(&state.app, &user.actor, kind, &key).await
     }
     .await;
     match result {
-        Ok(kind) => see_other(
-            user.ctx.htmx,
-            &format!("/admin/fields/{}?notice=field_indexed", segment(kind)),
-        ),
+        Ok(job) => see_other(user.ctx.htmx, &format!("/jobs/{job}")),
         Err(e) => page_error(t, e),
     }
 }

@@ -4,6 +4,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod fields;
+mod jobs;
 pub mod messages;
 pub mod records;
 mod search;
@@ -21,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .merge(records::routes())
         .merge(fields::routes())
         .merge(search::routes())
+        .merge(jobs::routes())
         .fallback(messages::not_found)
 }
 

@@ -11,6 +11,7 @@ mod api_routes;
 mod faults;
 mod forms;
 mod input;
+mod jobs;
 mod org;
 mod org_api;
 mod page_chrome;

@@ -208,6 +208,8 @@ async fn run_case(env: &Env, n: usize, case: &Case) -> Result<(), TestCaseError>
                 .expect("index");
         }
     }
+    // The indexes are built by background jobs.
+    assert!(env.run_jobs().await >= ObjectKind::RECORDS.len());
     let account_fields = app::records::object_fields(&env.app, admin, ObjectKind::Account)
         .await
         .expect("fields");

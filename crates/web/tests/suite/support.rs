@@ -159,6 +159,14 @@ impl Env {
         Env { app, clock, router }
     }
 
+    /// Runs the due background jobs (every built-in kind) until none is left; how many ran.
+    pub async fn run_jobs(&self) -> usize {
+        app::jobs::Worker::new(self.app.clone(), app::jobs::Registry::standard())
+            .run_until_idle()
+            .await
+            .expect("jobs run")
+    }
+
     pub async fn company(&self, name: &str, admin_email: &str) -> Company {
         let created = app::auth::create_company(
             &self.app,

@@ -271,7 +271,9 @@ pub(super) fn add_fields_and_views(paths: &mut Map<String, Value>, tag: &str) {
             "responses": { "200": { "description": "Fields", "content": content(schema_ref("FieldList")) } } },
         "post": { "tags": [tag], "security": security, "summary": "Add a custom field (administrators)",
             "requestBody": { "required": true, "content": content(schema_ref("FieldDefinition")) },
-            "responses": { "201": { "description": "Added" } } } }));
+            "responses": { "201": { "description": "Added" },
+                "202": { "description": "Added; its index (`indexed: true`) is built by a background job: `{job: {id, url}}`, `Location` the job (GET /api/v1/jobs/{id})",
+                    "headers": { "Location": { "schema": { "type": "string" } } } } } } }));
     paths.insert(format!("/api/v1/{tag}/views"), json!({ "get": { "tags": [tag], "security": security,
         "summary": "Built-in list views and the saved views the caller may use",
         "responses": { "200": { "description": "Views", "content": content(schema_ref("ViewList")) } } } }));
