@@ -67,8 +67,8 @@ impl JobRow {
             error: job.last_error.clone(),
             attempts: job.attempts,
             max_attempts: job.max_attempts,
-            run_at: job.run_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            updated_at: job.updated_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            run_at: t.time(job.run_at),
+            updated_at: t.time(job.updated_at),
             back: back_link(job),
         }
     }

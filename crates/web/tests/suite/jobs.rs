@@ -696,10 +696,17 @@ async fn only_the_creator_and_administrators_see_a_job(env: Env) {
     );
     let mut browser = env.browser();
     browser.login("rep@a.example").await;
-    assert_eq!(
-        browser.get(&format!("/jobs/{rep_job}")).await.status,
-        StatusCode::OK
-    );
+    let page = browser.get(&format!("/jobs/{rep_job}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // Times in the reader's time zone (China time by default), as on every page.
+    let local = env
+        .app
+        .now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    page.assert_contains(&local);
+    assert!(!page.body.contains("UTC"), "{}", page.body);
     assert_eq!(
         browser.get(&format!("/jobs/{admin_job}")).await.status,
         StatusCode::NOT_FOUND
