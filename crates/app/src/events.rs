@@ -102,6 +102,12 @@ pub async fn changed(
         .iter()
         .map(|c| json!({ "field": c.field, "old": c.old_value, "new": c.new_value }))
         .collect();
+    // The rest of a save this transaction already reported joins its events.
+    let saves = [UPDATED, OWNER_CHANGED, STAGE_CHANGED];
+    let tenant = actor.tenant_id();
+    if repo::extend_queued(tx, tenant, subject.object, subject.id, &saves, &listed) {
+        return Ok(());
+    }
     let listed = Value::Array(listed);
     for kind in kinds {
         emit(tx, actor, now, subject, kind, &listed).await?;

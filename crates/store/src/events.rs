@@ -101,6 +101,32 @@ pub async fn insert(tx: &mut Tx, event: &NewEvent<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Adds `changes` to the events of `kinds` this transaction already queued for the record;
+/// whether there was one (a save written in parts, such as an account's standard and custom
+/// fields, stays one event).
+pub fn extend_queued(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    object: ObjectKind,
+    record_id: Uuid,
+    kinds: &[&str],
+    changes: &[serde_json::Value],
+) -> bool {
+    let mut found = false;
+    for event in tx.pending_events.iter_mut().filter(|e| {
+        e.tenant_id == tenant_id
+            && e.object == object.key()
+            && e.record_id == record_id
+            && kinds.contains(&e.kind.as_str())
+    }) {
+        if let serde_json::Value::Array(listed) = &mut event.changes {
+            listed.extend(changes.iter().cloned());
+            found = true;
+        }
+    }
+    found
+}
+
 /// Inserts the transaction's queued events, under each company's feed lock on PostgreSQL.
 pub(crate) async fn flush(tx: &mut Tx) -> Result<()> {
     let pending = std::mem::take(&mut tx.pending_events);

@@ -495,8 +495,41 @@ async fn old_events_are_pruned_daily(env: Env) {
     );
 }
 
+/// An account's standard and custom fields are saved by two writers; the save is one event.
+async fn one_save_of_standard_and_custom_fields_is_one_event(env: Env) {
+    let c = env.company("甲公司", "admin@a.example").await;
+    let api = env.api(&env.token(&c.admin).await);
+    let r = api
+        .post(
+            "/api/v1/accounts/fields",
+            json!({"key": "employees", "label_zh": "员工人数", "field_type": "number"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let account = env.account(&c.admin, "华为").await;
+    let r = api
+        .patch(
+            &format!("/api/v1/accounts/{}", account.id),
+            json!({"name": "华为技术", "employees": "200"}),
+            "\"1\"",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let events = feed(&env, &c.admin).await;
+    assert_eq!(
+        kinds(&events),
+        vec![
+            (ObjectKind::Account, account.id, "created".into()),
+            (ObjectKind::Account, account.id, "updated".into()),
+        ]
+    );
+    let fields = changed_fields(&json!({ "changes": events[1].changes }));
+    assert_eq!(fields, vec!["name", "employees"]);
+}
+
 on_both_databases!(
     every_change_writes_one_event_in_its_transaction,
+    one_save_of_standard_and_custom_fields_is_one_event,
     the_feed_keeps_to_the_callers_scope_and_field_access,
     bad_feed_parameters_are_refused,
     the_cursor_loses_nothing_under_concurrent_writers,
