@@ -96,7 +96,12 @@ async fn write_history(
             new_value: new.as_deref(),
         })
         .collect();
-    history::record(tx, actor.tenant_id(), OBJECT, id, actor.id(), &rows).await?;
+    let subject = crate::events::Subject {
+        object: ObjectKind::Account,
+        id,
+        owner_id: after.owner_id,
+    };
+    crate::events::changed(tx, actor, now, subject, &rows).await?;
     if !described.is_empty() {
         let changes: Vec<serde_json::Value> = described
             .iter()
@@ -216,18 +221,12 @@ pub async fn create_once(
         )
         .await?;
     }
-    audit::record(
-        &mut tx,
-        AuditEvent {
-            tenant_id: actor.tenant_id(),
-            actor_id: Some(actor.id()),
-            action: "create",
-            object: OBJECT,
-            record_id: Some(id),
-            detail: serde_json::json!({}),
-        },
-    )
-    .await?;
+    let subject = crate::events::Subject {
+        object: ObjectKind::Account,
+        id,
+        owner_id: Some(owner_id),
+    };
+    crate::events::created(&mut tx, actor, app.now(), subject).await?;
     let row = repo::get_visible(&mut tx, &actor.principal, id)
         .await?
         .map(|r| without_hidden(actor, r));
@@ -377,6 +376,7 @@ pub async fn update_with_custom(
         actor,
         &object_fields,
         id,
+        owner_id,
         &custom_before,
         &custom_after,
         app.now(),
@@ -451,18 +451,12 @@ pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResu
     if !repo::delete(&mut tx, actor.tenant_id(), id, version).await? {
         return Err(AppError::Conflict);
     }
-    audit::record(
-        &mut tx,
-        AuditEvent {
-            tenant_id: actor.tenant_id(),
-            actor_id: Some(actor.id()),
-            action: "delete",
-            object: OBJECT,
-            record_id: Some(id),
-            detail: serde_json::json!({ "name": current.name }),
-        },
-    )
-    .await?;
+    let subject = crate::events::Subject {
+        object: ObjectKind::Account,
+        id,
+        owner_id: Some(current.owner_id),
+    };
+    crate::events::deleted(&mut tx, actor, app.now(), subject, &current.name).await?;
     tx.commit().await?;
     Ok(())
 }

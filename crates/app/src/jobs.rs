@@ -77,7 +77,10 @@ pub struct Registry {
 impl Registry {
     /// Every built-in kind of job.
     pub fn standard() -> Self {
-        Self::default().register(crate::customize::BuildFieldIndex)
+        Self::default()
+            .register(crate::customize::BuildFieldIndex)
+            .register(crate::events::PruneEvents)
+            .schedule(crate::events::PruneEvents::schedule())
     }
 
     pub fn register(mut self, handler: impl JobHandler + 'static) -> Self {

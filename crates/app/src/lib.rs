@@ -9,6 +9,7 @@ pub mod cache;
 pub mod clock;
 pub mod customize;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod jobs;
 pub mod org;

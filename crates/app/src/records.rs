@@ -13,7 +13,6 @@ use domain::views::FilterSpec;
 use domain::FieldErrors;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use store::audit::{self, AuditEvent};
 use store::custom_fields::CustomField;
 use store::history::{self, FieldChange, NewChange};
 use store::records::{self as repo, Record, Stamp, Values};
@@ -365,11 +364,13 @@ pub async fn check_custom(
 
 /// Writes checked custom values (from [`check_custom`]) of a record, with their history, in
 /// the caller's transaction.
+#[allow(clippy::too_many_arguments)]
 pub async fn save_custom(
     tx: &mut Tx,
     actor: &Actor,
     fields: &ObjectFields,
     id: Uuid,
+    owner_id: Uuid,
     before: &Values,
     after: &Values,
     now: DateTime<Utc>,
@@ -393,7 +394,17 @@ pub async fn save_custom(
         .filter(|(k, _)| fields.spec.field(k).is_none())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let changed = write_history(tx, actor, &only_custom, id, &before_custom, &after_custom).await?;
+    let changed = write_history(
+        tx,
+        actor,
+        &only_custom,
+        id,
+        Some(owner_id),
+        &before_custom,
+        &after_custom,
+        now,
+    )
+    .await?;
     if fields.spec.kind == ObjectKind::Account {
         let mut changes = Vec::new();
         for key in &changed {
@@ -420,13 +431,17 @@ pub async fn save_custom(
     Ok(())
 }
 
+/// Writes the field history and the events of a save (see [`crate::events::changed`]).
+#[allow(clippy::too_many_arguments)]
 async fn write_history(
     tx: &mut Tx,
     actor: &Actor,
     fields: &ObjectFields,
     id: Uuid,
+    owner_id: Option<Uuid>,
     before: &Values,
     after: &Values,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<String>> {
     let mut changed = Vec::new();
     let mut rows = Vec::new();
@@ -458,16 +473,21 @@ async fn write_history(
             new_value: new.as_deref(),
         })
         .collect();
-    history::record(
-        tx,
-        actor.tenant_id(),
-        fields.spec.kind.key(),
+    let subject = crate::events::Subject {
+        object: fields.spec.kind,
         id,
-        actor.id(),
-        &changes,
-    )
-    .await?;
+        owner_id,
+    };
+    crate::events::changed(tx, actor, now, subject, &changes).await?;
     Ok(changed)
+}
+
+/// The owner among a record's values.
+fn owner_of(values: &Values) -> Option<Uuid> {
+    match values.get("owner_id") {
+        Some(FieldValue::Id(id)) => Some(*id),
+        _ => None,
+    }
 }
 
 async fn index_search(
@@ -542,18 +562,12 @@ pub async fn create_once(
     )
     .await?;
     index_search(&mut tx, actor.tenant_id(), kind, &values, id).await?;
-    audit::record(
-        &mut tx,
-        AuditEvent {
-            tenant_id: actor.tenant_id(),
-            actor_id: Some(actor.id()),
-            action: "create",
-            object: kind.key(),
-            record_id: Some(id),
-            detail: serde_json::json!({}),
-        },
-    )
-    .await?;
+    let subject = crate::events::Subject {
+        object: kind,
+        id,
+        owner_id: owner_of(&values),
+    };
+    crate::events::created(&mut tx, actor, now, subject).await?;
     rules::after_save(&mut tx, actor, kind, id, None, &values, &[], now).await?;
     if let Some(key) = key {
         crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
@@ -692,7 +706,17 @@ async fn save(
     {
         return Err(AppError::Conflict);
     }
-    let changed = write_history(tx, actor, fields, current.id, &current.values, &values).await?;
+    let changed = write_history(
+        tx,
+        actor,
+        fields,
+        current.id,
+        owner_of(&values),
+        &current.values,
+        &values,
+        now,
+    )
+    .await?;
     index_search(tx, actor.tenant_id(), kind, &values, current.id).await?;
     rules::after_save(
         tx,
@@ -785,18 +809,12 @@ pub async fn delete(
     if !repo::delete(&mut tx, fields.spec, actor.tenant_id(), id).await? {
         return Err(AppError::Conflict);
     }
-    audit::record(
-        &mut tx,
-        AuditEvent {
-            tenant_id: actor.tenant_id(),
-            actor_id: Some(actor.id()),
-            action: "delete",
-            object: kind.key(),
-            record_id: Some(id),
-            detail: serde_json::json!({ "name": current.name() }),
-        },
-    )
-    .await?;
+    let subject = crate::events::Subject {
+        object: kind,
+        id,
+        owner_id: owner_of(&current.values),
+    };
+    crate::events::deleted(&mut tx, actor, app.now(), subject, current.name()).await?;
     tx.commit().await.map_err(AppError::from)
 }
 

@@ -23,6 +23,9 @@ pub struct ObjectSpec {
     /// Fields that matter only for some values of another field (an activity's times and
     /// place by its kind); forms show them only then.
     pub shown_when: &'static [ShownWhen],
+    /// The field whose change is a stage change (an opportunity's `stage`): the change feed
+    /// reports it as `stage_changed`.
+    pub stage_field: Option<&'static str>,
 }
 
 /// `field` is relevant only while the picklist `on` holds one of `values`.
@@ -293,6 +296,7 @@ fn account_spec() -> ObjectSpec {
             "updated_at",
         ],
         shown_when: &[],
+        stage_field: None,
     }
 }
 
@@ -357,6 +361,7 @@ fn contact_spec() -> ObjectSpec {
         fields: finish(fields),
         default_columns: &["name", "account_id", "title", "mobile", "owner_id"],
         shown_when: &[],
+        stage_field: None,
     }
 }
 
@@ -432,6 +437,7 @@ fn lead_spec() -> ObjectSpec {
         fields: finish(fields),
         default_columns: &["name", "company", "status", "intent", "source", "owner_id"],
         shown_when: &[],
+        stage_field: None,
     }
 }
 
@@ -526,6 +532,7 @@ fn opportunity_spec() -> ObjectSpec {
             "owner_id",
         ],
         shown_when: &[],
+        stage_field: Some("stage"),
     }
 }
 
@@ -647,6 +654,7 @@ fn activity_spec() -> ObjectSpec {
             "owner_id",
         ],
         shown_when: ACTIVITY_FIELDS_BY_KIND,
+        stage_field: None,
     }
 }
 

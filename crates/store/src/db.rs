@@ -100,6 +100,8 @@ pub struct Tx {
     /// The transaction wrote users, roles, departments or sessions: cached sign-ins are
     /// stale once it commits (see [`org_epoch`]).
     org_changed: bool,
+    /// Change-feed events to write just before the commit (see [`crate::events`]).
+    pub(crate) pending_events: Vec<crate::events::Pending>,
 }
 
 pub(crate) enum TxConn {
@@ -385,10 +387,12 @@ impl Tx {
         Tx {
             conn,
             org_changed: false,
+            pending_events: Vec::new(),
         }
     }
 
-    pub async fn commit(self) -> crate::Result<()> {
+    pub async fn commit(mut self) -> crate::Result<()> {
+        crate::events::flush(&mut self).await?;
         match self.conn {
             TxConn::Sqlite(t) => t.commit().await?,
             TxConn::Postgres(t) => t.commit().await?,

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod custom_fields;
+pub mod events;
 pub mod history;
 pub mod idempotency;
 pub mod jobs;

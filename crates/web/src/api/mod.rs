@@ -4,6 +4,7 @@
 mod accounts;
 mod conditional;
 mod error;
+mod events;
 mod idempotent;
 mod jobs;
 mod list_query;
@@ -42,6 +43,7 @@ fn table() -> table::ApiRoutes {
         .merge(org::routes())
         .merge(tokens::routes())
         .merge(jobs::routes())
+        .merge(events::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

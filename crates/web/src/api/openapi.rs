@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         super::jobs::show,
         super::jobs::list,
         super::jobs::retry,
+        super::events::list,
     ),
     components(schemas(
         super::ErrorBody,
@@ -52,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "The caller and its API tokens"),
         (name = "org", description = "Users, departments and roles (组织架构); administrators change them"),
         (name = "jobs", description = "Background jobs (后台任务)"),
+        (name = "events", description = "The change feed (变更事件): every committed change of the records the caller may see"),
     )
 )]
 pub struct ApiDoc;

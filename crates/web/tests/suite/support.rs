@@ -528,3 +528,20 @@ impl Api {
         send(&self.router, request).await
     }
 }
+
+/// A second pool on the same database, as another server process would have.
+pub async fn second_pool(db: &Db) -> Db {
+    match db {
+        Db::Postgres(pool) => Db::Postgres(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(8)
+                .connect_with((*pool.connect_options()).clone())
+                .await
+                .expect("second pool"),
+        ),
+        Db::Sqlite(s) => {
+            let path = s.writer.connect_options().get_filename().to_path_buf();
+            Db::open_sqlite_file(&path).await.expect("second pool")
+        }
+    }
+}
