@@ -1,8 +1,8 @@
 //! The change feed: one row per committed change of a record, in the change's transaction.
 //!
 //! Readers page by `seq`, which must grow in commit order, or a reader that had passed a
-//! later row would skip one committed late. On SQLite writers are serialised, so an
-//! `AUTOINCREMENT` is. On PostgreSQL a `bigserial` is taken at insert, not at commit, so
+//! later row would skip one committed late. On SQLite writers are serialised, so a
+//! counter the writer moves (`event_sequence`) is. On PostgreSQL a `bigserial` is taken at insert, not at commit, so
 //! [`insert`] only queues the event on the transaction, and [`flush`] (run by
 //! [`Tx::commit`]) takes the company's transaction-level advisory lock, inserts the queued
 //! events and lets the commit release the lock: a writer takes its numbers only after the
@@ -142,8 +142,21 @@ pub(crate) async fn flush(tx: &mut Tx) -> Result<()> {
                 locked.push(event.tenant_id);
             }
         }
+        // SQLite: the single writer moves one counter (the key starts with the company, so
+        // the number cannot be the rowid); PostgreSQL: the sequence, under the lock above.
+        let insert = match &mut tx.conn {
+            crate::db::TxConn::Sqlite(t) => {
+                sqlx::query("UPDATE event_sequence SET last_seq = last_seq + 1")
+                    .execute(&mut **t)
+                    .await?;
+                "INSERT INTO events (seq, tenant_id, at, actor_id, object, record_id, kind, owner_id, changes) VALUES ((SELECT last_seq FROM event_sequence), $1, $2, $3, $4, $5, $6, $7, $8)"
+            }
+            crate::db::TxConn::Postgres(_) => {
+                "INSERT INTO events (tenant_id, at, actor_id, object, record_id, kind, owner_id, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            }
+        };
         on_conn!(tx, c => {
-            sqlx::query("INSERT INTO events (tenant_id, at, actor_id, object, record_id, kind, owner_id, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            sqlx::query(insert)
                 .bind(event.tenant_id)
                 .bind(event.at)
                 .bind(event.actor_id)
