@@ -77,7 +77,10 @@ pub struct Registry {
 impl Registry {
     /// Every built-in kind of job.
     pub fn standard() -> Self {
-        Self::default().register(crate::customize::BuildFieldIndex)
+        Self::default()
+            .register(crate::customize::BuildFieldIndex)
+            .register(crate::notifications::FireReminders)
+            .schedule(crate::notifications::FireReminders::schedule())
     }
 
     pub fn register(mut self, handler: impl JobHandler + 'static) -> Self {
@@ -87,6 +90,13 @@ impl Registry {
 
     pub fn schedule(mut self, schedule: Schedule) -> Self {
         self.schedules.push(schedule);
+        self
+    }
+
+    /// The same handlers without the recurring schedules: runs what is queued and nothing
+    /// the clock adds.
+    pub fn without_schedules(mut self) -> Self {
+        self.schedules.clear();
         self
     }
 

@@ -11,6 +11,7 @@ pub mod customize;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;
+pub mod notifications;
 pub mod org;
 pub mod records;
 pub mod rules;

@@ -14,6 +14,7 @@ pub mod custom_fields;
 pub mod history;
 pub mod idempotency;
 pub mod jobs;
+pub mod notifications;
 pub mod org;
 pub mod records;
 pub mod reindex;

@@ -7,6 +7,7 @@ mod error;
 mod idempotent;
 mod jobs;
 mod list_query;
+mod notifications;
 pub mod openapi;
 mod org;
 mod records;
@@ -42,6 +43,7 @@ fn table() -> table::ApiRoutes {
         .merge(org::routes())
         .merge(tokens::routes())
         .merge(jobs::routes())
+        .merge(notifications::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -38,6 +38,9 @@ use utoipa::{Modify, OpenApi};
         super::jobs::show,
         super::jobs::list,
         super::jobs::retry,
+        super::notifications::list,
+        super::notifications::read,
+        super::notifications::read_all,
     ),
     components(schemas(
         super::ErrorBody,
@@ -52,6 +55,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "The caller and its API tokens"),
         (name = "org", description = "Users, departments and roles (组织架构); administrators change them"),
         (name = "jobs", description = "Background jobs (后台任务)"),
+        (name = "notifications", description = "The caller's notifications (消息中心)"),
     )
 )]
 pub struct ApiDoc;
@@ -235,6 +239,8 @@ mod tests {
         let without_body = [
             "/api/v1/activities/{id}/complete",
             "/api/v1/jobs/{id}/retry",
+            "/api/v1/notifications/{id}/read",
+            "/api/v1/notifications/read-all",
         ];
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {

@@ -241,30 +241,13 @@ async fn failed_jobs_back_off_then_die_and_an_administrator_retries_them(env: En
     assert_eq!(r.json()["error"]["code"], "job_not_retryable");
 }
 
-/// A second pool to the same database, as a second server would have.
-async fn second_pool(db: &Db) -> Db {
-    match db {
-        Db::Postgres(pool) => Db::Postgres(
-            sqlx::postgres::PgPoolOptions::new()
-                .max_connections(8)
-                .connect_with((*pool.connect_options()).clone())
-                .await
-                .expect("second pool"),
-        ),
-        Db::Sqlite(s) => {
-            let path = s.writer.connect_options().get_filename().to_path_buf();
-            Db::open_sqlite_file(&path).await.expect("second pool")
-        }
-    }
-}
-
 async fn two_workers_run_each_job_exactly_once(env: Env) {
     let c = env.company("甲公司", "admin@a.example").await;
     let recorder = Recorder::default();
     let registry = Registry::default()
         .register(recorder.clone())
         .schedule(hourly());
-    let other_db = second_pool(&env.app.db).await;
+    let other_db = crate::support::second_pool(&env.app.db).await;
     let other_app = App::with_clock(other_db.clone(), env.clock.clone());
     let workers = [
         Arc::new(Worker::new(env.app.clone(), registry.clone())),

@@ -12,6 +12,7 @@ mod faults;
 mod forms;
 mod input;
 mod jobs;
+mod notifications;
 mod org;
 mod org_api;
 mod page_chrome;

@@ -159,9 +159,11 @@ impl Env {
         Env { app, clock, router }
     }
 
-    /// Runs the due background jobs (every built-in kind) until none is left; how many ran.
+    /// Runs the due background jobs (every built-in kind; the recurring schedules, which
+    /// their own tests drive, are left out) until none is left; how many ran.
     pub async fn run_jobs(&self) -> usize {
-        app::jobs::Worker::new(self.app.clone(), app::jobs::Registry::standard())
+        let registry = app::jobs::Registry::standard().without_schedules();
+        app::jobs::Worker::new(self.app.clone(), registry)
             .run_until_idle()
             .await
             .expect("jobs run")
@@ -526,5 +528,22 @@ impl Api {
             .body(Body::from(body.to_string()))
             .expect("request");
         send(&self.router, request).await
+    }
+}
+
+/// A second pool to the same database, as a second server would have.
+pub async fn second_pool(db: &Db) -> Db {
+    match db {
+        Db::Postgres(pool) => Db::Postgres(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(8)
+                .connect_with((*pool.connect_options()).clone())
+                .await
+                .expect("second pool"),
+        ),
+        Db::Sqlite(s) => {
+            let path = s.writer.connect_options().get_filename().to_path_buf();
+            Db::open_sqlite_file(&path).await.expect("second pool")
+        }
     }
 }
