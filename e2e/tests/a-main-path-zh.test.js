@@ -43,11 +43,12 @@ describe(`main path in Chinese (${BACKEND_NAME})`, () => {
     await fillSetup(page, ADMIN);
     await page.waitForURL((u) => u.pathname === '/accounts' && u.searchParams.get('notice') === 'welcome');
     await expectText(page.locator('.flash.ok'), '欢迎使用 Meridian，公司已创建。');
-    // The main navigation: My day first, then the record lists, administration, the user and sign-out.
+    // The main navigation: My day first, then the record lists, administration, the bell (an
+    // icon named by its aria-label; no unread count yet), the user and sign-out.
     const nav = page.getByRole('navigation', { name: '主导航' });
     assert.deepEqual(
       (await nav.getByRole('link').allInnerTexts()).map((t) => t.trim()),
-      ['我的今天', '线索', '客户', '联系人', '商机', '活动', '系统管理', ADMIN.name],
+      ['我的今天', '线索', '客户', '联系人', '商机', '活动', '系统管理', '', ADMIN.name],
     );
     await expectText(nav.locator('a[aria-current=page]'), '客户');
     await expectCount(nav.getByRole('button', { name: '退出' }), 1);

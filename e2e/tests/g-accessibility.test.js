@@ -188,6 +188,7 @@ describe(`accessibility with axe-core (${BACKEND_NAME})`, () => {
           ['visit-form', `/activities/new?kind=visit&account_id=${account}`],
           ['search', `/search?q=${encodeURIComponent('南京')}`],
           ['admin-fields', '/admin/fields/contacts'],
+          ['notifications', '/notifications'],
           ['not-found', '/no/such/page'],
           ['history-opened-directly', `/accounts/${account}/history`],
         ];

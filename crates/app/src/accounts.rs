@@ -1,7 +1,7 @@
 //! Accounts (客户): create, read, edit, delete, transfer, list and history.
 
 use crate::records;
-use crate::{Actor, App, AppError, AppResult};
+use crate::{notifications, Actor, App, AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::accounts::{changes, AccountFields, AccountInput, AccountType, Grade};
 use domain::permissions::FieldAccess;
@@ -144,7 +144,16 @@ async fn save_change(
     if !repo::update(tx, actor.tenant_id(), id, version, change).await? {
         return Err(AppError::Conflict);
     }
-    write_history(tx, actor, id, before, after, now).await
+    write_history(tx, actor, id, before, after, now).await?;
+    if let Some(owner) = after.owner_id {
+        let about = notifications::About {
+            object: ObjectKind::Account,
+            id,
+            name: &after.name,
+        };
+        notifications::owner_changed(tx, actor, before.owner_id, owner, &about, now).await?;
+    }
+    Ok(())
 }
 
 /// Standard and custom field errors together, so a form shows all of them at once.
@@ -210,6 +219,12 @@ pub async fn create_once(
         (actor.id(), app.now()),
     )
     .await?;
+    let about = notifications::About {
+        object: ObjectKind::Account,
+        id,
+        name: &fields.name,
+    };
+    notifications::owner_changed(&mut tx, actor, None, owner_id, &about, app.now()).await?;
     if !custom_values.is_empty() {
         store::records::set_custom(
             &mut tx,

@@ -81,6 +81,8 @@ impl Registry {
             .register(crate::customize::BuildFieldIndex)
             .register(crate::events::PruneEvents)
             .schedule(crate::events::PruneEvents::schedule())
+            .register(crate::notifications::FireReminders)
+            .schedule(crate::notifications::FireReminders::schedule())
     }
 
     pub fn register(mut self, handler: impl JobHandler + 'static) -> Self {
@@ -90,6 +92,13 @@ impl Registry {
 
     pub fn schedule(mut self, schedule: Schedule) -> Self {
         self.schedules.push(schedule);
+        self
+    }
+
+    /// The same handlers without the recurring schedules: runs what is queued and nothing
+    /// the clock adds.
+    pub fn without_schedules(mut self) -> Self {
+        self.schedules.clear();
         self
     }
 

@@ -569,6 +569,7 @@ pub async fn create_once(
     };
     crate::events::created(&mut tx, actor, now, subject).await?;
     rules::after_save(&mut tx, actor, kind, id, None, &values, &[], now).await?;
+    tell_new_owner(&mut tx, actor, kind, id, None, &values, now).await?;
     if let Some(key) = key {
         crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
     }
@@ -729,7 +730,46 @@ async fn save(
         now,
     )
     .await?;
-    Ok(())
+    tell_new_owner(
+        tx,
+        actor,
+        kind,
+        current.id,
+        Some(&current.values),
+        &values,
+        now,
+    )
+    .await
+}
+
+/// Every create and save of a record passes here: a new owner other than the actor is told.
+async fn tell_new_owner(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    before: Option<&Values>,
+    after: &Values,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let owner = |values: &Values| match values.get("owner_id") {
+        Some(FieldValue::Id(owner)) => Some(*owner),
+        _ => None,
+    };
+    let Some(new_owner) = owner(after) else {
+        return Ok(());
+    };
+    let name = match after.get("name") {
+        Some(FieldValue::Text(name)) => name.as_str(),
+        _ => "",
+    };
+    let about = crate::notifications::About {
+        object: kind,
+        id,
+        name,
+    };
+    crate::notifications::owner_changed(tx, actor, before.and_then(owner), new_owner, &about, now)
+        .await
 }
 
 /// Applies a change computed by the system (complete, postpone, check in) as the actor.

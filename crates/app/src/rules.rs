@@ -208,6 +208,13 @@ pub async fn after_save(
             let status = text(values, "status").unwrap_or("open");
             let done_now =
                 status == "done" && before.is_none_or(|b| text(b, "status") != Some("done"));
+            // A new or moved reminder gets a run of the reminders at its time (the schedule
+            // every minute is the backstop for reminders written by other means).
+            if let Some(at) = time(values, "remind_at") {
+                if status == "open" && before.is_none_or(|b| time(b, "remind_at") != Some(at)) {
+                    crate::notifications::fire_reminders_at(tx, tenant, at.max(now), now).await?;
+                }
+            }
             if let Some(account) = id(values, "account_id") {
                 let event = if before.is_none() {
                     Some("logged")

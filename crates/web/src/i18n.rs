@@ -63,6 +63,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/api.zh-CN.json"),
     include_str!("../locales/time.zh-CN.json"),
     include_str!("../locales/jobs.zh-CN.json"),
+    include_str!("../locales/notifications.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -72,6 +73,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/api.en.json"),
     include_str!("../locales/time.en.json"),
     include_str!("../locales/jobs.en.json"),
+    include_str!("../locales/notifications.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

@@ -54,6 +54,8 @@ pub struct Ctx {
     pub htmx: bool,
     pub session_cookie: Option<String>,
     pub path_and_query: String,
+    /// The signed-in user's unread notifications (capped), for the bell of whole pages.
+    pub unread: i64,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -94,6 +96,15 @@ impl FromRequestParts<AppState> for Ctx {
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
+        let unread = match &actor {
+            Some(actor) if !htmx => app::notifications::unread_count(&state.app, actor)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "the unread count failed");
+                    0
+                }),
+            _ => 0,
+        };
         Ok(Ctx {
             tr,
             csrf,
@@ -101,6 +112,7 @@ impl FromRequestParts<AppState> for Ctx {
             htmx,
             session_cookie,
             path_and_query,
+            unread,
         })
     }
 }

@@ -17,6 +17,8 @@ pub struct Chrome {
     pub section: &'static str,
     pub notice: Option<String>,
     pub asset_version: &'static str,
+    /// Unread notifications, at most `app::notifications::UNREAD_CAP`.
+    pub unread: i64,
 }
 
 impl Chrome {
@@ -32,6 +34,26 @@ impl Chrome {
             section,
             notice: None,
             asset_version: crate::assets::VERSION,
+            unread: ctx.unread,
+        }
+    }
+
+    /// The bell's count: "99+" beyond 99.
+    pub fn unread_badge(&self) -> String {
+        if self.unread >= app::notifications::UNREAD_CAP {
+            "99+".into()
+        } else {
+            self.unread.to_string()
+        }
+    }
+
+    /// The bell's accessible name: "消息 3 条未读" / "Notifications, 3 unread".
+    pub fn bell_label(&self) -> String {
+        if self.unread == 0 {
+            self.t.get("notifications.bell_none").to_string()
+        } else {
+            self.t
+                .fmt("notifications.bell", &[("count", &self.unread_badge())])
         }
     }
 
@@ -101,6 +123,7 @@ impl MessagePage {
                 section: "",
                 notice: None,
                 asset_version: crate::assets::VERSION,
+                unread: 0,
             },
             status: status.as_u16(),
             message: message.to_string(),

@@ -8,6 +8,7 @@ mod events;
 mod idempotent;
 mod jobs;
 mod list_query;
+mod notifications;
 pub mod openapi;
 mod org;
 mod records;
@@ -44,6 +45,7 @@ fn table() -> table::ApiRoutes {
         .merge(tokens::routes())
         .merge(jobs::routes())
         .merge(events::routes())
+        .merge(notifications::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

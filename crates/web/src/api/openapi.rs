@@ -39,6 +39,9 @@ use utoipa::{Modify, OpenApi};
         super::jobs::list,
         super::jobs::retry,
         super::events::list,
+        super::notifications::list,
+        super::notifications::read,
+        super::notifications::read_all,
     ),
     components(schemas(
         super::ErrorBody,
@@ -54,6 +57,7 @@ use utoipa::{Modify, OpenApi};
         (name = "org", description = "Users, departments and roles (组织架构); administrators change them"),
         (name = "jobs", description = "Background jobs (后台任务)"),
         (name = "events", description = "The change feed (变更事件): every committed change of the records the caller may see"),
+        (name = "notifications", description = "The caller's notifications (消息中心)"),
     )
 )]
 pub struct ApiDoc;
@@ -237,6 +241,8 @@ mod tests {
         let without_body = [
             "/api/v1/activities/{id}/complete",
             "/api/v1/jobs/{id}/retry",
+            "/api/v1/notifications/{id}/read",
+            "/api/v1/notifications/read-all",
         ];
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {

@@ -6,6 +6,7 @@ mod auth;
 mod fields;
 mod jobs;
 pub mod messages;
+pub mod notifications;
 pub mod records;
 mod search;
 
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .merge(fields::routes())
         .merge(search::routes())
         .merge(jobs::routes())
+        .merge(notifications::routes())
         .fallback(messages::not_found)
 }
 

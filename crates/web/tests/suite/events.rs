@@ -478,14 +478,14 @@ async fn old_events_are_pruned_daily(env: Env) {
     let old = env.account(&c.admin, "旧").await;
     env.clock.advance(Duration::days(60));
     let kept = env.account(&c.admin, "新").await;
-    env.run_jobs().await;
+    env.run_scheduled_jobs().await;
     assert_eq!(
         feed(&env, &c.admin).await.len(),
         2,
         "nothing older than 90 days yet"
     );
     env.clock.advance(Duration::days(31));
-    env.run_jobs().await;
+    env.run_scheduled_jobs().await;
     let left = feed(&env, &c.admin).await;
     assert_eq!(
         kinds(&left),

@@ -13,6 +13,7 @@ mod faults;
 mod forms;
 mod input;
 mod jobs;
+mod notifications;
 mod org;
 mod org_api;
 mod page_chrome;
