@@ -1,7 +1,7 @@
 //! Accounts (客户): create, read, edit, delete, transfer, list and history.
 
 use crate::records;
-use crate::{notifications, Actor, App, AppError, AppResult};
+use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::accounts::{changes, AccountFields, AccountInput, AccountType, Grade};
 use domain::permissions::FieldAccess;
@@ -100,6 +100,7 @@ async fn write_history(
         object: ObjectKind::Account,
         id,
         owner_id: after.owner_id,
+        name: &after.name,
     };
     crate::events::changed(tx, actor, now, subject, &rows).await?;
     if !described.is_empty() {
@@ -144,16 +145,7 @@ async fn save_change(
     if !repo::update(tx, actor.tenant_id(), id, version, change).await? {
         return Err(AppError::Conflict);
     }
-    write_history(tx, actor, id, before, after, now).await?;
-    if let Some(owner) = after.owner_id {
-        let about = notifications::About {
-            object: ObjectKind::Account,
-            id,
-            name: &after.name,
-        };
-        notifications::owner_changed(tx, actor, before.owner_id, owner, &about, now).await?;
-    }
-    Ok(())
+    write_history(tx, actor, id, before, after, now).await
 }
 
 /// Standard and custom field errors together, so a form shows all of them at once.
@@ -219,12 +211,6 @@ pub async fn create_once(
         (actor.id(), app.now()),
     )
     .await?;
-    let about = notifications::About {
-        object: ObjectKind::Account,
-        id,
-        name: &fields.name,
-    };
-    notifications::owner_changed(&mut tx, actor, None, owner_id, &about, app.now()).await?;
     if !custom_values.is_empty() {
         store::records::set_custom(
             &mut tx,
@@ -240,6 +226,7 @@ pub async fn create_once(
         object: ObjectKind::Account,
         id,
         owner_id: Some(owner_id),
+        name: &fields.name,
     };
     crate::events::created(&mut tx, actor, app.now(), subject).await?;
     let row = repo::get_visible(&mut tx, &actor.principal, id)
@@ -470,8 +457,9 @@ pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResu
         object: ObjectKind::Account,
         id,
         owner_id: Some(current.owner_id),
+        name: &current.name,
     };
-    crate::events::deleted(&mut tx, actor, app.now(), subject, &current.name).await?;
+    crate::events::deleted(&mut tx, actor, app.now(), subject).await?;
     tx.commit().await?;
     Ok(())
 }

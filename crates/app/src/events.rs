@@ -33,18 +33,20 @@ pub const MAX_PAGE: i64 = 500;
 
 /// The record a change is about.
 #[derive(Debug, Clone, Copy)]
-pub struct Subject {
+pub struct Subject<'a> {
     pub object: ObjectKind,
     pub id: Uuid,
     /// The owner after the change (before it, for a delete).
     pub owner_id: Option<Uuid>,
+    /// The record's name (the audit log's and a notification's text).
+    pub name: &'a str,
 }
 
 async fn emit(
     tx: &mut Tx,
     actor: &Actor,
     now: DateTime<Utc>,
-    subject: Subject,
+    subject: Subject<'_>,
     kind: &str,
     changes: &Value,
 ) -> AppResult<()> {
@@ -72,7 +74,7 @@ pub async fn changed(
     tx: &mut Tx,
     actor: &Actor,
     now: DateTime<Utc>,
-    subject: Subject,
+    subject: Subject<'_>,
     changes: &[NewChange<'_>],
 ) -> AppResult<()> {
     history::record(
@@ -91,6 +93,7 @@ pub async fn changed(
     let mut kinds = Vec::new();
     if changes.iter().any(|c| c.field == "owner_id") {
         kinds.push(OWNER_CHANGED);
+        tell_new_owner(tx, actor, now, subject).await?;
     }
     if changes.iter().any(|c| Some(c.field) == stage) {
         kinds.push(STAGE_CHANGED);
@@ -120,21 +123,56 @@ pub async fn created(
     tx: &mut Tx,
     actor: &Actor,
     now: DateTime<Utc>,
-    subject: Subject,
+    subject: Subject<'_>,
 ) -> AppResult<()> {
     audit_row(tx, actor, subject, "create", json!({})).await?;
+    tell_new_owner(tx, actor, now, subject).await?;
     emit(tx, actor, now, subject, CREATED, &json!([])).await
 }
 
-/// Writes the audit row and the event of a deleted record (`name` for the audit log).
+/// A record created for, or moved to, another user than the actor is announced to that
+/// user (`notifications::Kind::Assigned`), in the change's transaction.
+async fn tell_new_owner(
+    tx: &mut Tx,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    subject: Subject<'_>,
+) -> AppResult<()> {
+    let Some(owner) = subject.owner_id.filter(|owner| *owner != actor.id()) else {
+        return Ok(());
+    };
+    let about = crate::notifications::About {
+        object: subject.object,
+        id: subject.id,
+        name: subject.name,
+    };
+    crate::notifications::notify(
+        tx,
+        actor.tenant_id(),
+        owner,
+        crate::notifications::Kind::Assigned,
+        &about,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes the audit row and the event of a deleted record.
 pub async fn deleted(
     tx: &mut Tx,
     actor: &Actor,
     now: DateTime<Utc>,
-    subject: Subject,
-    name: &str,
+    subject: Subject<'_>,
 ) -> AppResult<()> {
-    audit_row(tx, actor, subject, "delete", json!({ "name": name })).await?;
+    audit_row(
+        tx,
+        actor,
+        subject,
+        "delete",
+        json!({ "name": subject.name }),
+    )
+    .await?;
     emit(tx, actor, now, subject, DELETED, &json!([])).await
 }
 
@@ -143,7 +181,7 @@ pub async fn action(
     tx: &mut Tx,
     actor: &Actor,
     now: DateTime<Utc>,
-    subject: Subject,
+    subject: Subject<'_>,
     name: &'static str,
     detail: &Value,
 ) -> AppResult<()> {
@@ -153,7 +191,7 @@ pub async fn action(
 async fn audit_row(
     tx: &mut Tx,
     actor: &Actor,
-    subject: Subject,
+    subject: Subject<'_>,
     action: &str,
     detail: Value,
 ) -> AppResult<()> {

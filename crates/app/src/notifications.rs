@@ -74,23 +74,6 @@ pub async fn notify(
     Ok(id)
 }
 
-/// Where every owner change (create for someone else, edit, transfer, on any object) tells
-/// the new owner, unless they made the change themselves.
-pub async fn owner_changed(
-    tx: &mut Tx,
-    actor: &Actor,
-    before: Option<Uuid>,
-    after: Uuid,
-    about: &About<'_>,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    if before == Some(after) || after == actor.id() {
-        return Ok(());
-    }
-    notify(tx, actor.tenant_id(), after, Kind::Assigned, about, now).await?;
-    Ok(())
-}
-
 /// One page of the actor's own notifications, newest first.
 pub struct Page {
     pub items: Vec<Notification>,

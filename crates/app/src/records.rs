@@ -477,6 +477,7 @@ async fn write_history(
         object: fields.spec.kind,
         id,
         owner_id,
+        name: record_name(after),
     };
     crate::events::changed(tx, actor, now, subject, &changes).await?;
     Ok(changed)
@@ -566,10 +567,10 @@ pub async fn create_once(
         object: kind,
         id,
         owner_id: owner_of(&values),
+        name: record_name(&values),
     };
     crate::events::created(&mut tx, actor, now, subject).await?;
     rules::after_save(&mut tx, actor, kind, id, None, &values, &[], now).await?;
-    tell_new_owner(&mut tx, actor, kind, id, None, &values, now).await?;
     if let Some(key) = key {
         crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
     }
@@ -729,47 +730,15 @@ async fn save(
         &changed,
         now,
     )
-    .await?;
-    tell_new_owner(
-        tx,
-        actor,
-        kind,
-        current.id,
-        Some(&current.values),
-        &values,
-        now,
-    )
     .await
 }
 
-/// Every create and save of a record passes here: a new owner other than the actor is told.
-async fn tell_new_owner(
-    tx: &mut Tx,
-    actor: &Actor,
-    kind: ObjectKind,
-    id: Uuid,
-    before: Option<&Values>,
-    after: &Values,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let owner = |values: &Values| match values.get("owner_id") {
-        Some(FieldValue::Id(owner)) => Some(*owner),
-        _ => None,
-    };
-    let Some(new_owner) = owner(after) else {
-        return Ok(());
-    };
-    let name = match after.get("name") {
+/// The record's name among its values (empty when it has none).
+fn record_name(values: &Values) -> &str {
+    match values.get("name") {
         Some(FieldValue::Text(name)) => name.as_str(),
         _ => "",
-    };
-    let about = crate::notifications::About {
-        object: kind,
-        id,
-        name,
-    };
-    crate::notifications::owner_changed(tx, actor, before.and_then(owner), new_owner, &about, now)
-        .await
+    }
 }
 
 /// Applies a change computed by the system (complete, postpone, check in) as the actor.
@@ -853,8 +822,9 @@ pub async fn delete(
         object: kind,
         id,
         owner_id: owner_of(&current.values),
+        name: current.name(),
     };
-    crate::events::deleted(&mut tx, actor, app.now(), subject, current.name()).await?;
+    crate::events::deleted(&mut tx, actor, app.now(), subject).await?;
     tx.commit().await.map_err(AppError::from)
 }
 

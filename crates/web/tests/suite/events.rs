@@ -121,6 +121,7 @@ async fn every_change_writes_one_event_in_its_transaction(env: Env) {
         object: ObjectKind::Opportunity,
         id: deal,
         owner_id: Some(admin.id()),
+        name: "",
     };
     app::events::action(
         &mut tx,
@@ -384,6 +385,7 @@ async fn write_event(db: &Db, actor: &Actor, now: DateTime<Utc>, n: usize) -> st
         object: ObjectKind::Contact,
         id: Uuid::now_v7(),
         owner_id: Some(actor.id()),
+        name: "",
     };
     app::events::action(&mut tx, actor, now, subject, "tested", &json!({ "n": n }))
         .await
