@@ -80,6 +80,19 @@ pub fn check_json(errors: &mut FieldErrors, value: &Value) {
     }
 }
 
+/// Whether a JSON text can hold a refused character at all, so that most bodies are not
+/// parsed twice (here and by the handler): inside valid JSON a control character is either
+/// escaped (`\u…`) or, for DEL and the C1 range, raw (`7F`, `C2 80`…`C2 9F` in UTF-8); raw C0
+/// characters make the JSON invalid, which the handler answers itself.
+fn json_may_hold_refused(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|w| {
+        w == b"\\u"
+            || w[0] == 0x7f
+            || w[1] == 0x7f
+            || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]))
+    }) || bytes == [0x7f]
+}
+
 fn content_type(request: &Request) -> &str {
     request
         .headers()
@@ -106,8 +119,10 @@ pub async fn refuse_control_characters(request: Request, next: Next) -> Response
         };
         if is_form {
             check_pairs(&mut errors, &bytes);
-        } else if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-            check_json(&mut errors, &value);
+        } else if json_may_hold_refused(&bytes) {
+            if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+                check_json(&mut errors, &value);
+            }
         }
         Request::from_parts(parts, Body::from(bytes))
     } else {
@@ -176,6 +191,20 @@ mod tests {
             codes(&errors),
             [("city", CODE), ("filter.name", CODE), ("query", CODE)]
         );
+    }
+
+    #[test]
+    fn json_that_may_hold_refused_characters_is_checked() {
+        for refused in ["\u{0}", "\u{1f}", "\u{7f}", "\u{85}", "\u{9f}"] {
+            let text = serde_json::json!({ "name": format!("a{refused}b") }).to_string();
+            assert!(super::json_may_hold_refused(text.as_bytes()), "{text:?}");
+        }
+        for plain in [
+            r#"{"name":"深圳华为 Co. Ltd"}"#,
+            r#"{"amount":12,"tags":["VIP"]}"#,
+        ] {
+            assert!(!super::json_may_hold_refused(plain.as_bytes()), "{plain}");
+        }
     }
 
     #[test]
