@@ -134,6 +134,31 @@ pub async fn rollup(app: &App, actor: &Actor, account_id: Uuid) -> AppResult<Rol
         == Some(domain::permissions::FieldAccess::Hidden);
     if amount_hidden {
         rollup.amounts.clear();
+    } else if !rollup.amounts.is_empty() {
+        let rates = crate::money::exchange_rates_tx(&mut tx, actor).await?;
+        let today = domain::time::local_day(app.now(), actor.time_zone());
+        let mut total = store::records::ConvertedTotal {
+            currency: rates.currency.clone(),
+            ..Default::default()
+        };
+        for (currency, open, won) in &rollup.amounts {
+            match (
+                rates.convert(*open, currency, today),
+                rates.convert(*won, currency, today),
+            ) {
+                (Some(open), Some(won)) => {
+                    total.open += open;
+                    total.won += won;
+                }
+                _ => total.unconverted.push(currency.clone()),
+            }
+        }
+        let exponent = domain::money::exponent(&total.currency);
+        total.open = total.open.round_dp(exponent);
+        total.won = total.won.round_dp(exponent);
+        total.open.rescale(exponent);
+        total.won.rescale(exponent);
+        rollup.total = Some(total);
     }
     Ok(rollup)
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod jobs;
+pub mod money;
 pub mod notifications;
 pub mod org;
 pub mod records;

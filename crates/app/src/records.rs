@@ -31,6 +31,9 @@ pub struct ObjectFields {
     pub hidden: Vec<String>,
     /// Fields the reader's role may see but not change.
     pub read_only: Vec<String>,
+    /// The company currency: money fields of an object without a currency field are in it,
+    /// and lists compare amounts in its units (see `domain::money`).
+    pub currency: String,
 }
 
 impl ObjectFields {
@@ -84,9 +87,40 @@ impl ObjectFields {
         self.custom.iter().map(|c| c.def.clone()).collect()
     }
 
-    /// Fields that can be filtered on (active ones).
+    /// Fields that can be filtered on (active ones), money compared in the company
+    /// currency's units.
     pub fn filterable(&self) -> Vec<FieldDef> {
-        self.all().into_iter().cloned().collect()
+        self.all().into_iter().map(|f| self.comparable(f)).collect()
+    }
+
+    /// A field as lists compare it: money in minor units of the company currency.
+    pub fn comparable(&self, field: &FieldDef) -> FieldDef {
+        let mut field = field.clone();
+        if field.field_type == FieldType::Money {
+            field.money_exponent = Some(domain::money::exponent(&self.currency));
+        }
+        field
+    }
+
+    /// Money values finer than their currency allows (`10.5` yen), as field errors.
+    pub fn check_money_places(&self, values: &Values, errors: &mut FieldErrors) {
+        for field in self.all() {
+            if field.field_type != FieldType::Money {
+                continue;
+            }
+            let Some(FieldValue::Decimal(amount)) = values.get(&field.key) else {
+                continue;
+            };
+            let exponent = repo::money_exponent(self.spec, field, values);
+            if let Err(e) = domain::money::to_minor(*amount, exponent) {
+                match e {
+                    domain::money::MoneyError::TooPrecise => {
+                        errors.add_limit(&field.key, e.code(), i64::from(exponent))
+                    }
+                    domain::money::MoneyError::TooLarge => errors.add(&field.key, e.code()),
+                }
+            }
+        }
     }
 }
 
@@ -99,11 +133,20 @@ pub async fn object_fields_tx(
     tenant_id: Uuid,
     kind: ObjectKind,
 ) -> AppResult<ObjectFields> {
+    let currency = store::tenants::currency(tx, tenant_id).await?;
+    let exponent = domain::money::exponent(&currency);
+    let mut custom = store::custom_fields::list(tx, tenant_id, kind).await?;
+    for field in &mut custom {
+        if field.def.field_type == FieldType::Money {
+            field.def.money_exponent = Some(exponent);
+        }
+    }
     Ok(ObjectFields {
         spec: spec(kind)?,
-        custom: store::custom_fields::list(tx, tenant_id, kind).await?,
+        custom,
         hidden: Vec::new(),
         read_only: Vec::new(),
+        currency,
     })
 }
 
@@ -216,6 +259,7 @@ fn apply_input_to(
             }
         }
     }
+    fields.check_money_places(values, &mut errors);
     errors
 }
 
@@ -1019,7 +1063,7 @@ pub async fn list(
     let Some((sort_field, descending)) = sort else {
         return Err(AppError::field("sort", "invalid_choice"));
     };
-    let sort_field = sort_field.clone();
+    let sort_field = fields.comparable(sort_field);
     let custom = fields.custom_defs();
     let query = repo::ListQuery {
         conditions: &conditions,
@@ -1038,7 +1082,22 @@ pub async fn list(
         records.truncate(limit as usize);
         records.last().map(|r| {
             let cursor = Cursor {
-                v: r.values.get(&sort_field.key).map(repo::json_value),
+                v: r.values.get(&sort_field.key).map(|v| match v {
+                    // The stored minor units, in the company currency's places (what the
+                    // list compares), as exact text.
+                    FieldValue::Decimal(d) if sort_field.field_type == FieldType::Money => {
+                        let stored = domain::money::to_minor_rounded(
+                            *d,
+                            repo::money_exponent(fields.spec, &sort_field, &r.values),
+                        )
+                        .unwrap_or_default();
+                        let exponent = sort_field.money_exponent.unwrap_or(2);
+                        serde_json::Value::String(
+                            domain::money::from_minor(stored, exponent).to_string(),
+                        )
+                    }
+                    other => repo::json_value(other),
+                }),
                 id: r.id,
             };
             hex::encode(serde_json::to_vec(&cursor).unwrap_or_default())

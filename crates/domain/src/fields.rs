@@ -322,6 +322,11 @@ pub struct FieldDef {
     /// table): standard fields only.
     #[serde(skip)]
     pub searchable: bool,
+    /// For a money field of an object without a currency field: the decimal places of the
+    /// company currency its amounts are in (set when a company's fields are loaded; see
+    /// [`crate::money`]). Amounts of an object with a currency field follow the record's.
+    #[serde(skip)]
+    pub money_exponent: Option<u32>,
     /// Place on forms and record pages.
     #[serde(default)]
     pub position: i32,
@@ -423,7 +428,8 @@ impl FieldDef {
                 if self.max.is_some_and(|max| number > max) {
                     return Err("above_max");
                 }
-                if self.field_type == FieldType::Money && number.scale() > 2 {
+                // The currency decides the places (`records` checks them); none has more.
+                if self.field_type == FieldType::Money && number.normalize().scale() > 4 {
                     return Err("invalid_number");
                 }
                 FieldValue::Decimal(number)
@@ -594,6 +600,7 @@ mod tests {
             system: false,
             indexed: false,
             searchable: false,
+            money_exponent: None,
             position: 0,
         }
     }
@@ -613,7 +620,7 @@ mod tests {
             Err("invalid_number")
         );
         assert_eq!(
-            def(FieldType::Money).parse(&one("1.234")),
+            def(FieldType::Money).parse(&one("1.23456")),
             Err("invalid_number")
         );
         assert_eq!(

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod credit_code;
 pub mod fields;
+pub mod money;
 pub mod objects;
 pub mod org;
 pub mod permissions;

@@ -26,6 +26,9 @@ pub struct ObjectSpec {
     /// The field whose change is a stage change (an opportunity's `stage`): the change feed
     /// reports it as `stage_changed`.
     pub stage_field: Option<&'static str>,
+    /// The picklist holding the record's currency (an opportunity's `currency`): its money
+    /// fields, standard and custom, are in that currency. Without one, in the company's.
+    pub currency_field: Option<&'static str>,
 }
 
 /// `field` is relevant only while the picklist `on` holds one of `values`.
@@ -49,6 +52,15 @@ impl ObjectSpec {
     /// The fields the quick and global search find records by.
     pub fn search_fields(&self) -> impl Iterator<Item = &FieldDef> {
         self.fields.iter().filter(|f| f.searchable)
+    }
+
+    /// The decimal places of a money field's amounts on a record whose currency field holds
+    /// `record_currency` (see [`crate::money`]).
+    pub fn money_exponent(&self, field: &FieldDef, record_currency: Option<&str>) -> u32 {
+        match (self.currency_field, record_currency) {
+            (Some(_), Some(code)) => crate::money::exponent(code),
+            _ => field.money_exponent.unwrap_or(2),
+        }
     }
 
     pub fn label(&self, zh: bool) -> &'static str {
@@ -116,6 +128,7 @@ fn f(key: &str, zh: &str, en: &str, field_type: FieldType) -> F {
         system: false,
         indexed: false,
         searchable: false,
+        money_exponent: None,
         position: 0,
     })
 }
@@ -297,6 +310,7 @@ fn account_spec() -> ObjectSpec {
         ],
         shown_when: &[],
         stage_field: None,
+        currency_field: None,
     }
 }
 
@@ -362,6 +376,7 @@ fn contact_spec() -> ObjectSpec {
         default_columns: &["name", "account_id", "title", "mobile", "owner_id"],
         shown_when: &[],
         stage_field: None,
+        currency_field: None,
     }
 }
 
@@ -438,6 +453,7 @@ fn lead_spec() -> ObjectSpec {
         default_columns: &["name", "company", "status", "intent", "source", "owner_id"],
         shown_when: &[],
         stage_field: None,
+        currency_field: None,
     }
 }
 
@@ -462,6 +478,10 @@ pub fn stage_is_closed(stage: &str) -> bool {
 }
 
 fn opportunity_spec() -> ObjectSpec {
+    let currencies: Vec<(&str, &str, &str)> = crate::money::CURRENCIES
+        .iter()
+        .map(|c| (c.code, c.name_zh, c.code))
+        .collect();
     let stages: Vec<(&str, &str, &str)> = STAGES.iter().map(|s| (s.0, s.1, s.2)).collect();
     let mut fields = vec![
         f("name", "商机名称", "Name", FieldType::Text)
@@ -482,19 +502,13 @@ fn opportunity_spec() -> ObjectSpec {
         .lookup(ObjectKind::Contact)
         .indexed(),
         f("amount", "金额", "Amount", FieldType::Money)
-            .column("amount_cents")
+            .column("amount_minor")
             .range(0, 1_000_000_000_000)
             .indexed(),
         f("currency", "币种", "Currency", FieldType::Picklist)
             .required()
             .default("CNY")
-            .options(&[
-                ("CNY", "人民币", "CNY"),
-                ("USD", "美元", "USD"),
-                ("EUR", "欧元", "EUR"),
-                ("HKD", "港币", "HKD"),
-                ("JPY", "日元", "JPY"),
-            ]),
+            .options(&currencies),
         f(
             "expected_close",
             "预计成交日期",
@@ -533,6 +547,7 @@ fn opportunity_spec() -> ObjectSpec {
         ],
         shown_when: &[],
         stage_field: Some("stage"),
+        currency_field: Some("currency"),
     }
 }
 
@@ -655,6 +670,7 @@ fn activity_spec() -> ObjectSpec {
         ],
         shown_when: ACTIVITY_FIELDS_BY_KIND,
         stage_field: None,
+        currency_field: None,
     }
 }
 

@@ -1590,6 +1590,7 @@ pub fn budget_level_field() -> domain::fields::FieldDef {
         system: false,
         indexed: false,
         searchable: false,
+        money_exponent: None,
         position: 100,
     }
 }

@@ -88,11 +88,22 @@ fn bind_value(
     value: &FieldValue,
 ) -> String {
     let custom = field.column.is_none();
-    let numeric = matches!(
-        field.field_type,
-        FieldType::Number | FieldType::Money | FieldType::Percent
-    );
-    let param = column_param(field, Some(value));
+    if field.field_type == FieldType::Money {
+        // Stored as minor units: compared in those of the field's (the company's) currency.
+        let minor = match value {
+            FieldValue::Decimal(d) => {
+                domain::money::to_minor_rounded(*d, field.money_exponent.unwrap_or(2))
+            }
+            _ => None,
+        };
+        let p = q.param(Param::I64(minor.unwrap_or(i64::MAX)));
+        return match (custom, backend) {
+            (true, Backend::Postgres) => format!("CAST({p} AS numeric)"),
+            _ => p,
+        };
+    }
+    let numeric = matches!(field.field_type, FieldType::Number | FieldType::Percent);
+    let param = column_param(field, Some(value), 2);
     match (custom, backend) {
         // The number's JSON text, as `->>` reads the stored one: a `float8` parameter cast to
         // `numeric` keeps 15 digits and equalled no stored value of 16 or 17.
@@ -143,13 +154,33 @@ fn decimal_f64(d: &Decimal) -> Option<f64> {
     d.to_string().parse().ok()
 }
 
-/// The parameter that writes `value` into a standard field's column (NULL when absent).
-fn column_param(field: &FieldDef, value: Option<&FieldValue>) -> Param {
+/// The currency code among a record's values, when its object has a currency field.
+fn record_currency<'a>(spec: &ObjectSpec, values: &'a Values) -> Option<&'a str> {
+    match values.get(spec.currency_field?) {
+        Some(FieldValue::Text(code)) => Some(code),
+        _ => None,
+    }
+}
+
+/// The decimal places a money field of this record is stored with.
+pub fn money_exponent(spec: &ObjectSpec, field: &FieldDef, values: &Values) -> u32 {
+    spec.money_exponent(field, record_currency(spec, values))
+}
+
+/// A money value as the minor units it is stored as (the use cases checked its places;
+/// anything finer rounds).
+fn money_minor(value: &FieldValue, exponent: u32) -> Option<i64> {
+    match value {
+        FieldValue::Decimal(d) => domain::money::to_minor_rounded(*d, exponent),
+        _ => None,
+    }
+}
+
+/// The parameter that writes `value` into a standard field's column (NULL when absent);
+/// money in minor units of `exponent` places.
+fn column_param(field: &FieldDef, value: Option<&FieldValue>, exponent: u32) -> Param {
     match field.field_type {
-        FieldType::Money => Param::OptI64(value.and_then(|v| match v {
-            FieldValue::Decimal(d) => (d * Decimal::from(100)).round().to_i64(),
-            _ => None,
-        })),
+        FieldType::Money => Param::OptI64(value.and_then(|v| money_minor(v, exponent))),
         FieldType::Number | FieldType::Percent => Param::OptF64(value.and_then(|v| match v {
             FieldValue::Decimal(d) => decimal_f64(d),
             _ => None,
@@ -203,13 +234,15 @@ pub fn from_json(field: &FieldDef, value: &serde_json::Value) -> Option<FieldVal
     use serde_json::Value;
     Some(match (field.field_type, value) {
         (FieldType::Checkbox, Value::Bool(b)) => FieldValue::Bool(*b),
-        (FieldType::Number | FieldType::Money | FieldType::Percent, Value::Number(n)) => {
-            let d = f64_decimal(n.as_f64()?)?;
-            FieldValue::Decimal(if field.field_type == FieldType::Money {
-                d.round_dp(2)
-            } else {
-                d.normalize()
-            })
+        (FieldType::Money, Value::Number(n)) => FieldValue::Decimal(match n.as_i64() {
+            Some(i) => Decimal::from(i),
+            None => f64_decimal(n.as_f64()?)?,
+        }),
+        (FieldType::Money, Value::String(s)) => {
+            FieldValue::Decimal(Decimal::from_str_exact(s).ok()?)
+        }
+        (FieldType::Number | FieldType::Percent, Value::Number(n)) => {
+            FieldValue::Decimal(f64_decimal(n.as_f64()?)?.normalize())
         }
         (FieldType::Date, Value::String(s)) => {
             FieldValue::Date(NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?)
@@ -257,9 +290,10 @@ macro_rules! decode_record {
         let mut values = Values::new();
         for (field, column) in standard_columns($spec) {
             let value = match field.field_type {
+                // Minor units, given their places below, once the currency is read.
                 FieldType::Money => row
                     .try_get::<Option<i64>, _>(column)?
-                    .map(|c| FieldValue::Decimal(Decimal::new(c, 2))),
+                    .map(|c| FieldValue::Decimal(Decimal::from(c))),
                 FieldType::Number | FieldType::Percent => row
                     .try_get::<Option<f64>, _>(column)?
                     .and_then(f64_decimal)
@@ -296,6 +330,11 @@ macro_rules! decode_record {
                 }
             }
         }
+        money_to_major(
+            $spec,
+            $spec.fields.iter().chain($custom.iter()),
+            &mut values,
+        );
         let owner_id: Uuid = row.try_get("owner_id")?;
         let created_at: DateTime<Utc> = row.try_get("created_at")?;
         let updated_at: DateTime<Utc> = row.try_get("updated_at")?;
@@ -311,6 +350,24 @@ macro_rules! decode_record {
             version: row.try_get("version")?,
         }
     }};
+}
+
+/// Gives the stored minor units of the money fields among `values` their currency's places.
+fn money_to_major<'a>(
+    spec: &ObjectSpec,
+    fields: impl Iterator<Item = &'a FieldDef>,
+    values: &mut Values,
+) {
+    for field in fields.filter(|f| f.field_type == FieldType::Money) {
+        let exponent = money_exponent(spec, field, values);
+        if let Some(FieldValue::Decimal(minor)) = values.get(&field.key) {
+            let major = match minor.to_i64() {
+                Some(m) => domain::money::from_minor(m, exponent),
+                None => *minor,
+            };
+            values.insert(field.key.clone(), FieldValue::Decimal(major));
+        }
+    }
 }
 
 async fn fetch_records(
@@ -329,12 +386,18 @@ async fn fetch_records(
     Ok(out)
 }
 
-/// The custom values of `values` as the JSON object stored in the `custom` column.
-fn custom_json(custom: &[FieldDef], values: &Values) -> serde_json::Value {
+/// The custom values of `values` as the JSON object stored in the `custom` column (money as
+/// integers of minor units).
+fn custom_json(spec: &ObjectSpec, custom: &[FieldDef], values: &Values) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for field in custom {
         if let Some(v) = values.get(&field.key) {
-            map.insert(field.key.clone(), json_value(v));
+            let stored = match field.field_type {
+                FieldType::Money => money_minor(v, money_exponent(spec, field, values))
+                    .map_or(serde_json::Value::Null, serde_json::Value::from),
+                _ => json_value(v),
+            };
+            map.insert(field.key.clone(), stored);
         }
     }
     serde_json::Value::Object(map)
@@ -378,10 +441,11 @@ pub async fn insert(
     placeholders.push(placeholders[3].clone());
     placeholders.push(placeholders[4].clone());
     placeholders.push("1".into());
-    placeholders.push(q.param(Param::Json(custom_json(custom, values))));
+    placeholders.push(q.param(Param::Json(custom_json(spec, custom, values))));
     for (field, column) in standard_columns(spec) {
         columns.push(column);
-        placeholders.push(q.param(column_param(field, values.get(&field.key))));
+        let exponent = money_exponent(spec, field, values);
+        placeholders.push(q.param(column_param(field, values.get(&field.key), exponent)));
     }
     q.sql = format!(
         "INSERT INTO {} ({}) VALUES ({})",
@@ -423,11 +487,12 @@ pub async fn update(
         "version = version + 1".to_string(),
         format!(
             "custom = {}",
-            q.param(Param::Json(custom_json(custom, values)))
+            q.param(Param::Json(custom_json(spec, custom, values)))
         ),
     ];
     for (field, column) in standard_columns(spec) {
-        let p = q.param(column_param(field, values.get(&field.key)));
+        let exponent = money_exponent(spec, field, values);
+        let p = q.param(column_param(field, values.get(&field.key), exponent));
         sets.push(format!("{column} = {p}"));
     }
     let tenant = q.param(Param::Uuid(tenant_id));
@@ -462,7 +527,7 @@ pub async fn set_custom(
         params: vec![
             Param::Uuid(tenant_id),
             Param::Uuid(id),
-            Param::Json(custom_json(custom, values)),
+            Param::Json(custom_json(spec, custom, values)),
         ],
     };
     on_conn!(tx, c => {
@@ -494,6 +559,7 @@ pub async fn custom_values(
             }
         }
     }
+    money_to_major(spec, custom.iter(), &mut values);
     Ok(values)
 }
 
@@ -894,8 +960,19 @@ pub async fn bump_date(
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rollup {
     pub children: i64,
-    /// (currency, open pipeline, won amount), amounts in cents.
-    pub amounts: Vec<(String, i64, i64)>,
+    /// (currency, open pipeline, won amount) per currency, in that currency's major units.
+    pub amounts: Vec<(String, Decimal, Decimal)>,
+    /// The amounts summed in the company currency by today's exchange rates (set by the use
+    /// case), with the currencies that had no rate and are left out of it.
+    pub total: Option<ConvertedTotal>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConvertedTotal {
+    pub currency: String,
+    pub open: Decimal,
+    pub won: Decimal,
+    pub unconverted: Vec<String>,
 }
 
 pub async fn account_rollup(
@@ -930,8 +1007,8 @@ pub async fn account_rollup(
             SELECT a.id, tree.depth + 1 FROM tree CROSS JOIN accounts a
              WHERE a.tenant_id = {tenant} AND a.parent_id = tree.id AND tree.depth < 4)
          SELECT t.currency,
-            CAST(COALESCE(SUM(CASE WHEN t.stage NOT IN ('won', 'lost') THEN t.amount_cents ELSE 0 END), 0) AS BIGINT) AS open_cents,
-            CAST(COALESCE(SUM(CASE WHEN t.stage = 'won' THEN t.amount_cents ELSE 0 END), 0) AS BIGINT) AS won_cents
+            CAST(COALESCE(SUM(CASE WHEN t.stage NOT IN ('won', 'lost') THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS open_minor,
+            CAST(COALESCE(SUM(CASE WHEN t.stage = 'won' THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS won_minor
          FROM tree CROSS JOIN opportunities t
          WHERE t.account_id = tree.id AND {} GROUP BY t.currency ORDER BY t.currency",
         visible.sql
@@ -940,10 +1017,20 @@ pub async fn account_rollup(
     on_conn!(tx, c => {
         let rows = bind_params!(sqlx::query(&q.sql), &q.params).fetch_all(c).await?;
         for row in rows {
-            let open: i64 = row.try_get("open_cents")?;
-            let won: i64 = row.try_get("won_cents")?;
-            amounts.push((row.try_get::<String, _>("currency")?, open, won));
+            let open: i64 = row.try_get("open_minor")?;
+            let won: i64 = row.try_get("won_minor")?;
+            let currency: String = row.try_get("currency")?;
+            let exponent = domain::money::exponent(&currency);
+            amounts.push((
+                currency,
+                domain::money::from_minor(open, exponent),
+                domain::money::from_minor(won, exponent),
+            ));
         }
     });
-    Ok(Rollup { children, amounts })
+    Ok(Rollup {
+        children,
+        amounts,
+        total: None,
+    })
 }

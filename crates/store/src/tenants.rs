@@ -64,3 +64,26 @@ pub async fn only(tx: &mut Tx) -> Result<Option<Tenant>> {
         None
     })
 }
+
+/// The company currency (ISO 4217 code): what amounts without a currency of their own are in,
+/// and what exchange rates convert to.
+pub async fn currency(tx: &mut Tx, id: Uuid) -> Result<String> {
+    let code: Option<String> = on_conn!(tx, c => {
+        sqlx::query_scalar("SELECT currency FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+    });
+    Ok(code.unwrap_or_else(|| domain::money::DEFAULT_CURRENCY.to_string()))
+}
+
+pub async fn set_currency(tx: &mut Tx, id: Uuid, code: &str) -> Result<()> {
+    on_conn!(tx, c => {
+        sqlx::query("UPDATE tenants SET currency = $2 WHERE id = $1")
+            .bind(id)
+            .bind(code)
+            .execute(c)
+            .await?;
+    });
+    Ok(())
+}

@@ -8,6 +8,7 @@ mod events;
 mod idempotent;
 mod jobs;
 mod list_query;
+mod money;
 mod notifications;
 pub mod openapi;
 mod org;
@@ -44,6 +45,7 @@ fn table() -> table::ApiRoutes {
         .merge(org::routes())
         .merge(tokens::routes())
         .merge(jobs::routes())
+        .merge(money::routes())
         .merge(events::routes())
         .merge(notifications::routes())
         .on(Method::GET, "/me", me)

@@ -39,6 +39,8 @@ use utoipa::{Modify, OpenApi};
         super::jobs::list,
         super::jobs::retry,
         super::events::list,
+        super::money::show,
+        super::money::replace,
         super::notifications::list,
         super::notifications::read,
         super::notifications::read_all,
@@ -49,6 +51,8 @@ use utoipa::{Modify, OpenApi};
         super::records::CheckInIn,
         super::records::FollowUpIn,
         super::relationships::LinkIn,
+        super::money::ExchangeRatesBody,
+        super::money::RateBody,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -58,6 +62,7 @@ use utoipa::{Modify, OpenApi};
         (name = "jobs", description = "Background jobs (后台任务)"),
         (name = "events", description = "The change feed (变更事件): every committed change of the records the caller may see"),
         (name = "notifications", description = "The caller's notifications (消息中心)"),
+        (name = "settings", description = "Company settings: the company currency and exchange rates (汇率)"),
     )
 )]
 pub struct ApiDoc;

@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use domain::fields::FieldType;
+use domain::fields::{FieldType, FieldValue};
 use domain::permissions::ObjectKind;
 use domain::views::FilterSpec;
 use serde_json::{Map, Value};
@@ -90,11 +90,14 @@ pub fn item_json(fields: &ObjectFields, record: &Record) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), Value::String(record.id.to_string()));
     for field in fields.all() {
-        let v = record
-            .values
-            .get(&field.key)
-            .map(store::records::json_value)
-            .unwrap_or(Value::Null);
+        let v = match record.values.get(&field.key) {
+            // Exactly, with the currency's places, as a decimal string.
+            Some(FieldValue::Decimal(d)) if field.field_type == FieldType::Money => {
+                Value::String(d.to_string())
+            }
+            Some(value) => store::records::json_value(value),
+            None => Value::Null,
+        };
         out.insert(field.key.clone(), v);
     }
     out.insert("version".into(), Value::from(record.version));
@@ -156,11 +159,14 @@ pub fn json_input(
             }
             continue;
         }
-        let json = fields.field(key).map(|f| json_type(f.field_type).0);
+        let field_type = fields.field(key).map(|f| f.field_type);
+        let json = field_type.map(|t| json_type(t).0);
         let texts = match (value, json) {
             (Value::Null, _) => Vec::new(),
             (Value::String(s), _) => vec![s.clone()],
             (Value::Number(n), Some("number") | None) => vec![n.to_string()],
+            // Money is answered as a decimal string; a number is taken too.
+            (Value::Number(n), _) if field_type == Some(FieldType::Money) => vec![n.to_string()],
             (Value::Bool(b), Some("boolean") | None) => vec![b.to_string()],
             (Value::Array(items), Some("array") | None) if items.iter().all(Value::is_string) => {
                 items
@@ -662,10 +668,15 @@ async fn rollup(
     let amounts: Vec<Value> = r
         .amounts
         .iter()
-        .map(|(currency, open, won)| serde_json::json!({ "currency": currency, "open_pipeline": *open as f64 / 100.0, "won_amount": *won as f64 / 100.0 }))
+        .map(|(currency, open, won)| serde_json::json!({ "currency": currency, "open_pipeline": open.to_string(), "won_amount": won.to_string() }))
         .collect();
+    // The sum in the company currency by today's rates; currencies without a rate are named.
+    let total = r.total.as_ref().map(|t| {
+        serde_json::json!({ "currency": t.currency, "open_pipeline": t.open.to_string(),
+            "won_amount": t.won.to_string(), "unconverted_currencies": t.unconverted })
+    });
     Ok(Json(
-        serde_json::json!({ "child_accounts": r.children, "amounts": amounts }),
+        serde_json::json!({ "child_accounts": r.children, "amounts": amounts, "total": total }),
     ))
 }
 
@@ -685,10 +696,13 @@ async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Val
     })))
 }
 
-/// Whether a field's JSON type in the OpenAPI document is a number.
+/// A field's JSON type and format in the OpenAPI document. Money is a decimal string in
+/// major units with its currency's places (`"25000.50"`, `"1234"` yen), exact where a JSON
+/// number would not be; bodies may also give a number.
 pub fn json_type(t: FieldType) -> (&'static str, Option<&'static str>) {
     match t {
-        FieldType::Number | FieldType::Money | FieldType::Percent => ("number", None),
+        FieldType::Money => ("string", Some("decimal")),
+        FieldType::Number | FieldType::Percent => ("number", None),
         FieldType::Checkbox => ("boolean", None),
         FieldType::MultiSelect => ("array", None),
         FieldType::Date => ("string", Some("date")),

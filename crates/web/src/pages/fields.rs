@@ -340,6 +340,7 @@ impl FieldForm {
             system: false,
             indexed: self.indexed.is_some(),
             searchable: false,
+            money_exponent: None,
             position,
         })
     }

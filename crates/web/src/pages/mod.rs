@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod exchange_rates;
 mod fields;
 mod jobs;
 pub mod messages;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .merge(fields::routes())
         .merge(search::routes())
         .merge(jobs::routes())
+        .merge(exchange_rates::routes())
         .merge(notifications::routes())
         .fallback(messages::not_found)
 }

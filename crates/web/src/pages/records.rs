@@ -127,18 +127,9 @@ fn option_label(t: Tr, field: &FieldDef, key: &str) -> String {
 }
 
 /// Groups digits by thousands: 1234567.5 → 1,234,567.50.
+/// An amount as stored: with its currency's places, which the store gave it.
 pub fn money(d: &rust_decimal::Decimal) -> String {
-    let text = format!("{:.2}", d.round_dp(2));
-    let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
-    let (sign, digits) = int.strip_prefix('-').map(|d| ("-", d)).unwrap_or(("", int));
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}.{frac}")
+    domain::money::format(*d, d.scale())
 }
 
 pub fn show_value(
@@ -2225,6 +2216,15 @@ async fn my_day(State(state): State<AppState>, user: Signed, RawQuery(raw): RawQ
 
 // ---------------------------------------------------------------- account 360°
 
+/// Open and won amounts summed in the company currency by today's exchange rates.
+pub struct RollupTotal {
+    pub label: String,
+    pub open: String,
+    pub won: String,
+    /// The currencies left out for want of a rate, as a sentence.
+    pub unconverted: Option<String>,
+}
+
 /// The parts of the account page that come from other objects: roll-ups, related lists,
 /// relationships and the 360° stream.
 pub struct Account360 {
@@ -2232,6 +2232,8 @@ pub struct Account360 {
     pub custom_facts: Vec<(String, String, Shown)>,
     pub children: i64,
     pub amounts: Vec<(String, String, String)>,
+    /// The amounts in the company currency, when the account has amounts in several.
+    pub total: Option<RollupTotal>,
     pub last_contacted: String,
     pub last_deal: String,
     pub related: Vec<RelatedList>,
@@ -2445,13 +2447,7 @@ pub async fn account_360(
     let amounts = rollup
         .amounts
         .iter()
-        .map(|(currency, open, won)| {
-            (
-                currency.clone(),
-                money(&rust_decimal::Decimal::new(*open, 2)),
-                money(&rust_decimal::Decimal::new(*won, 2)),
-            )
-        })
+        .map(|(currency, open, won)| (currency.clone(), money(open), money(won)))
         .collect();
     let view = app::records::get(&state.app, &user.actor, ObjectKind::Account, id).await?;
     let shown = |key: &str| {
@@ -2514,10 +2510,26 @@ pub async fn account_360(
             )
         })
         .collect();
+    let total = rollup
+        .total
+        .as_ref()
+        .filter(|_| rollup.amounts.len() > 1)
+        .map(|total| RollupTotal {
+            label: t.fmt("record.rollup.total", &[("currency", &total.currency)]),
+            open: money(&total.open),
+            won: money(&total.won),
+            unconverted: (!total.unconverted.is_empty()).then(|| {
+                t.fmt(
+                    "record.rollup.unconverted",
+                    &[("currencies", &total.unconverted.join(", "))],
+                )
+            }),
+        });
     Ok(Account360 {
         custom_facts,
         children: rollup.children,
         amounts,
+        total,
         last_contacted: shown("last_contacted_at"),
         last_deal: shown("last_deal_at"),
         related: related_lists,

@@ -18,7 +18,11 @@ async fn every_route_in_the_table_answers_its_method(env: Env) {
     let routes = web::api::served_routes();
     assert!(routes.len() > 60, "{}", routes.len());
     let id = c.admin.id().to_string();
-    for (method, path) in routes {
+    for (method, path) in &routes {
+        let unserved = [Method::PUT, Method::DELETE, Method::PATCH, Method::POST]
+            .into_iter()
+            .find(|m| !routes.iter().any(|(m2, p2)| p2 == path && m2 == m))
+            .expect("a method the path does not serve");
         let path = format!("/api/v1{path}")
             .replace("{id}", &id)
             .replace("{link_id}", &id);
@@ -35,9 +39,13 @@ async fn every_route_in_the_table_answers_its_method(env: Env) {
             "unauthenticated",
             "{method} {path}"
         );
-        // No route of the API answers PUT: the router knows the path, not the method.
-        let r = api.call(Method::PUT, &path, None, &[]).await;
-        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "PUT {path}");
+        // Another method: the router knows the path, not the method.
+        let r = api.call(unserved.clone(), &path, None, &[]).await;
+        assert_eq!(
+            r.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{unserved} {path}"
+        );
     }
 }
 

@@ -13,6 +13,7 @@ mod faults;
 mod forms;
 mod input;
 mod jobs;
+mod money;
 mod notifications;
 mod org;
 mod org_api;

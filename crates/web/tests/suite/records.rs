@@ -3,6 +3,7 @@
 //! pages and the use cases, on both databases.
 
 use crate::on_both_databases;
+use crate::support::field_codes;
 use crate::support::{Company, Env};
 use axum::http::{header, Method, StatusCode};
 use serde_json::{json, Value};
@@ -447,22 +448,6 @@ async fn setup(env: &Env) -> (Company, crate::support::Api, String) {
     (c, api, account.id.to_string())
 }
 
-fn field_codes(r: &crate::support::Response) -> Vec<(String, String)> {
-    r.json()["error"]["fields"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|f| {
-                    (
-                        f["field"].as_str().unwrap_or_default().to_string(),
-                        f["code"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Asserts that GET `path` is refused (422) with exactly one error: `code` on `field`.
 async fn assert_refused(api: &crate::support::Api, path: &str, field: &str, code: &str) {
     let r = api.get(path).await;
@@ -738,7 +723,7 @@ async fn opportunity_stages_roll_ups_and_last_deal(env: Env) {
         .await;
     assert_eq!(
         field_codes(&r),
-        vec![("amount".to_string(), "invalid_number".to_string())]
+        vec![("amount".to_string(), "too_precise".to_string())]
     );
     let r = api
         .post(
@@ -756,8 +741,8 @@ async fn opportunity_stages_roll_ups_and_last_deal(env: Env) {
         .await
         .json();
     assert_eq!(rollup["child_accounts"], 1);
-    assert_eq!(rollup["amounts"][0]["open_pipeline"], json!(125000.5));
-    assert_eq!(rollup["amounts"][0]["won_amount"], json!(0.0));
+    assert_eq!(rollup["amounts"][0]["open_pipeline"], json!("125000.50"));
+    assert_eq!(rollup["amounts"][0]["won_amount"], json!("0.00"));
 
     // Winning: stage sets win rate 100, closes today and moves the account's last deal date.
     let r = api
@@ -780,8 +765,8 @@ async fn opportunity_stages_roll_ups_and_last_deal(env: Env) {
         .get(&format!("/api/v1/accounts/{parent}/rollup"))
         .await
         .json();
-    assert_eq!(rollup["amounts"][0]["open_pipeline"], json!(100000.0));
-    assert_eq!(rollup["amounts"][0]["won_amount"], json!(25000.5));
+    assert_eq!(rollup["amounts"][0]["open_pipeline"], json!("100000.00"));
+    assert_eq!(rollup["amounts"][0]["won_amount"], json!("25000.50"));
     let view = app::records::get(
         &env.app,
         &c.admin,
@@ -859,9 +844,9 @@ async fn opportunity_stages_roll_ups_and_last_deal(env: Env) {
     let path = format!("/api/v1/accounts/{rep_account}/rollup");
     assert_eq!(
         open_pipeline(rep_api.get(&path).await.json()),
-        json!(1000.0)
+        json!("1000.00")
     );
-    assert_eq!(open_pipeline(api.get(&path).await.json()), json!(8000.0));
+    assert_eq!(open_pipeline(api.get(&path).await.json()), json!("8000.00"));
 }
 
 async fn activities_check_in_complete_postpone_follow_up(env: Env) {

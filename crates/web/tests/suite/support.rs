@@ -555,3 +555,20 @@ pub async fn second_pool(db: &Db) -> Db {
         }
     }
 }
+
+/// The (field, code) pairs of an error answer's field errors.
+pub fn field_codes(r: &Response) -> Vec<(String, String)> {
+    r.json()["error"]["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    (
+                        f["field"].as_str().unwrap_or_default().to_string(),
+                        f["code"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -97,7 +97,10 @@ pub(super) fn add(paths: &mut Map<String, Value>, schemas: &mut Map<String, Valu
     schemas.insert("Rollup".into(), json!({ "type": "object", "properties": {
         "child_accounts": { "type": "integer", "description": "Accounts below this one in the tree" },
         "amounts": { "type": "array", "description": "Per currency; empty when the caller may not see amounts", "items": { "type": "object", "properties": {
-            "currency": { "type": "string" }, "open_pipeline": { "type": "number" }, "won_amount": { "type": "number" } } } } } }));
+            "currency": { "type": "string" }, "open_pipeline": { "type": "string", "format": "decimal" }, "won_amount": { "type": "string", "format": "decimal" } } } },
+        "total": { "type": ["object", "null"], "description": "The amounts in the company currency by today's exchange rates; null when there are none or the caller may not see amounts", "properties": {
+            "currency": { "type": "string" }, "open_pipeline": { "type": "string", "format": "decimal" }, "won_amount": { "type": "string", "format": "decimal" },
+            "unconverted_currencies": { "type": "array", "items": { "type": "string" }, "description": "Currencies without a rate on that day, left out of the total" } } } } }));
     paths.insert("/api/v1/accounts/{id}/rollup".into(), json!({ "get": { "tags": ["accounts"], "security": security,
         "summary": "Sub-account count, open pipeline and won amount over the account's tree (opportunities the caller may see)",
         "parameters": [id_param("id")],
