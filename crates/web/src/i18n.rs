@@ -64,6 +64,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/time.zh-CN.json"),
     include_str!("../locales/jobs.zh-CN.json"),
     include_str!("../locales/notifications.zh-CN.json"),
+    include_str!("../locales/mail.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -74,6 +75,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/time.en.json"),
     include_str!("../locales/jobs.en.json"),
     include_str!("../locales/notifications.en.json"),
+    include_str!("../locales/mail.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

@@ -8,6 +8,7 @@ mod events;
 mod idempotent;
 mod jobs;
 mod list_query;
+mod mail;
 mod notifications;
 pub mod openapi;
 mod org;
@@ -46,6 +47,7 @@ fn table() -> table::ApiRoutes {
         .merge(jobs::routes())
         .merge(events::routes())
         .merge(notifications::routes())
+        .merge(mail::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -5,8 +5,10 @@ mod admin;
 mod auth;
 mod fields;
 mod jobs;
+mod mail;
 pub mod messages;
 pub mod notifications;
+mod preferences;
 pub mod records;
 mod search;
 
@@ -25,6 +27,8 @@ pub fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(jobs::routes())
         .merge(notifications::routes())
+        .merge(mail::routes())
+        .merge(preferences::routes())
         .fallback(messages::not_found)
 }
 
