@@ -36,3 +36,38 @@ impl MailTexts for CatalogTexts {
 pub fn job_registry() -> app::jobs::Registry {
     app::jobs::Registry::standard().register(app::mail::SendMail::new(Arc::new(CatalogTexts)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::notifications::Kind;
+
+    /// Every kind has its mail texts in both languages: a new kind cannot mail a raw key.
+    #[test]
+    fn every_kind_renders_a_mail_in_both_languages() {
+        let params = serde_json::json!({ "name": "华为" });
+        for kind in Kind::ALL {
+            for locale in [Some("en"), None] {
+                let letter = Letter {
+                    kind: kind.key(),
+                    params: &params,
+                    link: Some("https://crm.example.com/accounts/1".into()),
+                    settings_link: Some("https://crm.example.com/settings".into()),
+                };
+                let mail = CatalogTexts.notification(locale, &letter);
+                assert!(mail.subject.contains("华为"), "{}", mail.subject);
+                for text in [&mail.subject, &mail.body] {
+                    for key in [
+                        "notifications.kind",
+                        "mail.open_record",
+                        "mail.footer",
+                        "mail.settings_link",
+                    ] {
+                        assert!(!text.contains(key), "{text}");
+                    }
+                }
+                assert!(mail.body.contains("https://crm.example.com/accounts/1"));
+            }
+        }
+    }
+}

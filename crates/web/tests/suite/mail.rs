@@ -267,6 +267,10 @@ async fn a_mail_refused_to_the_last_attempt_is_a_dead_job(env: Env) {
     assert_eq!(page.status, StatusCode::OK);
     page.assert_contains("data-state=\"failed\"");
     page.assert_contains("no such mailbox");
+    assert!(
+        !page.body.contains("admin.mail."),
+        "every text is translated"
+    );
     // Retried by the administrator once the server takes it, it is sent.
     sink.answer(Answer::Accept);
     app::jobs::retry(&env.app, &c.admin, dead[0].id)
@@ -426,6 +430,10 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     let mut browser = env.browser();
     browser.login("rep@a.example").await;
     let page = browser.get("/settings").await;
+    assert!(
+        !page.body.contains("settings.channel."),
+        "every text is translated"
+    );
     page.assert_contains("id=\"pref-task_reminder-both\" aria-label=\"提醒: 站内和邮件\" checked");
     let r = browser
         .post(
