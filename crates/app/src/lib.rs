@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod jobs;
+pub mod mail;
 pub mod money;
 pub mod notifications;
 pub mod org;
@@ -36,6 +37,8 @@ pub struct App {
     pub credentials: Arc<cache::Credentials>,
     /// Owner pick-lists by company, for a few seconds.
     pub user_choices: Arc<cache::UserChoices>,
+    /// The process's mail server and public URL (`--smtp-url`, `--public-url`).
+    pub mail: Arc<mail::MailOptions>,
 }
 
 impl App {
@@ -49,6 +52,15 @@ impl App {
             clock,
             credentials: Arc::default(),
             user_choices: Arc::default(),
+            mail: Arc::default(),
+        }
+    }
+
+    /// The same application with the process's mail options.
+    pub fn with_mail(self, options: mail::MailOptions) -> Self {
+        Self {
+            mail: Arc::new(options),
+            ..self
         }
     }
 

@@ -28,11 +28,60 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order the settings page lists them: a kind added here gets its
+    /// preference (and its mail) with no other code.
+    pub const ALL: [Kind; 2] = [Kind::TaskReminder, Kind::Assigned];
+
     pub fn key(self) -> &'static str {
         match self {
             Kind::TaskReminder => "task_reminder",
             Kind::Assigned => "assigned",
         }
+    }
+
+    pub fn parse(key: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
+/// Where a user wants one kind of notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channels {
+    InApp,
+    Email,
+    Both,
+    None,
+}
+
+impl Channels {
+    pub const ALL: [Channels; 4] = [
+        Channels::InApp,
+        Channels::Email,
+        Channels::Both,
+        Channels::None,
+    ];
+    /// Every kind's choice until the user makes one.
+    pub const DEFAULT: Channels = Channels::InApp;
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Channels::InApp => "in_app",
+            Channels::Email => "email",
+            Channels::Both => "both",
+            Channels::None => "none",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Channels> {
+        Channels::ALL.into_iter().find(|c| c.key() == key)
+    }
+
+    pub fn in_app(self) -> bool {
+        matches!(self, Channels::InApp | Channels::Both)
+    }
+
+    pub fn email(self) -> bool {
+        matches!(self, Channels::Email | Channels::Both)
     }
 }
 
@@ -48,7 +97,10 @@ pub struct About<'a> {
     pub name: &'a str,
 }
 
-/// Writes a notification for `user_id` in the caller's transaction.
+/// Notifies `user_id` in the caller's transaction, on the channels the user chose for the
+/// kind ([`Channels`]): an inbox entry, a mail (a delivery row and its send job, see
+/// `mail::enqueue_notification`), both or nothing. This is the one place the choice is
+/// applied. Returns the inbox entry's id when one was written.
 pub async fn notify(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -56,22 +108,107 @@ pub async fn notify(
     kind: Kind,
     about: &About<'_>,
     now: DateTime<Utc>,
-) -> AppResult<Uuid> {
+) -> AppResult<Option<Uuid>> {
+    let channels = channels_for(tx, tenant_id, user_id, kind).await?;
     let params = json!({ "name": about.name });
-    let id = store::notifications::insert(
-        tx,
-        &NewNotification {
+    let mut id = None;
+    if channels.in_app() {
+        id = Some(
+            store::notifications::insert(
+                tx,
+                &NewNotification {
+                    tenant_id,
+                    user_id,
+                    kind: kind.key(),
+                    params: &params,
+                    object: Some(about.object.key()),
+                    record_id: Some(about.id),
+                },
+                now,
+            )
+            .await?,
+        );
+    }
+    if channels.email() {
+        let mail = crate::mail::NotificationMail {
             tenant_id,
             user_id,
             kind: kind.key(),
             params: &params,
             object: Some(about.object.key()),
             record_id: Some(about.id),
-        },
-        now,
-    )
-    .await?;
+        };
+        crate::mail::enqueue_notification(tx, &mail, now).await?;
+    }
     Ok(id)
+}
+
+/// The user's choice for one kind (the default when none was made).
+async fn channels_for(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    kind: Kind,
+) -> AppResult<Channels> {
+    let stored = store::mail::preference(tx, tenant_id, user_id, kind.key()).await?;
+    Ok(stored
+        .as_deref()
+        .and_then(Channels::parse)
+        .unwrap_or(Channels::DEFAULT))
+}
+
+/// The actor's choice for every kind, in [`Kind::ALL`] order.
+pub async fn preferences(app: &App, actor: &Actor) -> AppResult<Vec<(Kind, Channels)>> {
+    let mut tx = app.db.begin_read().await?;
+    let stored = store::mail::preferences(&mut tx, actor.tenant_id(), actor.id()).await?;
+    Ok(Kind::ALL
+        .into_iter()
+        .map(|kind| {
+            let channels = stored
+                .iter()
+                .find(|(k, _)| k == kind.key())
+                .and_then(|(_, c)| Channels::parse(c))
+                .unwrap_or(Channels::DEFAULT);
+            (kind, channels)
+        })
+        .collect())
+}
+
+/// Sets the actor's own choices, `(kind, channels)` by key; kinds left out keep theirs.
+/// An unknown kind (`unknown_field`) or choice (`invalid_choice`) is a field error named by
+/// the kind, and nothing is changed.
+pub async fn set_preferences(
+    app: &App,
+    actor: &Actor,
+    choices: &[(String, String)],
+) -> AppResult<()> {
+    let mut errors = domain::FieldErrors::new();
+    let mut parsed = Vec::new();
+    for (kind, channels) in choices {
+        match (Kind::parse(kind), Channels::parse(channels)) {
+            (None, _) => errors.add(kind, "unknown_field"),
+            (Some(_), None) => errors.add(kind, "invalid_choice"),
+            (Some(k), Some(c)) => parsed.push((k, c)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    for (kind, channels) in parsed {
+        store::mail::set_preference(
+            &mut tx,
+            actor.tenant_id(),
+            actor.id(),
+            kind.key(),
+            channels.key(),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One page of the actor's own notifications, newest first.

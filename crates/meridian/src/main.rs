@@ -49,6 +49,44 @@ impl DbArgs {
     }
 }
 
+/// Notification e-mail: the server to send through and where mails link to.
+#[derive(Args, Clone)]
+struct MailArgs {
+    /// SMTP server for every company, instead of the one set on the admin e-mail page:
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465` (TLS),
+    /// `smtp://host:25?tls=none` (plain local relay); `&from=addr` sets the From address.
+    #[arg(long, env = "MERIDIAN_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The address users reach this server at, e.g. `https://crm.example.com`: mails link
+    /// to records under it.
+    #[arg(long, env = "MERIDIAN_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl MailArgs {
+    fn options(&self) -> Result<app::mail::MailOptions> {
+        let smtp_url = match self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            None => None,
+            // The reason only: the URL may hold a password.
+            Some(url) => Some(
+                app::mail::SmtpServer::from_url(url.trim())
+                    .map_err(|reason| anyhow::anyhow!("--smtp-url: {reason}"))?,
+            ),
+        };
+        let public_url = match self.public_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.trim_end_matches('/').to_string())
+            }
+            Some(url) => bail!("--public-url must start with http:// or https://, not {url:?}"),
+        };
+        Ok(app::mail::MailOptions {
+            smtp_url,
+            public_url,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the web application and API.
@@ -69,6 +107,8 @@ enum Command {
         /// Run no job worker in this process (when `meridian worker` runs them apart).
         #[arg(long, env = "MERIDIAN_NO_WORKER")]
         no_worker: bool,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Run the background job worker alone (no web server), beside `serve --no-worker`.
     Worker {
@@ -77,6 +117,8 @@ enum Command {
         /// Log format: text or json.
         #[arg(long, env = "MERIDIAN_LOG_FORMAT", default_value = "text")]
         log_format: String,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -204,16 +246,23 @@ async fn main() -> Result<()> {
             log_format,
             limits,
             no_worker,
+            mail,
         } => {
             init_logging(&log_format);
-            serve(db, listen, secure_cookies, &limits, !no_worker).await
+            let mail = mail.options()?;
+            serve(db, listen, secure_cookies, &limits, !no_worker, mail).await
         }
-        Command::Worker { db, log_format } => {
+        Command::Worker {
+            db,
+            log_format,
+            mail,
+        } => {
             init_logging(&log_format);
+            let mail = mail.options()?;
             let database = db.open().await?;
             let shutdown = worker::on_signal();
             println!("Meridian job worker running");
-            worker::spawn(&App::new(database.clone()), shutdown)
+            worker::spawn(&App::new(database.clone()).with_mail(mail), shutdown)
                 .await
                 .context("the job worker stopped abnormally")?;
             database.close().await;
@@ -283,10 +332,11 @@ async fn serve(
     secure_cookies: bool,
     limits: &server::Limits,
     with_worker: bool,
+    mail: app::mail::MailOptions,
 ) -> Result<()> {
     let started = std::time::Instant::now();
     let database = db.open().await?;
-    let app = App::new(database.clone());
+    let app = App::new(database.clone()).with_mail(mail);
     let state = web::AppState::new(app.clone(), secure_cookies);
     let router = web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)

@@ -1,7 +1,7 @@
 //! The job worker of `meridian serve` and `meridian worker`: polls the queue, runs the jobs,
 //! and at shutdown finishes or releases the job it runs.
 
-use app::jobs::{Registry, Worker};
+use app::jobs::Worker;
 use app::App;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -12,9 +12,10 @@ const POLL: Duration = Duration::from_secs(1);
 /// How long a running job may go on after shutdown is asked before it is released.
 const GRACE: Duration = Duration::from_secs(10);
 
-/// Starts a worker with every built-in kind; it stops when `shutdown` turns true.
+/// Starts a worker with every built-in kind (notification mails included, rendered with the
+/// web layer's catalogs); it stops when `shutdown` turns true.
 pub fn spawn(app: &App, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
-    let worker = Worker::new(app.clone(), Registry::standard());
+    let worker = Worker::new(app.clone(), web::mail::job_registry());
     tokio::spawn(async move { worker.run(POLL, GRACE, shutdown).await })
 }
 

@@ -170,3 +170,28 @@ fn serve_rejects_a_bad_database_url() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
 }
+
+#[test]
+fn serve_rejects_a_bad_smtp_url_without_echoing_its_password() {
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--smtp-url",
+            "smtp://crm:hunter2-secret@mail.example.com?tls=maybe",
+        ])
+        .env_remove("MERIDIAN_SMTP_URL")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--smtp-url"), "{stderr}");
+    assert!(!stderr.contains("hunter2-secret"), "{stderr}");
+    let out = Command::new(BIN)
+        .args(["worker", "--public-url", "crm.example.com"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--public-url"));
+}

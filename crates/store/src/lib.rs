@@ -15,6 +15,7 @@ pub mod events;
 pub mod history;
 pub mod idempotency;
 pub mod jobs;
+pub mod mail;
 pub mod money;
 pub mod notifications;
 pub mod org;

@@ -65,6 +65,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/jobs.zh-CN.json"),
     include_str!("../locales/notifications.zh-CN.json"),
     include_str!("../locales/money.zh-CN.json"),
+    include_str!("../locales/mail.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -76,6 +77,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/jobs.en.json"),
     include_str!("../locales/notifications.en.json"),
     include_str!("../locales/money.en.json"),
+    include_str!("../locales/mail.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

@@ -9,6 +9,7 @@ pub mod error;
 mod health;
 pub mod i18n;
 pub mod input;
+pub mod mail;
 pub mod metrics;
 mod pages;
 pub mod session;

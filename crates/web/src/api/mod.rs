@@ -8,6 +8,7 @@ mod events;
 mod idempotent;
 mod jobs;
 mod list_query;
+mod mail;
 mod money;
 mod notifications;
 pub mod openapi;
@@ -48,6 +49,7 @@ fn table() -> table::ApiRoutes {
         .merge(money::routes())
         .merge(events::routes())
         .merge(notifications::routes())
+        .merge(mail::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -44,6 +44,10 @@ use utoipa::{Modify, OpenApi};
         super::notifications::list,
         super::notifications::read,
         super::notifications::read_all,
+        super::mail::preferences,
+        super::mail::set_preferences,
+        super::mail::settings,
+        super::mail::deliveries,
     ),
     components(schemas(
         super::ErrorBody,
@@ -61,8 +65,9 @@ use utoipa::{Modify, OpenApi};
         (name = "org", description = "Users, departments and roles (组织架构); administrators change them"),
         (name = "jobs", description = "Background jobs (后台任务)"),
         (name = "events", description = "The change feed (变更事件): every committed change of the records the caller may see"),
-        (name = "notifications", description = "The caller's notifications (消息中心)"),
         (name = "settings", description = "Company settings: the company currency and exchange rates (汇率)"),
+        (name = "notifications", description = "The caller's notifications (消息中心) and where they arrive"),
+        (name = "mail", description = "Notification e-mail (邮件通知): the mail server and the delivery log, for administrators"),
     )
 )]
 pub struct ApiDoc;

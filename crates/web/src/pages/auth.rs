@@ -1,4 +1,5 @@
-//! Set-up, sign-in and sign-out, language, and the user's own settings (password, API tokens).
+//! Set-up, sign-in and sign-out, language, and the user's own settings (password, API tokens;
+//! notification preferences are `preferences`).
 
 use super::see_other;
 use super::Form;
@@ -267,6 +268,8 @@ struct SettingsPage {
     tokens: Vec<store::auth::ApiToken>,
     new_token: Option<String>,
     time_zones: crate::views::TimeZoneChoice,
+    notifications: Vec<super::preferences::PreferenceRow>,
+    channels: Vec<(&'static str, String)>,
 }
 
 #[derive(Deserialize)]
@@ -282,6 +285,7 @@ async fn settings_view(
     notice: Option<&str>,
 ) -> Result<SettingsPage, AppError> {
     let tokens = app::auth::list_tokens(&state.app, &user.actor).await?;
+    let preferences = app::notifications::preferences(&state.app, &user.actor).await?;
     Ok(SettingsPage {
         chrome: Chrome::new(&user.ctx, "settings").with_notice(notice),
         errors,
@@ -298,6 +302,8 @@ async fn settings_view(
         tokens,
         new_token,
         time_zones: crate::views::TimeZoneChoice::new(user.actor.user.time_zone.as_deref()),
+        notifications: super::preferences::rows(user.ctx.tr, &preferences),
+        channels: super::preferences::choices(user.ctx.tr),
     })
 }
 
@@ -321,7 +327,7 @@ async fn settings_page(
 }
 
 /// The settings page again after a refused form, with the errors under their fields.
-async fn settings_refused(state: &AppState, user: &Signed, e: &AppError) -> Response {
+pub(super) async fn settings_refused(state: &AppState, user: &Signed, e: &AppError) -> Response {
     let errors = FormErrors::from_app(user.ctx.tr, e);
     match settings_view(state, user, errors, None, None).await {
         Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),

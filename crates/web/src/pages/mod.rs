@@ -6,8 +6,10 @@ mod auth;
 mod exchange_rates;
 mod fields;
 mod jobs;
+mod mail;
 pub mod messages;
 pub mod notifications;
+mod preferences;
 pub mod records;
 mod search;
 
@@ -27,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .merge(jobs::routes())
         .merge(exchange_rates::routes())
         .merge(notifications::routes())
+        .merge(mail::routes())
+        .merge(preferences::routes())
         .fallback(messages::not_found)
 }
 

@@ -26,13 +26,14 @@ pub fn routes() -> Router<AppState> {
 /// A notification's text in the reader's language, from its kind and parameters (the
 /// record's name only).
 pub fn text(t: &Tr, n: &Notification) -> String {
-    let name = n
-        .params
-        .0
-        .get("name")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    t.fmt(&format!("notifications.kind.{}", n.kind), &[("name", name)])
+    kind_text(t, &n.kind, &n.params.0)
+}
+
+/// The text of a notification of `kind` with its parameters: the inbox, the API and the
+/// notification mails (`crate::mail`) all render it here.
+pub fn kind_text(t: &Tr, kind: &str, params: &serde_json::Value) -> String {
+    let name = params.get("name").and_then(|v| v.as_str()).unwrap_or("");
+    t.fmt(&format!("notifications.kind.{kind}"), &[("name", name)])
 }
 
 /// The page of the record a notification is about. The record page itself checks that the

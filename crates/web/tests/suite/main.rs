@@ -1,6 +1,7 @@
 //! The integration suite: every scenario on SQLite and on PostgreSQL, through the use cases,
 //! the pages and the API.
 
+mod smtp_sink;
 mod support;
 
 mod accounts;
@@ -13,6 +14,7 @@ mod faults;
 mod forms;
 mod input;
 mod jobs;
+mod mail;
 mod money;
 mod notifications;
 mod org;

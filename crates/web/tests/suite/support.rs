@@ -163,14 +163,14 @@ impl Env {
     /// their own tests drive, are left out) until none is left; how many ran.
     /// Runs the due jobs with every built-in schedule too (the daily and per-minute ones).
     pub async fn run_scheduled_jobs(&self) -> usize {
-        app::jobs::Worker::new(self.app.clone(), app::jobs::Registry::standard())
+        app::jobs::Worker::new(self.app.clone(), web::mail::job_registry())
             .run_until_idle()
             .await
             .expect("jobs run")
     }
 
     pub async fn run_jobs(&self) -> usize {
-        let registry = app::jobs::Registry::standard().without_schedules();
+        let registry = web::mail::job_registry().without_schedules();
         app::jobs::Worker::new(self.app.clone(), registry)
             .run_until_idle()
             .await
@@ -460,6 +460,15 @@ impl Browser {
         let response = send(&self.router, request).await;
         self.keep_cookies(&response.headers);
         response
+    }
+
+    /// The same browser (cookies and all) in front of another router.
+    pub fn on_router(&self, router: Router) -> Browser {
+        Browser {
+            router,
+            cookies: self.cookies.clone(),
+            accept_language: self.accept_language.clone(),
+        }
     }
 
     pub async fn login(&mut self, email: &str) -> Response {
