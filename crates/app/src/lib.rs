@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod org;
 pub mod records;
+pub mod references;
 pub mod rules;
 pub mod search;
 pub mod secrets;
