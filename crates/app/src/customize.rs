@@ -554,7 +554,7 @@ pub async fn set_field_access(
         } else {
             role.permissions.0.fields.insert(kind, limits);
         }
-        if !store::org::update_role(&mut tx, actor.tenant_id(), &role).await? {
+        if !store::org::update_role(&mut tx, actor.tenant_id(), &role, app.now()).await? {
             return Err(AppError::Conflict);
         }
     }

@@ -1,4 +1,5 @@
-//! Every time a use case writes comes from the application's clock.
+//! Every time a use case writes comes from the application's clock: records, their field
+//! history, users and tokens.
 
 use crate::on_both_databases;
 use crate::support::Env;
@@ -14,6 +15,22 @@ async fn record_and_history_times_come_from_the_clock(env: Env) {
         .expect("a time");
     env.clock.advance(past - env.app.now());
     let c = env.company("甲公司", "admin@a.example").await;
+    // The company's users and tokens are written at the clock's time too.
+    let rep = env.user(&c, "rep@a.example", "sales_rep", None, None).await;
+    let mut tx = env.app.db.begin_read().await.expect("tx");
+    for id in [c.admin.id(), rep.id()] {
+        let user = store::org::get_user(&mut tx, c.tenant_id, id)
+            .await
+            .expect("user")
+            .expect("exists");
+        assert_eq!(user.created_at, past);
+    }
+    drop(tx);
+    env.token(&rep).await;
+    let tokens = app::auth::list_tokens(&env.app, &rep)
+        .await
+        .expect("tokens");
+    assert!(!tokens.is_empty() && tokens.iter().all(|t| t.created_at == past));
     let created = env.account(&c.admin, "华为").await;
     assert_eq!((created.created_at, created.updated_at), (past, past));
     let later = past + chrono::Duration::days(3);
