@@ -184,6 +184,45 @@ async fn hidden_fields_are_not_searched(env: Env) {
         global.iter().all(|g| g.page.records.is_empty()),
         "global search found a hidden mobile"
     );
+    // A page is filled past the matches the rep may not see, and ends where the list does.
+    app::records::create(
+        &env.app,
+        &c.admin,
+        ObjectKind::Contact,
+        &input(&[("name", "Wei Li"), ("owner_id", &rep.id().to_string())]),
+    )
+    .await
+    .expect("create contact");
+    env.clock.advance(chrono::Duration::minutes(1));
+    app::records::create(
+        &env.app,
+        &c.admin,
+        ObjectKind::Contact,
+        &input(&[
+            ("name", "李四"),
+            ("email", "wei@example.com"),
+            ("owner_id", &rep.id().to_string()),
+        ]),
+    )
+    .await
+    .expect("create contact");
+    let request = app::records::ListRequest {
+        q: Some("wei".into()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let page = app::records::list(&env.app, &rep, ObjectKind::Contact, &request)
+        .await
+        .expect("list");
+    let names: Vec<&str> = page.records.iter().map(|r| r.name()).collect();
+    assert_eq!((names, page.next_cursor), (vec!["Wei Li"], None));
+    let page = app::records::list(&env.app, &manager, ObjectKind::Contact, &request)
+        .await
+        .expect("list");
+    let names: Vec<&str> = page.records.iter().map(|r| r.name()).collect();
+    assert_eq!(names, ["李四"]);
+    assert!(page.next_cursor.is_some());
+
     // Their manager's role sees the fields and finds them by them.
     assert_eq!(
         contacts_found(&env, &manager, "13800138000").await,
