@@ -249,12 +249,14 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<AccountRow> {
 }
 
 /// The account without the values the reader's role may not see: hidden standard fields are
-/// emptied, hidden custom fields left out.
+/// emptied, hidden custom fields left out. Every account a use case answers passes here, and
+/// the hidden keys come from [`records::ObjectFields::for_actor`], the one field-access rule.
 pub fn without_hidden(actor: &Actor, mut row: AccountRow) -> AccountRow {
-    let Some(limits) = actor.principal.permissions.fields.get(&ObjectKind::Account) else {
+    let Ok(spec) = records::spec(ObjectKind::Account) else {
         return row;
     };
-    let hidden = |k: &str| limits.get(k) == Some(&FieldAccess::Hidden);
+    let fields = records::ObjectFields::standard(spec).for_actor(actor);
+    let hidden = |k: &str| fields.hidden.iter().any(|h| h == k);
     if let serde_json::Value::Object(map) = &mut row.custom.0 {
         map.retain(|k, _| !hidden(k));
     }
@@ -369,7 +371,7 @@ pub async fn update_with_custom(
         after.take_field(&before, key);
     }
     if before == after && custom_before == custom_after {
-        return Ok(current);
+        return Ok(without_hidden(actor, current));
     }
     // Also for a change of custom fields only: the version moves on either way.
     save_change(&mut tx, actor, id, version, &before, &after, app.now()).await?;
@@ -412,7 +414,7 @@ pub async fn transfer(
     after.owner_id = Some(new_owner);
     let owner_id = check_references(&mut tx, actor, id, &after).await?;
     if owner_id == current.owner_id {
-        return Ok(Some(current));
+        return Ok(Some(without_hidden(actor, current)));
     }
     save_change(&mut tx, actor, id, version, &before, &after, app.now()).await?;
     audit::record(
@@ -447,7 +449,7 @@ pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResu
     if repo::has_children(&mut tx, actor.tenant_id(), id).await? {
         return Err(AppError::Rule("account_has_children"));
     }
-    crate::rules::before_delete(&mut tx, actor, ObjectKind::Account, id).await?;
+    crate::references::refuse_if_referenced(&mut tx, actor, ObjectKind::Account, id).await?;
     store::timeline::delete_links_of(&mut tx, actor.tenant_id(), ObjectKind::Account, id).await?;
     store::timeline::forget_account(&mut tx, actor.tenant_id(), id).await?;
     if !repo::delete(&mut tx, actor.tenant_id(), id, version).await? {
@@ -612,6 +614,15 @@ fn encode_cursor(row: &AccountRow, sort: SortField) -> String {
     hex::encode(serde_json::to_vec(&Cursor { v, id: row.id }).unwrap_or_default())
 }
 
+/// Where a page that ended at `row` goes on from.
+fn cursor_value(row: &AccountRow, sort: SortField) -> CursorValue {
+    match sort {
+        SortField::Name => CursorValue::Text(row.name.clone()),
+        SortField::CreatedAt => CursorValue::Time(row.created_at),
+        SortField::UpdatedAt => CursorValue::Time(row.updated_at),
+    }
+}
+
 fn decode_cursor(value: &str, sort: SortField) -> Option<(CursorValue, Uuid)> {
     let bytes = hex::decode(value).ok()?;
     let c: Cursor = serde_json::from_slice(&bytes).ok()?;
@@ -747,16 +758,53 @@ pub async fn list(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Pa
             next_cursor: None,
         });
     }
-    let mut items: Vec<AccountRow> = repo::list(&mut tx, &actor.principal, &query)
-        .await?
-        .into_iter()
-        .map(|r| without_hidden(actor, r))
-        .collect();
-    let next_cursor = if items.len() as i64 > query.limit {
-        items.truncate(query.limit as usize);
+    // A reader whose role hides a searchable field (the phone) gets only the matches on the
+    // fields they see: each page read is checked again, and read on until it is full.
+    let tokens = query.filter.search_tokens.clone();
+    let recheck = !tokens.is_empty() && crate::search::hides_searchable(&fields);
+    let limit = query.limit;
+    let mut items: Vec<AccountRow> = Vec::new();
+    let mut resume = None;
+    for round in 0..crate::search::MAX_RECHECK_ROUNDS {
+        let mut page = repo::list(&mut tx, &actor.principal, &query).await?;
+        let more = page.len() as i64 > limit;
+        if recheck {
+            page.truncate(limit as usize);
+        }
+        let last = page.last().map(|r| {
+            (
+                cursor_value(r, query.sort),
+                r.id,
+                encode_cursor(r, query.sort),
+            )
+        });
+        for row in page {
+            let row = without_hidden(actor, row);
+            let text_of = |key: &str| match key {
+                "name" => Some(row.name.as_str()),
+                "phone" => row.phone.as_deref(),
+                _ => None,
+            };
+            if !recheck || crate::search::matches_visible(fields.spec, text_of, &tokens) {
+                items.push(row);
+            }
+        }
+        if !recheck || items.len() as i64 > limit || !more {
+            break;
+        }
+        let Some((value, id, encoded)) = last else {
+            break;
+        };
+        query.after = Some((value, id));
+        if round + 1 == crate::search::MAX_RECHECK_ROUNDS {
+            resume = Some(encoded);
+        }
+    }
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
         items.last().map(|r| encode_cursor(r, query.sort))
     } else {
-        None
+        resume
     };
     Ok(Page { items, next_cursor })
 }

@@ -106,6 +106,7 @@ pub async fn create_company(app: &App, input: SetupInput, only_first: bool) -> A
                 permissions: store::JsonValue(role.permissions),
                 version: 1,
             },
+            app.now(),
         )
         .await?;
     }
@@ -126,6 +127,7 @@ pub async fn create_company(app: &App, input: SetupInput, only_first: bool) -> A
             manager_path: &manager_path,
             locale: None,
         },
+        app.now(),
     )
     .await?;
     audit::record(
@@ -198,7 +200,7 @@ pub async fn login(app: &App, email: &str, password: &str) -> AppResult<NewSessi
         user.tenant_id,
         &secrets::sha256(&secret),
         user.id,
-        expires_at,
+        (now, expires_at),
     )
     .await?;
     audit::record(
@@ -296,6 +298,7 @@ pub async fn create_token(
         &secrets::sha256(&secret),
         user_id,
         &name,
+        app.now(),
     )
     .await?;
     audit::record(
@@ -374,7 +377,14 @@ async fn touch_token(
 
 pub async fn revoke_token(app: &App, actor: &Actor, token_id: Uuid) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    if !auth::revoke_token(&mut tx, actor.tenant_id(), actor.id(), token_id).await? {
+    if !auth::revoke_token(
+        &mut tx,
+        actor.tenant_id(),
+        (actor.id(), token_id),
+        app.now(),
+    )
+    .await?
+    {
         return Err(AppError::NotFound);
     }
     audit::record(
@@ -421,7 +431,7 @@ pub async fn change_password(
         .and_then(|c| split_credential(c, '.'))
         .map(|(_, s)| secrets::sha256(s));
     let mut tx = app.db.begin().await?;
-    org::set_password_hash(&mut tx, actor.tenant_id(), actor.id(), &hash).await?;
+    org::set_password_hash(&mut tx, actor.tenant_id(), actor.id(), &hash, app.now()).await?;
     auth::delete_user_sessions(&mut tx, actor.tenant_id(), actor.id(), keep.as_deref()).await?;
     audit::record(
         &mut tx,
@@ -446,7 +456,7 @@ pub async fn reset_password(app: &App, tenant_id: Uuid, user_id: Uuid, new: &str
     errors.into_result()?;
     let hash = secrets::hash_password(new.to_string()).await?;
     let mut tx = app.db.begin().await?;
-    org::set_password_hash(&mut tx, tenant_id, user_id, &hash).await?;
+    org::set_password_hash(&mut tx, tenant_id, user_id, &hash, app.now()).await?;
     auth::delete_user_sessions(&mut tx, tenant_id, user_id, None).await?;
     audit::record(
         &mut tx,

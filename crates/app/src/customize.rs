@@ -55,6 +55,16 @@ pub async fn add_field(
         def.position = (spec.fields.len() + fields.custom.len()) as i32;
     }
     store::custom_fields::insert(&mut tx, actor.tenant_id(), kind, &def, app.now()).await?;
+    if def.field_type == domain::fields::FieldType::Lookup {
+        // Deleting the record a lookup points at checks it by value (`crate::references`):
+        // the index keeps that check an index range at any company size.
+        let request = JobRequest::new(
+            actor.tenant_id(),
+            BuildFieldIndex::KIND,
+            json!({ "object": kind.key(), "key": def.key }),
+        );
+        crate::jobs::enqueue(&mut tx, app.now(), &request).await?;
+    }
     audit::record(
         &mut tx,
         AuditEvent {
@@ -544,7 +554,7 @@ pub async fn set_field_access(
         } else {
             role.permissions.0.fields.insert(kind, limits);
         }
-        if !store::org::update_role(&mut tx, actor.tenant_id(), &role).await? {
+        if !store::org::update_role(&mut tx, actor.tenant_id(), &role, app.now()).await? {
             return Err(AppError::Conflict);
         }
     }

@@ -21,6 +21,9 @@ pub enum AppError {
     /// A business rule refused the change; the code names the rule.
     #[error("refused: {0}")]
     Rule(&'static str),
+    /// A record others still refer to is not deleted: which objects refer to it, how many.
+    #[error("still referred to by other records")]
+    StillReferenced(Vec<crate::references::Referrers>),
     /// The database has no space left: nothing was written; retrying later may succeed.
     #[error("storage full: {0}")]
     StorageFull(String),
@@ -41,6 +44,7 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::Conflict => "conflict",
             AppError::Rule(code) => code,
+            AppError::StillReferenced(_) => "still_referenced",
             AppError::StorageFull(_) => "storage_full",
             AppError::Internal(_) => "internal",
         }

@@ -82,7 +82,7 @@ pub async fn changed(
         actor.tenant_id(),
         subject.object.key(),
         subject.id,
-        actor.id(),
+        (actor.id(), now),
         changes,
     )
     .await?;

@@ -17,6 +17,7 @@ pub mod money;
 pub mod notifications;
 pub mod org;
 pub mod records;
+pub mod references;
 pub mod rules;
 pub mod search;
 pub mod secrets;

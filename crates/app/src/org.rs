@@ -105,6 +105,7 @@ pub async fn create_department(
         parent.map(|p| p.id),
         &name,
         &path,
+        app.now(),
     )
     .await
     .map_err(|e| map_unique(e, "name", "duplicate_name"))?;
@@ -134,7 +135,7 @@ pub async fn rename_department(
     org::get_department(&mut tx, actor.tenant_id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !org::rename_department(&mut tx, actor.tenant_id(), id, &name, version)
+    if !org::rename_department(&mut tx, actor.tenant_id(), id, &name, (version, app.now()))
         .await
         .map_err(|e| map_unique(e, "name", "duplicate_name"))?
     {
@@ -189,7 +190,7 @@ pub async fn move_department(
         parent.map(|p| p.id),
         &dept.path,
         &new_path,
-        version,
+        (version, app.now()),
     )
     .await
     .map_err(|e| map_unique(e, "parent_id", "duplicate_name"))?
@@ -379,6 +380,7 @@ pub async fn create_user_unchecked(
             manager_path: &manager_path,
             locale: input.locale.as_deref(),
         },
+        app.now(),
     )
     .await
     .map_err(|e| map_unique(e, "email", "email_taken"))?;
@@ -442,7 +444,7 @@ pub async fn update_user(
         &mut tx,
         actor.tenant_id(),
         id,
-        version,
+        (version, app.now()),
         &update,
         &current.manager_path,
         &manager_path,
@@ -536,6 +538,7 @@ pub async fn create_role(app: &App, actor: &Actor, input: RoleInput) -> AppResul
             permissions: store::JsonValue(permissions),
             version: 1,
         },
+        app.now(),
     )
     .await
     .map_err(|e| map_unique(e, "name", "duplicate_name"))?;
@@ -575,7 +578,7 @@ pub async fn update_role(
         permissions: store::JsonValue(permissions),
         version,
     };
-    if !org::update_role(&mut tx, actor.tenant_id(), &role)
+    if !org::update_role(&mut tx, actor.tenant_id(), &role, app.now())
         .await
         .map_err(|e| map_unique(e, "name", "duplicate_name"))?
     {

@@ -37,6 +37,18 @@ pub struct ObjectFields {
 }
 
 impl ObjectFields {
+    /// The standard fields of an object, before [`ObjectFields::for_actor`] limits them (for
+    /// field access only: its currency is the default, not the company's).
+    pub fn standard(spec: &'static ObjectSpec) -> Self {
+        ObjectFields {
+            spec,
+            custom: Vec::new(),
+            hidden: Vec::new(),
+            read_only: Vec::new(),
+            currency: domain::money::DEFAULT_CURRENCY.to_string(),
+        }
+    }
+
     /// Standard fields and active custom fields the reader may see, in form order.
     pub fn all(&self) -> Vec<&FieldDef> {
         let mut all: Vec<&FieldDef> = self.spec.fields.iter().collect();
@@ -644,6 +656,14 @@ pub async fn get(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppRes
 }
 
 /// Names of everything the records refer to.
+///
+/// **What a reader learns of records they cannot open**, the one rule for every answer: the
+/// name of a record a visible record points to is shown (a lookup's value is a name, as
+/// Salesforce shows it), even when the reader may not open that record; nothing else of it —
+/// opening it answers 404, and no other of its fields comes with the visible record. Counts
+/// and roll-ups never include records the reader cannot see
+/// (`store::records::account_rollup`). An account's `parent_name` follows this rule too
+/// (`store::accounts`, the parent's name and nothing else of it).
 pub async fn names_for(
     tx: &mut Tx,
     actor: &Actor,
@@ -855,7 +875,7 @@ pub async fn delete(
     if current.version != version {
         return Err(AppError::Conflict);
     }
-    rules::before_delete(&mut tx, actor, kind, id).await?;
+    crate::references::refuse_if_referenced(&mut tx, actor, kind, id).await?;
     store::timeline::delete_links_of(&mut tx, actor.tenant_id(), kind, id).await?;
     store::timeline::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
     store::search::forget_record(&mut tx, actor.tenant_id(), kind.key(), id).await?;
@@ -975,6 +995,25 @@ pub fn compile_filters(
     conditions
 }
 
+/// A record's value of the sort field as the list compares it: money as its stored minor
+/// units in the company currency's places (see [`ObjectFields::comparable`]).
+fn sort_value(fields: &ObjectFields, sort_field: &FieldDef, values: &Values) -> Option<FieldValue> {
+    let value = values.get(&sort_field.key)?;
+    match value {
+        FieldValue::Decimal(d) if sort_field.field_type == FieldType::Money => {
+            let stored = domain::money::to_minor_rounded(
+                *d,
+                repo::money_exponent(fields.spec, sort_field, values),
+            )?;
+            let exponent = sort_field.money_exponent.unwrap_or(2);
+            Some(FieldValue::Decimal(domain::money::from_minor(
+                stored, exponent,
+            )))
+        }
+        other => Some(other.clone()),
+    }
+}
+
 pub async fn list(
     app: &App,
     actor: &Actor,
@@ -1065,45 +1104,67 @@ pub async fn list(
     };
     let sort_field = fields.comparable(sort_field);
     let custom = fields.custom_defs();
-    let query = repo::ListQuery {
-        conditions: &conditions,
-        related: related.as_ref().map(|(c, id)| (c.as_str(), *id)),
-        search_tokens: &tokens,
-        sort: &sort_field,
-        descending,
-        after,
-        limit,
-    };
-    let mut records = repo::list(&mut tx, &actor.principal, fields.spec, &custom, &query).await?;
-    for r in &mut records {
-        fields.strip(&mut r.values);
+    // A reader whose role hides a searchable field gets only the matches on fields they see:
+    // each page read is checked again, and read on until it is full (or a few rounds).
+    let recheck = !tokens.is_empty() && crate::search::hides_searchable(&fields);
+    let mut records = Vec::new();
+    let mut resume = None;
+    for round in 0..crate::search::MAX_RECHECK_ROUNDS {
+        let query = repo::ListQuery {
+            conditions: &conditions,
+            related: related.as_ref().map(|(c, id)| (c.as_str(), *id)),
+            search_tokens: &tokens,
+            sort: &sort_field,
+            descending,
+            after: after.clone(),
+            limit,
+        };
+        let mut page = repo::list(&mut tx, &actor.principal, fields.spec, &custom, &query).await?;
+        let more = page.len() as i64 > limit;
+        if recheck {
+            page.truncate(limit as usize);
+        }
+        after = page.last().map(|r| repo::After {
+            value: sort_value(&fields, &sort_field, &r.values),
+            id: r.id,
+        });
+        for mut r in page {
+            fields.strip(&mut r.values);
+            let text_of = |key: &str| match r.values.get(key) {
+                Some(FieldValue::Text(s)) => Some(s.as_str()),
+                _ => None,
+            };
+            if !recheck || crate::search::matches_visible(fields.spec, text_of, &tokens) {
+                records.push(r);
+            }
+        }
+        if !recheck || records.len() as i64 > limit || !more {
+            break;
+        }
+        if round + 1 == crate::search::MAX_RECHECK_ROUNDS {
+            resume = after.clone();
+        }
     }
+    let encode = |value: Option<&FieldValue>, id: Uuid| {
+        let cursor = Cursor {
+            v: value.map(|v| match v {
+                // Money as exact text (a JSON number would round large amounts).
+                FieldValue::Decimal(d) if sort_field.field_type == FieldType::Money => {
+                    serde_json::Value::String(d.to_string())
+                }
+                other => repo::json_value(other),
+            }),
+            id,
+        };
+        hex::encode(serde_json::to_vec(&cursor).unwrap_or_default())
+    };
     let next_cursor = if records.len() as i64 > limit {
         records.truncate(limit as usize);
-        records.last().map(|r| {
-            let cursor = Cursor {
-                v: r.values.get(&sort_field.key).map(|v| match v {
-                    // The stored minor units, in the company currency's places (what the
-                    // list compares), as exact text.
-                    FieldValue::Decimal(d) if sort_field.field_type == FieldType::Money => {
-                        let stored = domain::money::to_minor_rounded(
-                            *d,
-                            repo::money_exponent(fields.spec, &sort_field, &r.values),
-                        )
-                        .unwrap_or_default();
-                        let exponent = sort_field.money_exponent.unwrap_or(2);
-                        serde_json::Value::String(
-                            domain::money::from_minor(stored, exponent).to_string(),
-                        )
-                    }
-                    other => repo::json_value(other),
-                }),
-                id: r.id,
-            };
-            hex::encode(serde_json::to_vec(&cursor).unwrap_or_default())
-        })
+        records
+            .last()
+            .map(|r| encode(sort_value(&fields, &sort_field, &r.values).as_ref(), r.id))
     } else {
-        None
+        resume.map(|a| encode(a.value.as_ref(), a.id))
     };
     let names = names_for(&mut tx, actor, &fields, &records).await?;
     Ok(RecordPage {

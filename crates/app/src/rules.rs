@@ -2,7 +2,7 @@
 //! a save: opportunity stages and win rates, activity status and links, "last contacted"
 //! and "last deal" dates, and the account 360° stream.
 
-use crate::{Actor, AppError, AppResult};
+use crate::{Actor, AppResult};
 use chrono::{DateTime, Utc};
 use domain::fields::FieldValue;
 use domain::objects::{stage_is_closed, stage_win_rate};
@@ -272,35 +272,4 @@ fn kind_object(kind: &str) -> ObjectKind {
         "contact" => ObjectKind::Contact,
         _ => ObjectKind::Account,
     }
-}
-
-/// Refuses to delete a record other records still point at.
-pub async fn before_delete(
-    tx: &mut Tx,
-    actor: &Actor,
-    kind: ObjectKind,
-    id: Uuid,
-) -> AppResult<()> {
-    let references: &[(&str, &str)] = match kind {
-        ObjectKind::Account => &[
-            ("accounts", "parent_id"),
-            ("contacts", "account_id"),
-            ("opportunities", "account_id"),
-            ("activities", "account_id"),
-        ],
-        ObjectKind::Contact => &[
-            ("contacts", "reports_to_id"),
-            ("opportunities", "contact_id"),
-            ("activities", "contact_id"),
-        ],
-        ObjectKind::Lead => &[("activities", "lead_id")],
-        ObjectKind::Opportunity => &[("activities", "opportunity_id")],
-        _ => &[],
-    };
-    for (table, column) in references {
-        if repo::count_references(tx, table, column, actor.tenant_id(), id, 1).await? > 0 {
-            return Err(AppError::Rule("record_in_use"));
-        }
-    }
-    Ok(())
 }

@@ -8,6 +8,33 @@ use crate::{Actor, App, AppError, AppResult};
 use domain::permissions::ObjectKind;
 use domain::validation::FieldErrors;
 
+/// Rounds of [`records::list`](crate::records::list) reading further for a reader whose
+/// role hides a searchable field before it answers a short page with a cursor to go on.
+pub(crate) const MAX_RECHECK_ROUNDS: usize = 5;
+
+/// Whether a quick search must check its matches again for this reader: their role hides a
+/// searchable field, whose tokens are stored with the record's other tokens (the token
+/// tables do not say which field a token came from). Roles that hide none of them — the
+/// common case — search exactly as before, at no extra cost.
+pub(crate) fn hides_searchable(fields: &records::ObjectFields) -> bool {
+    fields
+        .spec
+        .search_fields()
+        .any(|f| fields.hidden.contains(&f.key))
+}
+
+/// Whether every query token is among the tokens of the searchable texts the reader may see
+/// (`text_of` reads a field of the record with hidden fields already left out): a hidden
+/// mobile number or e-mail address never makes a record found.
+pub(crate) fn matches_visible<'a>(
+    spec: &domain::objects::ObjectSpec,
+    text_of: impl Fn(&str) -> Option<&'a str>,
+    tokens: &[String],
+) -> bool {
+    let have = domain::search::record_tokens(domain::search::search_texts(spec, text_of));
+    tokens.iter().all(|t| have.binary_search(t).is_ok())
+}
+
 /// The objects searched, in the order results are shown.
 pub const OBJECTS: [ObjectKind; 4] = [
     ObjectKind::Account,

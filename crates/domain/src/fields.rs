@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use uuid::Uuid;
 
+use crate::permissions::ObjectKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
@@ -370,6 +372,11 @@ pub const TEXT_DEFAULT_MAX: u32 = 255;
 pub const LONG_TEXT_DEFAULT_MAX: u32 = 10_000;
 
 impl FieldDef {
+    /// Whether this is a lookup field whose values are records of `object`.
+    pub fn points_at(&self, object: ObjectKind) -> bool {
+        self.field_type == FieldType::Lookup && self.lookup_object.as_deref() == Some(object.key())
+    }
+
     /// Validates one submitted value (text from a form or an API body; several values for a
     /// multi-select). An empty submission is `None`, or the `required` error.
     pub fn parse(&self, raw: &[String]) -> Result<Option<FieldValue>, &'static str> {

@@ -97,6 +97,18 @@ pub fn spec(kind: ObjectKind) -> Option<&'static ObjectSpec> {
     specs.iter().find(|s| s.kind == kind)
 }
 
+/// The standard lookup fields that point at records of `target`, with the object that has
+/// each: what refers to a record of `target` (beside custom lookups, which are per company).
+/// Derived from the specs, so a new lookup protects what it points at without a list to keep.
+pub fn lookups_to(target: ObjectKind) -> Vec<(&'static ObjectSpec, &'static FieldDef)> {
+    ObjectKind::RECORDS
+        .into_iter()
+        .filter_map(spec)
+        .flat_map(|s| s.fields.iter().map(move |f| (s, f)))
+        .filter(|(_, f)| f.points_at(target))
+        .collect()
+}
+
 /// The spec whose table (URL segment) is `plural`.
 pub fn spec_by_plural(plural: &str) -> Option<&'static ObjectSpec> {
     ObjectKind::RECORDS
@@ -677,6 +689,39 @@ fn activity_spec() -> ObjectSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_refers_to_a_record_is_derived_from_the_lookups() {
+        let refs = |target| -> Vec<(&str, &str)> {
+            lookups_to(target)
+                .into_iter()
+                .map(|(s, f)| (s.plural, f.key.as_str()))
+                .collect()
+        };
+        assert_eq!(
+            refs(ObjectKind::Account),
+            [
+                ("accounts", "parent_id"),
+                ("contacts", "account_id"),
+                ("opportunities", "account_id"),
+                ("activities", "account_id"),
+            ]
+        );
+        assert_eq!(
+            refs(ObjectKind::Contact),
+            [
+                ("contacts", "reports_to_id"),
+                ("opportunities", "contact_id"),
+                ("activities", "contact_id"),
+            ]
+        );
+        assert_eq!(refs(ObjectKind::Lead), [("activities", "lead_id")]);
+        assert_eq!(
+            refs(ObjectKind::Opportunity),
+            [("activities", "opportunity_id")]
+        );
+        assert!(refs(ObjectKind::Activity).is_empty());
+    }
 
     #[test]
     fn every_record_object_has_a_spec_with_valid_fields() {

@@ -1345,6 +1345,7 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
                 permissions: store::JsonValue(role.permissions),
                 version: 1,
             },
+            start - Duration::days(90),
         )
         .await?;
         role_ids.push((role.key, id));

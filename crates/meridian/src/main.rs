@@ -510,6 +510,7 @@ async fn admin(command: AdminCommand, db: DbArgs) -> Result<()> {
                                 None,
                                 &d,
                                 &domain::org::child_path(None, id),
+                                app.now(),
                             )
                             .await?;
                             Some(id)

@@ -66,7 +66,9 @@ impl AccountRow {
 }
 
 /// The columns of an [`AccountRow`] over `FROM accounts t` (or another FROM clause that
-/// names the accounts `t`), with the owner and parent joined.
+/// names the accounts `t`), with the owner and parent joined. The parent's name is joined
+/// whether or not the reader may open the parent, and nothing else of it: the rule of
+/// `app::records::names_for` for every lookup.
 fn select(from: &str) -> String {
     format!(
         "SELECT t.id, t.name, t.account_type, t.industry, t.province, t.city, t.grade, t.phone,

@@ -9,11 +9,11 @@ pub async fn insert_session(
     tenant_id: Uuid,
     token_hash: &[u8],
     user_id: Uuid,
-    expires_at: DateTime<Utc>,
+    (now, expires_at): (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<()> {
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO sessions (tenant_id, token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(tenant_id).bind(token_hash).bind(user_id).bind(Utc::now()).bind(expires_at)
+            .bind(tenant_id).bind(token_hash).bind(user_id).bind(now).bind(expires_at)
             .execute(c).await?;
     });
     Ok(())
@@ -83,10 +83,11 @@ pub async fn insert_token(
     token_hash: &[u8],
     user_id: Uuid,
     name: &str,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO api_tokens (tenant_id, id, token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(tenant_id).bind(id).bind(token_hash).bind(user_id).bind(name).bind(Utc::now())
+            .bind(tenant_id).bind(id).bind(token_hash).bind(user_id).bind(name).bind(now)
             .execute(c).await?;
     });
     Ok(())
@@ -119,11 +120,16 @@ pub async fn list_tokens(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid) -> Result<
     }))
 }
 
-pub async fn revoke_token(tx: &mut Tx, tenant_id: Uuid, user_id: Uuid, id: Uuid) -> Result<bool> {
+pub async fn revoke_token(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    (user_id, id): (Uuid, Uuid),
+    now: DateTime<Utc>,
+) -> Result<bool> {
     tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE api_tokens SET revoked_at = $4 WHERE tenant_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL")
-            .bind(tenant_id).bind(user_id).bind(id).bind(Utc::now()).execute(c).await?.rows_affected()
+            .bind(tenant_id).bind(user_id).bind(id).bind(now).execute(c).await?.rows_affected()
     });
     Ok(done == 1)
 }

@@ -32,6 +32,24 @@ pub async fn list(tx: &mut Tx, tenant_id: Uuid, object: ObjectKind) -> Result<Ve
     Ok(out)
 }
 
+/// The custom lookup fields of every object that point at records of `target` (retired ones
+/// included: their values are kept), each with its object.
+pub async fn lookups_to(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    target: ObjectKind,
+) -> Result<Vec<(ObjectKind, CustomField)>> {
+    let mut out = Vec::new();
+    for object in ObjectKind::RECORDS {
+        for field in list(tx, tenant_id, object).await? {
+            if field.def.points_at(target) {
+                out.push((object, field));
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub async fn insert(
     tx: &mut Tx,
     tenant_id: Uuid,

@@ -21,15 +21,15 @@ pub struct NewChange<'a> {
     pub new_value: Option<&'a str>,
 }
 
+/// Writes the changes of one save, made by `changed_by` at `now` (the application's clock).
 pub async fn record(
     tx: &mut Tx,
     tenant_id: Uuid,
     object: &str,
     record_id: Uuid,
-    changed_by: Uuid,
+    (changed_by, now): (Uuid, DateTime<Utc>),
     changes: &[NewChange<'_>],
 ) -> Result<()> {
-    let now = Utc::now();
     for change in changes {
         on_conn!(tx, c => {
             sqlx::query("INSERT INTO field_history (tenant_id, id, object, record_id, field, old_value, new_value, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")

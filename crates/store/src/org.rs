@@ -46,9 +46,9 @@ pub async fn insert_department(
     parent_id: Option<Uuid>,
     name: &str,
     path: &str,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     tx.mark_org_changed();
-    let now = Utc::now();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO departments (tenant_id, id, parent_id, name, path, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
             .bind(tenant_id).bind(id).bind(parent_id).bind(name).bind(path).bind(now)
@@ -63,12 +63,12 @@ pub async fn rename_department(
     tenant_id: Uuid,
     id: Uuid,
     name: &str,
-    version: i64,
+    (version, now): (i64, DateTime<Utc>),
 ) -> Result<bool> {
     tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE departments SET name = $3, version = version + 1, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND version = $5")
-            .bind(tenant_id).bind(id).bind(name).bind(Utc::now()).bind(version)
+            .bind(tenant_id).bind(id).bind(name).bind(now).bind(version)
             .execute(c).await?.rows_affected()
     });
     Ok(done == 1)
@@ -82,10 +82,9 @@ pub async fn move_department(
     new_parent: Option<Uuid>,
     old_path: &str,
     new_path: &str,
-    version: i64,
+    (version, now): (i64, DateTime<Utc>),
 ) -> Result<bool> {
     tx.mark_org_changed();
-    let now = Utc::now();
     let moved = on_conn!(tx, c => {
         sqlx::query("UPDATE departments SET parent_id = $3, version = version + 1, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND version = $5")
             .bind(tenant_id).bind(id).bind(new_parent).bind(now).bind(version)
@@ -143,9 +142,13 @@ pub struct Role {
     pub version: i64,
 }
 
-pub async fn insert_role(tx: &mut Tx, tenant_id: Uuid, role: &Role) -> Result<()> {
+pub async fn insert_role(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    role: &Role,
+    now: DateTime<Utc>,
+) -> Result<()> {
     tx.mark_org_changed();
-    let now = Utc::now();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO roles (tenant_id, id, key, name, permissions, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
             .bind(tenant_id).bind(role.id).bind(&role.key).bind(&role.name).bind(&role.permissions).bind(now)
@@ -154,11 +157,16 @@ pub async fn insert_role(tx: &mut Tx, tenant_id: Uuid, role: &Role) -> Result<()
     Ok(())
 }
 
-pub async fn update_role(tx: &mut Tx, tenant_id: Uuid, role: &Role) -> Result<bool> {
+pub async fn update_role(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    role: &Role,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE roles SET name = $3, permissions = $4, version = version + 1, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND version = $6")
-            .bind(tenant_id).bind(role.id).bind(&role.name).bind(&role.permissions).bind(Utc::now()).bind(role.version)
+            .bind(tenant_id).bind(role.id).bind(&role.name).bind(&role.permissions).bind(now).bind(role.version)
             .execute(c).await?.rows_affected()
     });
     Ok(done == 1)
@@ -250,9 +258,13 @@ pub struct NewUser<'a> {
     pub locale: Option<&'a str>,
 }
 
-pub async fn insert_user(tx: &mut Tx, tenant_id: Uuid, user: &NewUser<'_>) -> Result<()> {
+pub async fn insert_user(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    user: &NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     tx.mark_org_changed();
-    let now = Utc::now();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO users (tenant_id, id, email, name, password_hash, role_id, department_id, manager_id, manager_path, locale, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)")
             .bind(tenant_id).bind(user.id).bind(user.email).bind(user.name).bind(user.password_hash)
@@ -352,7 +364,7 @@ pub async fn update_user(
     tx: &mut Tx,
     tenant_id: Uuid,
     id: Uuid,
-    version: i64,
+    (version, now): (i64, DateTime<Utc>),
     update: &UserUpdate<'_>,
     old_manager_path: &str,
     new_manager_path: &str,
@@ -361,7 +373,7 @@ pub async fn update_user(
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE users SET name = $3, role_id = $4, department_id = $5, manager_id = $6, active = $7, locale = $8, version = version + 1, updated_at = $9 WHERE tenant_id = $1 AND id = $2 AND version = $10")
             .bind(tenant_id).bind(id).bind(update.name).bind(update.role_id).bind(update.department_id)
-            .bind(update.manager_id).bind(update.active).bind(update.locale).bind(Utc::now()).bind(version)
+            .bind(update.manager_id).bind(update.active).bind(update.locale).bind(now).bind(version)
             .execute(c).await?.rows_affected()
     });
     if done != 1 {
@@ -404,11 +416,17 @@ pub async fn set_time_zone(
     Ok(())
 }
 
-pub async fn set_password_hash(tx: &mut Tx, tenant_id: Uuid, id: Uuid, hash: &str) -> Result<()> {
+pub async fn set_password_hash(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     tx.mark_org_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE users SET password_hash = $3, version = version + 1, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id).bind(id).bind(hash).bind(Utc::now()).execute(c).await?.rows_affected()
+            .bind(tenant_id).bind(id).bind(hash).bind(now).execute(c).await?.rows_affected()
     });
     if done != 1 {
         return Err(StoreError::Corrupt(format!(

@@ -880,21 +880,31 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Counts records pointing at `id` through `column` of `table` (stops at `cap`): used to
-/// refuse deleting a record others still refer to.
-pub async fn count_references(
+/// Counts records of `spec` whose lookup `field` (standard or custom) points at `id`, up to
+/// `cap`: what still refers to a record about to be deleted. A standard lookup is an indexed
+/// column; a custom one is read from the JSON by the expression its index is built on
+/// ([`create_custom_index`], which every custom lookup gets when it is added), so either
+/// check is an index range, not a scan of the company's records.
+pub async fn count_lookup_references(
     tx: &mut Tx,
-    table: &str,
-    column: &str,
+    spec: &ObjectSpec,
+    field: &FieldDef,
     tenant_id: Uuid,
     id: Uuid,
     cap: i64,
 ) -> Result<i64> {
-    let sql = format!(
-        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE tenant_id = $1 AND {column} = $2 LIMIT $3) r"
+    let backend = tx.backend();
+    let mut q = SqlBuilder::new("");
+    let tenant = q.param(Param::Uuid(tenant_id));
+    let value = bind_value(&mut q, backend, field, &FieldValue::Id(id));
+    let cap = q.param(Param::I64(cap));
+    q.sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {} t WHERE t.tenant_id = {tenant} AND {} = {value} LIMIT {cap}) r",
+        spec.plural,
+        expression(backend, field)
     );
     Ok(on_conn!(tx, c => {
-        sqlx::query(&sql).bind(tenant_id).bind(id).bind(cap).fetch_one(c).await?.try_get::<i64, _>("n")?
+        bind_params!(sqlx::query(&q.sql), &q.params).fetch_one(c).await?.try_get::<i64, _>("n")?
     }))
 }
 
@@ -956,9 +966,10 @@ pub async fn bump_date(
 }
 
 /// Roll-ups of an account over itself and its sub-accounts (the whole customer tree below
-/// it), counting only opportunities the principal may see.
+/// it), counting only the sub-accounts and opportunities the principal may see.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rollup {
+    /// Direct sub-accounts the principal may see.
     pub children: i64,
     /// (currency, open pipeline, won amount) per currency, in that currency's major units.
     pub amounts: Vec<(String, Decimal, Decimal)>,
@@ -975,20 +986,30 @@ pub struct ConvertedTotal {
     pub unconverted: Vec<String>,
 }
 
+/// The direct sub-accounts of an account that the principal may see (stops at `cap`): a count
+/// never includes what its reader cannot see.
+async fn visible_children(
+    tx: &mut Tx,
+    principal: &Principal,
+    account_id: Uuid,
+    cap: i64,
+) -> Result<i64> {
+    let mut q = SqlBuilder::new("SELECT COUNT(*) AS n FROM (SELECT 1 FROM accounts t WHERE ");
+    visible_records(&mut q, principal, ObjectKind::Account, "t");
+    let parent = q.param(Param::Uuid(account_id));
+    let cap = q.param(Param::I64(cap));
+    q.push(&format!(" AND t.parent_id = {parent} LIMIT {cap}) r"));
+    Ok(on_conn!(tx, c => {
+        bind_params!(sqlx::query(&q.sql), &q.params).fetch_one(c).await?.try_get::<i64, _>("n")?
+    }))
+}
+
 pub async fn account_rollup(
     tx: &mut Tx,
     principal: &Principal,
     account_id: Uuid,
 ) -> Result<Rollup> {
-    let children = count_references(
-        tx,
-        "accounts",
-        "parent_id",
-        principal.tenant_id,
-        account_id,
-        10_000,
-    )
-    .await?;
+    let children = visible_children(tx, principal, account_id, 10_000).await?;
     let mut q = SqlBuilder::new("");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let root = q.param(Param::Uuid(account_id));

@@ -13,7 +13,7 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Conflict => StatusCode::CONFLICT,
+        AppError::Conflict | AppError::StillReferenced(_) => StatusCode::CONFLICT,
         AppError::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,6 +61,30 @@ pub fn message_of(tr: Tr, error: &AppError) -> String {
             tr.fmt("error.too_many_attempts", &[("minutes", &minutes)])
         }
         AppError::Rule(code) => tr.key("error.rule.", code),
+        AppError::StillReferenced(referrers) => {
+            let list: Vec<String> = referrers
+                .iter()
+                .map(|r| {
+                    let label = domain::objects::spec(r.object)
+                        .map(|s| s.label(tr.is_zh()))
+                        .unwrap_or_else(|| r.object.key());
+                    let count = if r.count >= app::references::COUNT_CAP {
+                        format!("{}+", app::references::COUNT_CAP)
+                    } else {
+                        r.count.to_string()
+                    };
+                    tr.fmt(
+                        "error.still_referenced_by",
+                        &[("object", label), ("count", &count)],
+                    )
+                })
+                .collect();
+            let separator = if tr.is_zh() { "、" } else { ", " };
+            tr.fmt(
+                "error.still_referenced",
+                &[("referrers", &list.join(separator))],
+            )
+        }
         other => tr.key("error.", other.code()),
     }
 }

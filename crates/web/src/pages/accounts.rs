@@ -736,7 +736,7 @@ async fn delete(
     let version = form_version(&form.version);
     match app::accounts::delete(&state.app, &user.actor, id, version).await {
         Ok(()) => see_other(user.ctx.htmx, "/accounts?notice=account_deleted"),
-        Err(e @ (AppError::Rule(_) | AppError::Conflict)) => {
+        Err(e @ (AppError::Rule(_) | AppError::Conflict | AppError::StillReferenced(_))) => {
             refused_on_record(&state, &user, id, e).await
         }
         Err(e) => page_error(t, e),

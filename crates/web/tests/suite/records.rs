@@ -552,8 +552,8 @@ async fn contacts_crud_validation_and_concurrency(env: Env) {
     let r = api
         .call(Method::DELETE, &path, None, &[("if-match", "\"2\"")])
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.json()["error"]["code"], "record_in_use");
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.json()["error"]["code"], "still_referenced");
     let opp = opp.json();
     let r = api
         .patch(
@@ -581,7 +581,7 @@ async fn contacts_crud_validation_and_concurrency(env: Env) {
             &[("if-match", "\"1\"")],
         )
         .await;
-    assert_eq!(r.json()["error"]["code"], "record_in_use", "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "still_referenced", "{}", r.body);
 }
 
 async fn records_respect_data_scope(env: Env) {

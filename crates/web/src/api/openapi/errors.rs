@@ -10,11 +10,11 @@ const RESPONSES: &[(&str, &str, &str)] = &[
     ("401", "Unauthenticated", "No bearer token, or a token that is unknown, revoked or of a deactivated user (`unauthenticated`)."),
     ("403", "Forbidden", "The caller's role does not allow this action (`forbidden`)."),
     ("404", "NotFound", "No such record, or one outside the caller's data scope (`not_found`)."),
-    ("409", "Conflict", "The record changed since the `version` given in the body (`conflict`), or the first request with this `Idempotency-Key` is still running (`idempotency_in_progress`)."),
+    ("409", "Conflict", "The record changed since the `version` given in the body (`conflict`), the first request with this `Idempotency-Key` is still running (`idempotency_in_progress`), or other records still refer to the one to delete (`still_referenced`, its message naming which objects and how many)."),
     ("412", "PreconditionFailed", "`If-Match` names another version than the current one (`conflict`)."),
     ("413", "PayloadTooLarge", "The body is larger than the server accepts (`payload_too_large`)."),
     ("415", "UnsupportedMediaType", "The body is not sent as `application/json` (`unsupported_media_type`)."),
-    ("422", "Unprocessable", "Field errors (`validation_failed`, with `fields`: each with `field`, `code` and `message` — e.g. `unknown_field` for a body key or query parameter the operation does not take, `wrong_type` for a value of another JSON type than the field's, `control_character` for a NUL or other control character in any text), a body of the wrong shape (`invalid_body`), a rule refusing the change (e.g. `still_referenced`, `last_admin`), or an `Idempotency-Key` reused with another body (`idempotency_key_reused`)."),
+    ("422", "Unprocessable", "Field errors (`validation_failed`, with `fields`: each with `field`, `code` and `message` — e.g. `unknown_field` for a body key or query parameter the operation does not take, `wrong_type` for a value of another JSON type than the field's, `control_character` for a NUL or other control character in any text), a body of the wrong shape (`invalid_body`), a rule refusing the change (e.g. `last_admin`), or an `Idempotency-Key` reused with another body (`idempotency_key_reused`)."),
     ("428", "PreconditionRequired", "`If-Match` (or `version` in the body) is missing (`precondition_required`)."),
     ("500", "Internal", "An unexpected error (`internal`); the server logs it."),
     ("507", "StorageFull", "The server's storage is full (`storage_full`): the change was not made; reads keep working. Retry after the number of seconds in `Retry-After`."),
@@ -128,7 +128,14 @@ fn statuses(path: &str, method: &str, op: &Value) -> Vec<&'static str> {
             out.push("409");
         }
     }
-    if has_param(op, "Idempotency-Key").is_some() {
+    // A record's delete is refused while other records still refer to it (`still_referenced`).
+    let record_delete = method == "delete"
+        && path
+            .strip_prefix("/api/v1/")
+            .and_then(|rest| rest.strip_suffix("/{id}"))
+            .and_then(domain::objects::spec_by_plural)
+            .is_some();
+    if has_param(op, "Idempotency-Key").is_some() || record_delete {
         out.push("409");
     }
     if method != "get" {
