@@ -2,6 +2,7 @@
 //! `ETag`/`If-Match` concurrency, cursor pagination, and the OpenAPI document.
 
 mod accounts;
+mod audit;
 mod conditional;
 mod error;
 mod events;
@@ -46,6 +47,7 @@ fn table() -> table::ApiRoutes {
         .merge(jobs::routes())
         .merge(events::routes())
         .merge(notifications::routes())
+        .merge(audit::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

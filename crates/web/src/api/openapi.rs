@@ -42,6 +42,7 @@ use utoipa::{Modify, OpenApi};
         super::notifications::list,
         super::notifications::read,
         super::notifications::read_all,
+        super::audit::list,
     ),
     components(schemas(
         super::ErrorBody,
@@ -58,6 +59,7 @@ use utoipa::{Modify, OpenApi};
         (name = "jobs", description = "Background jobs (后台任务)"),
         (name = "events", description = "The change feed (变更事件): every committed change of the records the caller may see"),
         (name = "notifications", description = "The caller's notifications (消息中心)"),
+        (name = "audit", description = "The audit of administration (administrators only)"),
     )
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+pub mod audit;
 mod auth;
 mod fields;
 mod jobs;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .merge(fields::routes())
         .merge(search::routes())
         .merge(jobs::routes())
+        .merge(audit::routes())
         .merge(notifications::routes())
         .fallback(messages::not_found)
 }

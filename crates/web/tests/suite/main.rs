@@ -8,6 +8,7 @@ mod admin;
 mod api;
 mod api_pages;
 mod api_routes;
+mod audit;
 mod events;
 mod faults;
 mod forms;
