@@ -106,6 +106,39 @@ async fn each_change_writes_its_row_and_a_refused_one_none(env: Env) {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].detail.0["name"], "smtp");
 
+    // Roles: a permission change shows the grants before and after.
+    let role = app::org::create_role(
+        &env.app,
+        &c.admin,
+        app::org::RoleInput {
+            name: "Auditor".into(),
+            grants: vec![("account".into(), vec!["read".into()], "own".into())],
+        },
+    )
+    .await
+    .expect("create role");
+    env.clock.advance(Duration::minutes(1));
+    app::org::update_role(
+        &env.app,
+        &c.admin,
+        role,
+        1,
+        app::org::RoleInput {
+            name: "Auditor".into(),
+            grants: vec![("account".into(), vec!["read".into()], "all".into())],
+        },
+    )
+    .await
+    .expect("update role");
+    let rows = entries(&env, &c.admin, object("role")).await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].action, "update");
+    assert_eq!(rows[0].at, env.app.now());
+    let change = &rows[0].detail.0["changes"][0];
+    assert_eq!(change["field"], "permissions");
+    assert_eq!(change["old"]["account"], "read (own)");
+    assert_eq!(change["new"]["account"], "read (all)");
+
     // Tokens.
     env.token(&c.admin).await;
     assert_eq!(entries(&env, &c.admin, object("api_token")).await.len(), 1);
@@ -226,6 +259,14 @@ async fn reps_and_managers_get_403_on_the_page_and_the_api(env: Env) {
     let r = browser.get("/admin/audit?object=user").await;
     assert_eq!(r.status, StatusCode::OK);
     r.assert_contains("rep");
+    let admin_id = c.admin.id();
+    let r = browser
+        .get(&format!(
+            "/admin/audit?actor={admin_id}&object=user&action=create"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    r.assert_contains("mgr");
     let r = browser.get("/admin/audit?object=spaceship").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
