@@ -426,6 +426,7 @@ pub async fn transfer(
             object: OBJECT,
             record_id: Some(id),
             detail: serde_json::json!({ "from": current.owner_id, "to": owner_id }),
+            at: app.now(),
         },
     )
     .await?;

@@ -139,6 +139,7 @@ pub async fn create_company(app: &App, input: SetupInput, only_first: bool) -> A
             object: "tenant",
             record_id: Some(tenant_id),
             detail: serde_json::json!({}),
+            at: app.now(),
         },
     )
     .await?;
@@ -186,8 +187,23 @@ pub async fn login(app: &App, email: &str, password: &str) -> AppResult<NewSessi
     let mut tx = app.db.begin().await?;
     let user = match user {
         Some(u) if verified && u.active => u,
-        _ => {
+        refused => {
             auth::record_login_failure(&mut tx, &email, now).await?;
+            // A failure against a known user is that company's business; an unknown
+            // address belongs to no company.
+            if let Some(u) = &refused {
+                crate::audit::record(
+                    &mut tx,
+                    u.tenant_id,
+                    None,
+                    now,
+                    "user",
+                    "login_failed",
+                    Some(u.id),
+                    serde_json::json!({ "name": u.name }),
+                )
+                .await?;
+            }
             tx.commit().await?;
             return Err(AppError::InvalidCredentials);
         }
@@ -212,6 +228,7 @@ pub async fn login(app: &App, email: &str, password: &str) -> AppResult<NewSessi
             object: "user",
             record_id: Some(user.id),
             detail: serde_json::json!({}),
+            at: app.now(),
         },
     )
     .await?;
@@ -310,6 +327,7 @@ pub async fn create_token(
             object: "api_token",
             record_id: Some(id),
             detail: serde_json::json!({ "name": name }),
+            at: app.now(),
         },
     )
     .await?;
@@ -396,6 +414,7 @@ pub async fn revoke_token(app: &App, actor: &Actor, token_id: Uuid) -> AppResult
             object: "api_token",
             record_id: Some(token_id),
             detail: serde_json::json!({}),
+            at: app.now(),
         },
     )
     .await?;
@@ -442,6 +461,7 @@ pub async fn change_password(
             object: "user",
             record_id: Some(actor.id()),
             detail: serde_json::json!({}),
+            at: app.now(),
         },
     )
     .await?;
@@ -467,6 +487,7 @@ pub async fn reset_password(app: &App, tenant_id: Uuid, user_id: Uuid, new: &str
             object: "user",
             record_id: Some(user_id),
             detail: serde_json::json!({}),
+            at: app.now(),
         },
     )
     .await?;

@@ -71,9 +71,10 @@ pub async fn add_field(
             tenant_id: actor.tenant_id(),
             actor_id: Some(actor.id()),
             action: "add_field",
-            object: kind.key(),
+            object: "field",
             record_id: None,
-            detail: serde_json::json!({ "key": def.key, "type": def.field_type.key() }),
+            detail: serde_json::json!({ "name": format!("{}.{}", kind.key(), def.key), "object": kind.key(), "key": def.key, "type": def.field_type.key() }),
+            at: app.now(),
         },
     )
     .await?;
@@ -118,6 +119,26 @@ pub async fn update_field(
     }
     errors.into_result()?;
     store::custom_fields::update(&mut tx, actor.tenant_id(), kind, &def, active, app.now()).await?;
+    let detail = serde_json::json!({
+        "name": format!("{}.{}", kind.key(), def.key),
+        "object": kind.key(),
+        "changes": crate::audit::changes(&[
+            ("label_en", serde_json::json!(current.def.label_en), serde_json::json!(def.label_en)),
+            ("label_zh", serde_json::json!(current.def.label_zh), serde_json::json!(def.label_zh)),
+            ("active", serde_json::json!(current.active), serde_json::json!(active)),
+            ("options", serde_json::json!(current.def.options.iter().filter(|o| o.active).map(|o| &o.key).collect::<Vec<_>>()), serde_json::json!(def.options.iter().filter(|o| o.active).map(|o| &o.key).collect::<Vec<_>>())),
+        ]),
+    });
+    crate::audit::by(
+        &mut tx,
+        actor,
+        app.now(),
+        "field",
+        "update_field",
+        None,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -408,8 +429,45 @@ pub async fn create_view(
         app.now(),
     )
     .await?;
+    audit_shared_view(
+        &mut tx,
+        app,
+        actor,
+        kind,
+        id,
+        "create",
+        input.name.trim(),
+        None,
+        shared_with,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Views shared beyond their owner are company-wide settings of a kind: creating, changing
+/// or deleting one is audited (a private view is not).
+#[allow(clippy::too_many_arguments)]
+async fn audit_shared_view(
+    tx: &mut store::Tx,
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    action: &str,
+    name: &str,
+    before: Option<&str>,
+    after: &str,
+) -> AppResult<()> {
+    if before.is_none_or(|b| b == "private") && after == "private" {
+        return Ok(());
+    }
+    let detail = json!({
+        "name": name,
+        "object": kind.key(),
+        "changes": crate::audit::changes(&[("shared_with", json!(before), json!(after))]),
+    });
+    crate::audit::by(tx, actor, app.now(), "view", action, Some(id), detail).await
 }
 
 async fn check_sharing_target(
@@ -483,7 +541,7 @@ pub async fn update_view(
     input: &ViewInput,
 ) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    own_view(&mut tx, actor, kind, id).await?;
+    let before = own_view(&mut tx, actor, kind, id).await?;
     let fields = object_fields_tx(&mut tx, actor.tenant_id(), kind).await?;
     check_view(&fields, input, actor, app.now()).into_result()?;
     let (shared_with, role_id, department_id) = sharing_columns(actor, &input.sharing)?;
@@ -501,14 +559,40 @@ pub async fn update_view(
     if !store::views::update(&mut tx, actor.tenant_id(), &view, version, app.now()).await? {
         return Err(AppError::Conflict);
     }
+    let was = before.shared_with.clone();
+    audit_shared_view(
+        &mut tx,
+        app,
+        actor,
+        kind,
+        id,
+        "update",
+        view.name,
+        Some(&was),
+        shared_with,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn delete_view(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    own_view(&mut tx, actor, kind, id).await?;
+    let view = own_view(&mut tx, actor, kind, id).await?;
     store::views::delete(&mut tx, actor.tenant_id(), id).await?;
+    let was = view.shared_with.clone();
+    audit_shared_view(
+        &mut tx,
+        app,
+        actor,
+        kind,
+        id,
+        "delete",
+        &view.name,
+        Some(&was),
+        "private",
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -564,9 +648,10 @@ pub async fn set_field_access(
             tenant_id: actor.tenant_id(),
             actor_id: Some(actor.id()),
             action: "field_access",
-            object: kind.key(),
+            object: "field",
             record_id: None,
-            detail: serde_json::json!({ "rules": rules.len() }),
+            detail: serde_json::json!({ "name": kind.key(), "object": kind.key(), "changes": rules.iter().map(|(role, key, access)| serde_json::json!({ "field": key, "old": null, "new": access.map(|a| a.key()).unwrap_or("full"), "role_id": role })).collect::<Vec<_>>() }),
+            at: app.now(),
         },
     )
     .await?;

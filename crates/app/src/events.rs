@@ -125,7 +125,7 @@ pub async fn created(
     now: DateTime<Utc>,
     subject: Subject<'_>,
 ) -> AppResult<()> {
-    audit_row(tx, actor, subject, "create", json!({})).await?;
+    audit_row(tx, actor, now, subject, "create", json!({})).await?;
     tell_new_owner(tx, actor, now, subject).await?;
     emit(tx, actor, now, subject, CREATED, &json!([])).await
 }
@@ -168,6 +168,7 @@ pub async fn deleted(
     audit_row(
         tx,
         actor,
+        now,
         subject,
         "delete",
         json!({ "name": subject.name }),
@@ -191,6 +192,7 @@ pub async fn action(
 async fn audit_row(
     tx: &mut Tx,
     actor: &Actor,
+    now: DateTime<Utc>,
     subject: Subject<'_>,
     action: &str,
     detail: Value,
@@ -204,6 +206,7 @@ async fn audit_row(
             object: subject.object.key(),
             record_id: Some(subject.id),
             detail,
+            at: now,
         },
     )
     .await?;

@@ -83,6 +83,9 @@ impl Registry {
             .schedule(crate::events::PruneEvents::schedule())
             .register(crate::notifications::FireReminders)
             .schedule(crate::notifications::FireReminders::schedule())
+            .register(crate::housekeeping::Housekeeping)
+            .schedule(crate::housekeeping::Housekeeping::schedule())
+            .register(crate::housekeeping::RebuildSearchTokens)
     }
 
     pub fn register(mut self, handler: impl JobHandler + 'static) -> Self {

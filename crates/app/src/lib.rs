@@ -4,12 +4,14 @@
 pub mod account360;
 pub mod accounts;
 pub mod activities;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod customize;
 pub mod error;
 pub mod events;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod jobs;
 pub mod mail;

@@ -492,7 +492,7 @@ pub async fn save_settings(app: &App, actor: &Actor, input: &SettingsInput) -> A
     let password = match (username.is_empty(), input.password.is_empty()) {
         (true, _) => None,
         (false, false) => Some(input.password.clone()),
-        (false, true) => stored.and_then(|s| s.password),
+        (false, true) => stored.as_ref().and_then(|s| s.password.clone()),
     };
     let settings = MailSettings {
         host: host.to_string(),
@@ -504,16 +504,47 @@ pub async fn save_settings(app: &App, actor: &Actor, input: &SettingsInput) -> A
         updated_at: now,
     };
     store::mail::save_settings(&mut tx, actor.tenant_id(), &settings, actor.id()).await?;
-    store::audit::record(
+    // What the administrator recognises; the password only as whether it changed.
+    let before = stored.as_ref();
+    let text = |v: Option<String>| serde_json::Value::from(v.unwrap_or_default());
+    let mut changed = vec![
+        (
+            "host",
+            text(before.map(|s| s.host.clone())),
+            text(Some(settings.host.clone())),
+        ),
+        (
+            "port",
+            text(before.map(|s| s.port.to_string())),
+            text(Some(port.to_string())),
+        ),
+        (
+            "security",
+            text(before.map(|s| s.security.clone())),
+            text(Some(settings.security.clone())),
+        ),
+        (
+            "username",
+            text(before.and_then(|s| s.username.clone())),
+            text(settings.username.clone()),
+        ),
+        (
+            "from_address",
+            text(before.map(|s| s.from_address.clone())),
+            text(Some(settings.from_address.clone())),
+        ),
+    ];
+    if before.and_then(|s| s.password.as_ref()) != settings.password.as_ref() {
+        changed.push(("password", "••••".into(), "•••• (changed)".into()));
+    }
+    crate::audit::by(
         &mut tx,
-        store::audit::AuditEvent {
-            tenant_id: actor.tenant_id(),
-            actor_id: Some(actor.id()),
-            action: "mail_settings.saved",
-            object: "mail_settings",
-            record_id: None,
-            detail: json!({ "host": settings.host, "port": port, "security": settings.security }),
-        },
+        actor,
+        now,
+        "setting",
+        "changed",
+        None,
+        json!({ "name": "mail", "changes": crate::audit::changes(&changed) }),
     )
     .await?;
     tx.commit().await?;

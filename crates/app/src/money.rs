@@ -4,7 +4,6 @@
 use crate::{Actor, App, AppError, AppResult};
 use domain::money::Rate;
 use domain::permissions::{Action, ObjectKind};
-use store::audit::{self, AuditEvent};
 
 /// The company currency and every dated rate into it.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,26 +65,38 @@ pub async fn set_exchange_rates(
         store::tenants::set_currency(&mut tx, actor.tenant_id(), &new.currency).await?;
     }
     store::money::replace_rates(&mut tx, actor.tenant_id(), &new.rates, actor.id(), now).await?;
-    let describe = |r: &ExchangeRates| {
-        serde_json::json!({
-            "currency": r.currency,
-            "rates": r.rates.iter().map(|x| serde_json::json!({
-                "currency": x.currency,
-                "valid_from": x.valid_from.format("%Y-%m-%d").to_string(),
-                "rate": x.rate.normalize().to_string(),
-            })).collect::<Vec<_>>(),
-        })
+    // Rates as people read them: `USD 7.1 (2026-01-01)`.
+    let listed = |r: &ExchangeRates| {
+        let rates: Vec<String> = r
+            .rates
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {} ({})",
+                    x.currency,
+                    x.rate.normalize(),
+                    x.valid_from.format("%Y-%m-%d")
+                )
+            })
+            .collect();
+        serde_json::Value::String(rates.join("; "))
     };
-    audit::record(
+    let changes = crate::audit::changes(&[
+        (
+            "currency",
+            before.currency.clone().into(),
+            new.currency.clone().into(),
+        ),
+        ("rates", listed(&before), listed(new)),
+    ]);
+    crate::audit::by(
         &mut tx,
-        AuditEvent {
-            tenant_id: actor.tenant_id(),
-            actor_id: Some(actor.id()),
-            action: "set_exchange_rates",
-            object: "setting",
-            record_id: None,
-            detail: serde_json::json!({ "old": describe(&before), "new": describe(new) }),
-        },
+        actor,
+        now,
+        "setting",
+        "changed",
+        None,
+        serde_json::json!({ "name": "exchange_rates", "changes": changes }),
     )
     .await?;
     let saved = exchange_rates_tx(&mut tx, actor).await?;

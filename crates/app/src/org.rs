@@ -1,14 +1,15 @@
 //! Administration of the org: departments, users and roles. Requires `org: administer`
 //! for changes; reading the org needs `org: read`.
 
+use crate::audit::changes;
 use crate::auth::LOCALES;
 use crate::secrets;
 use crate::{Actor, App, AppError, AppResult};
 use domain::org::{child_path, depth, would_cycle, MAX_DEPARTMENT_DEPTH};
 use domain::permissions::{Action, DataScope, Grant, ObjectKind, RolePermissions};
 use domain::validation::{is_plausible_email, normalize_email, required_text, FieldErrors};
+use serde_json::json;
 use std::sync::Arc;
-use store::audit::{self, AuditEvent};
 use store::org::{self, Department, NewUser, Role, User, UserUpdate};
 use store::Tx;
 use uuid::Uuid;
@@ -25,25 +26,14 @@ fn admin(actor: &Actor) -> AppResult<()> {
 
 async fn audit_org(
     tx: &mut Tx,
+    app: &App,
     actor: &Actor,
     action: &str,
     object: &str,
     id: Uuid,
     detail: serde_json::Value,
 ) -> AppResult<()> {
-    audit::record(
-        tx,
-        AuditEvent {
-            tenant_id: actor.tenant_id(),
-            actor_id: Some(actor.id()),
-            action,
-            object,
-            record_id: Some(id),
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
+    crate::audit::by(tx, actor, app.now(), object, action, Some(id), detail).await
 }
 
 // ---------------------------------------------------------------- departments
@@ -111,6 +101,7 @@ pub async fn create_department(
     .map_err(|e| map_unique(e, "name", "duplicate_name"))?;
     audit_org(
         &mut tx,
+        app,
         actor,
         "create",
         "department",
@@ -132,7 +123,7 @@ pub async fn rename_department(
     admin(actor)?;
     let name = department_name(name)?;
     let mut tx = app.db.begin().await?;
-    org::get_department(&mut tx, actor.tenant_id(), id)
+    let current = org::get_department(&mut tx, actor.tenant_id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !org::rename_department(&mut tx, actor.tenant_id(), id, &name, (version, app.now()))
@@ -143,11 +134,12 @@ pub async fn rename_department(
     }
     audit_org(
         &mut tx,
+        app,
         actor,
         "rename",
         "department",
         id,
-        serde_json::json!({ "name": name }),
+        json!({ "name": name, "changes": changes(&[("name", json!(current.name), json!(name))]) }),
     )
     .await?;
     tx.commit().await?;
@@ -173,6 +165,13 @@ pub async fn move_department(
         }
     }
     let new_path = child_path(parent.as_ref().map(|p| p.path.as_str()), id);
+    let new_parent_name = parent.as_ref().map(|p| p.name.clone());
+    let old_parent = match dept.parent_id {
+        Some(pid) => org::get_department(&mut tx, actor.tenant_id(), pid)
+            .await?
+            .map(|p| p.name),
+        None => None,
+    };
     let subtree_depth = org::list_departments(&mut tx, actor.tenant_id())
         .await?
         .iter()
@@ -197,13 +196,11 @@ pub async fn move_department(
     {
         return Err(AppError::Conflict);
     }
-    audit_org(
-        &mut tx,
-        actor,
+    audit_org(&mut tx, app, actor,
         "move",
         "department",
         id,
-        serde_json::json!({ "parent_id": new_parent }),
+        json!({ "name": dept.name, "changes": changes(&[("parent", json!(old_parent), json!(new_parent_name))]) }),
     )
     .await?;
     tx.commit().await?;
@@ -213,7 +210,7 @@ pub async fn move_department(
 pub async fn delete_department(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResult<()> {
     admin(actor)?;
     let mut tx = app.db.begin().await?;
-    org::get_department(&mut tx, actor.tenant_id(), id)
+    let dept = org::get_department(&mut tx, actor.tenant_id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     if org::department_in_use(&mut tx, actor.tenant_id(), id).await? {
@@ -224,11 +221,12 @@ pub async fn delete_department(app: &App, actor: &Actor, id: Uuid, version: i64)
     }
     audit_org(
         &mut tx,
+        app,
         actor,
         "delete",
         "department",
         id,
-        serde_json::json!({}),
+        json!({ "name": dept.name }),
     )
     .await?;
     tx.commit().await?;
@@ -384,16 +382,18 @@ pub async fn create_user_unchecked(
     )
     .await
     .map_err(|e| map_unique(e, "email", "email_taken"))?;
-    audit::record(
+    let role_name = org::get_role(&mut tx, tenant_id, role_id)
+        .await?
+        .map(|r| r.name);
+    crate::audit::record(
         &mut tx,
-        AuditEvent {
-            tenant_id,
-            actor_id,
-            action: "create",
-            object: "user",
-            record_id: Some(id),
-            detail: serde_json::json!({ "email": email }),
-        },
+        tenant_id,
+        actor_id,
+        app.now(),
+        "user",
+        "create",
+        Some(id),
+        json!({ "name": name, "email": email, "role": role_name }),
     )
     .await?;
     tx.commit().await?;
@@ -461,9 +461,38 @@ pub async fn update_user(
     if !input.active && current.active {
         store::auth::delete_user_sessions(&mut tx, actor.tenant_id(), id, None).await?;
     }
-    audit_org(&mut tx, actor, if input.active { "update" } else { "deactivate" }, "user", id, serde_json::json!({ "role_id": role_id, "department_id": input.department_id, "manager_id": input.manager_id, "active": input.active })).await?;
+    let after = org::get_user(&mut tx, actor.tenant_id(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let action = match (current.active, after.active) {
+        (true, false) => "deactivate",
+        (false, true) => "activate",
+        _ => "update",
+    };
+    let detail = json!({ "name": after.name, "changes": user_changes(&current, &after) });
+    audit_org(&mut tx, app, actor, action, "user", id, detail).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// What an edit changed in a user, with names rather than ids.
+fn user_changes(before: &User, after: &User) -> serde_json::Value {
+    changes(&[
+        ("name", json!(before.name), json!(after.name)),
+        ("role", json!(before.role_name), json!(after.role_name)),
+        (
+            "department",
+            json!(before.department_name),
+            json!(after.department_name),
+        ),
+        (
+            "manager",
+            json!(before.manager_name),
+            json!(after.manager_name),
+        ),
+        ("active", json!(before.active), json!(after.active)),
+        ("locale", json!(before.locale), json!(after.locale)),
+    ])
 }
 
 // ---------------------------------------------------------------- roles
@@ -526,6 +555,7 @@ fn parse_role(input: &RoleInput) -> AppResult<(String, RolePermissions)> {
 pub async fn create_role(app: &App, actor: &Actor, input: RoleInput) -> AppResult<Uuid> {
     admin(actor)?;
     let (name, permissions) = parse_role(&input)?;
+    let role_permissions = permissions.clone();
     let id = Uuid::now_v7();
     let mut tx = app.db.begin().await?;
     org::insert_role(
@@ -544,11 +574,12 @@ pub async fn create_role(app: &App, actor: &Actor, input: RoleInput) -> AppResul
     .map_err(|e| map_unique(e, "name", "duplicate_name"))?;
     audit_org(
         &mut tx,
+        app,
         actor,
         "create",
         "role",
         id,
-        serde_json::json!({ "name": name }),
+        json!({ "name": name, "permissions": permissions_summary(&role_permissions) }),
     )
     .await?;
     tx.commit().await?;
@@ -570,7 +601,10 @@ pub async fn update_role(
         .ok_or(AppError::NotFound)?;
     // Field limits are set on the fields page, not in the role form: keep them.
     permissions.fields = current.permissions.0.fields.clone();
-    let detail = serde_json::json!({ "name": name, "permissions": permissions });
+    let detail = json!({ "name": name, "changes": changes(&[
+        ("name", json!(current.name), json!(name)),
+        ("permissions", permissions_summary(&current.permissions.0), permissions_summary(&permissions)),
+    ]) });
     let role = Role {
         id,
         key: current.key,
@@ -588,7 +622,7 @@ pub async fn update_role(
     if org::count_active_admins(&mut tx, actor.tenant_id(), &admin_roles).await? == 0 {
         return Err(AppError::Rule("last_admin"));
     }
-    audit_org(&mut tx, actor, "update", "role", id, detail).await?;
+    audit_org(&mut tx, app, actor, "update", "role", id, detail).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -596,7 +630,7 @@ pub async fn update_role(
 pub async fn delete_role(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResult<()> {
     admin(actor)?;
     let mut tx = app.db.begin().await?;
-    org::get_role(&mut tx, actor.tenant_id(), id)
+    let role = org::get_role(&mut tx, actor.tenant_id(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     if org::role_in_use(&mut tx, actor.tenant_id(), id).await? {
@@ -605,7 +639,31 @@ pub async fn delete_role(app: &App, actor: &Actor, id: Uuid, version: i64) -> Ap
     if !org::delete_role(&mut tx, actor.tenant_id(), id, version).await? {
         return Err(AppError::Conflict);
     }
-    audit_org(&mut tx, actor, "delete", "role", id, serde_json::json!({})).await?;
+    audit_org(
+        &mut tx,
+        app,
+        actor,
+        "delete",
+        "role",
+        id,
+        json!({ "name": role.name }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A role's grants as `{object: "actions… (scope)"}`, short enough to read in the audit log.
+fn permissions_summary(permissions: &RolePermissions) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (object, grant) in &permissions.objects {
+        let actions: Vec<&str> = grant.actions.iter().map(|a| a.key()).collect();
+        let text = if object.has_scope() {
+            format!("{} ({})", actions.join(", "), grant.scope.key())
+        } else {
+            actions.join(", ")
+        };
+        out.insert(object.key().to_string(), json!(text));
+    }
+    serde_json::Value::Object(out)
 }

@@ -35,6 +35,7 @@ pub async fn set_time_zone(app: &App, actor: &Actor, user_id: Uuid, name: &str) 
             object: "user",
             record_id: Some(user_id),
             detail: serde_json::json!({ "time_zone": zone.map(|z| z.name()) }),
+            at: app.now(),
         },
     )
     .await?;

@@ -271,9 +271,10 @@ async fn main() -> Result<()> {
         Command::Migrate { db } => {
             let database = db.open().await?;
             println!("migrations applied");
-            let rebuilt = store::reindex::rebuild_tokens(&database)
-                .await
-                .context("rebuilding search tokens")?;
+            let rebuilt =
+                store::reindex::rebuild_tokens(&database, app::Clock::now(&app::SystemClock))
+                    .await
+                    .context("rebuilding search tokens")?;
             if rebuilt > 0 {
                 println!("search tokens rebuilt for {rebuilt} records");
             }
@@ -295,7 +296,7 @@ async fn main() -> Result<()> {
         }
         Command::Gen { db, args } => {
             let database = db.open().await?;
-            store::reindex::rebuild_tokens(&database)
+            store::reindex::rebuild_tokens(&database, app::Clock::now(&app::SystemClock))
                 .await
                 .context("rebuilding search tokens")?;
             let summary = gen::run(&database, &args).await?;
@@ -346,12 +347,18 @@ async fn serve(
     println!("Meridian is listening on http://{listen}");
     let shutdown = worker::on_signal();
     let jobs = with_worker.then(|| worker::spawn(&app, shutdown.clone()));
-    let housekeeping = tokio::spawn(housekeeping(app));
-    tokio::spawn(rebuild_search_tokens(database.clone()));
+    // Re-indexing after an upgrade is a job per company, enqueued once whichever server
+    // starts first; the worker (of this or another server) runs it while the server answers.
+    match app::housekeeping::enqueue_token_rebuilds(&app).await {
+        Ok(0) => {}
+        Ok(companies) => tracing::info!(companies, "search-token rebuild enqueued"),
+        Err(e) => {
+            tracing::error!(error = %e, "enqueuing the search-token rebuild failed; it is tried again at the next start")
+        }
+    }
     server::serve(listener, router, limits, worker::stopped(shutdown))
         .await
         .context("serving HTTP")?;
-    housekeeping.abort();
     if let Some(jobs) = jobs {
         // Finishes or releases the job it runs.
         if let Err(e) = jobs.await {
@@ -361,43 +368,6 @@ async fn serve(
     database.close().await;
     tracing::info!("Meridian stopped");
     Ok(())
-}
-
-/// Brings search tokens made by an older version up to date, while the server answers (a
-/// record not yet re-indexed is still found by its old tokens). Safe on several instances at
-/// once: each batch rewrites whole records.
-async fn rebuild_search_tokens(database: store::Db) {
-    let started = std::time::Instant::now();
-    match store::reindex::rebuild_tokens(&database).await {
-        Ok(0) => {}
-        Ok(records) => tracing::info!(
-            records,
-            seconds = started.elapsed().as_secs(),
-            "search tokens rebuilt"
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "rebuilding search tokens failed; it is retried at the next start")
-        }
-    }
-}
-
-/// Periodic clean-up that needs no coordination between instances.
-async fn housekeeping(app: App) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        match app::auth::purge_expired_sessions(&app).await {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "purging sessions failed"),
-        }
-        if let Err(e) = app::idempotency::purge(&app).await {
-            tracing::warn!(error = %e, "purging idempotency keys failed");
-        }
-        if let Err(e) = app::jobs::purge(&app).await {
-            tracing::warn!(error = %e, "purging finished jobs failed");
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -1,7 +1,9 @@
-//! The audit log of security-relevant events, written in the same transaction as the change.
+//! The audit log of administrative and security-relevant changes, written in the same
+//! transaction as the change, and read newest first by administrators.
 
-use crate::{Result, Tx};
-use chrono::Utc;
+use crate::visibility::SqlBuilder;
+use crate::{Param, Result, Tx};
+use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -12,6 +14,8 @@ pub struct AuditEvent<'a> {
     pub object: &'a str,
     pub record_id: Option<Uuid>,
     pub detail: serde_json::Value,
+    /// When it happened, from the application's clock.
+    pub at: DateTime<Utc>,
 }
 
 pub async fn record(tx: &mut Tx, event: AuditEvent<'_>) -> Result<()> {
@@ -24,7 +28,7 @@ pub async fn record(tx: &mut Tx, event: AuditEvent<'_>) -> Result<()> {
             .bind(event.object)
             .bind(event.record_id)
             .bind(Json(&event.detail))
-            .bind(Utc::now())
+            .bind(event.at)
             .execute(c)
             .await?;
     });
@@ -54,5 +58,83 @@ pub async fn for_record(
             .bind(record_id)
             .fetch_all(c)
             .await?
+    }))
+}
+
+/// An audit row as the administrators' log shows it, with the actor's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub object: String,
+    pub record_id: Option<Uuid>,
+    pub detail: Json<serde_json::Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// What the log is narrowed to; every part optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<Uuid>,
+    /// The objects (areas) shown; all when empty.
+    pub objects: Vec<String>,
+    pub action: Option<String>,
+    /// From this instant, inclusive.
+    pub from: Option<DateTime<Utc>>,
+    /// Before this instant, exclusive.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One page of the log, newest first (`at DESC, id DESC`), after the keyset position
+/// `after` (the last row of the previous page). Rows written meanwhile are newer than any
+/// position already passed, so paging on loses none.
+pub async fn list(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    filter: &AuditFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>> {
+    let mut q = SqlBuilder::new(
+        "SELECT a.id, a.actor_id, u.name AS actor_name, a.action, a.object, a.record_id, a.detail, a.at \
+         FROM audit_log a LEFT JOIN users u ON u.tenant_id = a.tenant_id AND u.id = a.actor_id WHERE a.tenant_id = ",
+    );
+    let tenant = q.param(Param::Uuid(tenant_id));
+    q.push(&tenant);
+    if let Some(actor) = filter.actor_id {
+        let p = q.param(Param::Uuid(actor));
+        q.push(&format!(" AND a.actor_id = {p}"));
+    }
+    if !filter.objects.is_empty() {
+        let list: Vec<String> = filter
+            .objects
+            .iter()
+            .map(|o| q.param(Param::Text(o.clone())))
+            .collect();
+        q.push(&format!(" AND a.object IN ({})", list.join(", ")));
+    }
+    if let Some(action) = &filter.action {
+        let p = q.param(Param::Text(action.clone()));
+        q.push(&format!(" AND a.action = {p}"));
+    }
+    if let Some(from) = filter.from {
+        let p = q.param(Param::Time(from));
+        q.push(&format!(" AND a.at >= {p}"));
+    }
+    if let Some(to) = filter.to {
+        let p = q.param(Param::Time(to));
+        q.push(&format!(" AND a.at < {p}"));
+    }
+    if let Some((at, id)) = after {
+        let t = q.param(Param::Time(at));
+        let i = q.param(Param::Uuid(id));
+        q.push(&format!(" AND (a.at < {t} OR (a.at = {t} AND a.id < {i}))"));
+    }
+    let limit = q.param(Param::I64(limit));
+    q.push(&format!(" ORDER BY a.at DESC, a.id DESC LIMIT {limit}"));
+    Ok(on_conn!(tx, c => {
+        bind_params!(sqlx::query_as::<_, AuditEntry>(&q.sql), &q.params).fetch_all(c).await?
     }))
 }

@@ -64,6 +64,17 @@ pub async fn delete_expired_sessions(tx: &mut Tx, now: DateTime<Utc>) -> Result<
     }))
 }
 
+/// Removes one company's expired sessions (its housekeeping job).
+pub async fn delete_expired_sessions_of(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(on_conn!(tx, c => {
+        sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND expires_at <= $2").bind(tenant_id).bind(now).execute(c).await?.rows_affected()
+    }))
+}
+
 // ---------------------------------------------------------------- API tokens
 
 #[derive(Debug, Clone, sqlx::FromRow)]

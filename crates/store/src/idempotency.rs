@@ -66,3 +66,10 @@ pub async fn purge_before(tx: &mut Tx, before: DateTime<Utc>) -> Result<u64> {
         sqlx::query("DELETE FROM api_idempotency WHERE created_at < $1").bind(before).execute(c).await?.rows_affected()
     }))
 }
+
+/// Forgets one company's keys made before `before` (its housekeeping job).
+pub async fn purge_before_of(tx: &mut Tx, tenant_id: Uuid, before: DateTime<Utc>) -> Result<u64> {
+    Ok(on_conn!(tx, c => {
+        sqlx::query("DELETE FROM api_idempotency WHERE tenant_id = $1 AND created_at < $2").bind(tenant_id).bind(before).execute(c).await?.rows_affected()
+    }))
+}

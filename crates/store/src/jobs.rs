@@ -118,6 +118,14 @@ pub async fn purge_done(tx: &mut Tx, before: DateTime<Utc>) -> Result<u64> {
     }))
 }
 
+/// Removes one company's jobs finished before `before` (its housekeeping job).
+pub async fn purge_done_of(tx: &mut Tx, tenant_id: Uuid, before: DateTime<Utc>) -> Result<u64> {
+    Ok(on_conn!(tx, c => {
+        sqlx::query("DELETE FROM jobs WHERE tenant_id = $1 AND state = 'done' AND updated_at < $2")
+            .bind(tenant_id).bind(before).execute(c).await?.rows_affected()
+    }))
+}
+
 /// Records progress and extends the lease. False when `owner` no longer holds the job.
 #[allow(clippy::too_many_arguments)]
 pub async fn progress(

@@ -2,6 +2,7 @@
 //! `ETag`/`If-Match` concurrency, cursor pagination, and the OpenAPI document.
 
 mod accounts;
+mod audit;
 mod conditional;
 mod error;
 mod events;
@@ -50,6 +51,7 @@ fn table() -> table::ApiRoutes {
         .merge(events::routes())
         .merge(notifications::routes())
         .merge(mail::routes())
+        .merge(audit::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -48,6 +48,7 @@ use utoipa::{Modify, OpenApi};
         super::mail::set_preferences,
         super::mail::settings,
         super::mail::deliveries,
+        super::audit::list,
     ),
     components(schemas(
         super::ErrorBody,
@@ -68,6 +69,7 @@ use utoipa::{Modify, OpenApi};
         (name = "settings", description = "Company settings: the company currency and exchange rates (汇率)"),
         (name = "notifications", description = "The caller's notifications (消息中心) and where they arrive"),
         (name = "mail", description = "Notification e-mail (邮件通知): the mail server and the delivery log, for administrators"),
+        (name = "audit", description = "The audit of administration (administrators only)"),
     )
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+pub mod audit;
 mod auth;
 mod exchange_rates;
 mod fields;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(jobs::routes())
         .merge(exchange_rates::routes())
+        .merge(audit::routes())
         .merge(notifications::routes())
         .merge(mail::routes())
         .merge(preferences::routes())

@@ -9,6 +9,7 @@ mod admin;
 mod api;
 mod api_pages;
 mod api_routes;
+mod audit;
 mod clock;
 mod delete_protection;
 mod events;

@@ -363,6 +363,26 @@ async fn exchange_rates_sum_amounts_in_the_company_currency(env: Env) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The change is in the administration audit, old → new.
+    let audit = admin_api
+        .call(
+            axum::http::Method::GET,
+            "/api/v1/audit?object=setting",
+            None,
+            &[("accept-language", "en")],
+        )
+        .await
+        .json();
+    let entry = &audit["items"][0];
+    assert_eq!(
+        entry["text"],
+        json!("Changed setting “Currency and exchange rates”"),
+        "{audit}"
+    );
+    assert_eq!(
+        entry["detail"]["changes"][0]["new"],
+        json!("USD 7.1 (2026-01-01); USD 7.3 (2027-01-01)")
+    );
     // Everyone reads them.
     let read = rep_api.get("/api/v1/exchange-rates").await;
     assert_eq!(read.status, StatusCode::OK);

@@ -289,7 +289,12 @@ async fn old_search_tokens_are_rebuilt(env: Env) {
         .is_empty());
     assert!(accounts(&env, &c.admin, "62345678").await.is_empty());
 
-    assert_eq!(store::reindex::rebuild_tokens(db).await.unwrap(), 2);
+    assert_eq!(
+        store::reindex::rebuild_tokens(db, chrono::Utc::now())
+            .await
+            .unwrap(),
+        2
+    );
     assert_eq!(
         store::reindex::tokens_version(db).await.unwrap(),
         store::reindex::TOKENS_VERSION
@@ -308,5 +313,10 @@ async fn old_search_tokens_are_rebuilt(env: Env) {
     );
     assert_eq!(accounts(&env, &c.admin, "中关村").await, ["北京中关村科技"]);
     // Current tokens are left alone.
-    assert_eq!(store::reindex::rebuild_tokens(db).await.unwrap(), 0);
+    assert_eq!(
+        store::reindex::rebuild_tokens(db, chrono::Utc::now())
+            .await
+            .unwrap(),
+        0
+    );
 }
