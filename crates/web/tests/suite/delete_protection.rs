@@ -85,6 +85,16 @@ async fn records_referenced_by_custom_lookups_are_not_deleted(env: Env) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert_eq!(r.json()["error"]["code"], "still_referenced");
     assert!(r.body.contains("客户 1 条"), "{}", r.body);
+    // The contact's page says so on the page itself, and keeps the contact.
+    let mut browser = env.browser();
+    browser.login("admin@a.example").await;
+    let page = browser
+        .post(&format!("/contacts/{contact}/delete"), &[("version", "1")])
+        .await;
+    assert_ne!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    page.assert_contains("客户 1 条");
+    page.assert_contains("张伟");
+    assert_eq!(api.get(&contact_path).await.status, StatusCode::OK);
 
     // Once nothing refers to them any more, both go.
     let r = api

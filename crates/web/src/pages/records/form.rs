@@ -1,0 +1,649 @@
+//! The new and edit forms of a record, what they post, and deleting a record.
+
+use super::display::label;
+use super::record_page::show_response;
+use super::{parse_id, spec_of, Choice};
+use crate::error::page_error;
+use crate::i18n::Tr;
+use crate::pages::{see_other, Form};
+use crate::session::Signed;
+use crate::views::{render, Chrome, FormErrors};
+use crate::AppState;
+use app::records::{Input, ObjectFields};
+use app::AppError;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use domain::fields::{FieldDef, FieldType, FieldValue};
+use domain::permissions::{Action, ObjectKind};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// One control of a record form.
+pub struct FormField {
+    pub key: String,
+    pub label: String,
+    pub help: Option<String>,
+    /// text, textarea, number, date, datetime-local, checkbox, select, multi, lookup, email, tel, url
+    pub control: &'static str,
+    pub value: String,
+    pub chosen: Vec<String>,
+    pub options: Vec<Choice>,
+    pub required: bool,
+    pub error: Option<String>,
+    pub lookup_url: String,
+    pub lookup_label: String,
+    pub full: bool,
+    /// Shown only while another field (`.0`) holds one of these values (`.1`, spaced).
+    pub when: Option<(String, String)>,
+    pub shown: bool,
+}
+
+/// A value as a form control holds it; a time as the browser's `datetime-local`, in the
+/// reader's zone.
+fn form_text(t: Tr, value: &FieldValue) -> String {
+    match value {
+        FieldValue::DateTime(at) => at.with_timezone(&t.zone).format(DATETIME_LOCAL).to_string(),
+        other => app::records::plain_text(other),
+    }
+}
+
+/// The active users, as an owner pick-list.
+pub(in crate::pages) async fn user_choices(state: &AppState, user: &Signed) -> Vec<Choice> {
+    app::org::user_choices(&state.app, &user.actor)
+        .await
+        .map(|choices| {
+            choices
+                .iter()
+                .map(|(id, name)| Choice {
+                    value: id.to_string(),
+                    label: name.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The controls of a form for `fields`, filled from what was submitted (`raw`), else from
+/// the record's values.
+async fn form_fields(
+    state: &AppState,
+    user: &Signed,
+    fields: &ObjectFields,
+    values: &store::records::Values,
+    names: &HashMap<Uuid, String>,
+    raw: &HashMap<String, Vec<String>>,
+    errors: &FormErrors,
+) -> Vec<FormField> {
+    let t = user.ctx.tr;
+    let users = user_choices(state, user).await;
+    let current_of = |field: &FieldDef| -> Vec<String> {
+        match raw.get(&field.key) {
+            Some(given) => given.iter().filter(|v| !v.is_empty()).cloned().collect(),
+            None => match values.get(&field.key) {
+                Some(FieldValue::Choices(c)) => c.clone(),
+                Some(v) => vec![form_text(t, v)],
+                None => Vec::new(),
+            },
+        }
+    };
+    let mut out = Vec::new();
+    for field in fields.all() {
+        // Fields the system sets or the role may not change are shown on the record page.
+        if !fields.writable(field) {
+            continue;
+        }
+        let current = current_of(field);
+        // A field that matters only for some values of another is hidden for the others
+        // (and shown again by the page's script when that other field changes).
+        let when = fields.spec.shown_when(&field.key);
+        let shown = when.is_none_or(|w| {
+            let on = fields
+                .field(w.on)
+                .map(&current_of)
+                .and_then(|v| v.into_iter().next())
+                .or_else(|| fields.field(w.on).and_then(|f| f.default_value.clone()))
+                .unwrap_or_default();
+            w.values.contains(&on.as_str())
+        });
+        let control = match field.field_type {
+            FieldType::Text => "text",
+            FieldType::LongText => "textarea",
+            FieldType::Number | FieldType::Money | FieldType::Percent => "number",
+            FieldType::Date => "date",
+            FieldType::DateTime => "datetime-local",
+            FieldType::Checkbox => "checkbox",
+            FieldType::Picklist => "select",
+            FieldType::MultiSelect => "multi",
+            FieldType::Lookup => "lookup",
+            FieldType::User => "select",
+            FieldType::Phone => "tel",
+            FieldType::Email => "email",
+            FieldType::Url => "url",
+        };
+        let options = match field.field_type {
+            FieldType::User => users.clone(),
+            _ => field
+                .options
+                .iter()
+                .filter(|o| o.active || current.contains(&o.key))
+                .map(|o| Choice {
+                    value: o.key.clone(),
+                    label: if t.is_zh() {
+                        o.label_zh.clone()
+                    } else {
+                        o.label_en.clone()
+                    },
+                })
+                .collect(),
+        };
+        let value = current.first().cloned().unwrap_or_default();
+        let target_plural = field
+            .lookup_object
+            .as_deref()
+            .and_then(ObjectKind::parse)
+            .and_then(domain::objects::spec)
+            .map(|s| s.plural)
+            .unwrap_or("accounts");
+        let lookup_label = Uuid::parse_str(&value)
+            .ok()
+            .and_then(|id| names.get(&id).cloned())
+            .unwrap_or_default();
+        out.push(FormField {
+            key: field.key.clone(),
+            label: label(t, field),
+            help: if t.is_zh() {
+                field.help_zh.clone()
+            } else {
+                field.help_en.clone()
+            }
+            .filter(|h| !h.is_empty()),
+            control,
+            chosen: current.clone(),
+            value,
+            options,
+            required: field.required,
+            error: errors.get(&field.key).map(str::to_string),
+            lookup_url: format!("/{target_plural}/lookup?field={}", field.key),
+            lookup_label,
+            full: field.field_type == FieldType::LongText,
+            when: when.map(|w| (w.on.to_string(), w.values.join(" "))),
+            shown: shown || errors.get(&field.key).is_some(),
+        });
+    }
+    out
+}
+
+/// The custom-field controls of a form for an object with a form of its own (accounts).
+pub async fn custom_controls(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    id: Option<Uuid>,
+    raw: &HashMap<String, Vec<String>>,
+    errors: &FormErrors,
+) -> Vec<FormField> {
+    let Ok(fields) = app::records::object_fields(&state.app, &user.actor, kind).await else {
+        return Vec::new();
+    };
+    let mut values = store::records::Values::new();
+    let mut names = HashMap::new();
+    match id {
+        Some(id) => {
+            if let Ok(view) = app::records::get(&state.app, &user.actor, kind, id).await {
+                values = view.record.values;
+                names = view.names;
+            }
+        }
+        None => {
+            for c in &fields.custom {
+                if let Some(Ok(Some(v))) = c
+                    .def
+                    .default_value
+                    .as_ref()
+                    .map(|d| c.def.parse(std::slice::from_ref(d)))
+                {
+                    values.insert(c.def.key.clone(), v);
+                }
+            }
+        }
+    }
+    let custom_keys: Vec<String> = fields.custom.iter().map(|c| c.def.key.clone()).collect();
+    form_fields(state, user, &fields, &values, &names, raw, errors)
+        .await
+        .into_iter()
+        .filter(|f| custom_keys.contains(&f.key))
+        .collect()
+}
+
+/// Splits a posted form into the keys an object's own form knows (`standard`) and custom
+/// field input.
+pub async fn split_custom(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    pairs: &Pairs,
+    standard: &[&str],
+    creating: bool,
+) -> (Pairs, Input, HashMap<String, Vec<String>>) {
+    let own: Pairs = pairs
+        .iter()
+        .filter(|(k, _)| standard.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let rest: Pairs = pairs
+        .iter()
+        .filter(|(k, _)| !standard.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    match app::records::object_fields(&state.app, &user.actor, kind).await {
+        Ok(fields) => {
+            let (input, raw, _) = form_input(&fields, &rest, creating, user.ctx.tr.zone);
+            (own, input, raw)
+        }
+        Err(_) => (own, Input::new(), HashMap::new()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "records/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    object_label: String,
+    plural: &'static str,
+    id: Option<Uuid>,
+    version: i64,
+    fields: Vec<FormField>,
+    errors: FormErrors,
+    conflict: bool,
+}
+
+/// Form bodies as (name, value) pairs: repeated names carry multi-select values.
+pub type Pairs = Vec<(String, String)>;
+
+/// The submitted fields of a record form, without the form's own controls. A form posts
+/// every field, so an empty one is what the user did not fill in: `creating`, it is not
+/// given (defaults and the object's rules apply, as when the API leaves it out); editing,
+/// it clears the field's value. `raw` keeps everything posted, to show the form again.
+fn form_input(
+    fields: &ObjectFields,
+    pairs: &Pairs,
+    creating: bool,
+    zone: domain::time::Tz,
+) -> (Input, HashMap<String, Vec<String>>, Option<i64>) {
+    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
+    let mut version = None;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "csrf_token" | "q" => continue,
+            "version" => {
+                version = value.parse().ok();
+                continue;
+            }
+            _ => {}
+        }
+        match grouped.iter_mut().find(|(k, _)| k == key) {
+            Some((_, values)) => values.push(value.clone()),
+            None => grouped.push((key.clone(), vec![value.clone()])),
+        }
+    }
+    let posted: Input = grouped
+        .iter()
+        .map(|(key, values)| {
+            // A checkbox posts a hidden "false" and, when ticked, "true": the last one counts.
+            let checkbox = fields
+                .field(key)
+                .is_some_and(|f| f.field_type == FieldType::Checkbox);
+            let values = if checkbox {
+                values.last().cloned().into_iter().collect()
+            } else {
+                values.clone()
+            };
+            // A browser's `datetime-local` is wall-clock time in the user's zone.
+            let datetime = fields
+                .field(key)
+                .is_some_and(|f| f.field_type == FieldType::DateTime);
+            let values = if datetime {
+                values.iter().map(|v| zoned(v, zone)).collect()
+            } else {
+                values
+            };
+            (key.clone(), values)
+        })
+        .collect();
+    let raw = posted.iter().cloned().collect();
+    let input = posted
+        .into_iter()
+        .filter(|(_, values)| !creating || values.iter().any(|v| !v.trim().is_empty()))
+        .collect();
+    (input, raw, version)
+}
+
+/// The format of a browser's `datetime-local` value.
+const DATETIME_LOCAL: &str = "%Y-%m-%dT%H:%M";
+
+/// A posted `datetime-local` value as an RFC 3339 time in `zone`; anything else unchanged
+/// (for the field's own check).
+fn zoned(value: &str, zone: domain::time::Tz) -> String {
+    chrono::NaiveDateTime::parse_from_str(value.trim(), DATETIME_LOCAL)
+        .ok()
+        .and_then(|local| domain::time::from_local(local, zone))
+        .map(|at| at.to_rfc3339())
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// What a form shows: the record (if editing), its values and names, what was submitted.
+struct FormState<'a> {
+    id: Option<Uuid>,
+    version: i64,
+    values: &'a store::records::Values,
+    names: &'a HashMap<Uuid, String>,
+    raw: &'a HashMap<String, Vec<String>>,
+    errors: FormErrors,
+    status: StatusCode,
+}
+
+async fn render_form(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    form: FormState<'_>,
+) -> Response {
+    let FormState {
+        id,
+        version,
+        values,
+        names,
+        raw,
+        errors,
+        status,
+    } = form;
+    let t = user.ctx.tr;
+    let fields = match app::records::object_fields(&state.app, &user.actor, kind).await {
+        Ok(f) => f,
+        Err(e) => return page_error(t, e),
+    };
+    let spec = spec_of(kind);
+    let controls = form_fields(state, user, &fields, values, names, raw, &errors).await;
+    let conflict = errors.general.as_deref() == Some(t.get("error.conflict"));
+    let page = FormPage {
+        chrome: Chrome::new(&user.ctx, spec.plural),
+        object_label: t.key("object.", kind.key()),
+        plural: spec.plural,
+        id,
+        version,
+        fields: controls,
+        errors,
+        conflict,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    Extension(kind): Extension<ObjectKind>,
+    user: Signed,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Err(e) = user.actor.require(kind, Action::Create) {
+        return page_error(user.ctx.tr, e);
+    }
+    // Prefill from the query string (e.g. a contact under an account, a visit for a contact).
+    let pairs: Pairs =
+        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let mut prefill: HashMap<String, Vec<String>> = HashMap::new();
+    let mut names = HashMap::new();
+    let mut values = store::records::Values::new();
+    values.insert("owner_id".into(), FieldValue::Id(user.actor.id()));
+    let fields = match app::records::object_fields(&state.app, &user.actor, kind).await {
+        Ok(f) => f,
+        Err(e) => return page_error(user.ctx.tr, e),
+    };
+    for field in fields.all() {
+        if let Some(d) = &field.default_value {
+            if let Ok(Some(v)) = field.parse(std::slice::from_ref(d)) {
+                values.insert(field.key.clone(), v);
+            }
+        }
+    }
+    for (key, value) in pairs {
+        if let Some(field) = fields.field(&key).filter(|f| !f.system) {
+            if field.field_type == FieldType::Lookup {
+                if let (Ok(id), Some(object)) = (
+                    Uuid::parse_str(&value),
+                    field.lookup_object.as_deref().and_then(ObjectKind::parse),
+                ) {
+                    if let Ok(view) = lookup_name(&state, &user, object, id).await {
+                        names.insert(id, view);
+                    }
+                }
+            }
+            prefill.entry(key).or_default().push(value);
+        }
+    }
+    render_form(
+        &state,
+        &user,
+        kind,
+        FormState {
+            id: None,
+            version: 0,
+            values: &values,
+            names: &names,
+            raw: &prefill,
+            errors: FormErrors::default(),
+            status: StatusCode::OK,
+        },
+    )
+    .await
+}
+
+async fn lookup_name(
+    state: &AppState,
+    user: &Signed,
+    object: ObjectKind,
+    id: Uuid,
+) -> Result<String, AppError> {
+    if object == ObjectKind::Account {
+        return app::accounts::get(&state.app, &user.actor, id)
+            .await
+            .map(|a| a.name);
+    }
+    app::records::get(&state.app, &user.actor, object, id)
+        .await
+        .map(|v| v.record.name().to_string())
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    Extension(kind): Extension<ObjectKind>,
+    user: Signed,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    let t = user.ctx.tr;
+    let fields = match app::records::object_fields(&state.app, &user.actor, kind).await {
+        Ok(f) => f,
+        Err(e) => return page_error(t, e),
+    };
+    let (input, raw, _) = form_input(&fields, &pairs, true, user.ctx.tr.zone);
+    match app::records::create(&state.app, &user.actor, kind, &input).await {
+        Ok(id) => see_other(
+            user.ctx.htmx,
+            &format!("/{}/{id}?notice=created", spec_of(kind).plural),
+        ),
+        Err(e @ (AppError::Validation(_) | AppError::Rule(_) | AppError::Forbidden)) => {
+            let names = raw_names(&state, &user, &fields, &raw).await;
+            render_form(
+                &state,
+                &user,
+                kind,
+                FormState {
+                    id: None,
+                    version: 0,
+                    values: &Default::default(),
+                    names: &names,
+                    raw: &raw,
+                    errors: FormErrors::from_app(t, &e),
+                    status: crate::error::status_of(&e),
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(t, e),
+    }
+}
+
+/// Names for the lookup ids in a re-displayed form.
+async fn raw_names(
+    state: &AppState,
+    user: &Signed,
+    fields: &ObjectFields,
+    raw: &HashMap<String, Vec<String>>,
+) -> HashMap<Uuid, String> {
+    let mut names = HashMap::new();
+    for field in fields.all() {
+        let Some(object) = field.lookup_object.as_deref().and_then(ObjectKind::parse) else {
+            continue;
+        };
+        if let Some(id) = raw
+            .get(&field.key)
+            .and_then(|v| v.first())
+            .and_then(|v| Uuid::parse_str(v).ok())
+        {
+            if let Ok(name) = lookup_name(state, user, object, id).await {
+                names.insert(id, name);
+            }
+        }
+    }
+    names
+}
+
+pub(super) async fn edit_form(
+    State(state): State<AppState>,
+    Extension(kind): Extension<ObjectKind>,
+    user: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let t = user.ctx.tr;
+    let view = match async {
+        app::records::get(&state.app, &user.actor, kind, parse_id(&id)?).await
+    }
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => return page_error(t, e),
+    };
+    if let Err(e) = user.actor.require(kind, Action::Edit) {
+        return page_error(t, e);
+    }
+    render_form(
+        &state,
+        &user,
+        kind,
+        FormState {
+            id: Some(view.record.id),
+            version: view.record.version,
+            values: &view.record.values,
+            names: &view.names,
+            raw: &HashMap::new(),
+            errors: FormErrors::default(),
+            status: StatusCode::OK,
+        },
+    )
+    .await
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    Extension(kind): Extension<ObjectKind>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    let t = user.ctx.tr;
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return page_error(t, e),
+    };
+    let fields = match app::records::object_fields(&state.app, &user.actor, kind).await {
+        Ok(f) => f,
+        Err(e) => return page_error(t, e),
+    };
+    let (input, raw, version) = form_input(&fields, &pairs, false, user.ctx.tr.zone);
+    let Some(version) = version else {
+        return page_error(t, AppError::field("version", "required"));
+    };
+    match app::records::update(&state.app, &user.actor, kind, id, version, &input).await {
+        Ok(()) => see_other(
+            user.ctx.htmx,
+            &format!("/{}/{id}?notice=saved", spec_of(kind).plural),
+        ),
+        Err(
+            e @ (AppError::Validation(_)
+            | AppError::Rule(_)
+            | AppError::Conflict
+            | AppError::Forbidden),
+        ) => {
+            let names = raw_names(&state, &user, &fields, &raw).await;
+            render_form(
+                &state,
+                &user,
+                kind,
+                FormState {
+                    id: Some(id),
+                    version,
+                    values: &Default::default(),
+                    names: &names,
+                    raw: &raw,
+                    errors: FormErrors::from_app(t, &e),
+                    status: crate::error::status_of(&e),
+                },
+            )
+            .await
+        }
+        Err(e) => page_error(t, e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct VersionForm {
+    version: Option<String>,
+}
+
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    Extension(kind): Extension<ObjectKind>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<VersionForm>,
+) -> Response {
+    let t = user.ctx.tr;
+    let result = async {
+        let id = parse_id(&id)?;
+        let version = form
+            .version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .ok_or(AppError::field("version", "required"))?;
+        app::records::delete(&state.app, &user.actor, kind, id, version).await?;
+        Ok::<_, AppError>(id)
+    }
+    .await;
+    match result {
+        Ok(_) => see_other(
+            user.ctx.htmx,
+            &format!("/{}?notice=deleted", spec_of(kind).plural),
+        ),
+        Err(e @ (AppError::Rule(_) | AppError::Conflict | AppError::StillReferenced(_))) => {
+            match parse_id(&id) {
+                Ok(id) => {
+                    show_response(&state, &user, kind, id, None, FormErrors::from_app(t, &e)).await
+                }
+                Err(e) => page_error(t, e),
+            }
+        }
+        Err(e) => page_error(t, e),
+    }
+}

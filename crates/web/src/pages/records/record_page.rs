@@ -1,0 +1,355 @@
+//! The record page: fields, related lists, activities and field history.
+
+use super::display::{field_label, history_text, label, show_value};
+use super::links::links_panel;
+use super::{parse_id, spec_of, Choice, Shown};
+use crate::error::page_error;
+use crate::i18n::Tr;
+use crate::session::Signed;
+use crate::views::{render, Chrome, FormErrors};
+use crate::AppState;
+use app::records::{ListRequest, ObjectFields};
+use app::AppError;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use domain::fields::{FieldDef, FieldType, FieldValue};
+use domain::permissions::{Action, ObjectKind};
+use rust_decimal::prelude::ToPrimitive;
+use store::history::FieldChange;
+use uuid::Uuid;
+
+/// A short list of related records on a record page.
+pub struct RelatedList {
+    pub title: String,
+    pub id: String,
+    /// Column headers: the name's, then one per cell.
+    pub columns: Vec<String>,
+    pub rows: Vec<(String, String, Vec<Shown>)>,
+    pub all_url: String,
+    pub new_url: Option<String>,
+    pub more: bool,
+}
+
+/// Records of `kind` whose lookup `key` points at `id`, newest first.
+pub async fn related(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    key: &str,
+    id: Uuid,
+    title_key: &str,
+    new_url: Option<String>,
+) -> Option<RelatedList> {
+    let t = user.ctx.tr;
+    user.actor.principal.read_scope(kind)?;
+    let request = ListRequest {
+        related: Some((key.to_string(), id)),
+        limit: Some(10),
+        ..Default::default()
+    };
+    let page = app::records::list(&state.app, &user.actor, kind, &request)
+        .await
+        .ok()?;
+    let spec = spec_of(kind);
+    let columns: Vec<&FieldDef> = spec
+        .default_columns
+        .iter()
+        .filter(|c| **c != key && **c != "name")
+        .filter_map(|c| page.fields.field(c))
+        .take(3)
+        .collect();
+    let rows = page
+        .records
+        .iter()
+        .map(|r| {
+            (
+                format!("/{}/{}", spec.plural, r.id),
+                r.name().to_string(),
+                columns
+                    .iter()
+                    .map(|f| show_value(t, f, r.values.get(&f.key), &page.names))
+                    .collect(),
+            )
+        })
+        .collect();
+    Some(RelatedList {
+        title: t.get(title_key).to_string(),
+        id: format!("related-{}", spec.plural),
+        columns: spec
+            .field("name")
+            .into_iter()
+            .chain(columns.iter().copied())
+            .map(|f| label(t, f))
+            .collect(),
+        rows,
+        all_url: format!("/{}?ff={key}&fo=eq&fv={id}&edited=1", spec.plural),
+        new_url: new_url.filter(|_| user.actor.principal.can(kind, Action::Create)),
+        more: page.next_cursor.is_some(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "records/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    kind: &'static str,
+    plural: &'static str,
+    object_label: String,
+    id: Uuid,
+    version: i64,
+    name: String,
+    facts: Vec<(String, String, Shown)>,
+    long_texts: Vec<(String, String)>,
+    related: Vec<RelatedList>,
+    history: Vec<(String, String, String, String, String)>,
+    can_edit: bool,
+    can_delete: bool,
+    activity: Option<ActivityPanel>,
+    links: Option<LinksPanel>,
+    log_links: Vec<(String, String)>,
+    errors: FormErrors,
+}
+
+pub struct ActivityPanel {
+    pub open: bool,
+    pub visit: bool,
+    pub checked_in: Option<String>,
+    pub location: Option<String>,
+}
+
+pub struct LinksPanel {
+    pub action: String,
+    pub lookup_url: String,
+    pub kinds: Vec<Choice>,
+    pub items: Vec<(String, String, String, String)>,
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Extension(kind): Extension<ObjectKind>,
+    user: Signed,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let notice: Option<String> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "notice")
+            .map(|(_, v)| v);
+    match parse_id(&id) {
+        Ok(id) => {
+            show_response(
+                &state,
+                &user,
+                kind,
+                id,
+                notice.as_deref(),
+                FormErrors::default(),
+            )
+            .await
+        }
+        Err(e) => page_error(user.ctx.tr, e),
+    }
+}
+
+pub(super) async fn show_response(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    id: Uuid,
+    notice: Option<&str>,
+    errors: FormErrors,
+) -> Response {
+    let t = user.ctx.tr;
+    let status = if errors.general.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    match show_page(state, user, kind, id, notice, errors).await {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(e) => page_error(t, e),
+    }
+}
+
+/// Field history rows as (time, who, field label, old, new).
+pub fn history_rows(
+    t: Tr,
+    fields: &ObjectFields,
+    history: Vec<FieldChange>,
+) -> Vec<(String, String, String, String, String)> {
+    history
+        .into_iter()
+        .map(|h| {
+            (
+                t.time(h.changed_at),
+                h.changed_by_name.clone().unwrap_or_default(),
+                field_label(t, fields, &h.field),
+                history_text(t, fields, &h.field, &h.old_value),
+                history_text(t, fields, &h.field, &h.new_value),
+            )
+        })
+        .collect()
+}
+
+async fn show_page(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    id: Uuid,
+    notice: Option<&str>,
+    errors: FormErrors,
+) -> Result<ShowPage, AppError> {
+    let t = user.ctx.tr;
+    let view = app::records::get(&state.app, &user.actor, kind, id).await?;
+    let fields = &view.fields;
+    let spec = spec_of(kind);
+    let record = &view.record;
+    let mut facts = Vec::new();
+    let mut long_texts = Vec::new();
+    for field in fields.all() {
+        if field.key == "name" {
+            continue;
+        }
+        if kind == ObjectKind::Activity && field.key.starts_with("checkin_") {
+            continue;
+        }
+        if field.field_type == FieldType::LongText {
+            if let Some(FieldValue::Text(s)) = record.values.get(&field.key) {
+                long_texts.push((label(t, field), s.clone()));
+            }
+            continue;
+        }
+        // A field that does not apply to this record (a task's place) is left out when empty.
+        let applies = spec.shown_when(&field.key).is_none_or(|w| {
+            matches!(record.values.get(w.on), Some(FieldValue::Text(v)) if w.values.contains(&v.as_str()))
+        });
+        if !applies && !record.values.contains_key(&field.key) {
+            continue;
+        }
+        facts.push((
+            field.key.clone(),
+            label(t, field),
+            show_value(t, field, record.values.get(&field.key), &view.names),
+        ));
+    }
+    let history = app::records::history(&state.app, &user.actor, kind, id, None, 30).await?;
+    let history = history_rows(t, fields, history);
+    let p = &user.actor.principal;
+    let mut related_lists = Vec::new();
+    let mut log_links = Vec::new();
+    let link_key = match kind {
+        ObjectKind::Contact => Some("contact_id"),
+        ObjectKind::Lead => Some("lead_id"),
+        ObjectKind::Opportunity => Some("opportunity_id"),
+        _ => None,
+    };
+    if let Some(key) = link_key {
+        let mut prefill = format!("{key}={id}");
+        if let Some(account) = record.id_of("account_id") {
+            prefill.push_str(&format!("&account_id={account}"));
+        }
+        for activity_kind in ["call", "visit", "meeting", "task", "note"] {
+            log_links.push((
+                format!("/activities/new?kind={activity_kind}&{prefill}"),
+                t.key("activity.log.", activity_kind),
+            ));
+        }
+        if let Some(list) = related(
+            state,
+            user,
+            ObjectKind::Activity,
+            key,
+            id,
+            "related.activities",
+            Some(format!("/activities/new?{prefill}")),
+        )
+        .await
+        {
+            related_lists.push(list);
+        }
+    }
+    if kind == ObjectKind::Contact {
+        let account = record
+            .id_of("account_id")
+            .map(|a| format!("&account_id={a}"))
+            .unwrap_or_default();
+        if let Some(list) = related(
+            state,
+            user,
+            ObjectKind::Opportunity,
+            "contact_id",
+            id,
+            "related.opportunities",
+            Some(format!("/opportunities/new?contact_id={id}{account}")),
+        )
+        .await
+        {
+            related_lists.push(list);
+        }
+        if let Some(list) = related(
+            state,
+            user,
+            ObjectKind::Contact,
+            "reports_to_id",
+            id,
+            "related.reports",
+            Some(format!("/contacts/new?reports_to_id={id}{account}")),
+        )
+        .await
+        {
+            related_lists.push(list);
+        }
+    }
+    let links = if kind == ObjectKind::Contact {
+        Some(links_panel(state, user, ObjectKind::Contact, id).await?)
+    } else {
+        None
+    };
+    let activity = (kind == ObjectKind::Activity).then(|| {
+        let checked_in = match record.values.get("checkin_at") {
+            Some(FieldValue::DateTime(at)) => Some(t.time(at)),
+            _ => None,
+        };
+        let coordinate = |k: &str| match record.values.get(k) {
+            Some(FieldValue::Decimal(d)) => d.to_f64(),
+            _ => None,
+        };
+        let location = match (coordinate("checkin_lat"), coordinate("checkin_lng")) {
+            (Some(lat), Some(lng)) => Some(match coordinate("checkin_accuracy") {
+                Some(acc) => format!("{lat:.5}, {lng:.5} (±{acc:.0} m)"),
+                None => format!("{lat:.5}, {lng:.5}"),
+            }),
+            _ => None,
+        };
+        ActivityPanel {
+            open: record.text("status") == Some("open"),
+            visit: record.text("kind") == Some("visit"),
+            checked_in,
+            location,
+        }
+    });
+    Ok(ShowPage {
+        chrome: Chrome::new(&user.ctx, spec.plural).with_notice(notice),
+        kind: kind.key(),
+        plural: spec.plural,
+        object_label: t.key("object.", kind.key()),
+        id,
+        version: record.version,
+        name: record.name().to_string(),
+        facts,
+        long_texts,
+        related: related_lists,
+        history,
+        can_edit: p.can(kind, Action::Edit),
+        can_delete: p.can(kind, Action::Delete),
+        activity,
+        links,
+        log_links,
+        errors,
+    })
+}
