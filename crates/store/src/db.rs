@@ -72,6 +72,13 @@ pub const PROBE_BYTES: usize = 16 * 1024;
 /// overlap reads with waiting on the disk.
 const SQLITE_READERS: u32 = 4;
 
+/// How often the WAL is copied back into the database file, off the write path.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// The writer itself checkpoints only past this many WAL pages (about 40 MB): a bound for
+/// when the background checkpoints cannot keep up, not the usual path.
+const WRITER_CHECKPOINT_PAGES: &str = "10000";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -197,6 +204,28 @@ macro_rules! bind_params {
     }};
 }
 
+async fn checkpoint_sqlite(db: &SqliteDb) -> crate::Result<(i64, i64)> {
+    let (_busy, log, done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&db.readers)
+        .await?;
+    Ok((log, done))
+}
+
+/// Checkpoints every [`CHECKPOINT_EVERY`] until the pools close.
+async fn checkpoint_in_background(db: SqliteDb) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if db.readers.is_closed() || db.writer.is_closed() {
+            return;
+        }
+        if let Err(e) = checkpoint_sqlite(&db).await {
+            tracing::warn!(error = %e, "background checkpoint failed; the writer's own checkpoints bound the WAL");
+        }
+    }
+}
+
 impl Db {
     /// Opens (creating if needed) the SQLite database `meridian.db` in `data_dir`.
     pub async fn open_sqlite_dir(data_dir: &Path) -> crate::Result<Db> {
@@ -232,12 +261,19 @@ impl Db {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-32000")
             .pragma("temp_store", "memory");
+        // SQLite's default checkpoint runs inside the commit that passes 1,000 WAL pages, so
+        // one create in a few dozen also copied the WAL back (9–10 ms p95 at a million
+        // records, 3 ms without): the checkpoints run beside the writer instead.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .before_acquire(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
-            .connect_with(options.clone())
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES),
+            )
             .await?;
         let readers = if in_memory {
             writer.clone()
@@ -249,7 +285,11 @@ impl Db {
                 .connect_with(options)
                 .await?
         };
-        Ok(Db::Sqlite(SqliteDb { readers, writer }))
+        let db = SqliteDb { readers, writer };
+        if !in_memory {
+            tokio::spawn(checkpoint_in_background(db.clone()));
+        }
+        Ok(Db::Sqlite(db))
     }
 
     pub async fn open_postgres(url: &str) -> crate::Result<Db> {
@@ -346,6 +386,16 @@ impl Db {
             sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
+    }
+
+    /// Copies what the WAL holds back into the SQLite database file as far as no reader
+    /// still needs it (`PRAGMA wal_checkpoint(PASSIVE)`, which waits for no one); returns the
+    /// WAL's frames and those checkpointed. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> crate::Result<(i64, i64)> {
+        match self {
+            Db::Sqlite(s) => checkpoint_sqlite(s).await,
+            Db::Postgres(_) => Ok((0, 0)),
+        }
     }
 
     pub async fn close(&self) {

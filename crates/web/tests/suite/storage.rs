@@ -193,3 +193,30 @@ async fn health(browser: &mut Browser, status: StatusCode, line: &str) {
     let ready = browser.get("/readyz").await;
     assert_eq!(ready.status, status, "{}", ready.body);
 }
+
+/// The WAL is copied back beside the writer, not inside a commit: the writer checkpoints only
+/// past its large bound, and a checkpoint (what the background task runs) copies every frame
+/// no reader needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_run_beside_the_writer() {
+    let path = std::env::temp_dir().join(format!(
+        "meridian-checkpoint-{}.db",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let db = Db::open_sqlite_file(&path).await.expect("open sqlite");
+    db.migrate().await.expect("migrate");
+    let Db::Sqlite(s) = &db else {
+        unreachable!("opened as SQLite")
+    };
+    let bound: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+        .fetch_one(&s.writer)
+        .await
+        .expect("writer's bound");
+    assert_eq!(bound, 10_000);
+    let env = Env::on(db.clone());
+    env.company("检查点", "admin@checkpoint.example").await;
+    let (frames, copied) = db.checkpoint().await.expect("checkpoint");
+    assert_eq!(copied, frames, "no reader holds the WAL back");
+    db.close().await;
+    let _ = std::fs::remove_file(&path);
+}
