@@ -8,19 +8,15 @@
 
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import {
   BACKEND_NAME, startMeridian, launchBrowser, desktop, phone, screenshot, setUpCompany, signIn,
-  recordId, accountId, expectCount, scenario,
+  recordId, accountId, expectCount, scenario, blockingViolations,
 } from '../lib/meridian.js';
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const ADMIN = { company: '南京子午线数据有限公司', name: '陈静', email: 'chen@example.com' };
 const ACCOUNT = '南京熊猫电子股份有限公司';
 const OTHER = '南京钢铁集团有限公司';
 const CONTACT = '刘洋';
-const BLOCKING = ['critical', 'serious'];
 
 /**
  * Types `text` into the lookup of field `key` and waits until the suggestions for exactly that
@@ -31,17 +27,6 @@ async function typeInLookup(page, key, text) {
   await page.locator(`#lk-${key}`).pressSequentially(text, { delay: 30 });
   await answered;
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-}
-
-/** Runs axe-core on the page; returns its critical and serious violations, readable. */
-async function blockingViolations(page) {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
-    await page.addScriptTag({ path: AXE });
-  }
-  const results = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  return results.violations
-    .filter((v) => BLOCKING.includes(v.impact))
-    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
 }
 
 describe(`accessibility with axe-core (${BACKEND_NAME})`, () => {

@@ -535,7 +535,10 @@ pub async fn save_settings(app: &App, actor: &Actor, input: &SettingsInput) -> A
         ),
     ];
     if before.and_then(|s| s.password.as_ref()) != settings.password.as_ref() {
-        changed.push(("password", "••••".into(), "•••• (changed)".into()));
+        // Never the password itself: that it was set before, and that it changed.
+        let was_set = before.and_then(|s| s.password.as_ref()).is_some();
+        let old = if was_set { "••••" } else { "" };
+        changed.push(("password", old.into(), "••••••••".into()));
     }
     crate::audit::by(
         &mut tx,

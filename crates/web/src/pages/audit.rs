@@ -46,8 +46,14 @@ impl AuditLine {
         if entry.object == "setting" {
             name = t.key("audit.setting.", &name);
         }
+        // Rows written before names were kept (sign-ins, the company's creation) have none.
+        let sentence_key = if name.is_empty() {
+            "audit.sentence_unnamed"
+        } else {
+            "audit.sentence"
+        };
         let sentence = t.fmt(
-            "audit.sentence",
+            sentence_key,
             &[
                 ("action", &t.key("audit.action.", &entry.action)),
                 ("object", &t.key("audit.object.", &entry.object)),
@@ -60,7 +66,10 @@ impl AuditLine {
             .map(|list| {
                 list.iter()
                     .map(|c| {
-                        let field = c.get("field").map(plain).unwrap_or_default();
+                        let mut field = c.get("field").map(plain).unwrap_or_default();
+                        if entry.object == "setting" {
+                            field = t.key("audit.setting_field.", &field);
+                        }
                         let old = c.get("old").map(plain).unwrap_or_else(|| "—".into());
                         let new = c.get("new").map(plain).unwrap_or_else(|| "—".into());
                         format!("{field}: {old} → {new}")
