@@ -1,19 +1,21 @@
 // Scenario i: the settings and administration pages. As the administrator, in Chinese on a
 // desktop: the company currency and exchange rates (a bad rate is a field error and changes
-// nothing; a good one converts an account's USD deal into its CNY total), the e-mail server
-// (the password is never shown back), notification preferences under My settings, and the
-// audit of administration listing those changes. Then every page again in English on a
-// 390 px phone. Each page is checked with axe-core (critical and serious violations fail)
-// and for horizontal overflow, and screenshotted.
+// nothing; a good one converts an account's USD deal into its CNY total; a rate is removed),
+// the e-mail server (the password is never shown back; the delivery log is empty), notification
+// preferences under My settings, and the audit of administration listing those changes. Then
+// every page again in English on a 390 px phone, and a sales rep, who is refused the
+// administration pages but keeps their own preferences. Each page is checked with axe-core
+// (critical and serious violations fail) and for horizontal overflow, and screenshotted.
 
 import { describe, before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BACKEND_NAME, startMeridian, launchBrowser, desktop, phone, setUpCompany, signIn,
-  accountId, horizontalOverflow, scenario, screenshot, blockingViolations,
+  accountId, horizontalOverflow, scenario, screenshot, blockingViolations, expectCount, PASSWORD,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '杭州子午线网络有限公司', name: '吴昊', email: 'wu@example.com' };
+const REP = { name: '李娜', email: 'li@example.com' };
 const PAGES = ['/admin/exchange-rates', '/admin/mail', '/settings', '/admin/audit'];
 
 /** axe, overflow (on a phone) and a screenshot of the current page. */
@@ -64,6 +66,15 @@ describe(`settings and administration pages (${BACKEND_NAME})`, () => {
     await page.waitForURL((u) => u.pathname === '/admin/exchange-rates' && u.searchParams.get('notice') === 'exchange_rates_saved');
     assert.match(await page.locator('#rates tbody tr').first().textContent(), /1 USD = 7\.1 CNY/);
     await checkPage(page, 'i-rates-zh');
+    // A second rate is removed again.
+    await page.locator('#f-rate-currency').selectOption('EUR');
+    await page.locator('#f-valid-from').fill('2026-01-01');
+    await page.locator('#f-rate').fill('7.8');
+    await page.locator('#add-rate button[type=submit]').click();
+    await expectCount(page.locator('#rates tbody tr'), 2);
+    await page.locator('#rates button[aria-label$="EUR 2026-01-01"]').click();
+    await expectCount(page.locator('#rates tbody tr'), 1);
+    assert.doesNotMatch(await page.locator('#rates').textContent(), /EUR/);
 
     // An account with deals in two currencies shows their sum in CNY.
     await page.goto(`${server.url}/accounts/new`);
@@ -94,6 +105,9 @@ describe(`settings and administration pages (${BACKEND_NAME})`, () => {
     assert.equal(await page.locator('#f-host').inputValue(), 'smtp.example.com');
     assert.equal(await page.locator('#f-password').inputValue(), '');
     assert.ok(!(await page.content()).includes('s3cret-smtp-pw'));
+    // The delivery log is there, still empty.
+    await page.locator('#deliveries-empty').waitFor();
+    assert.equal(await page.locator('#deliveries tbody tr').count(), 0);
     await checkPage(page, 'i-mail-zh');
 
     // My settings: reminders by e-mail and in the app.
@@ -116,6 +130,15 @@ describe(`settings and administration pages (${BACKEND_NAME})`, () => {
     await page.goto(`${server.url}/admin/audit`);
     assert.ok(!(await page.locator('#audit').textContent()).includes('“”'));
     await checkPage(page, 'i-audit-zh');
+
+    // A sales rep for the second part.
+    await page.goto(`${server.url}/admin/users/new`);
+    await page.locator('#f-email').fill(REP.email);
+    await page.locator('#f-name').fill(REP.name);
+    await page.locator('#f-password').fill(PASSWORD);
+    await page.locator('#f-role_id').selectOption({ label: '销售代表' });
+    await page.locator('#save-user').click();
+    await page.waitForURL((u) => u.pathname !== '/admin/users/new' && u.pathname.startsWith('/admin/users'));
     await context.close();
     context = null;
   }));
@@ -129,6 +152,27 @@ describe(`settings and administration pages (${BACKEND_NAME})`, () => {
       assert.equal(await page.locator('html').getAttribute('lang'), 'en');
       await checkPage(page, `i-phone-en${path.replaceAll('/', '-')}`, { phoneWidth: true });
     }
+    await context.close();
+    context = null;
+  }));
+
+  test('a rep is refused the administration pages but keeps their own preferences', step('rep', async () => {
+    context = await browser.newContext(phone('en'));
+    const page = await context.newPage();
+    await signIn(page, server, REP.email);
+    for (const path of ['/admin/exchange-rates', '/admin/mail', '/admin/audit']) {
+      const res = await page.goto(`${server.url}${path}`);
+      assert.equal(res.status(), 403, path);
+      assert.match(await page.locator('main').textContent(), /Your role does not allow this/);
+    }
+    await checkPage(page, 'i-rep-forbidden-en', { phoneWidth: true });
+    await page.goto(`${server.url}/settings`);
+    await page.locator('#pref-task_reminder-email').check();
+    await page.locator('#notification-preferences button[type=submit]').click();
+    await page.waitForURL((u) => u.pathname === '/settings');
+    await page.reload();
+    assert.ok(await page.locator('#pref-task_reminder-email').isChecked());
+    await checkPage(page, 'i-rep-settings-en', { phoneWidth: true });
     await context.close();
     context = null;
   }));
