@@ -32,7 +32,8 @@ pub struct ObjectFields {
     /// Fields the reader's role may see but not change.
     pub read_only: Vec<String>,
     /// The company currency: money fields of an object without a currency field are in it,
-    /// and lists compare amounts in its units (see `domain::money`).
+    /// and lists compare amounts in its units (see `domain::money`). Loaded only for an
+    /// object with money fields (the default otherwise, which nothing then reads).
     pub currency: String,
 }
 
@@ -145,16 +146,22 @@ pub async fn object_fields_tx(
     tenant_id: Uuid,
     kind: ObjectKind,
 ) -> AppResult<ObjectFields> {
-    let currency = store::tenants::currency(tx, tenant_id).await?;
-    let exponent = domain::money::exponent(&currency);
+    let spec = spec(kind)?;
     let mut custom = store::custom_fields::list(tx, tenant_id, kind).await?;
-    for field in &mut custom {
-        if field.def.field_type == FieldType::Money {
-            field.def.money_exponent = Some(exponent);
-        }
+    let is_money = |f: &FieldDef| f.field_type == FieldType::Money;
+    // Every record read and write loads its fields: the company currency only matters to
+    // an object with money fields, so the others skip its query.
+    let currency = if spec.fields.iter().any(is_money) || custom.iter().any(|c| is_money(&c.def)) {
+        store::tenants::currency(tx, tenant_id).await?
+    } else {
+        domain::money::DEFAULT_CURRENCY.to_string()
+    };
+    let exponent = domain::money::exponent(&currency);
+    for field in custom.iter_mut().filter(|c| is_money(&c.def)) {
+        field.def.money_exponent = Some(exponent);
     }
     Ok(ObjectFields {
-        spec: spec(kind)?,
+        spec,
         custom,
         hidden: Vec::new(),
         read_only: Vec::new(),

@@ -134,6 +134,9 @@ async fn save(
             "/admin/exchange-rates?notice=exchange_rates_saved",
         ),
         Err(e @ app::AppError::Validation(_)) => {
+            // The use case names a rate's fields by its place (`rates[3].rate`); the one a
+            // form adds is the last.
+            let e = single_rate_errors(e, new.rates.len().saturating_sub(1));
             let errors = FormErrors::from_app(t, &e);
             let mut view = page(user, &current, errors, form);
             view.chrome = Chrome::new(&user.ctx, "admin");
@@ -195,8 +198,7 @@ fn parse_rate(form: &AddForm) -> Result<Rate, app::AppError> {
     }
 }
 
-/// The use case names the rate's fields by their place in the list (`rates[3].rate`); the
-/// add form has one of each.
+/// Errors on the fields of the rate at `index` as the add form's own fields.
 fn single_rate_errors(e: app::AppError, index: usize) -> app::AppError {
     match e {
         app::AppError::Validation(mut fields) => {
@@ -217,17 +219,6 @@ async fn add(State(state): State<AppState>, user: Signed, Form(form): Form<AddFo
         Ok(r) => r,
         Err(e) => return save(&state, &user, &form, |_| Err(e)).await,
     };
-    // Checked here as the use case will, so the errors land on the add form's fields.
-    let current = app::money::exchange_rates(&state.app, &user.actor).await;
-    if let Ok(current) = current {
-        let mut list = current.rates.clone();
-        list.push(rate.clone());
-        let errors = domain::money::check_rates(&list, &current.currency);
-        if !errors.is_empty() {
-            let e = single_rate_errors(app::AppError::Validation(errors), list.len() - 1);
-            return save(&state, &user, &form, |_| Err(e)).await;
-        }
-    }
     save(&state, &user, &form, |rates| {
         rates.rates.push(rate);
         Ok(())
