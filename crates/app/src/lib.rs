@@ -2,7 +2,6 @@
 //! permissions, writing field history and audit rows.
 
 pub mod account360;
-pub mod accounts;
 pub mod activities;
 pub mod audit;
 pub mod auth;

@@ -209,18 +209,6 @@ fn apply_input(
     input: &Input,
     creating: bool,
 ) -> FieldErrors {
-    apply_input_to(fields, values, input, creating, false)
-}
-
-/// As [`apply_input`]; with `only_custom`, standard keys are left to the caller (accounts
-/// keep their own rules for them) and only custom fields get defaults.
-fn apply_input_to(
-    fields: &ObjectFields,
-    values: &mut Values,
-    input: &Input,
-    creating: bool,
-    only_custom: bool,
-) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let mut merged: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (key, raw) in input {
@@ -229,10 +217,17 @@ fn apply_input_to(
             .or_default()
             .extend(raw.iter().cloned());
     }
+    // In form order, so that a form's errors read top to bottom; unknown keys last.
+    let position = |key: &str| {
+        fields
+            .field(key)
+            .map_or((true, i32::MAX), |f| (f.column.is_none(), f.position))
+    };
+    let mut merged: Vec<(&str, Vec<String>)> = merged.into_iter().collect();
+    merged.sort_by_key(|(key, _)| position(key));
+    let given = |key: &str| merged.iter().any(|(k, _)| *k == key);
     for (key, raw) in &merged {
-        if only_custom && fields.spec.field(key).is_some() {
-            continue;
-        }
+        let key = *key;
         let Some(field) = fields.field(key) else {
             errors.add(key, "unknown_field");
             continue;
@@ -249,15 +244,15 @@ fn apply_input_to(
             Ok(None) => {
                 values.remove(&field.key);
             }
-            Err(code) => errors.add(key, code),
+            Err(code) => match field.limit_of(code) {
+                Some(limit) => errors.add_limit(key, code, limit),
+                None => errors.add(key, code),
+            },
         }
     }
     if creating {
         for field in fields.all() {
-            if only_custom && field.column.is_some() {
-                continue;
-            }
-            if !fields.writable(field) || merged.contains_key(field.key.as_str()) {
+            if !fields.writable(field) || given(&field.key) {
                 continue;
             }
             let default = field
@@ -407,93 +402,6 @@ pub fn plain_text(value: &FieldValue) -> String {
     }
 }
 
-/// Custom-field values of an object with its own use cases (accounts): checks `input`'s
-/// custom keys over `current` (empty on create) and returns the new values. Standard keys
-/// are ignored here; unknown keys are errors.
-pub async fn check_custom(
-    tx: &mut Tx,
-    actor: &Actor,
-    kind: ObjectKind,
-    current: &Values,
-    input: &Input,
-    creating: bool,
-) -> AppResult<(ObjectFields, Values)> {
-    let fields = actor_fields_tx(tx, actor, kind).await?;
-    let mut values = current.clone();
-    apply_input_to(&fields, &mut values, input, creating, true).into_result()?;
-    check_references(tx, actor, &fields, &values, Some(current)).await?;
-    Ok((fields, values))
-}
-
-/// Writes checked custom values (from [`check_custom`]) of a record, with their history, in
-/// the caller's transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn save_custom(
-    tx: &mut Tx,
-    actor: &Actor,
-    fields: &ObjectFields,
-    id: Uuid,
-    owner_id: Uuid,
-    before: &Values,
-    after: &Values,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let custom = fields.custom_defs();
-    let changed = custom
-        .iter()
-        .any(|f| before.get(&f.key) != after.get(&f.key));
-    if !changed {
-        return Ok(());
-    }
-    repo::set_custom(tx, fields.spec, &custom, actor.tenant_id(), id, after).await?;
-    let only_custom = fields.clone();
-    let before_custom: Values = before
-        .iter()
-        .filter(|(k, _)| fields.spec.field(k).is_none())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let after_custom: Values = after
-        .iter()
-        .filter(|(k, _)| fields.spec.field(k).is_none())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let changed = write_history(
-        tx,
-        actor,
-        &only_custom,
-        id,
-        Some(owner_id),
-        &before_custom,
-        &after_custom,
-        now,
-    )
-    .await?;
-    if fields.spec.kind == ObjectKind::Account {
-        let mut changes = Vec::new();
-        for key in &changed {
-            let Some(field) = fields.field(key) else {
-                continue;
-            };
-            changes.push(serde_json::json!({
-                "field": key,
-                "old": history_text(tx, actor.tenant_id(), field, before_custom.get(key)).await?,
-                "new": history_text(tx, actor.tenant_id(), field, after_custom.get(key)).await?,
-            }));
-        }
-        let entry = store::timeline::NewEntry {
-            account_id: id,
-            at: now,
-            kind: "field",
-            object: ObjectKind::Account,
-            record_id: id,
-            actor_id: actor.id(),
-            summary: serde_json::json!({ "event": "changed", "changes": changes }),
-        };
-        store::timeline::add(tx, actor.tenant_id(), &entry).await?;
-    }
-    Ok(())
-}
-
 /// Writes the field history and the events of a save (see [`crate::events::changed`]).
 #[allow(clippy::too_many_arguments)]
 async fn write_history(
@@ -543,7 +451,71 @@ async fn write_history(
         name: record_name(after),
     };
     crate::events::changed(tx, actor, now, subject, &changes).await?;
+    if fields.spec.own_changes_in_stream && !rows.is_empty() {
+        let changes: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(field, old, new)| serde_json::json!({ "field": field, "old": old, "new": new }))
+            .collect();
+        let entry = store::timeline::NewEntry {
+            account_id: id,
+            at: now,
+            kind: "field",
+            object: fields.spec.kind,
+            record_id: id,
+            actor_id: actor.id(),
+            summary: serde_json::json!({ "event": "changed", "changes": changes }),
+        };
+        store::timeline::add(tx, actor.tenant_id(), &entry).await?;
+    }
     Ok(changed)
+}
+
+/// Checks the tree an object declares (an account's parent): no cycle, not too deep.
+async fn check_tree(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: &ObjectFields,
+    id: Uuid,
+    values: &Values,
+    before: Option<&Values>,
+) -> AppResult<()> {
+    let Some(tree) = fields.spec.tree else {
+        return Ok(());
+    };
+    let Some(FieldValue::Id(parent)) = values.get(tree.field) else {
+        return Ok(());
+    };
+    if before.and_then(|b| b.get(tree.field)) == values.get(tree.field) {
+        return Ok(());
+    }
+    let Some(column) = fields
+        .spec
+        .field(tree.field)
+        .and_then(|f| f.column.as_deref())
+    else {
+        return Ok(());
+    };
+    let mut above = vec![*parent];
+    above.extend(
+        store::tree::ancestors(
+            tx,
+            fields.spec,
+            column,
+            actor.tenant_id(),
+            *parent,
+            tree.max_depth + 1,
+        )
+        .await?,
+    );
+    match tree.check(id, *parent, &above[1..]) {
+        Some("too_deep") => Err(AppError::Validation({
+            let mut errors = FieldErrors::new();
+            errors.add_limit(tree.field, "too_deep", tree.max_depth as i64);
+            errors
+        })),
+        Some(code) => Err(AppError::field(tree.field, code)),
+        None => Ok(()),
+    }
 }
 
 /// The owner among a record's values.
@@ -566,7 +538,7 @@ async fn index_search(
         Some(FieldValue::Text(s)) => Some(s.as_str()),
         _ => None,
     });
-    store::search::index_record(tx, tenant_id, kind.key(), id, &texts).await?;
+    store::search::index_record(tx, tenant_id, kind, id, &texts).await?;
     Ok(())
 }
 
@@ -611,6 +583,7 @@ pub async fn create_once(
     }
     check_references(&mut tx, actor, &fields, &values, None).await?;
     let id = Uuid::now_v7();
+    check_tree(&mut tx, actor, &fields, id, &values, None).await?;
     let stamp = Stamp {
         actor: actor.id(),
         at: now,
@@ -644,22 +617,31 @@ pub async fn create_once(
 pub async fn get(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppResult<RecordView> {
     let mut tx = app.db.begin_read().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let mut record = repo::get_visible(
-        &mut tx,
-        &actor.principal,
-        fields.spec,
-        &fields.custom_defs(),
-        id,
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    read_view(&mut tx, actor, fields, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The record as the actor may see it, with the names it refers to.
+async fn read_view(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: ObjectFields,
+    id: Uuid,
+) -> AppResult<Option<RecordView>> {
+    let custom = fields.custom_defs();
+    let Some(mut record) =
+        repo::get_visible(tx, &actor.principal, fields.spec, &custom, id).await?
+    else {
+        return Ok(None);
+    };
     fields.strip(&mut record.values);
-    let names = names_for(&mut tx, actor, &fields, std::slice::from_ref(&record)).await?;
-    Ok(RecordView {
+    let names = names_for(tx, actor, &fields, std::slice::from_ref(&record)).await?;
+    Ok(Some(RecordView {
         record,
         names,
         fields,
-    })
+    }))
 }
 
 /// Names of everything the records refer to.
@@ -762,6 +744,15 @@ async fn save(
         return Ok(());
     }
     check_references(tx, actor, fields, &values, Some(&current.values)).await?;
+    check_tree(
+        tx,
+        actor,
+        fields,
+        current.id,
+        &values,
+        Some(&current.values),
+    )
+    .await?;
     let stamp = Stamp {
         actor: actor.id(),
         at: now,
@@ -860,6 +851,55 @@ where
     tx.commit().await.map_err(AppError::from)
 }
 
+/// Hands a record to another owner (needs the transfer permission), with an audit row.
+/// Answers the record as the actor now sees it, or `None` when it left their scope.
+pub async fn transfer(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    version: i64,
+    new_owner: Uuid,
+) -> AppResult<Option<RecordView>> {
+    let mut tx = app.db.begin().await?;
+    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
+    let current = repo::get_visible(
+        &mut tx,
+        &actor.principal,
+        fields.spec,
+        &fields.custom_defs(),
+        id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    actor.require(kind, Action::Transfer)?;
+    if current.version != version {
+        return Err(AppError::Conflict);
+    }
+    let now = app.now();
+    if current.owner_id != new_owner {
+        let mut values = current.values.clone();
+        values.insert("owner_id".into(), FieldValue::Id(new_owner));
+        save(&mut tx, actor, &fields, &current, values, now).await?;
+        store::audit::record(
+            &mut tx,
+            store::audit::AuditEvent {
+                tenant_id: actor.tenant_id(),
+                actor_id: Some(actor.id()),
+                action: "transfer",
+                object: kind.key(),
+                record_id: Some(id),
+                detail: serde_json::json!({ "from": current.owner_id, "to": new_owner }),
+                at: now,
+            },
+        )
+        .await?;
+    }
+    let view = read_view(&mut tx, actor, fields, id).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
 pub async fn delete(
     app: &App,
     actor: &Actor,
@@ -882,10 +922,22 @@ pub async fn delete(
     if current.version != version {
         return Err(AppError::Conflict);
     }
+    if let Some(tree) = fields.spec.tree {
+        let field = fields.spec.field(tree.field).ok_or(AppError::NotFound)?;
+        let tenant = actor.tenant_id();
+        if repo::count_lookup_references(&mut tx, fields.spec, field, tenant, id, 1).await? > 0 {
+            return Err(AppError::Rule(tree.has_children));
+        }
+    }
     crate::references::refuse_if_referenced(&mut tx, actor, kind, id).await?;
     store::timeline::delete_links_of(&mut tx, actor.tenant_id(), kind, id).await?;
     store::timeline::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
-    store::search::forget_record(&mut tx, actor.tenant_id(), kind.key(), id).await?;
+    if fields.spec.own_changes_in_stream {
+        // The record is a stream's owner: its stream goes with it.
+        store::timeline::forget_account(&mut tx, actor.tenant_id(), id).await?;
+    }
+    store::search::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
+    store::tags::forget(&mut tx, kind, actor.tenant_id(), id).await?;
     if !repo::delete(&mut tx, fields.spec, actor.tenant_id(), id).await? {
         return Err(AppError::Conflict);
     }
@@ -1043,12 +1095,16 @@ pub async fn list(
         errors.add_limit("limit", "out_of_range", MAX_PAGE);
     }
     let mut after = None;
-    if let (Some(cursor), Some((sort_field, _))) =
-        (request.cursor.as_deref().filter(|c| !c.is_empty()), sort)
-    {
-        let decoded = hex::decode(cursor)
+    let cursor = request.cursor.as_deref().filter(|c| !c.is_empty());
+    let decoded = cursor.map(|cursor| {
+        hex::decode(cursor)
             .ok()
-            .and_then(|b| serde_json::from_slice::<Cursor>(&b).ok());
+            .and_then(|b| serde_json::from_slice::<Cursor>(&b).ok())
+    });
+    if let (Some(None), None) = (&decoded, sort) {
+        errors.add("cursor", "invalid_cursor");
+    }
+    if let (Some(decoded), Some((sort_field, _))) = (decoded, sort) {
         match decoded {
             Some(c) => {
                 let value = match &c.v {

@@ -30,10 +30,14 @@ pub enum FieldType {
     Phone,
     Email,
     Url,
+    /// Free labels a user types (an account's tags): several per record, de-duplicated.
+    Tags,
+    /// A unified social credit code (统一社会信用代码), checked by its check digit.
+    CreditCode,
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 15] = [
+    pub const ALL: [FieldType; 17] = [
         FieldType::Text,
         FieldType::LongText,
         FieldType::Number,
@@ -49,6 +53,8 @@ impl FieldType {
         FieldType::Phone,
         FieldType::Email,
         FieldType::Url,
+        FieldType::Tags,
+        FieldType::CreditCode,
     ];
 
     pub fn key(self) -> &'static str {
@@ -68,6 +74,8 @@ impl FieldType {
             FieldType::Phone => "phone",
             FieldType::Email => "email",
             FieldType::Url => "url",
+            FieldType::Tags => "tags",
+            FieldType::CreditCode => "credit_code",
         }
     }
 
@@ -82,6 +90,7 @@ impl FieldType {
             FieldType::Text | FieldType::Phone | FieldType::Email | FieldType::Url => {
                 &[Eq, Ne, Contains, StartsWith, In, Empty, NotEmpty]
             }
+            FieldType::CreditCode => &[Eq, In, Empty, NotEmpty],
             FieldType::LongText => &[Contains, Empty, NotEmpty],
             FieldType::Number | FieldType::Money | FieldType::Percent => {
                 &[Eq, Ne, Gt, Gte, Lt, Lte, Between, Empty, NotEmpty]
@@ -110,7 +119,7 @@ impl FieldType {
             ],
             FieldType::Checkbox => &[Eq],
             FieldType::Picklist => &[Eq, Ne, In, Empty, NotEmpty],
-            FieldType::MultiSelect => &[Contains, Empty, NotEmpty],
+            FieldType::MultiSelect | FieldType::Tags => &[Contains, Empty, NotEmpty],
             FieldType::Lookup | FieldType::User => &[Eq, Ne, In, Empty, NotEmpty],
         }
     }
@@ -396,12 +405,17 @@ impl FieldDef {
         if self.field_type == FieldType::MultiSelect {
             let mut chosen: Vec<String> = Vec::new();
             for v in values {
-                self.active_option(v)?;
-                if !chosen.iter().any(|c| c == v) {
-                    chosen.push(v.to_string());
+                let key = self.active_option(v)?;
+                if !chosen.iter().any(|c| c == key) {
+                    chosen.push(key.to_string());
                 }
             }
             return Ok(Some(FieldValue::Choices(chosen)));
+        }
+        if self.field_type == FieldType::Tags {
+            let typed: Vec<String> = values.iter().flat_map(|v| split_tags(v)).collect();
+            let tags = normalize_tags(&typed)?;
+            return Ok((!tags.is_empty()).then_some(FieldValue::Choices(tags)));
         }
         if values.len() > 1 {
             return Err("wrong_type");
@@ -463,15 +477,17 @@ impl FieldDef {
                 _ => return Err("wrong_type"),
             },
             // Multi-select values returned above; a single choice is checked the same way.
-            FieldType::Picklist | FieldType::MultiSelect => {
-                self.active_option(v)?;
-                FieldValue::Text(v.to_string())
+            FieldType::Picklist | FieldType::MultiSelect | FieldType::Tags => {
+                FieldValue::Text(self.active_option(v)?.to_string())
+            }
+            FieldType::CreditCode => {
+                FieldValue::Text(crate::credit_code::parse(v).ok_or("invalid_credit_code")?)
             }
             FieldType::Lookup | FieldType::User => {
                 FieldValue::Id(Uuid::parse_str(v).map_err(|_| "invalid_reference")?)
             }
             FieldType::Phone => {
-                FieldValue::Text(crate::accounts::normalize_phone(v).ok_or("invalid_phone")?)
+                FieldValue::Text(crate::contact_details::normalize_phone(v).ok_or("invalid_phone")?)
             }
             FieldType::Email => {
                 let email = crate::validation::normalize_email(v);
@@ -481,18 +497,38 @@ impl FieldDef {
                 FieldValue::Text(email)
             }
             FieldType::Url => {
-                FieldValue::Text(crate::accounts::normalize_website(v).ok_or("invalid_url")?)
+                FieldValue::Text(crate::contact_details::normalize_website(v).ok_or("invalid_url")?)
             }
         };
         Ok(Some(value))
     }
 
-    fn active_option(&self, key: &str) -> Result<(), &'static str> {
-        if self.options.iter().any(|o| o.key == key && o.active) {
-            Ok(())
-        } else {
-            Err("invalid_choice")
+    /// The number the message of error `code` names: the longest text, the most tags.
+    pub fn limit_of(&self, code: &str) -> Option<i64> {
+        match code {
+            "too_long" => {
+                let default_max = if self.field_type == FieldType::LongText {
+                    LONG_TEXT_DEFAULT_MAX
+                } else {
+                    TEXT_DEFAULT_MAX
+                };
+                Some(i64::from(self.max_length.unwrap_or(default_max)))
+            }
+            "invalid_tag" => Some(TAG_MAX as i64),
+            "too_many" => Some(TAGS_MAX as i64),
+            _ => None,
         }
+    }
+
+    /// The key of the active option `key` names: exactly, or else ignoring ASCII case
+    /// (`b` for grade `B`), so that the stored value is always the option's own key.
+    fn active_option(&self, key: &str) -> Result<&str, &'static str> {
+        let active = || self.options.iter().filter(|o| o.active);
+        active()
+            .find(|o| o.key == key)
+            .or_else(|| active().find(|o| o.key.eq_ignore_ascii_case(key)))
+            .map(|o| o.key.as_str())
+            .ok_or("invalid_choice")
     }
 
     /// Checks a definition an administrator submits: a usable key, sensible limits, options
@@ -547,6 +583,38 @@ impl FieldDef {
         }
         problems
     }
+}
+
+/// Longest tag, in characters.
+pub const TAG_MAX: usize = 30;
+/// Most tags on one record.
+pub const TAGS_MAX: usize = 20;
+
+/// Splits a typed tag list: ASCII and full-width commas and the enumeration comma separate.
+pub fn split_tags(value: &str) -> Vec<String> {
+    value
+        .split([',', '，', '、'])
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Tags trimmed, de-duplicated ignoring case and kept in the order given; a tag longer than
+/// [`TAG_MAX`] is `invalid_tag`, more than [`TAGS_MAX`] tags `too_many`.
+pub fn normalize_tags(raw: &[String]) -> Result<Vec<String>, &'static str> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        if tag.chars().count() > TAG_MAX {
+            return Err("invalid_tag");
+        }
+        if !tags.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+            tags.push(tag.to_string());
+        }
+    }
+    if tags.len() > TAGS_MAX {
+        return Err("too_many");
+    }
+    Ok(tags)
 }
 
 #[cfg(test)]

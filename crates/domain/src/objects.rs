@@ -29,6 +29,42 @@ pub struct ObjectSpec {
     /// The picklist holding the record's currency (an opportunity's `currency`): its money
     /// fields, standard and custom, are in that currency. Without one, in the company's.
     pub currency_field: Option<&'static str>,
+    /// A lookup of the object to itself that forms a tree (an account's parent): the engine
+    /// refuses cycles and trees deeper than `max_depth`, and a delete while children remain.
+    pub tree: Option<Tree>,
+    /// Whether the record's own field changes appear in its 360° stream (accounts).
+    pub own_changes_in_stream: bool,
+}
+
+/// A self-referencing lookup forming a tree of at most `max_depth` levels.
+#[derive(Debug, Clone, Copy)]
+pub struct Tree {
+    pub field: &'static str,
+    pub max_depth: usize,
+    /// The rule error of a delete while records still have this one above them.
+    pub has_children: &'static str,
+}
+
+impl Tree {
+    /// The field error of making `id` a child of the record whose chain of ancestors
+    /// (nearest first, at most `max_depth + 1` long) is `above_parent`, with `parent` itself
+    /// first: a cycle, or a tree deeper than allowed.
+    pub fn check(
+        &self,
+        id: uuid::Uuid,
+        parent: uuid::Uuid,
+        above_parent: &[uuid::Uuid],
+    ) -> Option<&'static str> {
+        if parent == id {
+            Some("invalid_reference")
+        } else if above_parent.contains(&id) {
+            Some("cycle")
+        } else if above_parent.len() + 2 > self.max_depth {
+            Some("too_deep")
+        } else {
+            None
+        }
+    }
 }
 
 /// `field` is relevant only while the picklist `on` holds one of `values`.
@@ -72,9 +108,10 @@ impl ObjectSpec {
     }
 }
 
-/// The objects served entirely by the metadata-driven record engine (accounts have pages and
-/// an API of their own that predate it, and share its lists, views and custom fields).
-pub const GENERIC: [ObjectKind; 4] = [
+/// The objects of the record engine, in menu order: every page, API route and use case of a
+/// business record is the engine's, driven by the object's spec.
+pub const GENERIC: [ObjectKind; 5] = [
+    ObjectKind::Account,
     ObjectKind::Contact,
     ObjectKind::Lead,
     ObjectKind::Opportunity,
@@ -284,14 +321,15 @@ fn account_spec() -> ObjectSpec {
             "credit_code",
             "统一社会信用代码",
             "Credit code",
-            FieldType::Text,
+            FieldType::CreditCode,
         )
-        .max(18)
         .indexed(),
         f("address", "地址", "Address", FieldType::Text).max(500),
         f("parent_id", "上级客户", "Parent account", FieldType::Lookup)
             .lookup(ObjectKind::Account)
             .indexed(),
+        // Filtered by tag through `record_tags`; not a sort.
+        f("tags", "标签", "Tags", FieldType::Tags),
         f("description", "描述", "Description", FieldType::LongText).max(5000),
         f(
             "last_contacted_at",
@@ -323,6 +361,12 @@ fn account_spec() -> ObjectSpec {
         shown_when: &[],
         stage_field: None,
         currency_field: None,
+        tree: Some(Tree {
+            field: "parent_id",
+            max_depth: 4,
+            has_children: "account_has_children",
+        }),
+        own_changes_in_stream: true,
     }
 }
 
@@ -389,6 +433,8 @@ fn contact_spec() -> ObjectSpec {
         shown_when: &[],
         stage_field: None,
         currency_field: None,
+        tree: None,
+        own_changes_in_stream: false,
     }
 }
 
@@ -466,6 +512,8 @@ fn lead_spec() -> ObjectSpec {
         shown_when: &[],
         stage_field: None,
         currency_field: None,
+        tree: None,
+        own_changes_in_stream: false,
     }
 }
 
@@ -560,6 +608,8 @@ fn opportunity_spec() -> ObjectSpec {
         shown_when: &[],
         stage_field: Some("stage"),
         currency_field: Some("currency"),
+        tree: None,
+        own_changes_in_stream: false,
     }
 }
 
@@ -683,6 +733,8 @@ fn activity_spec() -> ObjectSpec {
         shown_when: ACTIVITY_FIELDS_BY_KIND,
         stage_field: None,
         currency_field: None,
+        tree: None,
+        own_changes_in_stream: false,
     }
 }
 

@@ -447,7 +447,7 @@ mod tests {
                 at += g;
             }
             // Stored numbers are validated (`accounts::normalize_phone`).
-            proptest::prop_assume!(crate::accounts::normalize_phone(&stored).is_some());
+            proptest::prop_assume!(crate::contact_details::normalize_phone(&stored).is_some());
             let run = &national[start.min(11 - 4)..(start.min(11 - 4) + len).min(11)];
             proptest::prop_assume!(run.len() >= 4);
             let query: Vec<String> = run

@@ -154,6 +154,9 @@ pub fn compile(
             if field.field_type == FieldType::MultiSelect {
                 value(v)?;
                 Test::Contains((*v).to_string())
+            } else if field.field_type == FieldType::Tags {
+                // One tag, as it is stored (trimmed).
+                Test::Contains(v.trim().to_string())
             } else if op == Operator::Contains {
                 Test::Contains(v.to_lowercase())
             } else {

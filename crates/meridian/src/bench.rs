@@ -32,10 +32,10 @@
 //! end, see [`remove_created`]), updates change descriptions and grades.
 
 use anyhow::{bail, Context, Result};
-use app::accounts::ListParams;
+use app::records::ListRequest;
 use app::{Actor, App};
-use domain::accounts::AccountInput;
 use domain::permissions::{Action, ObjectKind};
+use domain::views::FilterSpec;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -132,19 +132,17 @@ async fn remove_created(app: &App, admin: &Actor) -> Result<usize> {
     for prefix in CREATED_NAME_PREFIXES {
         let mut cursor = None;
         loop {
-            let params = ListParams {
+            let params = ListRequest {
                 q: Some(prefix.into()),
-                limit: Some("200".into()),
+                limit: Some(200),
                 cursor,
                 ..Default::default()
             };
-            let page = app::accounts::list(app, admin, &params)
-                .await
-                .map_err(app_err)?;
+            let page = list_accounts(app, admin, &params).await?;
             created.extend(
-                page.items
+                page.records
                     .into_iter()
-                    .filter(|a| a.name.starts_with(prefix))
+                    .filter(|a| a.name().starts_with(prefix))
                     .map(|a| (a.id, a.version)),
             );
             cursor = page.next_cursor;
@@ -154,7 +152,7 @@ async fn remove_created(app: &App, admin: &Actor) -> Result<usize> {
         }
     }
     for (id, version) in &created {
-        app::accounts::delete(app, admin, *id, *version)
+        app::records::delete(app, admin, ObjectKind::Account, *id, *version)
             .await
             .map_err(app_err)?;
     }
@@ -315,32 +313,43 @@ async fn subjects(app: &App, admin_email: &str) -> Result<Vec<Subject>> {
     ])
 }
 
-fn page_params(sort: &str, cursor: Option<String>) -> ListParams {
-    ListParams {
+fn page_params(sort: &str, cursor: Option<String>) -> ListRequest {
+    ListRequest {
         sort: Some(sort.into()),
         cursor,
         ..Default::default()
     }
 }
 
-fn filtered_params(i: usize) -> ListParams {
-    match i % 3 {
-        0 => ListParams {
-            province: Some("44".into()),
-            sort: Some("name".into()),
-            ..Default::default()
-        },
-        1 => ListParams {
-            grade: Some("A".into()),
-            sort: Some("-created_at".into()),
-            ..Default::default()
-        },
-        _ => ListParams {
-            account_type: Some("partner".into()),
-            sort: Some("-updated_at".into()),
-            ..Default::default()
-        },
+/// Accounts whose `field` is `value` (`eq`, or another operator), sorted by `sort`.
+fn accounts_where(field: &str, op: &str, value: &str, sort: &str) -> ListRequest {
+    ListRequest {
+        filters: vec![FilterSpec {
+            field: field.into(),
+            op: op.into(),
+            values: vec![value.into()],
+        }],
+        sort: Some(sort.into()),
+        ..Default::default()
     }
+}
+
+fn filtered_params(i: usize) -> ListRequest {
+    match i % 3 {
+        0 => accounts_where("province", "eq", "44", "name"),
+        1 => accounts_where("grade", "eq", "A", "-created_at"),
+        _ => accounts_where("account_type", "eq", "partner", "-updated_at"),
+    }
+}
+
+async fn list_accounts(
+    app: &App,
+    actor: &Actor,
+    request: &ListRequest,
+) -> Result<app::records::RecordPage> {
+    app::records::list(app, actor, ObjectKind::Account, request)
+        .await
+        .map_err(app_err)
 }
 
 /// A fragment someone would type to find `name`: two or four adjacent Chinese characters
@@ -465,11 +474,9 @@ async fn measure(
         while let Some(run) = runs.next() {
             let params = page_params("-updated_at", None);
             let t = Instant::now();
-            let page = app::accounts::list(app, actor, &params)
-                .await
-                .map_err(app_err)?;
+            let page = list_accounts(app, actor, &params).await?;
             runs.record(run, t);
-            std::hint::black_box(page.items.len());
+            std::hint::black_box(page.records.len());
         }
         out.push(figures(role, "list: first page", runs.ms));
     }
@@ -480,11 +487,9 @@ async fn measure(
         while let Some(run) = runs.next() {
             let params = filtered_params(run.i);
             let t = Instant::now();
-            let page = app::accounts::list(app, actor, &params)
-                .await
-                .map_err(app_err)?;
+            let page = list_accounts(app, actor, &params).await?;
             runs.record(run, t);
-            std::hint::black_box(page.items.len());
+            std::hint::black_box(page.records.len());
         }
         let mut f = figures(role, "list: filtered + sorted", runs.ms);
         f.note = "province+name / grade+-created_at / type+-updated_at".into();
@@ -496,9 +501,7 @@ async fn measure(
     let mut cursor: Option<String> = None;
     let mut depth = 0;
     while depth < args.deep_pages {
-        let page = app::accounts::list(app, actor, &page_params("-updated_at", cursor.clone()))
-            .await
-            .map_err(app_err)?;
+        let page = list_accounts(app, actor, &page_params("-updated_at", cursor.clone())).await?;
         match page.next_cursor {
             Some(c) => {
                 cursor = Some(c);
@@ -515,18 +518,12 @@ async fn measure(
     let today = chrono::Utc::now().date_naive();
     for _ in 0..20 {
         let day = today - chrono::Duration::days(rng.gen_range(1..3 * 365));
-        let params = ListParams {
-            created_from: Some(day.to_string()),
-            sort: Some("created_at".into()),
-            ..Default::default()
-        };
-        let page = app::accounts::list(app, actor, &params)
-            .await
-            .map_err(app_err)?;
+        let params = accounts_where("created_at", "gte", &day.to_string(), "created_at");
+        let page = list_accounts(app, actor, &params).await?;
         pool.extend(
-            page.items
+            page.records
                 .iter()
-                .map(|a| (a.id, a.name.clone(), a.owner_id == actor.id())),
+                .map(|a| (a.id, a.name().to_string(), a.owner_id == actor.id())),
         );
     }
     pool.sort_by_key(|p| p.0);
@@ -541,17 +538,15 @@ async fn measure(
         while let Some(run) = runs.next() {
             let params = page_params("-updated_at", cursor.clone());
             let t = Instant::now();
-            let page = app::accounts::list(app, actor, &params)
-                .await
-                .map_err(app_err)?;
+            let page = list_accounts(app, actor, &params).await?;
             runs.record(run, t);
-            std::hint::black_box(page.items.len());
+            std::hint::black_box(page.records.len());
         }
         let mut f = figures(role, "list: deep page", runs.ms);
         f.note = format!(
             "page {} (after {} rows; walking there took {walk_ms:.0} ms)",
             depth + 1,
-            depth * app::accounts::DEFAULT_PAGE as usize
+            depth * app::records::DEFAULT_PAGE as usize
         );
         out.push(f);
     }
@@ -564,23 +559,23 @@ async fn measure(
         while let Some(run) = runs.next() {
             let id = pool[rng.gen_range(0..pool.len())].0;
             let t = Instant::now();
-            let account = app::accounts::get(app, actor, id).await.map_err(app_err)?;
+            let account = app::records::get(app, actor, ObjectKind::Account, id)
+                .await
+                .map_err(app_err)?;
             let t1 = t.elapsed();
-            let history = app::accounts::history(app, actor, id, None, 21)
+            let history = app::records::history(app, actor, ObjectKind::Account, id, None, 21)
                 .await
                 .map_err(app_err)?;
             let t2 = t.elapsed();
-            let branches = app::accounts::list(
+            let branches = list_accounts(
                 app,
                 actor,
-                &ListParams {
-                    parent_id: Some(id.to_string()),
-                    limit: Some("10".into()),
-                    ..Default::default()
+                &ListRequest {
+                    limit: Some(10),
+                    ..accounts_where("parent_id", "eq", &id.to_string(), "-updated_at")
                 },
             )
-            .await
-            .map_err(app_err)?;
+            .await?;
             let t3 = t.elapsed();
             if can_transfer {
                 let users = app::org::list_users(app, actor).await.map_err(app_err)?;
@@ -593,7 +588,11 @@ async fn measure(
                     parts[k].push(d.as_secs_f64() * 1e3);
                 }
             }
-            std::hint::black_box((account.version, history.len(), branches.items.len()));
+            std::hint::black_box((
+                account.record.version,
+                history.len(),
+                branches.records.len(),
+            ));
         }
         let p95 = |v: &[f64]| {
             let mut v = v.to_vec();
@@ -624,17 +623,15 @@ async fn measure(
             let Some(q) = search_fragment(rng, name) else {
                 continue;
             };
-            let params = ListParams {
+            let params = ListRequest {
                 q: Some(q),
                 ..Default::default()
             };
             let t = Instant::now();
-            let page = app::accounts::list(app, actor, &params)
-                .await
-                .map_err(app_err)?;
+            let page = list_accounts(app, actor, &params).await?;
             runs.record(run, t);
             if run.timed {
-                hits += usize::from(!page.items.is_empty());
+                hits += usize::from(!page.records.is_empty());
             }
         }
         let mut f = figures(role, "quick search", runs.ms);
@@ -668,23 +665,23 @@ async fn measure(
         // ---- create
         let mut runs = Runs::new(n, 0, limit);
         while let Some(run) = runs.next() {
-            let input = AccountInput {
-                name: Some(format!("基准测试客户{stamp}-{role}-{}", run.i)),
-                account_type: Some("customer".into()),
-                industry: Some("信息技术".into()),
-                province: Some("31".into()),
-                city: Some("上海".into()),
-                grade: Some("B".into()),
-                phone: Some("021-62345678".into()),
-                tags: vec!["基准测试".into()],
-                ..Default::default()
-            };
+            let text = |key: &str, value: &str| (key.to_string(), vec![value.to_string()]);
+            let input = vec![
+                text("name", &format!("基准测试客户{stamp}-{role}-{}", run.i)),
+                text("account_type", "customer"),
+                text("industry", "信息技术"),
+                text("province", "31"),
+                text("city", "上海"),
+                text("grade", "B"),
+                text("phone", "021-62345678"),
+                text("tags", "基准测试"),
+            ];
             let t = Instant::now();
-            let row = app::accounts::create(app, actor, &input)
+            let id = app::records::create(app, actor, ObjectKind::Account, &input)
                 .await
                 .map_err(app_err)?;
             runs.record(run, t);
-            std::hint::black_box(row.id);
+            std::hint::black_box(id);
         }
         out.push(figures(role, "create", runs.ms));
     }
@@ -703,16 +700,31 @@ async fn measure(
         while let Some(run) = runs.next() {
             let i = run.i;
             let id = editable[rng.gen_range(0..editable.len())];
-            let current = app::accounts::get(app, actor, id).await.map_err(app_err)?;
-            let mut input = current.fields().to_input();
-            input.description = Some(format!("基准测试修改 {stamp}-{i}"));
-            input.grade = Some(["A", "B", "C", "D"][i % 4].into());
-            let t = Instant::now();
-            let row = app::accounts::update(app, actor, id, current.version, &input)
+            let current = app::records::get(app, actor, ObjectKind::Account, id)
                 .await
                 .map_err(app_err)?;
+            let input = vec![
+                (
+                    "description".to_string(),
+                    vec![format!("基准测试修改 {stamp}-{i}")],
+                ),
+                (
+                    "grade".to_string(),
+                    vec![["A", "B", "C", "D"][i % 4].into()],
+                ),
+            ];
+            let t = Instant::now();
+            app::records::update(
+                app,
+                actor,
+                ObjectKind::Account,
+                id,
+                current.record.version,
+                &input,
+            )
+            .await
+            .map_err(app_err)?;
             runs.record(run, t);
-            std::hint::black_box(row.version);
         }
         out.push(figures(role, "update", runs.ms));
     }
@@ -1045,10 +1057,12 @@ async fn whole_pages(
 ) -> Result<Vec<Figures>> {
     let mut accounts = Vec::new();
     for sort in ["name", "created_at", "-updated_at"] {
-        let page = app::accounts::list(app, &subject.actor, &page_params(sort, None))
-            .await
-            .map_err(app_err)?;
-        accounts.extend(page.items.into_iter().map(|a| (a.id, a.name)));
+        let page = list_accounts(app, &subject.actor, &page_params(sort, None)).await?;
+        accounts.extend(
+            page.records
+                .into_iter()
+                .map(|a| (a.id, a.name().to_string())),
+        );
     }
     let mut rng = StdRng::seed_from_u64(11);
     let searches: Vec<String> = accounts

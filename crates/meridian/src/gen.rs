@@ -11,7 +11,7 @@
 //! The org goes in through bulk SQL (`store::bulk`), not through the use cases; accounts are
 //! made on a generator thread and written 10,000 per transaction on a dedicated connection
 //! (multi-row INSERTs on SQLite, COPY on PostgreSQL). Every account passes
-//! `AccountInput::validate`, so the app can edit it later.
+//! the account spec's field checks (`CheckedAccount`), so the app can edit it later.
 //!
 //! Later objects plug in at two places. [`Tier`] says how many of each there are (contacts,
 //! leads and opportunities as many as accounts, five activities per account, once those
@@ -22,7 +22,6 @@
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use domain::accounts::AccountInput;
 use domain::org::child_path;
 use domain::permissions::default_roles;
 use domain::permissions::ObjectKind;
@@ -1107,39 +1106,42 @@ impl AccountGen {
                 )
             }
         });
-        let input = AccountInput {
-            name: Some(name),
-            account_type: Some(account_type.into()),
-            industry: Some(INDUSTRIES[firm.industry].3.into()),
-            province: Some(province.into()),
-            city: Some(city_zh.into()),
-            grade: grade.map(Into::into),
-            phone: firm.phone.clone(),
-            website: firm.website.clone(),
-            address: rng
-                .gen_bool(0.8)
-                .then(|| address(rng, firm.city, firm.english)),
-            credit_code: firm.credit_code.clone(),
-            parent_id: parent.map(|p| p.to_string()),
-            tags,
-            description,
-            owner_id: Some(self.people[owner].0.to_string()),
-        };
-        let fields = match input.validate() {
+        let mut texts: Vec<(&'static str, Option<String>)> = vec![
+            ("name", Some(name)),
+            ("account_type", Some(account_type.into())),
+            ("industry", Some(INDUSTRIES[firm.industry].3.into())),
+            ("province", Some(province.into())),
+            ("city", Some(city_zh.into())),
+            ("grade", grade.map(Into::into)),
+            ("phone", firm.phone.clone()),
+            ("website", firm.website.clone()),
+            (
+                "address",
+                rng.gen_bool(0.8)
+                    .then(|| address(rng, firm.city, firm.english)),
+            ),
+            ("credit_code", firm.credit_code.clone()),
+            ("parent_id", parent.map(|p| p.to_string())),
+            ("description", description),
+        ];
+        let fields = match CheckedAccount::check(&texts, &tags) {
             Ok(f) => f,
-            Err(errors) if errors.0.iter().all(|e| e.field == "phone") => {
+            Err(bad) if bad.iter().all(|f| *f == "phone") => {
                 // A landline the numbering plan does not know: use a mobile number.
-                let mut input = input;
-                input.phone = Some(format!(
+                let mobile = format!(
                     "{}{:08}",
                     pick(rng, MOBILE_PREFIXES),
                     rng.gen_range(0..100_000_000)
-                ));
-                input.validate().map_err(|e| {
-                    anyhow::anyhow!("generated an invalid account {:?}: {e:?}", input.name)
-                })?
+                );
+                for (key, value) in texts.iter_mut() {
+                    if *key == "phone" {
+                        *value = Some(mobile.clone());
+                    }
+                }
+                CheckedAccount::check(&texts, &tags)
+                    .map_err(|e| anyhow::anyhow!("generated an invalid account: {e:?}"))?
             }
-            Err(e) => bail!("generated an invalid account {:?}: {e:?}", input.name),
+            Err(e) => bail!("generated an invalid account: {e:?}"),
         };
 
         // Edits since creation: none for a third of the accounts, otherwise a few changed
@@ -1162,7 +1164,6 @@ impl AccountGen {
             _ if changes > 0 => owner,
             _ => created_by,
         };
-        let tracked = fields.tracked_values();
         let mut fields_changed: Vec<&'static str> = Vec::new();
         let candidates = [
             "grade",
@@ -1193,10 +1194,7 @@ impl AccountGen {
                 }
             };
             fields_changed.push(field);
-            let new_value = tracked
-                .iter()
-                .find(|(f, _)| *f == field)
-                .and_then(|(_, v)| v.clone());
+            let new_value = fields.history_text(field);
             let new_value = if field == "owner_id" {
                 Some(self.people[owner].1.clone())
             } else {
@@ -1227,16 +1225,18 @@ impl AccountGen {
         }
         let version = 1 + changes as i64;
 
-        for tag in &fields.tags {
+        for tag in fields.tags() {
             batch.tags.push((id, tag.clone()));
         }
-        for token in domain::search::account_tokens(&fields.name, fields.phone.as_deref()) {
+        let name = fields.text("name").unwrap_or_default();
+        let phone = fields.text("phone");
+        for token in domain::search::account_tokens(&name, phone.as_deref()) {
             batch.tokens.push((id, token));
         }
         let recent = Recent {
             firm,
             id,
-            name: fields.name.clone(),
+            name: name.clone(),
             owner,
         };
         if parent.is_none() {
@@ -1252,19 +1252,19 @@ impl AccountGen {
         self.firms.push_back(recent);
         batch.accounts.push(NewAccount {
             id,
-            name: fields.name,
-            account_type: fields.account_type.key(),
-            industry: fields.industry,
-            province: fields.province,
-            city: fields.city,
-            grade: fields.grade.map(|g| g.key()),
-            phone: fields.phone,
-            website: fields.website,
-            address: fields.address,
-            credit_code: fields.credit_code,
-            parent_id: fields.parent_id,
-            description: fields.description,
-            tags: fields.tags,
+            name,
+            account_type: fields.key("account_type").unwrap_or("customer"),
+            industry: fields.text("industry"),
+            province: fields.text("province"),
+            city: fields.text("city"),
+            grade: fields.key("grade"),
+            phone,
+            website: fields.text("website"),
+            address: fields.text("address"),
+            credit_code: fields.text("credit_code"),
+            parent_id: parent,
+            description: fields.text("description"),
+            tags: fields.tags().to_vec(),
             owner_id: self.people[owner].0,
             created_at,
             created_by: self.people[created_by].0,
@@ -1273,6 +1273,80 @@ impl AccountGen {
             version,
         });
         Ok(())
+    }
+}
+
+/// A generated account's values checked by the account spec's field types, exactly as the
+/// record engine checks a form or an API body.
+struct CheckedAccount {
+    spec: &'static domain::objects::ObjectSpec,
+    values: store::records::Values,
+}
+
+impl CheckedAccount {
+    /// The values, or the keys of the fields whose value the checks refuse.
+    fn check(
+        texts: &[(&'static str, Option<String>)],
+        tags: &[String],
+    ) -> std::result::Result<CheckedAccount, Vec<&'static str>> {
+        let spec = domain::objects::spec(ObjectKind::Account).ok_or_else(Vec::new)?;
+        let mut values = store::records::Values::new();
+        let mut bad = Vec::new();
+        let given = texts
+            .iter()
+            .map(|(k, v)| (*k, v.iter().cloned().collect::<Vec<_>>()))
+            .chain(std::iter::once(("tags", tags.to_vec())));
+        for (key, raw) in given {
+            let Some(field) = spec.field(key) else {
+                bad.push(key);
+                continue;
+            };
+            match field.parse(&raw) {
+                Ok(Some(v)) => {
+                    values.insert(key.to_string(), v);
+                }
+                Ok(None) => {}
+                Err(_) => bad.push(key),
+            }
+        }
+        if bad.is_empty() {
+            Ok(CheckedAccount { spec, values })
+        } else {
+            Err(bad)
+        }
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        match self.values.get(key) {
+            Some(domain::fields::FieldValue::Text(s)) => Some(s.clone()),
+            Some(domain::fields::FieldValue::Id(id)) => Some(id.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A picklist's value as the spec's own (static) option key.
+    fn key(&self, field: &str) -> Option<&'static str> {
+        let value = self.text(field)?;
+        let options = &self.spec.field(field)?.options;
+        options
+            .iter()
+            .find(|o| o.key == value)
+            .map(|o| o.key.as_str())
+    }
+
+    fn tags(&self) -> &[String] {
+        match self.values.get("tags") {
+            Some(domain::fields::FieldValue::Choices(tags)) => tags,
+            _ => &[],
+        }
+    }
+
+    /// A field's value as field history writes it (tags joined by `, `).
+    fn history_text(&self, field: &str) -> Option<String> {
+        match self.values.get(field) {
+            Some(domain::fields::FieldValue::Choices(tags)) => Some(tags.join(", ")),
+            _ => self.text(field),
+        }
     }
 }
 
@@ -1453,8 +1527,13 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
         bulk::insert_search_tokens(&mut tx, tenant_id, &tokens[..full]).await?;
         tokens.drain(..full);
         let full = history.len() / bulk::HISTORY_ROWS * bulk::HISTORY_ROWS;
-        bulk::insert_field_history(&mut tx, tenant_id, app::accounts::OBJECT, &history[..full])
-            .await?;
+        bulk::insert_field_history(
+            &mut tx,
+            tenant_id,
+            ObjectKind::Account.key(),
+            &history[..full],
+        )
+        .await?;
         history.drain(..full);
         tx.commit().await?;
         written += batch.accounts.len() as u64;
@@ -1487,7 +1566,7 @@ pub async fn run(db: &Db, args: &GenArgs) -> Result<Summary> {
     for part in history.chunks(LOAD_PART) {
         let mut tx = loader.begin().await?;
         skipped_foreign_keys |= bulk::begin_load(&mut tx).await?;
-        bulk::insert_field_history(&mut tx, tenant_id, app::accounts::OBJECT, part).await?;
+        bulk::insert_field_history(&mut tx, tenant_id, ObjectKind::Account.key(), part).await?;
         tx.commit().await?;
     }
     eprintln!(

@@ -6,7 +6,6 @@
 
 #[macro_use]
 mod db;
-pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
@@ -22,8 +21,10 @@ pub mod org;
 pub mod records;
 pub mod reindex;
 pub mod search;
+pub mod tags;
 pub mod tenants;
 pub mod timeline;
+pub mod tree;
 pub mod views;
 pub mod visibility;
 

@@ -31,7 +31,9 @@ pub struct Record {
     pub values: Values,
     pub owner_id: Uuid,
     pub created_at: DateTime<Utc>,
+    pub created_by: Uuid,
     pub updated_at: DateTime<Utc>,
+    pub updated_by: Uuid,
     pub version: i64,
 }
 
@@ -200,7 +202,11 @@ fn column_param(field: &FieldDef, value: Option<&FieldValue>, exponent: u32) -> 
             FieldValue::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
             _ => None,
         })),
-        FieldType::MultiSelect => Param::Json(value.map(json_value).unwrap_or_default()),
+        FieldType::MultiSelect | FieldType::Tags => Param::Json(
+            value
+                .map(json_value)
+                .unwrap_or_else(|| serde_json::json!([])),
+        ),
         _ => Param::OptText(value.and_then(|v| match v {
             FieldValue::Text(s) => Some(s.clone()),
             _ => None,
@@ -253,7 +259,7 @@ pub fn from_json(field: &FieldDef, value: &serde_json::Value) -> Option<FieldVal
         (FieldType::Lookup | FieldType::User, Value::String(s)) => {
             FieldValue::Id(Uuid::parse_str(s).ok()?)
         }
-        (FieldType::MultiSelect, Value::Array(items)) => FieldValue::Choices(
+        (FieldType::MultiSelect | FieldType::Tags, Value::Array(items)) => FieldValue::Choices(
             items
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
@@ -274,7 +280,7 @@ fn standard_columns(spec: &ObjectSpec) -> impl Iterator<Item = (&FieldDef, &str)
 /// The columns of a record of `spec` over `from`, which names the records' table `t`.
 fn select_sql(spec: &ObjectSpec, from: &str) -> String {
     let mut sql =
-        String::from("SELECT t.id, t.owner_id, t.created_at, t.updated_at, t.version, t.custom");
+        String::from("SELECT t.id, t.owner_id, t.created_at, t.created_by, t.updated_at, t.updated_by, t.version, t.custom");
     for (_, column) in standard_columns(spec) {
         sql.push_str(", t.");
         sql.push_str(column);
@@ -311,9 +317,10 @@ macro_rules! decode_record {
                     .try_get::<Option<String>, _>(column)?
                     .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
                     .map(FieldValue::Date),
-                FieldType::MultiSelect => row
+                FieldType::MultiSelect | FieldType::Tags => row
                     .try_get::<Option<Json<Vec<String>>>, _>(column)?
-                    .map(|j| FieldValue::Choices(j.0)),
+                    .map(|j| FieldValue::Choices(j.0))
+                    .filter(|v| v != &FieldValue::Choices(Vec::new())),
                 _ => row
                     .try_get::<Option<String>, _>(column)?
                     .map(FieldValue::Text),
@@ -346,7 +353,9 @@ macro_rules! decode_record {
             values,
             owner_id,
             created_at,
+            created_by: row.try_get("created_by")?,
             updated_at,
+            updated_by: row.try_get("updated_by")?,
             version: row.try_get("version")?,
         }
     }};
@@ -456,7 +465,8 @@ pub async fn insert(
     on_conn!(tx, c => {
         bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?;
     });
-    Ok(())
+    let fields = spec.fields.iter().chain(custom);
+    crate::tags::sync(tx, spec.kind, fields, tenant_id, id, None, values).await
 }
 
 fn owner_of(values: &Values) -> Result<Uuid> {
@@ -506,61 +516,13 @@ pub async fn update(
     let done = on_conn!(tx, c => {
         bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?.rows_affected()
     });
-    Ok(done == 1)
-}
-
-/// Replaces only the custom values of a record (objects whose standard columns are written
-/// elsewhere: accounts).
-pub async fn set_custom(
-    tx: &mut Tx,
-    spec: &ObjectSpec,
-    custom: &[FieldDef],
-    tenant_id: Uuid,
-    id: Uuid,
-    values: &Values,
-) -> Result<()> {
-    let q = SqlBuilder {
-        sql: format!(
-            "UPDATE {} SET custom = $3 WHERE tenant_id = $1 AND id = $2",
-            spec.plural
-        ),
-        params: vec![
-            Param::Uuid(tenant_id),
-            Param::Uuid(id),
-            Param::Json(custom_json(spec, custom, values)),
-        ],
-    };
-    on_conn!(tx, c => {
-        bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?;
-    });
-    Ok(())
-}
-
-/// The custom values of a record.
-pub async fn custom_values(
-    tx: &mut Tx,
-    spec: &ObjectSpec,
-    custom: &[FieldDef],
-    tenant_id: Uuid,
-    id: Uuid,
-) -> Result<Values> {
-    let sql = format!(
-        "SELECT custom FROM {} WHERE tenant_id = $1 AND id = $2",
-        spec.plural
-    );
-    let stored: Option<Json<serde_json::Value>> = on_conn!(tx, c => {
-        sqlx::query_scalar(&sql).bind(tenant_id).bind(id).fetch_optional(c).await?
-    });
-    let mut values = Values::new();
-    if let Some(Json(serde_json::Value::Object(map))) = stored {
-        for field in custom {
-            if let Some(v) = map.get(&field.key).and_then(|v| from_json(field, v)) {
-                values.insert(field.key.clone(), v);
-            }
-        }
+    if done != 1 {
+        return Ok(false);
     }
-    money_to_major(spec, custom.iter(), &mut values);
-    Ok(values)
+    let fields = spec.fields.iter().chain(custom);
+    let before = Some(&current.values);
+    crate::tags::sync(tx, spec.kind, fields, tenant_id, current.id, before, values).await?;
+    Ok(true)
 }
 
 pub async fn delete(tx: &mut Tx, spec: &ObjectSpec, tenant_id: Uuid, id: Uuid) -> Result<bool> {
@@ -707,12 +669,7 @@ pub async fn list_statement(
     query: &ListQuery<'_>,
 ) -> Result<SqlBuilder> {
     let backend = tx.backend();
-    // Accounts keep their name tokens in a table of their own.
-    let index = if spec.kind == ObjectKind::Account {
-        TokenIndex::Accounts
-    } else {
-        TokenIndex::Records(spec.kind.key())
-    };
+    let index = TokenIndex::of(spec.kind);
     let search = SearchPlan::new(
         tx,
         principal,
@@ -734,7 +691,7 @@ pub async fn list_statement(
     search.push_predicates(&mut q, "t");
     for condition in query.conditions {
         q.push(" AND ");
-        condition_sql(&mut q, backend, condition);
+        condition_sql(&mut q, backend, spec.kind, condition);
     }
     let expr = expression(backend, query.sort);
     let (cmp, dir) = if query.descending {
@@ -798,10 +755,17 @@ pub fn never_null(field: &FieldDef) -> bool {
 }
 
 /// Appends the SQL of one checked filter.
-pub fn condition_sql(q: &mut SqlBuilder, backend: Backend, condition: &Condition) {
+pub fn condition_sql(
+    q: &mut SqlBuilder,
+    backend: Backend,
+    object: ObjectKind,
+    condition: &Condition,
+) {
     let field = &condition.field;
     let expr = expression(backend, field);
     let sql = match &condition.test {
+        Test::Empty if field.field_type == FieldType::Tags => tags_empty(backend, field, true),
+        Test::NotEmpty if field.field_type == FieldType::Tags => tags_empty(backend, field, false),
         Test::Empty => format!("{expr} IS NULL"),
         Test::NotEmpty => format!("{expr} IS NOT NULL"),
         Test::Eq(FieldValue::Bool(false)) => {
@@ -848,6 +812,15 @@ pub fn condition_sql(q: &mut SqlBuilder, backend: Backend, condition: &Condition
                 format!("({range})")
             }
         }
+        // A tag is looked up in `record_tags` by its index, not in each record's JSON.
+        Test::Contains(tag) if field.field_type == FieldType::Tags => {
+            let object = q.param(Param::Text(object.key().to_string()));
+            let key = q.param(Param::Text(field.key.clone()));
+            let tag = q.param(Param::Text(tag.clone()));
+            format!(
+                "t.id IN (SELECT rt.record_id FROM record_tags rt WHERE rt.tenant_id = t.tenant_id AND rt.object = {object} AND rt.field = {key} AND rt.tag = {tag})"
+            )
+        }
         Test::Contains(needle) if field.field_type == FieldType::MultiSelect => {
             let p = q.param(Param::Text(needle.clone()));
             let key = &field.key;
@@ -872,6 +845,21 @@ pub fn condition_sql(q: &mut SqlBuilder, backend: Backend, condition: &Condition
         }
     };
     q.push(&sql);
+}
+
+/// Whether a tags field has no tags (`empty`) or some: a standard column holds `[]` then,
+/// a custom field no key.
+fn tags_empty(backend: Backend, field: &FieldDef, empty: bool) -> String {
+    let (cmp, null) = if empty {
+        ("=", "IS NULL")
+    } else {
+        (">", "IS NOT NULL")
+    };
+    match (&field.column, backend) {
+        (Some(c), Backend::Sqlite) => format!("json_array_length(t.{c}) {cmp} 0"),
+        (Some(c), Backend::Postgres) => format!("jsonb_array_length(t.{c}) {cmp} 0"),
+        (None, _) => format!("{} {null}", expression(backend, field)),
+    }
 }
 
 fn escape_like(s: &str) -> String {

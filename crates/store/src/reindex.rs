@@ -230,10 +230,7 @@ async fn rebuild_batch(
         .map(|c| has_digit(c))
         .collect::<Vec<_>>()
         .join(" OR ");
-    let index = match spec.kind {
-        ObjectKind::Account => TokenIndex::Accounts,
-        kind => TokenIndex::Records(kind.key()),
-    };
+    let index = TokenIndex::of(spec.kind);
     let select = columns
         .iter()
         .map(|c| format!("r.{c}"))

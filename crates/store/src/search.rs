@@ -6,36 +6,17 @@ use domain::permissions::{DataScope, ObjectKind, Principal};
 use std::sync::atomic::{AtomicI64, Ordering};
 use uuid::Uuid;
 
-/// Replaces the search tokens of one account: its name's and its phone number's.
-pub async fn index_account(
-    tx: &mut Tx,
-    tenant_id: Uuid,
-    account_id: Uuid,
-    name: &str,
-    phone: Option<&str>,
-) -> Result<()> {
-    let tokens = domain::search::account_tokens(name, phone);
-    replace_tokens(tx, TokenIndex::Accounts, tenant_id, account_id, &tokens).await
-}
-
-/// Replaces the search tokens of one record of a generic object (contacts, leads, …), built
-/// from every searchable text of the record, each with whether it is a phone number.
+/// Replaces the search tokens of one record, built from every searchable text of the
+/// record, each with whether it is a phone number.
 pub async fn index_record(
     tx: &mut Tx,
     tenant_id: Uuid,
-    object: &str,
+    object: ObjectKind,
     record_id: Uuid,
     texts: &[(&str, bool)],
 ) -> Result<()> {
     let tokens = domain::search::record_tokens(texts.iter().copied());
-    replace_tokens(
-        tx,
-        TokenIndex::Records(object),
-        tenant_id,
-        record_id,
-        &tokens,
-    )
-    .await
+    replace_tokens(tx, TokenIndex::of(object), tenant_id, record_id, &tokens).await
 }
 
 /// Replaces the rows of one record in its token table by `tokens`, in one multi-row insert
@@ -92,12 +73,21 @@ pub(crate) async fn replace_tokens(
 pub async fn forget_record(
     tx: &mut Tx,
     tenant_id: Uuid,
-    object: &str,
+    object: ObjectKind,
     record_id: Uuid,
 ) -> Result<()> {
+    let index = TokenIndex::of(object);
+    let table = index.table();
+    let mut q = SqlBuilder::new("");
+    let tenant = q.param(Param::Uuid(tenant_id));
+    let record = q.param(Param::Uuid(record_id));
+    let of_object = index.object_predicate(&mut q, table);
+    q.sql = format!(
+        "DELETE FROM {table} WHERE {table}.tenant_id = {tenant} AND {table}.{} = {record}{of_object}",
+        index.column()
+    );
     on_conn!(tx, c => {
-        sqlx::query("DELETE FROM record_search WHERE tenant_id = $1 AND object = $2 AND record_id = $3")
-            .bind(tenant_id).bind(object).bind(record_id).execute(c).await?;
+        bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?;
     });
     Ok(())
 }
@@ -175,6 +165,17 @@ pub enum TokenIndex<'a> {
     Accounts,
     /// `record_search`: the searchable texts of one generic object (its key).
     Records(&'a str),
+}
+
+impl TokenIndex<'static> {
+    /// The token table of an object's records: accounts, the most numerous and most searched
+    /// records, keep theirs in a table of their own.
+    pub fn of(kind: ObjectKind) -> Self {
+        match kind {
+            ObjectKind::Account => TokenIndex::Accounts,
+            kind => TokenIndex::Records(kind.key()),
+        }
+    }
 }
 
 impl TokenIndex<'_> {

@@ -6,7 +6,7 @@ use crate::{Backend, Db, Result, Tx};
 /// The tables the generator fills in bulk.
 pub const GENERATED_TABLES: [&str; 9] = [
     "accounts",
-    "account_tags",
+    "record_tags",
     "account_search",
     "field_history",
     "contacts",

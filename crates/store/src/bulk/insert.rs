@@ -95,7 +95,7 @@ pub async fn insert_users(tx: &mut Tx, tenant_id: Uuid, rows: &[NewUser]) -> Res
 // ---------------------------------------------------------------- accounts
 
 /// An account row as stored. Text values must already be validated and normalised
-/// (`domain::accounts::AccountInput::validate`).
+/// (the account spec's field types).
 pub struct NewAccount {
     pub id: Uuid,
     pub name: String,
@@ -179,7 +179,7 @@ pub async fn insert_accounts(tx: &mut Tx, tenant_id: Uuid, rows: &[NewAccount]) 
     Ok(())
 }
 
-/// Inserts `(account id, tag)` rows.
+/// Inserts `(account id, tag)` rows of the accounts' `tags` field into `record_tags`.
 pub async fn insert_account_tags(
     tx: &mut Tx,
     tenant_id: Uuid,
@@ -188,26 +188,32 @@ pub async fn insert_account_tags(
     if let crate::db::TxConn::Postgres(t) = &mut tx.conn {
         let mut copy = CopyRows::with_capacity(rows.len() * 90);
         for (id, value) in rows {
-            copy.uuid(tenant_id).uuid(*id).text(value).end();
+            copy.uuid(tenant_id)
+                .text("account")
+                .text("tags")
+                .text(value)
+                .uuid(*id)
+                .end();
         }
         return copy_in(
             t,
-            "COPY account_tags (tenant_id, account_id, tag) FROM STDIN",
+            "COPY record_tags (tenant_id, object, field, tag, record_id) FROM STDIN",
             copy,
         )
         .await;
     }
-    for chunk in rows.chunks(TAG_ROWS) {
+    // Five parameters a row, within SQLite's 32,766.
+    for chunk in rows.chunks(TAG_ROWS * 3 / 5) {
         let sql = values_sql(
             tx.backend(),
-            "INSERT INTO account_tags (tenant_id, account_id, tag)",
+            "INSERT INTO record_tags (tenant_id, object, field, tag, record_id)",
             chunk.len(),
-            3,
+            5,
         );
         on_conn!(tx, c => {
             let mut q = sqlx::query(&sql);
             for (id, tag) in chunk {
-                q = q.bind(tenant_id).bind(*id).bind(tag.as_str());
+                q = q.bind(tenant_id).bind("account").bind("tags").bind(tag.as_str()).bind(*id);
             }
             q.execute(c).await?;
         });

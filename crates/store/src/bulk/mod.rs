@@ -99,7 +99,7 @@ pub async fn check_references(tx: &mut Tx, tenant_id: Uuid) -> Result<i64> {
     let checks = [
         "SELECT COUNT(*) FROM accounts a WHERE a.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = a.tenant_id AND u.id = a.owner_id)",
         "SELECT COUNT(*) FROM accounts a WHERE a.tenant_id = $1 AND a.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts p WHERE p.tenant_id = a.tenant_id AND p.id = a.parent_id)",
-        "SELECT COUNT(*) FROM account_tags t WHERE t.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = t.tenant_id AND a.id = t.account_id)",
+        "SELECT COUNT(*) FROM record_tags t WHERE t.tenant_id = $1 AND t.object = 'account' AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = t.tenant_id AND a.id = t.record_id)",
         "SELECT COUNT(*) FROM account_search s WHERE s.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.tenant_id = s.tenant_id AND a.id = s.account_id)",
     ];
     let mut orphans = 0;
@@ -154,7 +154,7 @@ pub async fn counts(tx: &mut Tx, tenant_id: Uuid) -> Result<Counts> {
         ("users", &mut out.users),
         ("departments", &mut out.departments),
         ("accounts", &mut out.accounts),
-        ("account_tags", &mut out.account_tags),
+        ("record_tags", &mut out.account_tags),
         ("account_search", &mut out.account_search),
         ("field_history", &mut out.field_history),
     ] {

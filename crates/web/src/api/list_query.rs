@@ -7,6 +7,7 @@ use super::{ApiError, ApiUser};
 use crate::AppState;
 use app::records::ListRequest;
 use app::AppError;
+use domain::fields::FieldType;
 use domain::permissions::ObjectKind;
 use domain::views::FilterSpec;
 use uuid::Uuid;
@@ -86,6 +87,88 @@ pub fn params(
     }
     errors.into_result()?;
     Ok(out)
+}
+
+/// The quick-filter parameters of an object's list, derived from the fields the reader may
+/// see: a field's key filters on it (`grade=A`, a tags field by one tag, also under its
+/// singular: `tag=VIP`), and a date field's stem with `_from` or `_to` bounds it
+/// (`created_from=2026-01-01` for `created_at`).
+pub fn quick_params(fields: &app::records::ObjectFields) -> Vec<String> {
+    let mut out = Vec::new();
+    for field in fields.all() {
+        out.push(field.key.clone());
+        match field.field_type {
+            FieldType::Tags => {
+                if let Some(singular) = field.key.strip_suffix('s') {
+                    out.push(singular.to_string());
+                }
+            }
+            FieldType::Date | FieldType::DateTime => {
+                let stem = field.key.strip_suffix("_at").unwrap_or(&field.key);
+                out.push(format!("{stem}_from"));
+                out.push(format!("{stem}_to"));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The filter a quick parameter stands for (see [`quick_params`]).
+fn quick_filter(fields: &app::records::ObjectFields, key: &str, value: &str) -> Option<FilterSpec> {
+    let filter = |field: &str, op: &str| FilterSpec {
+        field: field.to_string(),
+        op: op.to_string(),
+        values: vec![value.to_string()],
+    };
+    for field in fields.all() {
+        let stem = field.key.strip_suffix("_at").unwrap_or(&field.key);
+        let tags = field.field_type == FieldType::Tags;
+        if field.key == key {
+            return Some(filter(key, if tags { "contains" } else { "eq" }));
+        }
+        if tags && field.key.strip_suffix('s') == Some(key) {
+            return Some(filter(&field.key, "contains"));
+        }
+        if matches!(field.field_type, FieldType::Date | FieldType::DateTime) {
+            if key == format!("{stem}_from") {
+                return Some(filter(&field.key, "gte"));
+            }
+            if key == format!("{stem}_to") {
+                return Some(filter(&field.key, "lte"));
+            }
+        }
+    }
+    None
+}
+
+/// Adds the quick filters given to `request`'s filters, each checked on its own so that its
+/// errors name the parameter (`grade`), not the filter language's `filter.grade`.
+pub fn apply_quick(
+    app: &app::App,
+    actor: &app::Actor,
+    fields: &app::records::ObjectFields,
+    given: &[(String, String)],
+    request: &mut ListRequest,
+) -> Result<(), AppError> {
+    let mut errors = domain::FieldErrors::new();
+    for (key, value) in given {
+        let Some(spec) = quick_filter(fields, key, value) else {
+            errors.add(key, "unknown_field");
+            continue;
+        };
+        let mut own = domain::FieldErrors::new();
+        app::records::compile_filters(app, actor, fields, std::slice::from_ref(&spec), &mut own);
+        for e in own.0 {
+            match e.limit {
+                Some(limit) => errors.add_limit(key, e.code, limit),
+                None => errors.add(key, e.code),
+            }
+        }
+        request.filters.push(spec);
+    }
+    errors.into_result()?;
+    Ok(())
 }
 
 /// Starts `request` from a saved (by id) or built-in (by key) view of `kind`: the view's

@@ -1,7 +1,6 @@
 //! The REST API under `/api/v1`: bearer-token authentication, JSON errors with stable codes,
 //! `ETag`/`If-Match` concurrency, cursor pagination, and the OpenAPI document.
 
-mod accounts;
 mod audit;
 mod conditional;
 mod error;
@@ -42,7 +41,6 @@ pub fn routes() -> Router<AppState> {
 /// Every API route, in one table (see [`table::ApiRoutes`]).
 fn table() -> table::ApiRoutes {
     table::ApiRoutes::default()
-        .merge(accounts::routes())
         .merge(records::routes())
         .merge(org::routes())
         .merge(tokens::routes())

@@ -1,6 +1,6 @@
-//! `/api/v1/{contacts,leads,opportunities,activities}`: one set of handlers for every
-//! metadata-driven object, plus activity actions, saved views, custom fields and the account
-//! 360° endpoints. The OpenAPI schemas of these objects are generated from the same field
+//! `/api/v1/{accounts,contacts,leads,opportunities,activities}`: one set of handlers for
+//! every object of the record engine, plus activity actions, saved views, custom fields and
+//! the account 360° endpoints. The OpenAPI schemas of these objects are generated from the same field
 //! definitions (see [`super::openapi::records`]).
 
 use super::{ApiError, ApiUser, JsonObject};
@@ -39,6 +39,12 @@ pub fn routes() -> super::table::ApiRoutes {
             .on_object(Method::PATCH, &format!("{base}/{{id}}"), kind, patch)
             .on_object(Method::DELETE, &format!("{base}/{{id}}"), kind, remove)
             .on_object(
+                Method::POST,
+                &format!("{base}/{{id}}/transfer"),
+                kind,
+                transfer,
+            )
+            .on_object(
                 Method::GET,
                 &format!("{base}/{{id}}/history"),
                 kind,
@@ -52,14 +58,6 @@ pub fn routes() -> super::table::ApiRoutes {
         .on(Method::POST, "/activities/{id}/follow-up", follow_up)
         .on(Method::GET, "/accounts/{id}/timeline", timeline)
         .on(Method::GET, "/accounts/{id}/rollup", rollup)
-        .on_object(Method::GET, "/accounts/fields", ObjectKind::Account, fields)
-        .on_object(
-            Method::POST,
-            "/accounts/fields",
-            ObjectKind::Account,
-            add_field,
-        )
-        .on_object(Method::GET, "/accounts/views", ObjectKind::Account, views)
         .merge(super::relationships::routes())
         .on(Method::GET, "/my-day", my_day)
         .on(Method::GET, "/search", search)
@@ -74,32 +72,60 @@ pub(super) fn parse_id(tr: crate::i18n::Tr, raw: &str) -> Result<Uuid, ApiError>
     Uuid::parse_str(raw).map_err(|_| ApiError::new(tr, AppError::NotFound))
 }
 
-/// A record as JSON: `id`, every field with a value (absent fields are `null`), `version`,
-/// and `names` of the records and users it refers to.
+/// A record as JSON: `id`, every field with a value (absent fields are `null`), the name
+/// beside each reference ([`item_json`]), `version`, and `names` of the records and users it
+/// refers to.
 pub fn record_json(fields: &ObjectFields, record: &Record, names: &HashMap<Uuid, String>) -> Value {
-    let mut out = item_json(fields, record);
+    let mut out = item_json(fields, record, names);
     if let Value::Object(map) = &mut out {
         map.insert("names".into(), names_json(names));
     }
     out
 }
 
+/// The key beside a reference field that holds the name of what it refers to: `owner_name`
+/// for `owner_id`, `parent_name` for `parent_id` (references whose key ends in `_id`).
+pub fn name_key(field: &domain::fields::FieldDef) -> Option<String> {
+    matches!(field.field_type, FieldType::Lookup | FieldType::User)
+        .then(|| field.key.strip_suffix("_id"))
+        .flatten()
+        .map(|stem| format!("{stem}_name"))
+}
+
 /// A record as an item of a list: like [`record_json`] without `names`, which the list
-/// carries once for all its items.
-pub fn item_json(fields: &ObjectFields, record: &Record) -> Value {
+/// carries once for all its items. Each reference has its name beside it (`owner_name`),
+/// and who created and last changed the record are given by id.
+pub fn item_json(fields: &ObjectFields, record: &Record, names: &HashMap<Uuid, String>) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), Value::String(record.id.to_string()));
     for field in fields.all() {
-        let v = match record.values.get(&field.key) {
+        let value = record.values.get(&field.key);
+        let v = match value {
             // Exactly, with the currency's places, as a decimal string.
             Some(FieldValue::Decimal(d)) if field.field_type == FieldType::Money => {
                 Value::String(d.to_string())
             }
             Some(value) => store::records::json_value(value),
+            None if field.field_type == FieldType::Tags => Value::Array(Vec::new()),
             None => Value::Null,
         };
         out.insert(field.key.clone(), v);
+        if let Some(key) = name_key(field) {
+            let name = match value {
+                Some(FieldValue::Id(id)) => names.get(id).cloned().map(Value::String),
+                _ => None,
+            };
+            out.insert(key, name.unwrap_or(Value::Null));
+        }
     }
+    out.insert(
+        "created_by".into(),
+        Value::String(record.created_by.to_string()),
+    );
+    out.insert(
+        "updated_by".into(),
+        Value::String(record.updated_by.to_string()),
+    );
     out.insert("version".into(), Value::from(record.version));
     Value::Object(out)
 }
@@ -114,9 +140,16 @@ fn names_json(names: &HashMap<Uuid, String>) -> Value {
     )
 }
 
-/// The items of a list, without names (the list carries them once).
-fn items_json(fields: &ObjectFields, records: &[Record]) -> Vec<Value> {
-    records.iter().map(|r| item_json(fields, r)).collect()
+/// The items of a list, without the names map (the list carries it once).
+fn items_json(
+    fields: &ObjectFields,
+    records: &[Record],
+    names: &HashMap<Uuid, String>,
+) -> Vec<Value> {
+    records
+        .iter()
+        .map(|r| item_json(fields, r, names))
+        .collect()
 }
 
 fn with_etag(status: StatusCode, kind: ObjectKind, body: Value, version: i64) -> Response {
@@ -142,8 +175,9 @@ fn with_etag(status: StatusCode, kind: ObjectKind, body: Value, version: i64) ->
 
 /// A JSON body as field input: each value in the JSON type of its field (the one the
 /// OpenAPI document gives, [`json_type`]) or a string; `null` clears. A number or a boolean
-/// for a text field is a `wrong_type` error, as for accounts. `version` is taken out (an
-/// alternative to `If-Match`); unknown keys are left to the use case (`unknown_field`).
+/// for a text field is a `wrong_type` error. `version` is taken out (an alternative to
+/// `If-Match`); a key that names no field the caller may see is `unknown_field` (here with
+/// type errors, else from the use case with its own).
 pub fn json_input(
     fields: &ObjectFields,
     body: &Map<String, Value>,
@@ -151,6 +185,7 @@ pub fn json_input(
     let mut input = Input::new();
     let mut errors = domain::FieldErrors::new();
     let mut version = None;
+    let mut unknown = Vec::new();
     for (key, value) in body {
         if key == "version" {
             match value.as_i64() {
@@ -160,9 +195,17 @@ pub fn json_input(
             continue;
         }
         let field_type = fields.field(key).map(|f| f.field_type);
+        if field_type.is_none() {
+            unknown.push(key.clone());
+        }
         let json = field_type.map(|t| json_type(t).0);
         let texts = match (value, json) {
             (Value::Null, _) => Vec::new(),
+            // Tags are a list: a string might hold several and is not taken for one.
+            (Value::String(_), _) if field_type == Some(FieldType::Tags) => {
+                errors.add(key, "wrong_type");
+                continue;
+            }
             (Value::String(s), _) => vec![s.clone()],
             (Value::Number(n), Some("number") | None) => vec![n.to_string()],
             // Money is answered as a decimal string; a number is taken too.
@@ -180,6 +223,13 @@ pub fn json_input(
             }
         };
         input.push((key.clone(), texts));
+    }
+    // Refused for its types, the body's unknown keys are named too (else the use case
+    // names them with its own errors).
+    if !errors.is_empty() {
+        for key in unknown {
+            errors.add(&key, "unknown_field");
+        }
     }
     errors.into_result()?;
     Ok((input, version))
@@ -313,7 +363,7 @@ async fn run_list(
         .await
         .map_err(fail(tr))?;
     Ok(Json(serde_json::json!({
-        "items": items_json(&page.fields, &page.records),
+        "items": items_json(&page.fields, &page.records, &page.names),
         "names": names_json(&page.names),
         "next_cursor": page.next_cursor,
     })))
@@ -325,7 +375,15 @@ async fn list(
     user: ApiUser,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let query = super::list_query::parse(raw.as_deref(), &[]).map_err(fail(user.tr))?;
+    let fields = app::records::object_fields(&state.app, &user.actor, kind)
+        .await
+        .map_err(fail(user.tr))?;
+    let quick = super::list_query::quick_params(&fields);
+    let quick: Vec<&str> = quick.iter().map(String::as_str).collect();
+    let mut query = super::list_query::parse(raw.as_deref(), &quick).map_err(fail(user.tr))?;
+    let given = std::mem::take(&mut query.quick);
+    super::list_query::apply_quick(&state.app, &user.actor, &fields, &given, &mut query.request)
+        .map_err(fail(user.tr))?;
     run_list(&state, &user, kind, query.request, query.view).await
 }
 
@@ -363,6 +421,8 @@ async fn query(
     run_list(&state, &user, kind, request, q.view).await
 }
 
+/// A record's field history, newest first: `limit` (1–200, default 50) changes a page,
+/// `cursor` the `next_cursor` of the previous page.
 async fn history(
     State(state): State<AppState>,
     Extension(kind): Extension<ObjectKind>,
@@ -370,17 +430,80 @@ async fn history(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    super::list_query::params(raw.as_deref(), &[], 200).map_err(fail(user.tr))?;
-    let id = parse_id(user.tr, &id)?;
-    let rows = app::records::history(&state.app, &user.actor, kind, id, None, 200)
+    let tr = user.tr;
+    let q =
+        super::list_query::params(raw.as_deref(), &["cursor", "limit"], 200).map_err(fail(tr))?;
+    let id = parse_id(tr, &id)?;
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(50);
+    let before = match q.get("cursor").map(|c| Uuid::parse_str(c)) {
+        None => None,
+        Some(Ok(c)) => Some(c),
+        Some(Err(_)) => {
+            return Err(ApiError::new(
+                tr,
+                AppError::field("cursor", "invalid_cursor"),
+            ))
+        }
+    };
+    let mut rows = app::records::history(&state.app, &user.actor, kind, id, before, limit + 1)
         .await
-        .map_err(fail(user.tr))?;
+        .map_err(fail(tr))?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|h| h.id.to_string())
+    } else {
+        None
+    };
     let items: Vec<Value> = rows
         .into_iter()
-        .map(|h| serde_json::json!({ "field": h.field, "old_value": h.old_value, "new_value": h.new_value,
+        .map(|h| serde_json::json!({ "id": h.id, "field": h.field, "old_value": h.old_value, "new_value": h.new_value,
             "changed_by": h.changed_by, "changed_by_name": h.changed_by_name, "changed_at": h.changed_at }))
         .collect();
-    Ok(Json(serde_json::json!({ "items": items })))
+    Ok(Json(
+        serde_json::json!({ "items": items, "next_cursor": next_cursor }),
+    ))
+}
+
+/// Hands a record to another owner: `{"owner_id": …}`, with `If-Match` (or `version`).
+/// Answers 204 when the record has left the caller's scope with the transfer.
+async fn transfer(
+    State(state): State<AppState>,
+    Extension(kind): Extension<ObjectKind>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct TransferIn {
+        owner_id: Uuid,
+        version: Option<i64>,
+    }
+    let tr = user.tr;
+    let id = parse_id(tr, &id)?;
+    let input: TransferIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
+        ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+            .with_detail(e.to_string())
+    })?;
+    let current = app::records::get(&state.app, &user.actor, kind, id)
+        .await
+        .map_err(fail(tr))?;
+    let version = super::expected_version(tr, &headers, input.version, current.record.version)?;
+    let moved = app::records::transfer(&state.app, &user.actor, kind, id, version, input.owner_id)
+        .await
+        .map_err(|e| super::conflict_as_412(tr, e, &headers))?;
+    Ok(match moved {
+        Some(view) => {
+            let version = view.record.version;
+            let body = record_json(&view.fields, &view.record, &view.names);
+            with_etag(StatusCode::OK, kind, body, version)
+        }
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }
 
 /// The fields of an object (standard and custom) with their types, options and rules.
@@ -689,9 +812,9 @@ async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Val
         .await
         .map_err(fail(tr))?;
     Ok(Json(serde_json::json!({
-        "today": items_json(&fields, &day.today),
-        "overdue": items_json(&fields, &day.overdue),
-        "reminders": items_json(&fields, &day.reminders),
+        "today": items_json(&fields, &day.today, &day.names),
+        "overdue": items_json(&fields, &day.overdue, &day.names),
+        "reminders": items_json(&fields, &day.reminders, &day.names),
         "names": names_json(&day.names),
     })))
 }
@@ -704,7 +827,7 @@ pub fn json_type(t: FieldType) -> (&'static str, Option<&'static str>) {
         FieldType::Money => ("string", Some("decimal")),
         FieldType::Number | FieldType::Percent => ("number", None),
         FieldType::Checkbox => ("boolean", None),
-        FieldType::MultiSelect => ("array", None),
+        FieldType::MultiSelect | FieldType::Tags => ("array", None),
         FieldType::Date => ("string", Some("date")),
         FieldType::DateTime => ("string", Some("date-time")),
         FieldType::Lookup | FieldType::User => ("string", Some("uuid")),
@@ -747,7 +870,7 @@ async fn search(
     let groups: Vec<Value> = groups
         .iter()
         .map(|g| {
-            serde_json::json!({ "object": g.kind.key(), "items": items_json(&g.page.fields, &g.page.records),
+            serde_json::json!({ "object": g.kind.key(), "items": items_json(&g.page.fields, &g.page.records, &g.page.names),
                 "names": names_json(&g.page.names), "more": g.more })
         })
         .collect();

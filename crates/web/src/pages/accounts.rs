@@ -1,4 +1,6 @@
-//! Account pages: the list with filters, the record page with its history, the form.
+//! Account pages: the record page with the account's 360° view, transfer and paged history,
+//! and the form, laid out for accounts over the record engine's use cases (the list is the
+//! engine's list page).
 
 use super::records::{user_choices as owner_choices, Choice};
 use super::{opt, see_other, Form};
@@ -7,7 +9,7 @@ use crate::i18n::Tr;
 use crate::session::Signed;
 use crate::views::{render, Chrome, FormErrors};
 use crate::AppState;
-use app::accounts::ListParams;
+use app::records::{ListRequest, ObjectFields, RecordView};
 use app::AppError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -15,18 +17,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use domain::accounts::{split_tags, AccountInput, AccountType, Grade};
-use domain::permissions::{Action, FieldAccess, ObjectKind};
-use domain::regions::PROVINCES;
+use domain::fields::FieldValue;
+use domain::permissions::{Action, ObjectKind};
 use serde::Deserialize;
 use std::collections::HashMap;
-use store::accounts::AccountRow;
 use store::history::FieldChange;
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/accounts", get(list).post(create))
+        .route("/accounts", post(create))
         .route("/accounts/new", get(new_form))
         .route("/accounts/lookup", get(lookup))
         .route("/accounts/{id}", get(show).post(update))
@@ -41,83 +41,111 @@ fn parse_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
-fn type_choices(t: Tr) -> Vec<Choice> {
-    AccountType::ALL
-        .iter()
-        .map(|v| Choice {
-            value: v.key().into(),
-            label: t.key("account_type.", v.key()),
+/// The choices of one of the account's picklists, in the reader's language.
+fn choices(t: Tr, key: &str) -> Vec<Choice> {
+    domain::objects::spec(ObjectKind::Account)
+        .and_then(|s| s.field(key))
+        .map(|f| {
+            f.options
+                .iter()
+                .filter(|o| o.active)
+                .map(|o| Choice {
+                    value: o.key.clone(),
+                    label: if t.is_zh() {
+                        o.label_zh.clone()
+                    } else {
+                        o.label_en.clone()
+                    },
+                })
+                .collect()
         })
-        .collect()
-}
-
-fn grade_choices(t: Tr) -> Vec<Choice> {
-    Grade::ALL
-        .iter()
-        .map(|g| Choice {
-            value: g.key().into(),
-            label: t.key("grade.", g.key()),
-        })
-        .collect()
-}
-
-fn province_choices(t: Tr) -> Vec<Choice> {
-    PROVINCES
-        .iter()
-        .map(|p| Choice {
-            value: p.code.into(),
-            label: if t.is_zh() {
-                p.name_zh.into()
-            } else {
-                p.name_en.into()
-            },
-        })
-        .collect()
+        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- list
 
-/// What the reader's role may do with the limitable account fields, for the templates.
+/// What the reader's role may do with the account's fields, for the templates (from
+/// [`ObjectFields::for_actor`], the one field-access rule).
 trait Limits {
-    fn limits(&self) -> &[(&'static str, FieldAccess)];
+    fn fields(&self) -> &ObjectFields;
 
     /// Whether the field is shown at all.
     fn shows(&self, key: &str) -> bool {
-        !self
-            .limits()
-            .iter()
-            .any(|(k, a)| *k == key && *a == FieldAccess::Hidden)
+        self.fields().field(key).is_some()
     }
 
     /// Whether the field is on the form (neither hidden nor read-only).
     fn edits(&self, key: &str) -> bool {
-        !self.limits().iter().any(|(k, _)| *k == key)
+        self.fields()
+            .field(key)
+            .is_some_and(|f| self.fields().writable(f))
     }
 }
 
 impl Limits for ShowPage {
-    fn limits(&self) -> &[(&'static str, FieldAccess)] {
-        &self.limits
+    fn fields(&self) -> &ObjectFields {
+        &self.a.view.fields
     }
 }
 
 impl Limits for FormPage {
-    fn limits(&self) -> &[(&'static str, FieldAccess)] {
-        &self.limits
+    fn fields(&self) -> &ObjectFields {
+        &self.form_fields
     }
 }
 
-/// The accounts list is the record engine's list, like every object's: views, the filter
-/// builder, sortable column headers and chosen columns.
-async fn list(
-    State(state): State<AppState>,
-    user: Signed,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> Response {
-    let query = super::records::parse_list_query(raw.as_deref());
-    match super::records::list_page(&state, &user, ObjectKind::Account, query).await {
-        Ok(response) => response,
-        Err(e) => page_error(user.ctx.tr, e),
+/// An account as its page shows it: the engine's record, read by field key.
+struct Shown {
+    view: RecordView,
+    province: Option<String>,
+    city: Option<String>,
+}
+
+impl Shown {
+    fn new(view: RecordView) -> Self {
+        let text = |key: &str| view.record.text(key).map(str::to_string);
+        let (province, city) = (text("province"), text("city"));
+        Shown {
+            view,
+            province,
+            city,
+        }
+    }
+    fn id(&self) -> Uuid {
+        self.view.record.id
+    }
+    fn version(&self) -> i64 {
+        self.view.record.version
+    }
+    fn name(&self) -> &str {
+        self.view.record.name()
+    }
+    /// A text value (a choice's key, a phone number), if the record has one.
+    fn value(&self, key: &str) -> Option<String> {
+        self.view.record.text(key).map(str::to_string)
+    }
+    fn or_dash(&self, key: &str) -> String {
+        self.value(key).unwrap_or_else(|| "—".into())
+    }
+    fn tags(&self) -> Vec<String> {
+        match self.view.record.values.get("tags") {
+            Some(FieldValue::Choices(tags)) => tags.clone(),
+            _ => Vec::new(),
+        }
+    }
+    fn parent_id(&self) -> Option<Uuid> {
+        self.view.record.id_of("parent_id")
+    }
+    fn parent_name(&self) -> String {
+        self.parent_id()
+            .and_then(|id| self.view.name_of(&id))
+            .unwrap_or_default()
+            .to_string()
+    }
+    fn owner_name(&self) -> &str {
+        self.view
+            .name_of(&self.view.record.owner_id)
+            .unwrap_or_default()
     }
 }
 
@@ -137,21 +165,25 @@ async fn lookup(
     if let Some(page) = super::fragment_opened_as_page(&user.ctx, "/accounts") {
         return page;
     }
-    let params = ListParams {
+    let request = ListRequest {
         q: q.q.clone(),
-        limit: Some("10".into()),
+        limit: Some(10),
         sort: Some("name".into()),
         ..Default::default()
     };
-    let items = match app::accounts::list(&state.app, &user.actor, &params).await {
-        Ok(page) => page
-            .items
-            .into_iter()
-            .map(|a| (a.id, a.name, a.city.unwrap_or_default()))
-            .collect(),
-        Err(AppError::Validation(_)) => Vec::new(),
-        Err(e) => return page_error(user.ctx.tr, e),
-    };
+    let items =
+        match app::records::list(&state.app, &user.actor, ObjectKind::Account, &request).await {
+            Ok(page) => page
+                .records
+                .into_iter()
+                .map(|a| {
+                    let city = a.text("city").unwrap_or_default().to_string();
+                    (a.id, a.name().to_string(), city)
+                })
+                .collect(),
+            Err(AppError::Validation(_)) => Vec::new(),
+            Err(e) => return page_error(user.ctx.tr, e),
+        };
     let field = q
         .field
         .filter(|f| f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
@@ -170,7 +202,7 @@ async fn lookup(
 #[template(path = "accounts/show.html")]
 struct ShowPage {
     chrome: Chrome,
-    a: AccountRow,
+    a: Shown,
     history: Vec<FieldChange>,
     history_more: Option<String>,
     can_edit: bool,
@@ -179,7 +211,6 @@ struct ShowPage {
     owners: Vec<Choice>,
     errors: FormErrors,
     x: Option<super::records::Account360>,
-    limits: Vec<(&'static str, FieldAccess)>,
 }
 
 #[derive(Template)]
@@ -220,10 +251,11 @@ async fn show_page(
     errors: FormErrors,
     start: Start,
 ) -> Result<ShowPage, AppError> {
-    let a = app::accounts::get(&state.app, &user.actor, id).await?;
-    let mut history = app::accounts::history(
+    let view = app::records::get(&state.app, &user.actor, ObjectKind::Account, id).await?;
+    let mut history = app::records::history(
         &state.app,
         &user.actor,
+        ObjectKind::Account,
         id,
         start.history_before,
         HISTORY_PAGE + 1,
@@ -236,10 +268,10 @@ async fn show_page(
         kind: start.timeline_kind.as_deref(),
         before: start.timeline_before,
     };
-    let x = Some(super::records::account_360(state, user, &a, stream).await?);
+    let x = Some(super::records::account_360(state, user, id, stream).await?);
     Ok(ShowPage {
         chrome: Chrome::new(&user.ctx, "accounts").with_notice(notice),
-        a,
+        a: Shown::new(view),
         history,
         history_more: more,
         can_edit: p.can(ObjectKind::Account, Action::Edit),
@@ -252,7 +284,6 @@ async fn show_page(
         },
         errors,
         x,
-        limits: app::accounts::limited_fields(&user.actor),
     })
 }
 
@@ -337,8 +368,15 @@ async fn history(
         };
     }
     let result = async {
-        let mut history =
-            app::accounts::history(&state.app, &user.actor, id, before, HISTORY_PAGE + 1).await?;
+        let mut history = app::records::history(
+            &state.app,
+            &user.actor,
+            ObjectKind::Account,
+            id,
+            before,
+            HISTORY_PAGE + 1,
+        )
+        .await?;
         let more = history_more(id, &mut history);
         Ok::<_, AppError>(HistoryFragment {
             chrome: Chrome::new(&user.ctx, "accounts"),
@@ -362,9 +400,7 @@ struct FormPage {
     /// `None` for a new account.
     id: Option<Uuid>,
     version: i64,
-    v: AccountInput,
-    tags: String,
-    parent_name: String,
+    v: Draft,
     types: Vec<Choice>,
     grades: Vec<Choice>,
     provinces: Vec<Choice>,
@@ -372,93 +408,87 @@ struct FormPage {
     errors: FormErrors,
     conflict: bool,
     fields: Vec<super::records::FormField>,
-    limits: Vec<(&'static str, FieldAccess)>,
+    form_fields: ObjectFields,
 }
 
-/// The account form as posted. Every field is text; checks happen in the domain rules.
-#[derive(Deserialize, Default)]
-struct AccountForm {
-    name: Option<String>,
-    account_type: Option<String>,
-    industry: Option<String>,
-    province: Option<String>,
-    city: Option<String>,
-    grade: Option<String>,
-    phone: Option<String>,
-    website: Option<String>,
-    address: Option<String>,
-    credit_code: Option<String>,
-    parent_id: Option<String>,
-    parent_name: Option<String>,
-    tags: Option<String>,
-    description: Option<String>,
-    owner_id: Option<String>,
-    version: Option<String>,
+/// The account form's standard fields as texts by key: the record's values, or what was
+/// posted (re-shown after an error).
+#[derive(Default)]
+struct Draft {
+    texts: HashMap<String, String>,
+    parent_name: String,
+    /// Custom field values as submitted.
+    custom: HashMap<String, Vec<String>>,
 }
 
-impl AccountForm {
-    fn input(&self) -> AccountInput {
-        AccountInput {
-            name: self.name.clone(),
-            account_type: self.account_type.clone(),
-            industry: self.industry.clone(),
-            province: self.province.clone(),
-            city: self.city.clone(),
-            grade: self.grade.clone(),
-            phone: self.phone.clone(),
-            website: self.website.clone(),
-            address: self.address.clone(),
-            credit_code: self.credit_code.clone(),
-            parent_id: self.parent_id.clone(),
-            tags: split_tags(self.tags.as_deref().unwrap_or_default()),
-            description: self.description.clone(),
-            owner_id: opt(&self.owner_id),
+impl Draft {
+    fn get(&self, key: &str) -> &str {
+        self.texts.get(key).map(String::as_str).unwrap_or_default()
+    }
+
+    /// The record's values as the form shows them (tags as one comma-separated text).
+    fn of(view: &RecordView) -> Draft {
+        let mut texts = HashMap::new();
+        for (key, value) in &view.record.values {
+            let text = match value {
+                FieldValue::Choices(tags) => tags.join(", "),
+                other => app::records::plain_text(other),
+            };
+            texts.insert(key.clone(), text);
+        }
+        let parent_name = view
+            .record
+            .id_of("parent_id")
+            .and_then(|id| view.name_of(&id))
+            .unwrap_or_default()
+            .to_string();
+        Draft {
+            texts,
+            parent_name,
+            custom: HashMap::new(),
         }
     }
-}
 
-/// What the form shows: the record (if any), the version it is based on, and the values.
-struct Draft {
-    id: Option<Uuid>,
-    version: i64,
-    v: AccountInput,
-    parent_name: String,
-    /// Custom field values as submitted (re-shown after an error).
-    custom: HashMap<String, Vec<String>>,
+    fn posted(pairs: &super::records::Pairs, custom: HashMap<String, Vec<String>>) -> Draft {
+        let mut texts = HashMap::new();
+        for (key, value) in pairs {
+            texts.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+        let parent_name = texts.remove("parent_name").unwrap_or_default();
+        Draft {
+            texts,
+            parent_name,
+            custom,
+        }
+    }
 }
 
 async fn form_page(
     state: &AppState,
     user: &Signed,
-    draft: Draft,
+    (id, version): (Option<Uuid>, i64),
+    v: Draft,
     errors: FormErrors,
     conflict: bool,
-) -> FormPage {
-    let Draft {
-        id,
-        version,
-        v,
-        parent_name,
-        custom,
-    } = draft;
+) -> Result<FormPage, AppError> {
     let t = user.ctx.tr;
     let fields =
-        super::records::custom_controls(state, user, ObjectKind::Account, id, &custom, &errors)
+        super::records::custom_controls(state, user, ObjectKind::Account, id, &v.custom, &errors)
             .await;
+    let form_fields =
+        app::records::object_fields(&state.app, &user.actor, ObjectKind::Account).await?;
     let can_transfer = user
         .actor
         .principal
         .can(ObjectKind::Account, Action::Transfer);
-    FormPage {
+    Ok(FormPage {
         chrome: Chrome::new(&user.ctx, "accounts"),
         id,
         version,
-        tags: v.tags.join(", "),
         v,
-        parent_name,
-        types: type_choices(t),
-        grades: grade_choices(t),
-        provinces: province_choices(t),
+        types: choices(t, "account_type"),
+        grades: choices(t, "grade"),
+        provinces: choices(t, "province"),
         owners: if can_transfer {
             owner_choices(state, user).await
         } else {
@@ -467,7 +497,14 @@ async fn form_page(
         errors,
         conflict,
         fields,
-        limits: app::accounts::limited_fields(&user.actor),
+        form_fields,
+    })
+}
+
+fn show_form(page: Result<FormPage, AppError>, status: StatusCode, t: Tr) -> Response {
+    match page {
+        Ok(page) => (status, render(&page)).into_response(),
+        Err(e) => page_error(t, e),
     }
 }
 
@@ -475,27 +512,11 @@ async fn new_form(State(state): State<AppState>, user: Signed) -> Response {
     if let Err(e) = user.actor.require(ObjectKind::Account, Action::Create) {
         return page_error(user.ctx.tr, e);
     }
-    let v = AccountInput {
-        owner_id: Some(user.actor.id().to_string()),
-        ..Default::default()
-    };
-    render(
-        &form_page(
-            &state,
-            &user,
-            Draft {
-                id: None,
-                version: 0,
-                v,
-                parent_name: String::new(),
-                custom: HashMap::new(),
-            },
-            FormErrors::default(),
-            false,
-        )
-        .await,
-    )
-    .into_response()
+    let mut v = Draft::default();
+    v.texts
+        .insert("owner_id".into(), user.actor.id().to_string());
+    let page = form_page(&state, &user, (None, 0), v, FormErrors::default(), false).await;
+    show_form(page, StatusCode::OK, user.ctx.tr)
 }
 
 async fn edit_form(
@@ -507,80 +528,66 @@ async fn edit_form(
         Ok(id) => id,
         Err(e) => return page_error(user.ctx.tr, e),
     };
-    let a = match app::accounts::get(&state.app, &user.actor, id).await {
-        Ok(a) => a,
+    let view = match app::records::get(&state.app, &user.actor, ObjectKind::Account, id).await {
+        Ok(view) => view,
         Err(e) => return page_error(user.ctx.tr, e),
     };
     if let Err(e) = user.actor.require(ObjectKind::Account, Action::Edit) {
         return page_error(user.ctx.tr, e);
     }
-    let v = a.fields().to_input();
-    render(
-        &form_page(
-            &state,
-            &user,
-            Draft {
-                id: Some(id),
-                version: a.version,
-                v,
-                parent_name: a.parent_name.clone().unwrap_or_default(),
-                custom: HashMap::new(),
-            },
-            FormErrors::default(),
-            false,
-        )
-        .await,
+    let version = view.record.version;
+    let page = form_page(
+        &state,
+        &user,
+        (Some(id), version),
+        Draft::of(&view),
+        FormErrors::default(),
+        false,
     )
-    .into_response()
+    .await;
+    show_form(page, StatusCode::OK, user.ctx.tr)
 }
 
-/// The account form's own fields; everything else posted is a custom field.
-const FORM_KEYS: &[&str] = &[
-    "name",
-    "account_type",
-    "industry",
-    "province",
-    "city",
-    "grade",
-    "phone",
-    "website",
-    "address",
-    "credit_code",
-    "parent_id",
-    "parent_name",
-    "tags",
-    "description",
-    "owner_id",
-    "version",
-    "csrf_token",
-];
+/// Posted keys that are not fields: the form's bookkeeping and the lookup's search box.
+const NOT_FIELDS: &[&str] = &["csrf_token", "version", "parent_name"];
 
-/// Reads the posted account form: its own fields and the custom ones.
+/// Reads the posted form as field input for the record engine. Fields the role may not see
+/// or change are left out (the form does not show them), so they keep their stored values.
 async fn read_form(
     state: &AppState,
     user: &Signed,
     pairs: &super::records::Pairs,
     creating: bool,
-) -> Result<
-    (
-        AccountForm,
-        app::records::Input,
-        HashMap<String, Vec<String>>,
-    ),
-    Response,
-> {
-    let (own, custom, custom_raw) =
-        super::records::split_custom(state, user, ObjectKind::Account, pairs, FORM_KEYS, creating)
-            .await;
-    let encoded = serde_urlencoded::to_string(&own).unwrap_or_default();
-    match serde_urlencoded::from_str::<AccountForm>(&encoded) {
-        Ok(form) => Ok((form, custom, custom_raw)),
-        Err(_) => Err(crate::error::message_page(
-            user.ctx.tr,
-            StatusCode::BAD_REQUEST,
-            user.ctx.tr.get("error.malformed_form"),
-        )),
-    }
+) -> Result<(app::records::Input, Draft, Option<i64>), AppError> {
+    let (own, input, raw) = super::records::split_custom(
+        state,
+        user,
+        ObjectKind::Account,
+        pairs,
+        NOT_FIELDS,
+        creating,
+    )
+    .await;
+    let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Account).await?;
+    let input = input
+        .into_iter()
+        .filter(|(key, _)| fields.field(key).is_none_or(|f| fields.writable(f)))
+        .filter(|(key, values)| key != "owner_id" || values.iter().any(|v| !v.is_empty()))
+        .collect();
+    let version = own
+        .iter()
+        .find(|(k, _)| k == "version")
+        .and_then(|(_, v)| v.trim().parse().ok());
+    let custom = raw
+        .into_iter()
+        .filter(|(k, _)| fields.custom.iter().any(|c| &c.def.key == k))
+        .collect();
+    let shown: super::records::Pairs = pairs
+        .iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .cloned()
+        .collect();
+    Ok((input, Draft::posted(&shown, custom), version))
 }
 
 async fn create(
@@ -588,35 +595,22 @@ async fn create(
     user: Signed,
     Form(pairs): Form<super::records::Pairs>,
 ) -> Response {
-    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs, true).await {
+    let t = user.ctx.tr;
+    let (input, draft, _) = match read_form(&state, &user, &pairs, true).await {
         Ok(v) => v,
-        Err(response) => return response,
+        Err(e) => return page_error(t, e),
     };
-    let input = form.input();
-    match app::accounts::create_with_custom(&state.app, &user.actor, &input, &custom).await {
-        Ok(row) => see_other(
+    match app::records::create(&state.app, &user.actor, ObjectKind::Account, &input).await {
+        Ok(id) => see_other(
             user.ctx.htmx,
-            &format!("/accounts/{}?notice=account_created", row.id),
+            &format!("/accounts/{id}?notice=account_created"),
         ),
         Err(e @ (AppError::Validation(_) | AppError::Rule(_))) => {
-            let errors = FormErrors::from_app(user.ctx.tr, &e);
-            let page = form_page(
-                &state,
-                &user,
-                Draft {
-                    id: None,
-                    version: 0,
-                    v: input,
-                    parent_name: form.parent_name.unwrap_or_default(),
-                    custom: custom_raw.clone(),
-                },
-                errors,
-                false,
-            )
-            .await;
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            let errors = FormErrors::from_app(t, &e);
+            let page = form_page(&state, &user, (None, 0), draft, errors, false).await;
+            show_form(page, StatusCode::UNPROCESSABLE_ENTITY, t)
         }
-        Err(e) => page_error(user.ctx.tr, e),
+        Err(e) => page_error(t, e),
     }
 }
 
@@ -627,42 +621,35 @@ async fn update(
     Form(pairs): Form<super::records::Pairs>,
 ) -> Response {
     let t = user.ctx.tr;
-    let (form, custom, custom_raw) = match read_form(&state, &user, &pairs, false).await {
-        Ok(v) => v,
-        Err(response) => return response,
-    };
     let id = match parse_id(&id) {
         Ok(id) => id,
         Err(e) => return page_error(t, e),
     };
-    let input = form.input();
-    let Some(version) = form.version.as_deref().and_then(|v| v.parse::<i64>().ok()) else {
+    let (input, draft, version) = match read_form(&state, &user, &pairs, false).await {
+        Ok(v) => v,
+        Err(e) => return page_error(t, e),
+    };
+    let Some(version) = version else {
         return page_error(t, AppError::field("version", "required"));
     };
-    match app::accounts::update_with_custom(&state.app, &user.actor, id, version, &input, &custom)
-        .await
-    {
-        Ok(_) => see_other(
+    let result = app::records::update(
+        &state.app,
+        &user.actor,
+        ObjectKind::Account,
+        id,
+        version,
+        &input,
+    )
+    .await;
+    match result {
+        Ok(()) => see_other(
             user.ctx.htmx,
             &format!("/accounts/{id}?notice=account_saved"),
         ),
         Err(e @ (AppError::Validation(_) | AppError::Rule(_))) => {
             let errors = FormErrors::from_app(t, &e);
-            let page = form_page(
-                &state,
-                &user,
-                Draft {
-                    id: Some(id),
-                    version,
-                    v: input,
-                    parent_name: form.parent_name.unwrap_or_default(),
-                    custom: custom_raw.clone(),
-                },
-                errors,
-                false,
-            )
-            .await;
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            let page = form_page(&state, &user, (Some(id), version), draft, errors, false).await;
+            show_form(page, StatusCode::UNPROCESSABLE_ENTITY, t)
         }
         Err(AppError::Conflict) => {
             // Keep what the user typed; tell them someone else saved first.
@@ -670,21 +657,8 @@ async fn update(
                 messages: Vec::new(),
                 general: Some(t.get("error.conflict").into()),
             };
-            let page = form_page(
-                &state,
-                &user,
-                Draft {
-                    id: Some(id),
-                    version,
-                    v: input,
-                    parent_name: form.parent_name.unwrap_or_default(),
-                    custom: custom_raw.clone(),
-                },
-                errors,
-                true,
-            )
-            .await;
-            (StatusCode::CONFLICT, render(&page)).into_response()
+            let page = form_page(&state, &user, (Some(id), version), draft, errors, true).await;
+            show_form(page, StatusCode::CONFLICT, t)
         }
         Err(e) => page_error(t, e),
     }
@@ -734,7 +708,7 @@ async fn delete(
         Err(e) => return page_error(t, e),
     };
     let version = form_version(&form.version);
-    match app::accounts::delete(&state.app, &user.actor, id, version).await {
+    match app::records::delete(&state.app, &user.actor, ObjectKind::Account, id, version).await {
         Ok(()) => see_other(user.ctx.htmx, "/accounts?notice=account_deleted"),
         Err(e @ (AppError::Rule(_) | AppError::Conflict | AppError::StillReferenced(_))) => {
             refused_on_record(&state, &user, id, e).await
@@ -760,7 +734,16 @@ async fn transfer(
         Ok(None) => return page_error(t, AppError::field("owner_id", "required")),
         Err(e) => return page_error(t, e),
     };
-    match app::accounts::transfer(&state.app, &user.actor, id, version, owner).await {
+    match app::records::transfer(
+        &state.app,
+        &user.actor,
+        ObjectKind::Account,
+        id,
+        version,
+        owner,
+    )
+    .await
+    {
         Ok(Some(_)) => see_other(
             user.ctx.htmx,
             &format!("/accounts/{id}?notice=account_transferred"),

@@ -1,8 +1,8 @@
+use crate::account_fixture::AccountInput;
+use crate::account_fixture::ListParams;
 use crate::on_both_databases;
 use crate::support::Env;
-use app::accounts::ListParams;
 use app::AppError;
-use domain::accounts::AccountInput;
 
 on_both_databases!(
     crud_history_and_stale_versions,
@@ -30,7 +30,7 @@ async fn crud_history_and_stale_versions(env: Env) {
         tags: vec!["VIP".into(), "重点".into()],
         ..Default::default()
     };
-    let created = app::accounts::create(&env.app, &c.admin, &input)
+    let created = crate::account_fixture::create(&env.app, &c.admin, &input)
         .await
         .unwrap();
     assert_eq!(created.version, 1);
@@ -43,7 +43,7 @@ async fn crud_history_and_stale_versions(env: Env) {
     edit.name = Some("华为技术".into());
     edit.grade = Some("A".into());
     edit.tags = vec!["VIP".into()];
-    let saved = app::accounts::update(&env.app, &c.admin, created.id, 1, &edit)
+    let saved = crate::account_fixture::update(&env.app, &c.admin, created.id, 1, &edit)
         .await
         .unwrap();
     assert_eq!(saved.version, 2);
@@ -53,15 +53,15 @@ async fn crud_history_and_stale_versions(env: Env) {
     let mut stale = created.fields().to_input();
     stale.name = Some("Overwritten".into());
     assert!(matches!(
-        app::accounts::update(&env.app, &c.admin, created.id, 1, &stale).await,
+        crate::account_fixture::update(&env.app, &c.admin, created.id, 1, &stale).await,
         Err(AppError::Conflict)
     ));
-    let now = app::accounts::get(&env.app, &c.admin, created.id)
+    let now = crate::account_fixture::get(&env.app, &c.admin, created.id)
         .await
         .unwrap();
     assert_eq!((now.name.as_str(), now.version), ("华为技术", 2));
 
-    let history = app::accounts::history(&env.app, &c.admin, created.id, None, 50)
+    let history = crate::account_fixture::history(&env.app, &c.admin, created.id, None, 50)
         .await
         .unwrap();
     let mut changed: Vec<_> = history
@@ -88,20 +88,21 @@ async fn crud_history_and_stale_versions(env: Env) {
         .all(|h| h.changed_by == c.admin.id() && h.changed_by_name.is_some()));
 
     // Saving identical values writes no history and keeps the version.
-    let same = app::accounts::update(&env.app, &c.admin, created.id, 2, &now.fields().to_input())
-        .await
-        .unwrap();
+    let same =
+        crate::account_fixture::update(&env.app, &c.admin, created.id, 2, &now.fields().to_input())
+            .await
+            .unwrap();
     assert_eq!(same.version, 2);
 
     assert!(matches!(
-        app::accounts::delete(&env.app, &c.admin, created.id, 1).await,
+        crate::account_fixture::delete(&env.app, &c.admin, created.id, 1).await,
         Err(AppError::Conflict)
     ));
-    app::accounts::delete(&env.app, &c.admin, created.id, 2)
+    crate::account_fixture::delete(&env.app, &c.admin, created.id, 2)
         .await
         .unwrap();
     assert!(matches!(
-        app::accounts::get(&env.app, &c.admin, created.id).await,
+        crate::account_fixture::get(&env.app, &c.admin, created.id).await,
         Err(AppError::NotFound)
     ));
 }
@@ -119,7 +120,7 @@ async fn validation_refuses_bad_input(env: Env) {
         ..Default::default()
     };
     let errors = codes(
-        app::accounts::create(&env.app, &c.admin, &bad)
+        crate::account_fixture::create(&env.app, &c.admin, &bad)
             .await
             .unwrap_err(),
     );
@@ -137,7 +138,7 @@ async fn validation_refuses_bad_input(env: Env) {
         ]
     );
     let empty = codes(
-        app::accounts::create(&env.app, &c.admin, &AccountInput::default())
+        crate::account_fixture::create(&env.app, &c.admin, &AccountInput::default())
             .await
             .unwrap_err(),
     );
@@ -150,7 +151,7 @@ async fn validation_refuses_bad_input(env: Env) {
         ..Default::default()
     };
     let errors = codes(
-        app::accounts::create(&env.app, &c.admin, &unknown)
+        crate::account_fixture::create(&env.app, &c.admin, &unknown)
             .await
             .unwrap_err(),
     );
@@ -173,9 +174,10 @@ async fn parent_tree_rules(env: Env) {
     for i in 1..4 {
         let mut input = ids[i].fields().to_input();
         input.parent_id = Some(ids[i - 1].id.to_string());
-        ids[i] = app::accounts::update(&env.app, &c.admin, ids[i].id, ids[i].version, &input)
-            .await
-            .unwrap();
+        ids[i] =
+            crate::account_fixture::update(&env.app, &c.admin, ids[i].id, ids[i].version, &input)
+                .await
+                .unwrap();
     }
     assert_eq!(ids[3].parent_name.as_deref(), Some("Branch"));
     // A fifth level is too deep.
@@ -183,7 +185,7 @@ async fn parent_tree_rules(env: Env) {
     input.parent_id = Some(ids[3].id.to_string());
     assert_eq!(
         codes(
-            app::accounts::update(&env.app, &c.admin, ids[4].id, 1, &input)
+            crate::account_fixture::update(&env.app, &c.admin, ids[4].id, 1, &input)
                 .await
                 .unwrap_err()
         ),
@@ -194,7 +196,7 @@ async fn parent_tree_rules(env: Env) {
     input.parent_id = Some(ids[2].id.to_string());
     assert_eq!(
         codes(
-            app::accounts::update(&env.app, &c.admin, ids[0].id, 1, &input)
+            crate::account_fixture::update(&env.app, &c.admin, ids[0].id, 1, &input)
                 .await
                 .unwrap_err()
         ),
@@ -203,7 +205,7 @@ async fn parent_tree_rules(env: Env) {
     input.parent_id = Some(ids[0].id.to_string());
     assert_eq!(
         codes(
-            app::accounts::update(&env.app, &c.admin, ids[0].id, 1, &input)
+            crate::account_fixture::update(&env.app, &c.admin, ids[0].id, 1, &input)
                 .await
                 .unwrap_err()
         ),
@@ -211,7 +213,7 @@ async fn parent_tree_rules(env: Env) {
     );
     // A parent with children cannot be deleted.
     assert!(matches!(
-        app::accounts::delete(&env.app, &c.admin, ids[2].id, ids[2].version).await,
+        crate::account_fixture::delete(&env.app, &c.admin, ids[2].id, ids[2].version).await,
         Err(AppError::Rule("account_has_children"))
     ));
     // Children are found by the parent filter.
@@ -219,7 +221,7 @@ async fn parent_tree_rules(env: Env) {
         parent_id: Some(ids[0].id.to_string()),
         ..Default::default()
     };
-    let page = app::accounts::list(&env.app, &c.admin, &params)
+    let page = crate::account_fixture::list(&env.app, &c.admin, &params)
         .await
         .unwrap();
     assert_eq!(
@@ -264,11 +266,11 @@ async fn list_filters_sort_and_keyset_pages(env: Env) {
             ),
             ..Default::default()
         };
-        app::accounts::create(&env.app, &c.admin, &input)
+        crate::account_fixture::create(&env.app, &c.admin, &input)
             .await
             .unwrap();
     }
-    let names = |page: &app::accounts::Page| {
+    let names = |page: &crate::account_fixture::Page| {
         page.items
             .iter()
             .map(|a| a.name.clone())
@@ -277,7 +279,11 @@ async fn list_filters_sort_and_keyset_pages(env: Env) {
     let list = |params: ListParams| {
         let app = env.app.clone();
         let admin = c.admin.clone();
-        async move { app::accounts::list(&app, &admin, &params).await.unwrap() }
+        async move {
+            crate::account_fixture::list(&app, &admin, &params)
+                .await
+                .unwrap()
+        }
     };
     let by = |f: fn(&mut ListParams)| {
         let mut p = ListParams {
@@ -354,11 +360,11 @@ async fn list_filters_sort_and_keyset_pages(env: Env) {
         cursor: Some("zz".into()),
         grade: Some("Z".into()),
         created_from: Some("yesterday".into()),
-        owner_id: Some("me".into()),
+        owner_id: Some("not-a-user".into()),
         ..Default::default()
     };
     let mut errors: Vec<_> = codes(
-        app::accounts::list(&env.app, &c.admin, &bad)
+        crate::account_fixture::list(&env.app, &c.admin, &bad)
             .await
             .err()
             .unwrap(),
@@ -403,7 +409,7 @@ async fn quick_search_finds_chinese_fragments(env: Env) {
             ..Default::default()
         };
         async move {
-            app::accounts::list(&app, &admin, &params)
+            crate::account_fixture::list(&app, &admin, &params)
                 .await
                 .unwrap()
                 .items
@@ -441,7 +447,7 @@ async fn quick_search_finds_chinese_fragments(env: Env) {
     }
     store::search::set_rare_token_postings(store::search::RARE_TOKEN_POSTINGS);
     // Renaming re-indexes.
-    let page = app::accounts::list(
+    let page = crate::account_fixture::list(
         &env.app,
         &c.admin,
         &ListParams {
@@ -454,7 +460,7 @@ async fn quick_search_finds_chinese_fragments(env: Env) {
     let a = &page.items[0];
     let mut input = a.fields().to_input();
     input.name = Some("蚂蚁集团".into());
-    app::accounts::update(&env.app, &c.admin, a.id, a.version, &input)
+    crate::account_fixture::update(&env.app, &c.admin, a.id, a.version, &input)
         .await
         .unwrap();
     assert!(search("阿里").await.is_empty());

@@ -37,11 +37,11 @@ async fn record_and_history_times_come_from_the_clock(env: Env) {
     env.clock.advance(later - past);
     let mut edit = created.fields().to_input();
     edit.grade = Some("A".into());
-    let saved = app::accounts::update(&env.app, &c.admin, created.id, 1, &edit)
+    let saved = crate::account_fixture::update(&env.app, &c.admin, created.id, 1, &edit)
         .await
         .expect("update");
     assert_eq!((saved.created_at, saved.updated_at), (past, later));
-    let history = app::accounts::history(&env.app, &c.admin, created.id, None, 10)
+    let history = crate::account_fixture::history(&env.app, &c.admin, created.id, None, 10)
         .await
         .expect("history");
     assert!(!history.is_empty());

@@ -2,13 +2,13 @@
 //! failed one none), the feed keeps to the caller's data scope and field access, pages
 //! without loss under concurrent writers, refuses bad parameters, and old events are pruned.
 
+use crate::account_fixture::AccountInput;
 use crate::on_both_databases;
 use crate::support::Env;
 use app::events::{FeedCursor, Subject};
 use app::{Actor, AppError};
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use domain::accounts::AccountInput;
 use domain::permissions::{FieldAccess, ObjectKind};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -58,10 +58,10 @@ async fn every_change_writes_one_event_in_its_transaction(env: Env) {
         name: Some("华为技术".into()),
         ..Default::default()
     };
-    app::accounts::update(&env.app, admin, account.id, account.version, &edit)
+    crate::account_fixture::update(&env.app, admin, account.id, account.version, &edit)
         .await
         .expect("update");
-    let moved = app::accounts::transfer(&env.app, admin, account.id, 2, rep.id())
+    let moved = crate::account_fixture::transfer(&env.app, admin, account.id, 2, rep.id())
         .await
         .expect("transfer")
         .expect("still visible");
@@ -112,7 +112,7 @@ async fn every_change_writes_one_event_in_its_transaction(env: Env) {
     app::records::delete(&env.app, admin, ObjectKind::Contact, contact, 2)
         .await
         .expect("delete contact");
-    app::accounts::delete(&env.app, admin, account.id, moved.version)
+    crate::account_fixture::delete(&env.app, admin, account.id, moved.version)
         .await
         .expect("delete account");
     // A later capability's named action.
@@ -196,7 +196,7 @@ async fn every_change_writes_one_event_in_its_transaction(env: Env) {
     )
     .await;
     assert!(matches!(r, Err(AppError::Conflict)), "{r:?}");
-    let r = app::accounts::delete(&env.app, admin, other.id, other.version).await;
+    let r = crate::account_fixture::delete(&env.app, admin, other.id, other.version).await;
     assert!(
         r.is_err(),
         "an account with an opportunity is not deleted: {r:?}"

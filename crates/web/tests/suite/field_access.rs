@@ -1,10 +1,10 @@
 //! Fields hidden from a role stay hidden in every answer and from the role's quick search.
 
+use crate::account_fixture::AccountInput;
+use crate::account_fixture::ListParams;
 use crate::on_both_databases;
 use crate::support::{Company, Env};
-use app::accounts::ListParams;
 use app::Actor;
-use domain::accounts::AccountInput;
 use domain::permissions::{FieldAccess, ObjectKind};
 
 on_both_databases!(
@@ -37,7 +37,7 @@ async fn answers_without_a_change_keep_hidden_fields_out(env: Env) {
         .await;
     hide(&env, &c, "sales_manager", ObjectKind::Account, &["grade"]).await;
     let manager = env.actor(c.tenant_id, manager.id()).await;
-    let account = app::accounts::create(
+    let account = crate::account_fixture::create(
         &env.app,
         &c.admin,
         &AccountInput {
@@ -49,18 +49,24 @@ async fn answers_without_a_change_keep_hidden_fields_out(env: Env) {
     )
     .await
     .expect("create");
-    let seen = app::accounts::get(&env.app, &manager, account.id)
+    let seen = crate::account_fixture::get(&env.app, &manager, account.id)
         .await
         .expect("get");
     assert_eq!(seen.grade, None);
 
     // A save that changes nothing answers the record as the reader may see it.
-    let same = app::accounts::update(&env.app, &manager, account.id, 1, &seen.fields().to_input())
-        .await
-        .expect("update");
+    let same = crate::account_fixture::update(
+        &env.app,
+        &manager,
+        account.id,
+        1,
+        &seen.fields().to_input(),
+    )
+    .await
+    .expect("update");
     assert_eq!((same.version, same.grade), (1, None));
     // So does a transfer to the current owner.
-    let same = app::accounts::transfer(&env.app, &manager, account.id, 1, manager.id())
+    let same = crate::account_fixture::transfer(&env.app, &manager, account.id, 1, manager.id())
         .await
         .expect("transfer")
         .expect("still visible");
@@ -85,7 +91,7 @@ async fn answers_without_a_change_keep_hidden_fields_out(env: Env) {
         .await;
     assert!(!r.body.contains("\"A\""), "{}", r.body);
     // The administrator still sees the grade, unchanged.
-    let stored = app::accounts::get(&env.app, &c.admin, account.id)
+    let stored = crate::account_fixture::get(&env.app, &c.admin, account.id)
         .await
         .expect("get");
     assert_eq!(stored.grade.as_deref(), Some("A"));
@@ -110,7 +116,7 @@ async fn accounts_found(env: &Env, actor: &Actor, q: &str) -> Vec<String> {
         q: Some(q.into()),
         ..Default::default()
     };
-    app::accounts::list(&env.app, actor, &params)
+    crate::account_fixture::list(&env.app, actor, &params)
         .await
         .expect("list")
         .items
@@ -157,7 +163,7 @@ async fn hidden_fields_are_not_searched(env: Env) {
     )
     .await
     .expect("create contact");
-    app::accounts::create(
+    crate::account_fixture::create(
         &env.app,
         &c.admin,
         &AccountInput {

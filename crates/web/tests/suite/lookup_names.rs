@@ -1,10 +1,10 @@
 //! What a reader learns of records they cannot open through records they can: a lookup's
 //! name, nothing else; counts and roll-ups never include them.
 
+use crate::account_fixture::AccountInput;
 use crate::on_both_databases;
 use crate::support::Env;
 use app::AppError;
-use domain::accounts::AccountInput;
 use domain::permissions::ObjectKind;
 
 on_both_databases!(a_lookup_shows_a_name_but_counts_only_what_the_reader_sees);
@@ -16,7 +16,7 @@ async fn account(
     parent: Option<uuid::Uuid>,
     owner: uuid::Uuid,
 ) -> uuid::Uuid {
-    app::accounts::create(
+    crate::account_fixture::create(
         &env.app,
         actor,
         &AccountInput {
@@ -51,13 +51,13 @@ async fn a_lookup_shows_a_name_but_counts_only_what_the_reader_sees(env: Env) {
     assert_eq!(rollup.children, 2);
 
     // The parent's name is shown, as every lookup's; the parent itself is not found.
-    let seen = app::accounts::get(&env.app, &rep, branch)
+    let seen = crate::account_fixture::get(&env.app, &rep, branch)
         .await
         .expect("get");
     assert_eq!(seen.parent_id, Some(group));
     assert_eq!(seen.parent_name.as_deref(), Some("集团总部"));
     assert!(matches!(
-        app::accounts::get(&env.app, &rep, group).await,
+        crate::account_fixture::get(&env.app, &rep, group).await,
         Err(AppError::NotFound)
     ));
     let api = env.api(&env.token(&rep).await);

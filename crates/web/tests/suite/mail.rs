@@ -162,12 +162,12 @@ async fn none_gives_nothing_and_email_gives_only_a_mail(env: Env) {
     assert!(sink.received().is_empty());
     assert!(deliveries(&env, &c.admin).await.is_empty());
     // Assigned by the administrator: a mail, no inbox entry.
-    let input = domain::accounts::AccountInput {
+    let input = crate::account_fixture::AccountInput {
         name: Some("华为技术".into()),
         owner_id: Some(rep.id().to_string()),
         ..Default::default()
     };
-    app::accounts::create(&env.app, &c.admin, &input)
+    crate::account_fixture::create(&env.app, &c.admin, &input)
         .await
         .expect("create account");
     env.run_jobs().await;
@@ -179,12 +179,12 @@ async fn none_gives_nothing_and_email_gives_only_a_mail(env: Env) {
     assert!(!mails[0].body().contains("http"), "{}", mails[0].body());
     // Back to the default: the inbox only.
     prefer(&env, &rep, "assigned", "in_app").await;
-    let input = domain::accounts::AccountInput {
+    let input = crate::account_fixture::AccountInput {
         name: Some("中兴通讯".into()),
         owner_id: Some(rep.id().to_string()),
         ..Default::default()
     };
-    app::accounts::create(&env.app, &c.admin, &input)
+    crate::account_fixture::create(&env.app, &c.admin, &input)
         .await
         .expect("create account");
     env.run_jobs().await;
@@ -327,12 +327,12 @@ async fn only_administrators_see_the_mail_server_and_the_delivery_log(env: Env) 
     let admin_api = env.api(&env.token(&c.admin).await);
     for name in ["一", "二", "三"] {
         prefer(&env, &rep, "assigned", "email").await;
-        let input = domain::accounts::AccountInput {
+        let input = crate::account_fixture::AccountInput {
             name: Some(format!("客户{name}")),
             owner_id: Some(rep.id().to_string()),
             ..Default::default()
         };
-        app::accounts::create(&env.app, &c.admin, &input)
+        crate::account_fixture::create(&env.app, &c.admin, &input)
             .await
             .expect("create account");
     }

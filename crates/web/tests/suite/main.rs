@@ -1,6 +1,7 @@
 //! The integration suite: every scenario on SQLite and on PostgreSQL, through the use cases,
 //! the pages and the API.
 
+mod account_fixture;
 mod smtp_sink;
 mod support;
 

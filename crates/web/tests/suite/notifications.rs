@@ -196,16 +196,16 @@ async fn an_owner_change_by_someone_else_notifies_the_new_owner(env: Env) {
     let own = env.account(&rep, "自己的客户").await;
     assert!(inbox(&env.app, &rep).await.is_empty());
     // An account created for the rep, then one transferred to them.
-    let given = domain::accounts::AccountInput {
+    let given = crate::account_fixture::AccountInput {
         name: Some("分给你的客户".into()),
         owner_id: Some(rep.id().to_string()),
         ..Default::default()
     };
-    app::accounts::create(&env.app, admin, &given)
+    crate::account_fixture::create(&env.app, admin, &given)
         .await
         .expect("create for the rep");
     let theirs = env.account(admin, "转给你的客户").await;
-    app::accounts::transfer(&env.app, admin, theirs.id, theirs.version, rep.id())
+    crate::account_fixture::transfer(&env.app, admin, theirs.id, theirs.version, rep.id())
         .await
         .expect("transfer");
     // A contact created for the rep, and an opportunity reassigned to them by an edit.
@@ -336,13 +336,13 @@ async fn the_bell_and_the_inbox_page_show_mark_and_hide_nothing(env: Env) {
     notifications::fire_reminders(&env.app, c.tenant_id)
         .await
         .expect("fire");
-    let given = domain::accounts::AccountInput {
+    let given = crate::account_fixture::AccountInput {
         name: Some("深圳华为".into()),
         phone: Some("0755-12345678".into()),
         owner_id: Some(rep.id().to_string()),
         ..Default::default()
     };
-    let account = app::accounts::create(&env.app, &c.admin, &given)
+    let account = crate::account_fixture::create(&env.app, &c.admin, &given)
         .await
         .expect("create for the rep");
     let mut browser = env.browser();
@@ -355,7 +355,7 @@ async fn the_bell_and_the_inbox_page_show_mark_and_hide_nothing(env: Env) {
     page.assert_contains("分配给你：深圳华为");
     page.assert_contains(&format!("href=\"/accounts/{}\"", account.id));
     // The account moves out of the rep's scope: the text stays, the link finds nothing.
-    app::accounts::transfer(&env.app, &c.admin, account.id, account.version, other.id())
+    crate::account_fixture::transfer(&env.app, &c.admin, account.id, account.version, other.id())
         .await
         .expect("transfer away");
     let page = browser.get("/notifications").await;

@@ -308,10 +308,10 @@ async fn role_rules(env: Env) {
         env.actor(c.tenant_id, uid).await
     };
     assert!(matches!(
-        app::accounts::create(
+        crate::account_fixture::create(
             &env.app,
             &viewer,
-            &domain::accounts::AccountInput {
+            &crate::account_fixture::AccountInput {
                 name: Some("x".into()),
                 ..Default::default()
             }

@@ -317,7 +317,7 @@ async fn account_pages_main_path(env: Env) {
     r.assert_contains("已被他人修改");
     r.assert_contains("Stale edit");
     assert_eq!(
-        app::accounts::get(&env.app, &c.admin, id.parse().unwrap())
+        crate::account_fixture::get(&env.app, &c.admin, id.parse().unwrap())
             .await
             .unwrap()
             .name,
@@ -396,7 +396,7 @@ async fn bad_forms_change_nothing(env: Env) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        app::accounts::get(&env.app, &c.admin, a.id)
+        crate::account_fixture::get(&env.app, &c.admin, a.id)
             .await
             .unwrap()
             .name,

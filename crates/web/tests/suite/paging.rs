@@ -71,7 +71,8 @@ fn pool(field: &FieldDef, refs: &Refs) -> Option<[String; 2]> {
         FieldType::Lookup if field.lookup_object.as_deref() == Some("account") => {
             two(&refs.accounts[0].to_string(), &refs.accounts[1].to_string())
         }
-        FieldType::Lookup | FieldType::MultiSelect => None,
+        FieldType::CreditCode => two("91350100M000100Y43", "91440300708461136T"),
+        FieldType::Lookup | FieldType::MultiSelect | FieldType::Tags => None,
     }
 }
 
@@ -134,13 +135,13 @@ async fn walk_accounts(env: &Env, actor: &Actor, sort: &str, page: i64) -> Vec<U
     let mut seen = Vec::new();
     let mut cursor = None;
     for _ in 0..200 {
-        let params = app::accounts::ListParams {
+        let params = crate::account_fixture::ListParams {
             sort: Some(sort.to_string()),
             cursor: cursor.clone(),
             limit: Some(page.to_string()),
             ..Default::default()
         };
-        let result = app::accounts::list(&env.app, actor, &params)
+        let result = crate::account_fixture::list(&env.app, actor, &params)
             .await
             .unwrap_or_else(|e| panic!("list accounts by {sort}: {e:?}"));
         seen.extend(result.items.iter().map(|r| r.id));
@@ -221,7 +222,7 @@ async fn run_case(env: &Env, n: usize, case: &Case) -> Result<(), TestCaseError>
     for (i, planned) in case.records.iter().enumerate() {
         env.clock
             .advance(Duration::nanoseconds(STEPS_NS[planned.step]));
-        let input = domain::accounts::AccountInput {
+        let input = crate::account_fixture::AccountInput {
             name: Some(if planned.picks[0] == 0 {
                 "同名客户".into()
             } else {
@@ -233,7 +234,7 @@ async fn run_case(env: &Env, n: usize, case: &Case) -> Result<(), TestCaseError>
         let mut custom = input_for(&account_fields, planned, &no_refs);
         custom.retain(|(key, _)| key.starts_with("cf_"));
         accounts.push(
-            app::accounts::create_with_custom(&env.app, admin, &input, &custom)
+            crate::account_fixture::create_with_custom(&env.app, admin, &input, &custom)
                 .await
                 .expect("account")
                 .id,

@@ -1,9 +1,9 @@
+use crate::account_fixture::AccountInput;
+use crate::account_fixture::ListParams;
 use crate::on_both_databases;
 use crate::support::{Company, Env};
-use app::accounts::ListParams;
 use app::{Actor, AppError};
 use axum::http::StatusCode;
-use domain::accounts::AccountInput;
 use std::collections::BTreeSet;
 
 on_both_databases!(
@@ -32,7 +32,7 @@ async fn found(env: &Env, actor: &Actor, q: &str) -> BTreeSet<String> {
 }
 
 async fn listed(env: &Env, actor: &Actor, params: &ListParams) -> BTreeSet<String> {
-    app::accounts::list(&env.app, actor, params)
+    crate::account_fixture::list(&env.app, actor, params)
         .await
         .unwrap()
         .items
@@ -230,30 +230,30 @@ async fn data_scopes_decide_what_each_user_sees(env: Env) {
     }
 
     // A record outside the scope is "not found" for every action, never "forbidden".
-    let west_account = app::accounts::list(&env.app, &rep_west, &ListParams::default())
+    let west_account = crate::account_fixture::list(&env.app, &rep_west, &ListParams::default())
         .await
         .unwrap()
         .items
         .remove(0);
     assert!(matches!(
-        app::accounts::get(&env.app, &rep_sh, west_account.id).await,
+        crate::account_fixture::get(&env.app, &rep_sh, west_account.id).await,
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        app::accounts::get(&env.app, &east_manager, west_account.id).await,
+        crate::account_fixture::get(&env.app, &east_manager, west_account.id).await,
         Err(AppError::NotFound)
     ));
     let input = west_account.fields().to_input();
     assert!(matches!(
-        app::accounts::update(&env.app, &east_manager, west_account.id, 1, &input).await,
+        crate::account_fixture::update(&env.app, &east_manager, west_account.id, 1, &input).await,
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        app::accounts::delete(&env.app, &east_manager, west_account.id, 1).await,
+        crate::account_fixture::delete(&env.app, &east_manager, west_account.id, 1).await,
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        app::accounts::history(&env.app, &east_manager, west_account.id, None, 10).await,
+        crate::account_fixture::history(&env.app, &east_manager, west_account.id, None, 10).await,
         Err(AppError::NotFound)
     ));
     // Nor can it be used as a parent.
@@ -263,7 +263,7 @@ async fn data_scopes_decide_what_each_user_sees(env: Env) {
         ..Default::default()
     };
     assert!(matches!(
-        app::accounts::create(&env.app, &east_manager, &child).await,
+        crate::account_fixture::create(&env.app, &east_manager, &child).await,
         Err(AppError::Validation(_))
     ));
 
@@ -300,19 +300,19 @@ async fn other_tenant_gets_404_everywhere(env: Env) {
     let id = secret.id;
 
     assert!(matches!(
-        app::accounts::get(&env.app, &b.admin, id).await,
+        crate::account_fixture::get(&env.app, &b.admin, id).await,
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        app::accounts::history(&env.app, &b.admin, id, None, 10).await,
+        crate::account_fixture::history(&env.app, &b.admin, id, None, 10).await,
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        app::accounts::transfer(&env.app, &b.admin, id, 1, b.admin.id()).await,
+        crate::account_fixture::transfer(&env.app, &b.admin, id, 1, b.admin.id()).await,
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        app::accounts::delete(&env.app, &b.admin, id, 1).await,
+        crate::account_fixture::delete(&env.app, &b.admin, id, 1).await,
         Err(AppError::NotFound)
     ));
     assert!(!visible(&env, &b.admin).await.contains("A's secret account"));
@@ -323,7 +323,7 @@ async fn other_tenant_gets_404_everywhere(env: Env) {
         ..Default::default()
     };
     assert!(matches!(
-        app::accounts::create(&env.app, &b.admin, &input).await,
+        crate::account_fixture::create(&env.app, &b.admin, &input).await,
         Err(AppError::Validation(_))
     ));
 
@@ -367,7 +367,9 @@ async fn other_tenant_gets_404_everywhere(env: Env) {
     let page = browser.get("/accounts").await;
     assert!(!page.body.contains("secret account"));
 
-    let unchanged = app::accounts::get(&env.app, &a.admin, id).await.unwrap();
+    let unchanged = crate::account_fixture::get(&env.app, &a.admin, id)
+        .await
+        .unwrap();
     assert_eq!(
         (unchanged.name.as_str(), unchanged.version),
         ("A's secret account", 1)
@@ -551,17 +553,17 @@ async fn actions_need_the_role(env: Env) {
     let own = env.account(&rep, "Mine").await;
     // Reps may not delete or transfer, even their own records.
     assert!(matches!(
-        app::accounts::delete(&env.app, &rep, own.id, 1).await,
+        crate::account_fixture::delete(&env.app, &rep, own.id, 1).await,
         Err(AppError::Forbidden)
     ));
     assert!(matches!(
-        app::accounts::transfer(&env.app, &rep, own.id, 1, other.id()).await,
+        crate::account_fixture::transfer(&env.app, &rep, own.id, 1, other.id()).await,
         Err(AppError::Forbidden)
     ));
     let mut input = own.fields().to_input();
     input.owner_id = Some(other.id().to_string());
     assert!(matches!(
-        app::accounts::update(&env.app, &rep, own.id, 1, &input).await,
+        crate::account_fixture::update(&env.app, &rep, own.id, 1, &input).await,
         Err(AppError::Forbidden)
     ));
     // Nor administer the org.
@@ -570,16 +572,16 @@ async fn actions_need_the_role(env: Env) {
         Err(AppError::Forbidden)
     ));
     // The admin may transfer; the old owner then no longer sees it.
-    let moved = app::accounts::transfer(&env.app, &c.admin, own.id, 1, other.id())
+    let moved = crate::account_fixture::transfer(&env.app, &c.admin, own.id, 1, other.id())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(moved.owner_id, other.id());
     assert!(matches!(
-        app::accounts::get(&env.app, &rep, own.id).await,
+        crate::account_fixture::get(&env.app, &rep, own.id).await,
         Err(AppError::NotFound)
     ));
-    let history = app::accounts::history(&env.app, &c.admin, own.id, None, 10)
+    let history = crate::account_fixture::history(&env.app, &c.admin, own.id, None, 10)
         .await
         .unwrap();
     assert_eq!(history[0].field, "owner_id");
@@ -595,7 +597,9 @@ async fn actions_need_the_role(env: Env) {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(app::accounts::get(&env.app, &rep, mine.id).await.is_ok());
+    assert!(crate::account_fixture::get(&env.app, &rep, mine.id)
+        .await
+        .is_ok());
     let r = browser.get("/admin/users").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

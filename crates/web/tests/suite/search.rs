@@ -2,9 +2,9 @@
 //! full legal name finds it), phone numbers found by any run of four or more digits, and
 //! tokens of older versions rebuilt — through the use cases, the pages and the API.
 
+use crate::account_fixture::ListParams;
 use crate::on_both_databases;
 use crate::support::Env;
-use app::accounts::ListParams;
 use axum::http::StatusCode;
 use domain::permissions::ObjectKind;
 use serde_json::{json, Value};
@@ -47,7 +47,7 @@ async fn accounts(env: &Env, actor: &app::Actor, q: &str) -> Vec<String> {
         sort: Some("name".into()),
         ..Default::default()
     };
-    app::accounts::list(&env.app, actor, &params)
+    crate::account_fixture::list(&env.app, actor, &params)
         .await
         .unwrap()
         .items
@@ -73,13 +73,13 @@ async fn records(env: &Env, actor: &app::Actor, kind: ObjectKind, q: &str) -> Ve
 }
 
 /// 北京中关村科技, phone 010-62345678.
-async fn account_with_phone(env: &Env, actor: &app::Actor) -> store::accounts::AccountRow {
-    let input = domain::accounts::AccountInput {
+async fn account_with_phone(env: &Env, actor: &app::Actor) -> crate::account_fixture::Account {
+    let input = crate::account_fixture::AccountInput {
         name: Some("北京中关村科技".into()),
         phone: Some("010-62345678".into()),
         ..Default::default()
     };
-    app::accounts::create(&env.app, actor, &input)
+    crate::account_fixture::create(&env.app, actor, &input)
         .await
         .unwrap()
 }
@@ -240,7 +240,7 @@ async fn phone_numbers_are_found_by_any_digit_run(env: Env) {
     // A changed phone number is found by its new digits only.
     let mut edit = account.fields().to_input();
     edit.phone = Some("021-55556666".into());
-    app::accounts::update(&env.app, &c.admin, account.id, account.version, &edit)
+    crate::account_fixture::update(&env.app, &c.admin, account.id, account.version, &edit)
         .await
         .unwrap();
     assert!(accounts(&env, &c.admin, "62345678").await.is_empty());
@@ -265,13 +265,19 @@ async fn old_search_tokens_are_rebuilt(env: Env) {
     // The tokens as version 1 wrote them: the account's name only, the mobile number's groups
     // as words.
     let mut tx = env.app.db.begin().await.unwrap();
-    store::search::index_account(&mut tx, c.tenant_id, account.id, &account.name, None)
-        .await
-        .unwrap();
     store::search::index_record(
         &mut tx,
         c.tenant_id,
-        "contact",
+        domain::permissions::ObjectKind::Account,
+        account.id,
+        &[(&account.name, false)],
+    )
+    .await
+    .unwrap();
+    store::search::index_record(
+        &mut tx,
+        c.tenant_id,
+        domain::permissions::ObjectKind::Contact,
         contact,
         &[("张伟", false), ("+86 138 0013 8000", false)],
     )

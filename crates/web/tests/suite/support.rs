@@ -250,12 +250,12 @@ impl Env {
             .expect("create department")
     }
 
-    pub async fn account(&self, actor: &Actor, name: &str) -> store::accounts::AccountRow {
-        let input = domain::accounts::AccountInput {
+    pub async fn account(&self, actor: &Actor, name: &str) -> crate::account_fixture::Account {
+        let input = crate::account_fixture::AccountInput {
             name: Some(name.into()),
             ..Default::default()
         };
-        app::accounts::create(&self.app, actor, &input)
+        crate::account_fixture::create(&self.app, actor, &input)
             .await
             .expect("create account")
     }
@@ -296,12 +296,12 @@ impl Env {
                     .expect("an admin"),
             )
         };
-        let params = app::accounts::ListParams {
+        let params = crate::account_fixture::ListParams {
             limit: Some("200".into()),
             ..Default::default()
         };
         drop(tx);
-        app::accounts::list(&self.app, &admin, &params)
+        crate::account_fixture::list(&self.app, &admin, &params)
             .await
             .expect("list")
             .items

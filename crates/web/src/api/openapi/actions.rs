@@ -77,7 +77,6 @@ pub(super) fn add(paths: &mut Map<String, Value>, schemas: &mut Map<String, Valu
                 "parameters": [id_param("id"), id_param("link_id")],
                 "responses": { "204": { "description": "Deleted" } } } }));
     }
-    super::objects::add_fields_and_views(paths, "accounts");
 
     schemas.insert("TimelinePage".into(), json!({ "type": "object", "properties": {
         "items": { "type": "array", "items": { "type": "object", "properties": {

@@ -154,8 +154,11 @@ pub(super) fn shared_schemas(schemas: &mut Map<String, Value>) {
         "limit": { "type": ["integer", "null"], "minimum": 1, "maximum": app::records::MAX_PAGE },
         "q": maybe("string"), "view": maybe("string") } }),
     );
-    schemas.insert("RecordHistory".into(), json!({ "type": "object", "properties": { "items": { "type": "array", "items": {
+    schemas.insert("RecordHistory".into(), json!({ "type": "object", "properties": {
+        "next_cursor": { "type": ["string", "null"], "description": "The cursor of the next page; null on the last" },
+        "items": { "type": "array", "items": {
         "type": "object", "properties": {
+            "id": { "type": "string", "format": "uuid" },
             "field": { "type": "string" }, "old_value": maybe("string"), "new_value": maybe("string"),
             "changed_by": { "type": "string", "format": "uuid" }, "changed_by_name": maybe("string"),
             "changed_at": { "type": "string", "format": "date-time" } } } } } }));
@@ -176,13 +179,40 @@ pub(super) fn add_object(
     let mut read = Map::new();
     let mut write = Map::new();
     read.insert("id".into(), json!({ "type": "string", "format": "uuid" }));
+    let mut quick = Vec::new();
     for f in fields {
         let schema = field_schema(f);
         read.insert(f.key.clone(), schema.clone());
+        if let Some(key) = crate::api::records::name_key(f) {
+            read.insert(key, json!({ "type": ["string", "null"], "description": format!("The name of `{}` (read only)", f.key) }));
+        }
         if !f.system {
             write.insert(f.key.clone(), schema);
         }
+        let (op, value) = match f.field_type {
+            FieldType::Tags => ("contains", "a tag"),
+            _ => ("eq", "a value"),
+        };
+        quick.push(
+            json!({ "name": f.key, "in": "query", "schema": { "type": "string" },
+            "description": format!("Quick filter: `filter={}:{op}:…` with {value}", f.key) }),
+        );
+        if matches!(f.field_type, FieldType::Date | FieldType::DateTime) {
+            let stem = f.key.strip_suffix("_at").unwrap_or(&f.key);
+            for (suffix, op) in [("from", "gte"), ("to", "lte")] {
+                quick.push(json!({ "name": format!("{stem}_{suffix}"), "in": "query", "schema": { "type": "string" },
+                    "description": format!("Quick filter: `filter={}:{op}:…` (`YYYY-MM-DD` in the caller's time zone)", f.key) }));
+            }
+        }
     }
+    read.insert(
+        "created_by".into(),
+        json!({ "type": "string", "format": "uuid" }),
+    );
+    read.insert(
+        "updated_by".into(),
+        json!({ "type": "string", "format": "uuid" }),
+    );
     read.insert("version".into(), json!({ "type": "integer" }));
     read.insert("names".into(), names_schema(NAMES_SINGLE));
     write.insert(
@@ -232,6 +262,10 @@ pub(super) fn add_object(
         { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Quick search by name" },
         { "name": "view", "in": "query", "schema": { "type": "string" }, "description": "A saved view id or a built-in view key" }
     ]);
+    let mut list_params = list_params;
+    if let Some(params) = list_params.as_array_mut() {
+        params.extend(quick);
+    }
     let body = |schema: &str| json!({ "required": true, "content": content(schema_ref(schema)) });
     paths.insert(format!("/api/v1/{tag}"), json!({
         "get": { "tags": [tag], "summary": format!("List {label}"), "security": security, "parameters": list_params,
@@ -258,8 +292,16 @@ pub(super) fn add_object(
         "requestBody": body("ListQuery"), "responses": { "200": page } } }),
     );
     paths.insert(format!("/api/v1/{tag}/{{id}}/history"), json!({ "get": { "tags": [tag], "security": security,
-        "parameters": [id_param("id")], "summary": "Field history, newest first (the last 200 changes)",
+        "parameters": [id_param("id"),
+            { "name": "cursor", "in": "query", "schema": { "type": "string" }, "description": "`next_cursor` of the previous page" },
+            { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 200 }, "description": "Default 50" }],
+        "summary": "Field history, newest first",
         "responses": { "200": { "description": "Changes", "content": content(schema_ref("RecordHistory")) } } } }));
+    paths.insert(format!("/api/v1/{tag}/{{id}}/transfer"), json!({ "post": { "tags": [tag], "security": security,
+        "parameters": [id_param("id"), if_match(true)], "summary": "Hand the record to another owner (needs the transfer permission)",
+        "requestBody": { "required": true, "content": content(json!({ "type": "object", "required": ["owner_id"], "additionalProperties": false,
+            "properties": { "owner_id": { "type": "string", "format": "uuid" }, "version": { "type": "integer", "description": "Alternative to `If-Match`" } } })) },
+        "responses": { "200": one("The record"), "204": { "description": "Transferred; the record has left the caller's scope" } } } }));
     add_fields_and_views(paths, tag);
 }
 

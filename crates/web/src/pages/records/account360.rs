@@ -242,11 +242,10 @@ pub struct StreamStart<'a> {
 pub async fn account_360(
     state: &AppState,
     user: &Signed,
-    account: &store::accounts::AccountRow,
+    id: Uuid,
     stream: StreamStart<'_>,
 ) -> Result<Account360, AppError> {
     let t = user.ctx.tr;
-    let id = account.id;
     let rollup = app::account360::rollup(&state.app, &user.actor, id).await?;
     let amounts = rollup
         .amounts

@@ -122,6 +122,7 @@ async fn form_fields(
             FieldType::Phone => "tel",
             FieldType::Email => "email",
             FieldType::Url => "url",
+            FieldType::Tags | FieldType::CreditCode => "text",
         };
         let options = match field.field_type {
             FieldType::User => users.clone(),
@@ -139,7 +140,12 @@ async fn form_fields(
                 })
                 .collect(),
         };
-        let value = current.first().cloned().unwrap_or_default();
+        // Tags are typed as one comma-separated text.
+        let value = if field.field_type == FieldType::Tags {
+            current.join(", ")
+        } else {
+            current.first().cloned().unwrap_or_default()
+        };
         let target_plural = field
             .lookup_object
             .as_deref()
@@ -446,11 +452,6 @@ async fn lookup_name(
     object: ObjectKind,
     id: Uuid,
 ) -> Result<String, AppError> {
-    if object == ObjectKind::Account {
-        return app::accounts::get(&state.app, &user.actor, id)
-            .await
-            .map(|a| a.name);
-    }
     app::records::get(&state.app, &user.actor, object, id)
         .await
         .map(|v| v.record.name().to_string())

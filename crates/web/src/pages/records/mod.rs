@@ -1,4 +1,4 @@
-//! Pages of the metadata-driven objects (contacts, leads, opportunities, activities): list with
+//! Pages of the record engine's objects (accounts, contacts, leads, opportunities, activities): list with
 //! saved views and a filter builder, record page with related lists and history, form. Every
 //! field — standard or custom — is rendered from its `FieldDef`.
 
@@ -32,12 +32,15 @@ use form::{create, delete, edit_form, new_form, update};
 pub use form::{custom_controls, split_custom, FormField, Pairs};
 use links::{add_account_link, add_contact_link, remove_account_link, remove_contact_link};
 use lists::{filter_row, list};
-pub(super) use lists::{list_page, parse_list_query};
 use lookup::lookup;
 pub(super) use lookup::LookupResults;
 use my_day::my_day;
 use record_page::show;
 use saved_views::{delete_view, save_view};
+
+/// Objects whose record page and form are laid out by a page module of their own (accounts:
+/// the 360° page, `pages::accounts`); their list, views and filter builder are these.
+const OWN_RECORD_PAGES: [ObjectKind; 1] = [ObjectKind::Account];
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -45,27 +48,24 @@ pub fn routes() -> Router<AppState> {
         let Some(spec) = domain::objects::spec(kind) else {
             continue;
         };
-        let object = Router::new()
-            .route("/", get(list).post(create))
-            .route("/new", get(new_form))
-            .route("/lookup", get(lookup))
+        let lists = Router::new()
             .route("/filter-row", get(filter_row))
             .route("/views", post(save_view))
-            .route("/views/{view}/delete", post(delete_view))
-            .route("/{id}", get(show).post(update))
-            .route("/{id}/edit", get(edit_form))
-            .route("/{id}/delete", post(delete))
-            .layer(Extension(kind));
-        router = router.nest(&format!("/{}", spec.plural), object);
+            .route("/views/{view}/delete", post(delete_view));
+        let object = if OWN_RECORD_PAGES.contains(&kind) {
+            lists.route("/", get(list))
+        } else {
+            lists
+                .route("/", get(list).post(create))
+                .route("/new", get(new_form))
+                .route("/lookup", get(lookup))
+                .route("/{id}", get(show).post(update))
+                .route("/{id}/edit", get(edit_form))
+                .route("/{id}/delete", post(delete))
+        };
+        router = router.nest(&format!("/{}", spec.plural), object.layer(Extension(kind)));
     }
-    // Accounts have pages of their own; their views and filter builder are these.
-    let account_lists = Router::new()
-        .route("/accounts/views", post(save_view))
-        .route("/accounts/views/{view}/delete", post(delete_view))
-        .route("/accounts/filter-row", get(filter_row))
-        .layer(Extension(ObjectKind::Account));
     router
-        .merge(account_lists)
         .route("/", get(my_day))
         .route("/activities/{id}/complete", post(complete))
         .route("/activities/{id}/reopen", post(reopen))
