@@ -840,4 +840,51 @@ mod tests {
             .relative_range(now, zone, None)
             .is_none());
     }
+
+    #[test]
+    fn tags_are_split_trimmed_and_deduplicated() {
+        let tags = def(FieldType::Tags);
+        assert_eq!(
+            tags.parse(&one("VIP，重点、 vip ,a")),
+            Ok(Some(FieldValue::Choices(vec![
+                "VIP".into(),
+                "重点".into(),
+                "a".into()
+            ])))
+        );
+        assert_eq!(tags.parse(&[" ".into()]), Ok(None));
+        assert_eq!(tags.parse(&one(&"x".repeat(31))), Err("invalid_tag"));
+        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        assert_eq!(tags.parse(&many), Err("too_many"));
+        assert_eq!(tags.limit_of("too_many"), Some(20));
+    }
+
+    #[test]
+    fn credit_codes_are_checked_and_upper_cased() {
+        let code = def(FieldType::CreditCode);
+        assert_eq!(
+            code.parse(&one("91350100m000100y43")),
+            Ok(Some(FieldValue::Text("91350100M000100Y43".into())))
+        );
+        assert_eq!(
+            code.parse(&one("91350100M000100Y44")),
+            Err("invalid_credit_code")
+        );
+    }
+
+    #[test]
+    fn a_choice_is_stored_as_its_own_key_whatever_the_case() {
+        let mut grade = def(FieldType::Picklist);
+        grade.options = vec![PicklistOption {
+            key: "B".into(),
+            label_zh: "B".into(),
+            label_en: "B".into(),
+            active: true,
+        }];
+        assert_eq!(
+            grade.parse(&one("b")),
+            Ok(Some(FieldValue::Text("B".into())))
+        );
+        assert_eq!(grade.parse(&one("c")), Err("invalid_choice"));
+    }
 }

@@ -811,4 +811,18 @@ mod tests {
         assert_eq!(stage_win_rate("lost"), Some(0));
         assert!(stage_is_closed("won") && !stage_is_closed("proposal"));
     }
+
+    #[test]
+    fn the_account_tree_refuses_itself_cycles_and_a_fifth_level() {
+        let tree = spec(ObjectKind::Account)
+            .and_then(|s| s.tree)
+            .expect("a tree");
+        let [a, b, c, d, e] = [(); 5].map(|_| uuid::Uuid::now_v7());
+        assert_eq!(tree.check(a, a, &[]), Some("invalid_reference"));
+        // a under c, where c is under b under a: a cycle.
+        assert_eq!(tree.check(a, c, &[b, a]), Some("cycle"));
+        // e under d, which is already the fourth level (d → c → b → a).
+        assert_eq!(tree.check(e, d, &[c, b, a]), Some("too_deep"));
+        assert_eq!(tree.check(e, c, &[b, a]), None);
+    }
 }

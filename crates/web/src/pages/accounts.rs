@@ -51,10 +51,11 @@ fn choices(t: Tr, key: &str) -> Vec<Choice> {
                 .filter(|o| o.active)
                 .map(|o| Choice {
                     value: o.key.clone(),
-                    label: if t.is_zh() {
-                        o.label_zh.clone()
-                    } else {
-                        o.label_en.clone()
+                    // The catalog's wording where it has one (`grade.A`), else the option's.
+                    label: match t.key(&format!("{key}."), &o.key) {
+                        label if label != format!("{key}.{}", o.key) => label,
+                        _ if t.is_zh() => o.label_zh.clone(),
+                        _ => o.label_en.clone(),
                     },
                 })
                 .collect()

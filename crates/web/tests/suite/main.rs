@@ -13,6 +13,7 @@ mod api_routes;
 mod audit;
 mod clock;
 mod delete_protection;
+mod engine;
 mod events;
 mod faults;
 mod field_access;
