@@ -193,6 +193,8 @@ pub struct RecordView {
     pub names: HashMap<Uuid, String>,
     /// The fields as the reader may see them (what the record was read with).
     pub fields: ObjectFields,
+    /// The rows the record owns (its object's `children`).
+    pub children: Vec<crate::children::ChildRows>,
 }
 
 impl RecordView {
@@ -584,6 +586,8 @@ pub async fn create_once(
     key: Option<&crate::idempotency::Key>,
 ) -> AppResult<Uuid> {
     actor.require(kind, Action::Create)?;
+    let (input, rows) = crate::children::split(kind, input);
+    let input = &input;
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let mut values = Values::new();
@@ -603,6 +607,17 @@ pub async fn create_once(
         &mut values,
         &mut errors,
         now,
+    )
+    .await?;
+    let tenant = actor.tenant_id();
+    let rows = crate::children::prepare(
+        &mut tx,
+        tenant,
+        &fields,
+        None,
+        &rows,
+        &mut values,
+        &mut errors,
     )
     .await?;
     errors.into_result()?;
@@ -625,6 +640,7 @@ pub async fn create_once(
         &stamp,
     )
     .await?;
+    crate::children::write(&mut tx, actor, &fields, id, &rows, &values, now).await?;
     index_search(&mut tx, actor.tenant_id(), kind, &values, id).await?;
     let subject = crate::events::Subject {
         object: kind,
@@ -653,12 +669,14 @@ pub async fn get(app: &App, actor: &Actor, kind: ObjectKind, id: Uuid) -> AppRes
     )
     .await?
     .ok_or(AppError::NotFound)?;
+    let children = crate::children::load(&mut tx, actor.tenant_id(), &fields, &record).await?;
     fields.strip(&mut record.values);
     let names = names_for(&mut tx, actor, &fields, std::slice::from_ref(&record)).await?;
     Ok(RecordView {
         record,
         names,
         fields,
+        children,
     })
 }
 
@@ -706,6 +724,8 @@ pub async fn update(
     version: i64,
     input: &Input,
 ) -> AppResult<()> {
+    let (input, rows) = crate::children::split(kind, input);
+    let input = &input;
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let custom = fields.custom_defs();
@@ -732,8 +752,20 @@ pub async fn update(
         now,
     )
     .await?;
+    let tenant = actor.tenant_id();
+    let rows = crate::children::prepare(
+        &mut tx,
+        tenant,
+        &fields,
+        Some(&current),
+        &rows,
+        &mut values,
+        &mut errors,
+    )
+    .await?;
     errors.into_result()?;
-    save(&mut tx, actor, &fields, &current, values, now).await?;
+    save(&mut tx, actor, &fields, &current, values.clone(), now).await?;
+    crate::children::write(&mut tx, actor, &fields, id, &rows, &values, now).await?;
     tx.commit().await.map_err(AppError::from)
 }
 

@@ -1592,6 +1592,7 @@ pub fn budget_level_field() -> domain::fields::FieldDef {
         indexed: false,
         searchable: false,
         money_exponent: None,
+        computed: None,
         position: 100,
     }
 }

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod children;
 pub mod custom_fields;
 pub mod events;
 pub mod history;

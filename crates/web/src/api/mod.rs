@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod children;
 mod conditional;
 mod error;
 mod events;
@@ -44,6 +45,7 @@ fn table() -> table::ApiRoutes {
     table::ApiRoutes::default()
         .merge(accounts::routes())
         .merge(records::routes())
+        .merge(children::routes())
         .merge(org::routes())
         .merge(tokens::routes())
         .merge(jobs::routes())

@@ -3,6 +3,7 @@
 //! around them ([`actions`]) and the error responses of every operation ([`errors`]).
 
 mod actions;
+mod children;
 mod errors;
 mod objects;
 
@@ -142,6 +143,7 @@ fn with_records(
     for (kind, fields) in objects {
         objects::add_object(*kind, fields, &mut paths, &mut schemas, &mut tags);
     }
+    children::add(&mut paths, &mut schemas);
     actions::add(&mut paths, &mut schemas);
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {

@@ -159,6 +159,10 @@ pub fn json_input(
             }
             continue;
         }
+        if let Some(child) = fields.spec.child(key) {
+            super::children::rows_input(child, value, &mut input, &mut errors);
+            continue;
+        }
         let field_type = fields.field(key).map(|f| f.field_type);
         let json = field_type.map(|t| json_type(t).0);
         let texts = match (value, json) {
@@ -199,7 +203,10 @@ async fn respond_record(
     Ok(with_etag(
         status,
         kind,
-        record_json(&view.fields, &view.record, &view.names),
+        super::children::with_rows(
+            record_json(&view.fields, &view.record, &view.names),
+            &view.children,
+        ),
         version,
     ))
 }
@@ -251,7 +258,10 @@ async fn read(
     Ok(with_etag(
         StatusCode::OK,
         kind,
-        record_json(&view.fields, &view.record, &view.names),
+        super::children::with_rows(
+            record_json(&view.fields, &view.record, &view.names),
+            &view.children,
+        ),
         version,
     ))
 }

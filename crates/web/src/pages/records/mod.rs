@@ -14,6 +14,7 @@ pub use domain::objects::GENERIC as OBJECTS;
 
 mod account360;
 mod activity_actions;
+mod children;
 mod display;
 mod form;
 mod links;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
             .route("/{id}", get(show).post(update))
             .route("/{id}/edit", get(edit_form))
             .route("/{id}/delete", post(delete))
+            .route("/rows/{child}", get(children::add_row))
             .layer(Extension(kind));
         router = router.nest(&format!("/{}", spec.plural), object);
     }
