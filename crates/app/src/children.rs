@@ -36,6 +36,9 @@ pub struct ChildRows {
 /// One submitted row: its index as given (for error keys) and its texts by field.
 type RowInput = (usize, BTreeMap<String, Vec<String>>);
 
+/// Submitted rows by their index as given.
+type RowsByIndex = BTreeMap<usize, BTreeMap<String, Vec<String>>>;
+
 /// The child rows among a write's input (see [`split`]).
 #[derive(Debug, Default)]
 pub struct ChildInput {
@@ -57,10 +60,7 @@ pub fn split(kind: ObjectKind, input: &Input) -> (Input, ChildInput) {
     };
     let mut own = Input::new();
     let mut children = ChildInput::default();
-    let mut rows: Vec<(
-        &'static ChildSpec,
-        BTreeMap<usize, BTreeMap<String, Vec<String>>>,
-    )> = Vec::new();
+    let mut rows: Vec<(&'static ChildSpec, RowsByIndex)> = Vec::new();
     for (key, texts) in input {
         let (child_key, rest) = key.split_once('.').unwrap_or((key.as_str(), ""));
         let Some(child) = spec.child(child_key) else {

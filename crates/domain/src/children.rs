@@ -235,7 +235,7 @@ pub fn opportunity_lines() -> ChildSpec {
 mod tests {
     use super::*;
 
-    fn with(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<Decimal> + '_ {
+    fn with<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<Decimal> + 'a {
         move |key| {
             vars.iter()
                 .find(|(k, _)| *k == key)

@@ -16,10 +16,16 @@ fn capitalised(key: &str) -> String {
         .collect()
 }
 
-fn row_field_schema(f: &domain::fields::FieldDef) -> Value {
+/// A row field's schema: numbers are answered as decimal strings, and a body may give a
+/// number or a string (`writing`).
+fn row_field_schema(f: &domain::fields::FieldDef, writing: bool) -> Value {
     let mut schema = field_schema(f);
     let (t, format) = crate::api::children::row_type(f.field_type);
-    schema["type"] = json!([t, "null"]);
+    let numeric = format == Some("decimal");
+    schema["type"] = match (writing && numeric, t) {
+        (true, _) => json!(["string", "number", "null"]),
+        (false, t) => json!([t, "null"]),
+    };
     if let Some(format) = format {
         schema["format"] = json!(format);
     }
@@ -39,9 +45,9 @@ pub(super) fn add(paths: &mut Map<String, Value>, schemas: &mut Map<String, Valu
             let mut write = Map::new();
             read.insert("id".into(), json!({ "type": "string", "format": "uuid" }));
             for f in &child.fields {
-                read.insert(f.key.clone(), row_field_schema(f));
+                read.insert(f.key.clone(), row_field_schema(f, false));
                 if !f.system {
-                    write.insert(f.key.clone(), row_field_schema(f));
+                    write.insert(f.key.clone(), row_field_schema(f, true));
                 }
             }
             let required: Vec<&str> = child
