@@ -363,6 +363,41 @@ async fn a_bad_line_writes_nothing(env: Env) {
     assert_eq!(r6.status, StatusCode::OK, "{}", r6.body);
     assert_eq!(r6.json()["products_count"], json!(100.0));
     assert_eq!(r6.json()["products_total"], json!("100.00"));
+
+    // Another currency restates the lines kept: whole yuan become whole yen…
+    let r7 = api
+        .patch(
+            &format!("/api/v1/opportunities/{id}"),
+            json!({ "currency": "JPY" }),
+            &etag(&r6),
+        )
+        .await;
+    assert_eq!(r7.status, StatusCode::OK, "{}", r7.body);
+    let read = api.get(&format!("/api/v1/opportunities/{id}")).await.json();
+    assert_eq!(read["lines"][0]["unit_price"], json!("1"));
+    assert_eq!(read["lines"][0]["amount"], json!("1"));
+    assert_eq!(read["products_total"], json!("100"));
+    // …and a fen that yen cannot hold is a line's error.
+    let r8 = api
+        .post(
+            "/api/v1/opportunities",
+            json!({ "name": "分", "account_id": account.id, "lines": [line("A", json!(1), json!("0.5"), Value::Null)] }),
+        )
+        .await;
+    let cents = r8.json()["id"].as_str().unwrap().to_string();
+    let r9 = api
+        .patch(
+            &format!("/api/v1/opportunities/{cents}"),
+            json!({ "currency": "JPY" }),
+            &etag(&r8),
+        )
+        .await;
+    assert_eq!(r9.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r9.body);
+    assert!(
+        field_pairs(&r9).contains(&("lines.0.unit_price".into(), "too_precise".into())),
+        "{}",
+        r9.body
+    );
 }
 
 /// A user of a role that may only read opportunities (and accounts), of every owner.
