@@ -6,6 +6,7 @@ pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod children;
 pub mod clock;
 pub mod customize;
 pub mod error;

@@ -193,6 +193,8 @@ pub struct RecordView {
     pub names: HashMap<Uuid, String>,
     /// The fields as the reader may see them (what the record was read with).
     pub fields: ObjectFields,
+    /// The rows the record owns (its object's `children`).
+    pub children: Vec<crate::children::ChildRows>,
 }
 
 impl RecordView {
@@ -556,6 +558,8 @@ pub async fn create_once(
     key: Option<&crate::idempotency::Key>,
 ) -> AppResult<Uuid> {
     actor.require(kind, Action::Create)?;
+    let (input, rows) = crate::children::split(kind, input);
+    let input = &input;
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let mut values = Values::new();
@@ -575,6 +579,17 @@ pub async fn create_once(
         &mut values,
         &mut errors,
         now,
+    )
+    .await?;
+    let tenant = actor.tenant_id();
+    let rows = crate::children::prepare(
+        &mut tx,
+        tenant,
+        &fields,
+        None,
+        &rows,
+        &mut values,
+        &mut errors,
     )
     .await?;
     errors.into_result()?;
@@ -598,6 +613,7 @@ pub async fn create_once(
         &stamp,
     )
     .await?;
+    crate::children::write(&mut tx, actor, &fields, id, &rows, &values, now).await?;
     index_search(&mut tx, actor.tenant_id(), kind, &values, id).await?;
     let subject = crate::events::Subject {
         object: kind,
@@ -635,12 +651,14 @@ async fn read_view(
     else {
         return Ok(None);
     };
+    let children = crate::children::load(tx, actor.tenant_id(), &fields, &record).await?;
     fields.strip(&mut record.values);
     let names = names_for(tx, actor, &fields, std::slice::from_ref(&record)).await?;
     Ok(Some(RecordView {
         record,
         names,
         fields,
+        children,
     }))
 }
 
@@ -651,8 +669,8 @@ async fn read_view(
 /// Salesforce shows it), even when the reader may not open that record; nothing else of it —
 /// opening it answers 404, and no other of its fields comes with the visible record. Counts
 /// and roll-ups never include records the reader cannot see
-/// (`store::records::account_rollup`). An account's `parent_name` follows this rule too
-/// (`store::accounts`, the parent's name and nothing else of it).
+/// (`store::records::account_rollup`). The `x_name` beside each reference in the API's
+/// answers follows this rule too.
 pub async fn names_for(
     tx: &mut Tx,
     actor: &Actor,
@@ -688,6 +706,8 @@ pub async fn update(
     version: i64,
     input: &Input,
 ) -> AppResult<()> {
+    let (input, rows) = crate::children::split(kind, input);
+    let input = &input;
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let custom = fields.custom_defs();
@@ -714,8 +734,20 @@ pub async fn update(
         now,
     )
     .await?;
+    let tenant = actor.tenant_id();
+    let rows = crate::children::prepare(
+        &mut tx,
+        tenant,
+        &fields,
+        Some(&current),
+        &rows,
+        &mut values,
+        &mut errors,
+    )
+    .await?;
     errors.into_result()?;
-    save(&mut tx, actor, &fields, &current, values, now).await?;
+    save(&mut tx, actor, &fields, &current, values.clone(), now).await?;
+    crate::children::write(&mut tx, actor, &fields, id, &rows, &values, now).await?;
     tx.commit().await.map_err(AppError::from)
 }
 

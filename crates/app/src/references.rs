@@ -9,6 +9,45 @@ use domain::permissions::ObjectKind;
 use store::Tx;
 use uuid::Uuid;
 
+/// Every lookup field, standard or custom, that points at records of `kind`: (the object
+/// that has it, the field), standard ones in the specs' order first. What refers to a record
+/// of `kind`: its delete protection and its related lists.
+pub async fn lookups_to_tx(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    kind: ObjectKind,
+) -> AppResult<Vec<(ObjectKind, domain::fields::FieldDef)>> {
+    let mut fields: Vec<(ObjectKind, domain::fields::FieldDef)> = domain::objects::lookups_to(kind)
+        .into_iter()
+        .map(|(spec, field)| (spec.kind, field.clone()))
+        .collect();
+    for (object, custom) in store::custom_fields::lookups_to(tx, tenant_id, kind).await? {
+        fields.push((object, custom.def));
+    }
+    Ok(fields)
+}
+
+/// [`lookups_to_tx`] as `actor` may use them: active fields of objects they may read, not
+/// hidden from their role.
+pub async fn visible_lookups_to(
+    app: &crate::App,
+    actor: &Actor,
+    kind: ObjectKind,
+) -> AppResult<Vec<(ObjectKind, domain::fields::FieldDef)>> {
+    let mut tx = app.db.begin_read().await?;
+    let mut out = Vec::new();
+    for (object, field) in lookups_to_tx(&mut tx, actor.tenant_id(), kind).await? {
+        if actor.principal.read_scope(object).is_none() {
+            continue;
+        }
+        let fields = crate::records::actor_fields_tx(&mut tx, actor, object).await?;
+        if fields.all().iter().any(|f| f.key == field.key) {
+            out.push((object, field));
+        }
+    }
+    Ok(out)
+}
+
 /// Referring records are counted up to this many per object (the message says "100+").
 pub const COUNT_CAP: i64 = 100;
 
@@ -30,13 +69,7 @@ pub async fn refuse_if_referenced(
     id: Uuid,
 ) -> AppResult<()> {
     let tenant = actor.tenant_id();
-    let mut fields: Vec<(ObjectKind, domain::fields::FieldDef)> = domain::objects::lookups_to(kind)
-        .into_iter()
-        .map(|(spec, field)| (spec.kind, field.clone()))
-        .collect();
-    for (object, custom) in store::custom_fields::lookups_to(tx, tenant, kind).await? {
-        fields.push((object, custom.def));
-    }
+    let fields = lookups_to_tx(tx, tenant, kind).await?;
     let mut referrers: Vec<Referrers> = Vec::new();
     for (object, field) in &fields {
         let spec = crate::records::spec(*object)?;

@@ -338,6 +338,11 @@ pub struct FieldDef {
     /// [`crate::money`]). Amounts of an object with a currency field follow the record's.
     #[serde(skip)]
     pub money_exponent: Option<u32>,
+    /// How the engine computes the value on every write (a sum or count of child rows, a
+    /// formula over the record's fields); such a field is also `system`. Standard fields
+    /// only (see [`crate::children`]).
+    #[serde(skip)]
+    pub computed: Option<crate::children::Computed>,
     /// Place on forms and record pages.
     #[serde(default)]
     pub position: i32,
@@ -676,6 +681,7 @@ mod tests {
             indexed: false,
             searchable: false,
             money_exponent: None,
+            computed: None,
             position: 0,
         }
     }

@@ -2,6 +2,7 @@
 //!
 //! Everything here is tested without a database; the store and app crates build on it.
 
+pub mod children;
 pub mod contact_details;
 pub mod credit_code;
 pub mod fields;

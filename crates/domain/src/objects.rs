@@ -4,6 +4,7 @@
 //! opportunities and activities share one code path, and a custom field (a `FieldDef` stored
 //! per company) behaves exactly like a standard one.
 
+use crate::children::Computed;
 use crate::fields::{FieldDef, FieldType, PicklistOption};
 use crate::permissions::ObjectKind;
 use rust_decimal::Decimal;
@@ -29,6 +30,9 @@ pub struct ObjectSpec {
     /// The picklist holding the record's currency (an opportunity's `currency`): its money
     /// fields, standard and custom, are in that currency. Without one, in the company's.
     pub currency_field: Option<&'static str>,
+    /// Kinds of child rows the record owns (an opportunity's product lines), written with it
+    /// and read through it (see [`crate::children`]).
+    pub children: Vec<crate::children::ChildSpec>,
     /// A lookup of the object to itself that forms a tree (an account's parent): the engine
     /// refuses cycles and trees deeper than `max_depth`, and a delete while children remain.
     pub tree: Option<Tree>,
@@ -97,6 +101,11 @@ impl ObjectSpec {
             (Some(_), Some(code)) => crate::money::exponent(code),
             _ => field.money_exponent.unwrap_or(2),
         }
+    }
+
+    /// The kind of child rows of this key (`lines`).
+    pub fn child(&self, key: &str) -> Option<&crate::children::ChildSpec> {
+        self.children.iter().find(|c| c.key == key)
     }
 
     pub fn label(&self, zh: bool) -> &'static str {
@@ -178,6 +187,7 @@ fn f(key: &str, zh: &str, en: &str, field_type: FieldType) -> F {
         indexed: false,
         searchable: false,
         money_exponent: None,
+        computed: None,
         position: 0,
     })
 }
@@ -228,6 +238,12 @@ impl F {
     /// Backed by an index: offered as a sort and a fast filter.
     fn indexed(mut self) -> Self {
         self.0.indexed = true;
+        self
+    }
+    /// Computed by the engine on every write (and so set by the system only).
+    fn computed(mut self, rule: crate::children::Computed) -> Self {
+        self.0.computed = Some(rule);
+        self.0.system = true;
         self
     }
     /// Found by the quick and global search.
@@ -367,6 +383,7 @@ fn account_spec() -> ObjectSpec {
             has_children: "account_has_children",
         }),
         own_changes_in_stream: true,
+        children: Vec::new(),
     }
 }
 
@@ -435,6 +452,7 @@ fn contact_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        children: Vec::new(),
     }
 }
 
@@ -514,6 +532,7 @@ fn lead_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        children: Vec::new(),
     }
 }
 
@@ -588,6 +607,25 @@ fn opportunity_spec() -> ObjectSpec {
         f("closed_on", "结束日期", "Closed on", FieldType::Date)
             .system()
             .indexed(),
+        f(
+            "products_total",
+            "产品合计",
+            "Products total",
+            FieldType::Money,
+        )
+        .column("products_total_minor")
+        .indexed()
+        .computed(Computed::Sum {
+            child: "lines",
+            field: "amount",
+        }),
+        f(
+            "products_count",
+            "产品行数",
+            "Product lines",
+            FieldType::Number,
+        )
+        .computed(Computed::Count { child: "lines" }),
         f("notes", "备注", "Notes", FieldType::LongText).max(5000),
     ];
     fields.extend(common());
@@ -610,6 +648,7 @@ fn opportunity_spec() -> ObjectSpec {
         currency_field: Some("currency"),
         tree: None,
         own_changes_in_stream: false,
+        children: vec![crate::children::opportunity_lines()],
     }
 }
 
@@ -735,6 +774,7 @@ fn activity_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        children: Vec::new(),
     }
 }
 

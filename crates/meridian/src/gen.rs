@@ -1671,6 +1671,7 @@ pub fn budget_level_field() -> domain::fields::FieldDef {
         indexed: false,
         searchable: false,
         money_exponent: None,
+        computed: None,
         position: 100,
     }
 }

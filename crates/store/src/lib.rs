@@ -9,6 +9,7 @@ mod db;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod children;
 pub mod custom_fields;
 pub mod events;
 pub mod history;

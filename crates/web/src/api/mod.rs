@@ -2,6 +2,7 @@
 //! `ETag`/`If-Match` concurrency, cursor pagination, and the OpenAPI document.
 
 mod audit;
+mod children;
 mod conditional;
 mod error;
 mod events;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
 fn table() -> table::ApiRoutes {
     table::ApiRoutes::default()
         .merge(records::routes())
+        .merge(children::routes())
         .merge(org::routes())
         .merge(tokens::routes())
         .merge(jobs::routes())

@@ -3,6 +3,7 @@
 //! around them ([`actions`]) and the error responses of every operation ([`errors`]).
 
 mod actions;
+mod children;
 mod errors;
 mod objects;
 
@@ -138,6 +139,7 @@ fn with_records(
     for (kind, fields) in objects {
         objects::add_object(*kind, fields, &mut paths, &mut schemas, &mut tags);
     }
+    children::add(&mut paths, &mut schemas);
     // Names earlier documents gave these schemas, for clients generated from them.
     for (old, new) in SCHEMA_ALIASES {
         if schemas.contains_key(*new) {

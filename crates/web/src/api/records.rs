@@ -194,6 +194,10 @@ pub fn json_input(
             }
             continue;
         }
+        if let Some(child) = fields.spec.child(key) {
+            super::children::rows_input(child, value, &mut input, &mut errors);
+            continue;
+        }
         let field_type = fields.field(key).map(|f| f.field_type);
         if field_type.is_none() {
             unknown.push(key.clone());
@@ -249,7 +253,10 @@ async fn respond_record(
     Ok(with_etag(
         status,
         kind,
-        record_json(&view.fields, &view.record, &view.names),
+        super::children::with_rows(
+            record_json(&view.fields, &view.record, &view.names),
+            &view.children,
+        ),
         version,
     ))
 }
@@ -301,7 +308,10 @@ async fn read(
     Ok(with_etag(
         StatusCode::OK,
         kind,
-        record_json(&view.fields, &view.record, &view.names),
+        super::children::with_rows(
+            record_json(&view.fields, &view.record, &view.names),
+            &view.children,
+        ),
         version,
     ))
 }

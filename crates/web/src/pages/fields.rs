@@ -341,6 +341,7 @@ impl FieldForm {
             indexed: self.indexed.is_some(),
             searchable: false,
             money_exponent: None,
+            computed: None,
             position,
         })
     }

@@ -11,6 +11,7 @@ mod api;
 mod api_pages;
 mod api_routes;
 mod audit;
+mod children;
 mod clock;
 mod delete_protection;
 mod engine;

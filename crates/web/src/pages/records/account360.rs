@@ -3,7 +3,7 @@
 use super::display::{field_label, history_text, label, money, option_label, show_value};
 use super::form::Pairs;
 use super::links::links_panel;
-use super::record_page::{related, LinksPanel, RelatedList};
+use super::record_page::{related_lists, LinksPanel, RelatedList};
 use super::{parse_id, spec_of, Choice, Shown};
 use crate::error::page_error;
 use crate::pages::see_other;
@@ -259,46 +259,8 @@ pub async fn account_360(
             .map(|f| show_value(t, f, view.record.values.get(key), &view.names).text)
             .unwrap_or_default()
     };
-    let mut related_lists = Vec::new();
-    for (kind, key, title, new_url) in [
-        (
-            ObjectKind::Contact,
-            "account_id",
-            "related.contacts",
-            format!("/contacts/new?account_id={id}"),
-        ),
-        (
-            ObjectKind::Opportunity,
-            "account_id",
-            "related.opportunities",
-            format!("/opportunities/new?account_id={id}"),
-        ),
-        (
-            ObjectKind::Activity,
-            "account_id",
-            "related.activities",
-            format!("/activities/new?account_id={id}"),
-        ),
-        (
-            ObjectKind::Account,
-            "parent_id",
-            "related.children",
-            format!("/accounts/new?parent_id={id}"),
-        ),
-    ] {
-        if let Some(list) = related(state, user, kind, key, id, title, Some(new_url)).await {
-            related_lists.push(list);
-        }
-    }
-    let log_links = ["call", "visit", "meeting", "task", "note"]
-        .iter()
-        .map(|k| {
-            (
-                format!("/activities/new?kind={k}&account_id={id}"),
-                t.key("activity.log.", k),
-            )
-        })
-        .collect();
+    let (related_lists, log_links) =
+        related_lists(state, user, ObjectKind::Account, &view.record).await?;
     // Active custom fields the reader may see (standard ones are on the account's own card).
     let custom_facts = view
         .fields

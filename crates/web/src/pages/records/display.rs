@@ -124,5 +124,11 @@ pub(super) fn field_label(t: Tr, fields: &ObjectFields, key: &str) -> String {
     fields
         .field(key)
         .map(|f| label(t, f))
+        .or_else(|| {
+            fields
+                .spec
+                .child(key)
+                .map(|c| c.label(t.is_zh()).to_string())
+        })
         .unwrap_or_else(|| key.to_string())
 }

@@ -262,6 +262,7 @@ struct FormPage {
     id: Option<Uuid>,
     version: i64,
     fields: Vec<FormField>,
+    children: Vec<super::children::RowsEditor>,
     errors: FormErrors,
     conflict: bool,
 }
@@ -373,6 +374,7 @@ async fn render_form(
     };
     let spec = spec_of(kind);
     let controls = form_fields(state, user, &fields, values, names, raw, &errors).await;
+    let children = super::children::editors(state, user, &fields, id, raw, &errors).await;
     let conflict = errors.general.as_deref() == Some(t.get("error.conflict"));
     let page = FormPage {
         chrome: Chrome::new(&user.ctx, spec.plural),
@@ -381,6 +383,7 @@ async fn render_form(
         id,
         version,
         fields: controls,
+        children,
         errors,
         conflict,
     };

@@ -14,6 +14,7 @@ pub use domain::objects::GENERIC as OBJECTS;
 
 mod account360;
 mod activity_actions;
+mod children;
 mod display;
 mod form;
 mod links;
@@ -21,6 +22,7 @@ mod lists;
 mod lookup;
 mod my_day;
 mod record_page;
+mod related;
 mod saved_views;
 
 use account360::account_timeline;
@@ -62,6 +64,7 @@ pub fn routes() -> Router<AppState> {
                 .route("/{id}", get(show).post(update))
                 .route("/{id}/edit", get(edit_form))
                 .route("/{id}/delete", post(delete))
+                .route("/rows/{child}", get(children::add_row))
         };
         router = router.nest(&format!("/{}", spec.plural), object.layer(Extension(kind)));
     }

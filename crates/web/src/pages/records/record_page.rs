@@ -8,88 +8,20 @@ use crate::i18n::Tr;
 use crate::session::Signed;
 use crate::views::{render, Chrome, FormErrors};
 use crate::AppState;
-use app::records::{ListRequest, ObjectFields};
+use app::records::ObjectFields;
 use app::AppError;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use domain::fields::{FieldDef, FieldType, FieldValue};
+use domain::fields::{FieldType, FieldValue};
 use domain::permissions::{Action, ObjectKind};
 use rust_decimal::prelude::ToPrimitive;
 use store::history::FieldChange;
 use uuid::Uuid;
 
-/// A short list of related records on a record page.
-pub struct RelatedList {
-    pub title: String,
-    pub id: String,
-    /// Column headers: the name's, then one per cell.
-    pub columns: Vec<String>,
-    pub rows: Vec<(String, String, Vec<Shown>)>,
-    pub all_url: String,
-    pub new_url: Option<String>,
-    pub more: bool,
-}
-
-/// Records of `kind` whose lookup `key` points at `id`, newest first.
-pub async fn related(
-    state: &AppState,
-    user: &Signed,
-    kind: ObjectKind,
-    key: &str,
-    id: Uuid,
-    title_key: &str,
-    new_url: Option<String>,
-) -> Option<RelatedList> {
-    let t = user.ctx.tr;
-    user.actor.principal.read_scope(kind)?;
-    let request = ListRequest {
-        related: Some((key.to_string(), id)),
-        limit: Some(10),
-        ..Default::default()
-    };
-    let page = app::records::list(&state.app, &user.actor, kind, &request)
-        .await
-        .ok()?;
-    let spec = spec_of(kind);
-    let columns: Vec<&FieldDef> = spec
-        .default_columns
-        .iter()
-        .filter(|c| **c != key && **c != "name")
-        .filter_map(|c| page.fields.field(c))
-        .take(3)
-        .collect();
-    let rows = page
-        .records
-        .iter()
-        .map(|r| {
-            (
-                format!("/{}/{}", spec.plural, r.id),
-                r.name().to_string(),
-                columns
-                    .iter()
-                    .map(|f| show_value(t, f, r.values.get(&f.key), &page.names))
-                    .collect(),
-            )
-        })
-        .collect();
-    Some(RelatedList {
-        title: t.get(title_key).to_string(),
-        id: format!("related-{}", spec.plural),
-        columns: spec
-            .field("name")
-            .into_iter()
-            .chain(columns.iter().copied())
-            .map(|f| label(t, f))
-            .collect(),
-        rows,
-        all_url: format!("/{}?ff={key}&fo=eq&fv={id}&edited=1", spec.plural),
-        new_url: new_url.filter(|_| user.actor.principal.can(kind, Action::Create)),
-        more: page.next_cursor.is_some(),
-    })
-}
+pub use super::related::{related_lists, RelatedList};
 
 #[derive(Template)]
 #[template(path = "records/show.html")]
@@ -104,6 +36,7 @@ struct ShowPage {
     facts: Vec<(String, String, Shown)>,
     long_texts: Vec<(String, String)>,
     related: Vec<RelatedList>,
+    children: Vec<super::children::ChildTable>,
     history: Vec<(String, String, String, String, String)>,
     can_edit: bool,
     can_delete: bool,
@@ -240,71 +173,7 @@ async fn show_page(
     let history = app::records::history(&state.app, &user.actor, kind, id, None, 30).await?;
     let history = history_rows(t, fields, history);
     let p = &user.actor.principal;
-    let mut related_lists = Vec::new();
-    let mut log_links = Vec::new();
-    let link_key = match kind {
-        ObjectKind::Contact => Some("contact_id"),
-        ObjectKind::Lead => Some("lead_id"),
-        ObjectKind::Opportunity => Some("opportunity_id"),
-        _ => None,
-    };
-    if let Some(key) = link_key {
-        let mut prefill = format!("{key}={id}");
-        if let Some(account) = record.id_of("account_id") {
-            prefill.push_str(&format!("&account_id={account}"));
-        }
-        for activity_kind in ["call", "visit", "meeting", "task", "note"] {
-            log_links.push((
-                format!("/activities/new?kind={activity_kind}&{prefill}"),
-                t.key("activity.log.", activity_kind),
-            ));
-        }
-        if let Some(list) = related(
-            state,
-            user,
-            ObjectKind::Activity,
-            key,
-            id,
-            "related.activities",
-            Some(format!("/activities/new?{prefill}")),
-        )
-        .await
-        {
-            related_lists.push(list);
-        }
-    }
-    if kind == ObjectKind::Contact {
-        let account = record
-            .id_of("account_id")
-            .map(|a| format!("&account_id={a}"))
-            .unwrap_or_default();
-        if let Some(list) = related(
-            state,
-            user,
-            ObjectKind::Opportunity,
-            "contact_id",
-            id,
-            "related.opportunities",
-            Some(format!("/opportunities/new?contact_id={id}{account}")),
-        )
-        .await
-        {
-            related_lists.push(list);
-        }
-        if let Some(list) = related(
-            state,
-            user,
-            ObjectKind::Contact,
-            "reports_to_id",
-            id,
-            "related.reports",
-            Some(format!("/contacts/new?reports_to_id={id}{account}")),
-        )
-        .await
-        {
-            related_lists.push(list);
-        }
-    }
+    let (related_lists, log_links) = related_lists(state, user, kind, record).await?;
     let links = if kind == ObjectKind::Contact {
         Some(links_panel(state, user, ObjectKind::Contact, id).await?)
     } else {
@@ -344,6 +213,7 @@ async fn show_page(
         facts,
         long_texts,
         related: related_lists,
+        children: super::children::tables(t, &view),
         history,
         can_edit: p.can(kind, Action::Edit),
         can_delete: p.can(kind, Action::Delete),
