@@ -8,6 +8,7 @@ mod exchange_rates;
 mod fields;
 mod jobs;
 mod mail;
+mod picklists;
 pub mod messages;
 pub mod notifications;
 mod preferences;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(records::routes())
         .merge(fields::routes())
+        .merge(picklists::routes())
         .merge(search::routes())
         .merge(jobs::routes())
         .merge(exchange_rates::routes())

@@ -446,7 +446,10 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
         ])
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    r.assert_contains("官方网站");
+    r.assert_contains("必填");
+    let kept = sources(&api.get("/api/v1/leads/fields").await.json());
+    assert!(kept.contains(&("web".into(), "官方网站".into(), "Official site".into(), true)));
+    assert!(kept.iter().any(|o| o.0 == "fair" && o.3), "nothing changed");
 
     // Record types: list, create, edit.
     let page = admin.get("/admin/record-types/opportunities").await;
