@@ -213,7 +213,11 @@ pub fn typed(kind: ObjectKind) -> bool {
 }
 
 /// The record types of an object (every signed-in user: forms offer them).
-pub async fn record_types(app: &App, actor: &Actor, kind: ObjectKind) -> AppResult<Vec<RecordType>> {
+pub async fn record_types(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+) -> AppResult<Vec<RecordType>> {
     if !typed(kind) {
         return Err(field_error("object", "invalid_choice"));
     }
@@ -339,7 +343,10 @@ pub async fn list_stage_sets(
     actor: &Actor,
     kind: ObjectKind,
 ) -> AppResult<Vec<StageSet>> {
-    if domain::objects::spec(kind).and_then(|s| s.stage_field).is_none() {
+    if domain::objects::spec(kind)
+        .and_then(|s| s.stage_field)
+        .is_none()
+    {
         return Err(field_error("object", "invalid_choice"));
     }
     let mut tx = app.db.begin_read().await?;
@@ -356,7 +363,10 @@ pub async fn put_stage_set(
     set: StageSet,
 ) -> AppResult<StageSet> {
     require_admin(actor)?;
-    if domain::objects::spec(kind).and_then(|s| s.stage_field).is_none() {
+    if domain::objects::spec(kind)
+        .and_then(|s| s.stage_field)
+        .is_none()
+    {
         return Err(field_error("object", "invalid_choice"));
     }
     invalid(set.check())?;
@@ -378,7 +388,16 @@ pub async fn put_stage_set(
         "object": kind.key(),
         "changes": crate::audit::changes(&[("stages", json!(current.iter().find(|s| s.key == set.key)), json!(set))]),
     });
-    crate::audit::by(&mut tx, actor, now, "field", "update_stage_set", None, detail).await?;
+    crate::audit::by(
+        &mut tx,
+        actor,
+        now,
+        "field",
+        "update_stage_set",
+        None,
+        detail,
+    )
+    .await?;
     tx.commit().await?;
     Ok(set)
 }

@@ -79,12 +79,15 @@ impl ObjectFields {
         if self.hidden.iter().any(|h| h == key) {
             return None;
         }
-        self.spec.field(key).map(|f| self.standard_field(f)).or_else(|| {
-            self.custom
-                .iter()
-                .find(|c| c.def.key == key)
-                .map(|c| &c.def)
-        })
+        self.spec
+            .field(key)
+            .map(|f| self.standard_field(f))
+            .or_else(|| {
+                self.custom
+                    .iter()
+                    .find(|c| c.def.key == key)
+                    .map(|c| &c.def)
+            })
     }
 
     /// Whether the reader may set this field (not system-set, not limited by the role).

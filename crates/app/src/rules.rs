@@ -81,7 +81,8 @@ pub async fn before_save(
             }
             let stage = text(values, "stage").unwrap_or_default().to_string();
             let stage_changed = before.is_none_or(|b| text(b, "stage") != Some(stage.as_str()));
-            let type_changed = before.is_none_or(|b| b.get("record_type") != values.get("record_type"));
+            let type_changed =
+                before.is_none_or(|b| b.get("record_type") != values.get("record_type"));
             if (stage_changed || type_changed) && set.stage(&stage).is_none() {
                 errors.add("stage", "invalid_choice");
             }

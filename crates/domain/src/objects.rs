@@ -485,7 +485,13 @@ pub const STAGES: &[(&str, &str, &str, u32)] = &[
 /// The record's type (业务类型): its choices are the company's record types of the object,
 /// set on the field when the fields are loaded (`app::picklists`); none is the default type.
 fn record_type() -> F {
-    f("record_type", "业务类型", "Record type", FieldType::Picklist).indexed()
+    f(
+        "record_type",
+        "业务类型",
+        "Record type",
+        FieldType::Picklist,
+    )
+    .indexed()
 }
 
 fn opportunity_spec() -> ObjectSpec {

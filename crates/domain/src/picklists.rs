@@ -363,8 +363,12 @@ mod tests {
     fn omitted_options_are_kept_inactive() {
         let field = picklist();
         let current = vec![option("web", true), option("phone", true)];
-        let merged = merge_options(&field, &current, &[option("web", true), option("fair", true)])
-            .expect("valid");
+        let merged = merge_options(
+            &field,
+            &current,
+            &[option("web", true), option("fair", true)],
+        )
+        .expect("valid");
         let keys: Vec<(&str, bool)> = merged.iter().map(|o| (o.key.as_str(), o.active)).collect();
         assert_eq!(keys, [("web", true), ("fair", true), ("phone", false)]);
     }

@@ -101,7 +101,13 @@ pub async fn put_stage_set(
 
 /// Gives a new company the default stage set (existing ones got it from migration 0019).
 pub async fn seed(tx: &mut Tx, tenant_id: Uuid) -> Result<()> {
-    put_stage_set(tx, tenant_id, ObjectKind::Opportunity, &StageSet::standard()).await
+    put_stage_set(
+        tx,
+        tenant_id,
+        ObjectKind::Opportunity,
+        &StageSet::standard(),
+    )
+    .await
 }
 
 const RECORD_TYPE_COLUMNS: &str = "id, object, key, name_zh, name_en, active, is_default, stage_set, required_fields, layout_fields";

@@ -74,7 +74,12 @@ pub fn field_json(f: &FieldDef) -> Value {
     v
 }
 
-fn unknown_members(body: &Map<String, Value>, known: &[&str], prefix: &str, errors: &mut FieldErrors) {
+fn unknown_members(
+    body: &Map<String, Value>,
+    known: &[&str],
+    prefix: &str,
+    errors: &mut FieldErrors,
+) {
     for key in body.keys().filter(|k| !known.contains(&k.as_str())) {
         errors.add(&format!("{prefix}{key}"), "unknown_field");
     }
@@ -96,7 +101,12 @@ fn text_of(
     }
 }
 
-fn bool_of(item: &Map<String, Value>, key: &str, field: &str, errors: &mut FieldErrors) -> Option<bool> {
+fn bool_of(
+    item: &Map<String, Value>,
+    key: &str,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Option<bool> {
     match item.get(key) {
         Some(Value::Bool(b)) => Some(*b),
         None => None,
@@ -230,11 +240,19 @@ fn object_of(name: &str) -> Option<ObjectKind> {
         .or_else(|| domain::objects::spec_by_plural(name).map(|s| s.kind))
 }
 
-fn body_object(tr: crate::i18n::Tr, body: &Map<String, Value>, default: Option<&str>) -> Result<ObjectKind, ApiError> {
+fn body_object(
+    tr: crate::i18n::Tr,
+    body: &Map<String, Value>,
+    default: Option<&str>,
+) -> Result<ObjectKind, ApiError> {
     match body.get("object") {
-        Some(Value::String(o)) => object_of(o.trim()).ok_or_else(|| one_error(tr, "object", "invalid_choice")),
+        Some(Value::String(o)) => {
+            object_of(o.trim()).ok_or_else(|| one_error(tr, "object", "invalid_choice"))
+        }
         Some(_) => Err(one_error(tr, "object", "wrong_type")),
-        None => default.and_then(object_of).ok_or_else(|| one_error(tr, "object", "required")),
+        None => default
+            .and_then(object_of)
+            .ok_or_else(|| one_error(tr, "object", "required")),
     }
 }
 
@@ -398,7 +416,12 @@ async fn list_sets(
 
 fn parse_set(body: &Map<String, Value>) -> Result<StageSet, FieldErrors> {
     let mut errors = FieldErrors::new();
-    unknown_members(body, &["object", "key", "name_zh", "name_en", "stages"], "", &mut errors);
+    unknown_members(
+        body,
+        &["object", "key", "name_zh", "name_en", "stages"],
+        "",
+        &mut errors,
+    );
     let mut set = StageSet {
         key: text_of(body, "key", "key", &mut errors).unwrap_or_default(),
         name_zh: text_of(body, "name_zh", "name_zh", &mut errors).unwrap_or_default(),

@@ -125,7 +125,13 @@ async fn picklist_field(
     Ok((kind, field))
 }
 
-fn choices_page(user: &Signed, kind: ObjectKind, field: &FieldDef, rows: Vec<ChoiceRow>, errors: FormErrors) -> ChoicesPage {
+fn choices_page(
+    user: &Signed,
+    kind: ObjectKind,
+    field: &FieldDef,
+    rows: Vec<ChoiceRow>,
+    errors: FormErrors,
+) -> ChoicesPage {
     ChoicesPage {
         chrome: Chrome::new(&user.ctx, "admin"),
         object: plural(kind),
@@ -144,7 +150,14 @@ async fn choices_form(
     match picklist_field(&state, &user, &object, &key).await {
         Ok((kind, field)) => {
             let rows = rows_of(&field.options);
-            render(&choices_page(&user, kind, &field, rows, FormErrors::default())).into_response()
+            render(&choices_page(
+                &user,
+                kind,
+                &field,
+                rows,
+                FormErrors::default(),
+            ))
+            .into_response()
         }
         Err(e) => page_error(user.ctx.tr, e),
     }
@@ -284,7 +297,10 @@ async fn types_view(
     let t = user.ctx.tr;
     user.actor.require(ObjectKind::Org, Action::Administer)?;
     let types = app::picklists::record_types(&state.app, &user.actor, kind).await?;
-    let sets: Vec<StageSet> = if domain::objects::spec(kind).and_then(|s| s.stage_field).is_some() {
+    let sets: Vec<StageSet> = if domain::objects::spec(kind)
+        .and_then(|s| s.stage_field)
+        .is_some()
+    {
         app::picklists::list_stage_sets(&state.app, &user.actor, kind).await?
     } else {
         Vec::new()
@@ -293,7 +309,13 @@ async fn types_view(
         let key = key.as_deref().unwrap_or(domain::picklists::DEFAULT_SET);
         sets.iter()
             .find(|s| s.key == key)
-            .map(|s| if t.is_zh() { s.name_zh.clone() } else { s.name_en.clone() })
+            .map(|s| {
+                if t.is_zh() {
+                    s.name_zh.clone()
+                } else {
+                    s.name_en.clone()
+                }
+            })
             .unwrap_or_default()
     };
     let f = match (f, editing) {
@@ -331,7 +353,11 @@ async fn types_view(
                 id: x.id.to_string(),
                 key: x.key.clone(),
                 name: x.name(t.is_zh()).to_string(),
-                stage_set: if sets.is_empty() { String::new() } else { set_name(&x.stage_set) },
+                stage_set: if sets.is_empty() {
+                    String::new()
+                } else {
+                    set_name(&x.stage_set)
+                },
                 active: x.active,
                 is_default: x.is_default,
             })
@@ -341,7 +367,16 @@ async fn types_view(
         fields: choices,
         sets: sets
             .iter()
-            .map(|s| (s.key.clone(), if t.is_zh() { s.name_zh.clone() } else { s.name_en.clone() }))
+            .map(|s| {
+                (
+                    s.key.clone(),
+                    if t.is_zh() {
+                        s.name_zh.clone()
+                    } else {
+                        s.name_en.clone()
+                    },
+                )
+            })
             .collect(),
         errors,
     })
@@ -406,7 +441,13 @@ fn posted_type(pairs: &Pairs) -> RecordTypeInput {
     }
 }
 
-async fn save_type(state: AppState, user: Signed, object: String, id: Option<String>, pairs: Pairs) -> Response {
+async fn save_type(
+    state: AppState,
+    user: Signed,
+    object: String,
+    id: Option<String>,
+    pairs: Pairs,
+) -> Response {
     let t = user.ctx.tr;
     let kind = match object_of(&object) {
         Ok(kind) => kind,
@@ -468,7 +509,10 @@ impl FormLayout {
         } else {
             Vec::new()
         };
-        let sets = if domain::objects::spec(kind).and_then(|s| s.stage_field).is_some() {
+        let sets = if domain::objects::spec(kind)
+            .and_then(|s| s.stage_field)
+            .is_some()
+        {
             app::picklists::list_stage_sets(&state.app, &user.actor, kind)
                 .await
                 .unwrap_or_default()

@@ -37,7 +37,11 @@ fn sources(lead_fields: &Value) -> Vec<(String, String, String, bool)> {
         .unwrap_or_default()
 }
 
-async fn patch_field(api: &crate::support::Api, path: &str, body: Value) -> crate::support::Response {
+async fn patch_field(
+    api: &crate::support::Api,
+    path: &str,
+    body: Value,
+) -> crate::support::Response {
     api.call(Method::PATCH, path, Some(body), &[]).await
 }
 
@@ -45,11 +49,16 @@ async fn a_company_edits_lead_sources(env: Env) {
     let c = env.company("来源公司", "admin@sources.example").await;
     let other = env.company("别的公司", "admin@other.example").await;
     let api = env.api(&env.token(&c.admin).await);
-    let rep = env.user(&c, "rep@sources.example", "sales_rep", None, None).await;
+    let rep = env
+        .user(&c, "rep@sources.example", "sales_rep", None, None)
+        .await;
     let rep_api = env.api(&env.token(&rep).await);
     // A lead from a fair, stored before the company retires the choice.
     let lead = rep_api
-        .post("/api/v1/leads", json!({"name": "老线索", "source": "event"}))
+        .post(
+            "/api/v1/leads",
+            json!({"name": "老线索", "source": "event"}),
+        )
         .await;
     assert_eq!(lead.status, StatusCode::CREATED, "{}", lead.body);
     let lead_id = lead.json()["id"].as_str().unwrap().to_string();
@@ -61,13 +70,28 @@ async fn a_company_edits_lead_sources(env: Env) {
         .collect();
     options[0] = json!({"key": "web", "label_zh": "公司官网", "label_en": "Company website"});
     options.push(json!({"key": "wechat", "label_zh": "微信公众号", "label_en": "WeChat account"}));
-    let r = patch_field(&api, "/api/v1/leads/fields/source", json!({ "options": options })).await;
+    let r = patch_field(
+        &api,
+        "/api/v1/leads/fields/source",
+        json!({ "options": options }),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["key"], "source");
 
     let now = sources(&rep_api.get("/api/v1/leads/fields").await.json());
-    assert!(now.contains(&("web".into(), "公司官网".into(), "Company website".into(), true)));
-    assert!(now.contains(&("wechat".into(), "微信公众号".into(), "WeChat account".into(), true)));
+    assert!(now.contains(&(
+        "web".into(),
+        "公司官网".into(),
+        "Company website".into(),
+        true
+    )));
+    assert!(now.contains(&(
+        "wechat".into(),
+        "微信公众号".into(),
+        "WeChat account".into(),
+        true
+    )));
     // Left out: kept, inactive, with its labels.
     assert!(now.contains(&("event".into(), "会议/展会".into(), "Event".into(), false)));
     // The other company still has the standard choices.
@@ -82,20 +106,33 @@ async fn a_company_edits_lead_sources(env: Env) {
 
     // New choices take the new value and refuse the retired one.
     let r = rep_api
-        .post("/api/v1/leads", json!({"name": "新线索", "source": "wechat"}))
+        .post(
+            "/api/v1/leads",
+            json!({"name": "新线索", "source": "wechat"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let r = rep_api
-        .post("/api/v1/leads", json!({"name": "又一条", "source": "event"}))
+        .post(
+            "/api/v1/leads",
+            json!({"name": "又一条", "source": "event"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(field_codes(&r), [("source".into(), "invalid_choice".into())]);
+    assert_eq!(
+        field_codes(&r),
+        [("source".into(), "invalid_choice".into())]
+    );
     // The old lead keeps its value, shows it, and can be edited otherwise.
     let read = rep_api.get(&format!("/api/v1/leads/{lead_id}")).await;
     assert_eq!(read.json()["source"], "event");
     let etag = format!("\"{}\"", read.json()["version"]);
     let r = rep_api
-        .patch(&format!("/api/v1/leads/{lead_id}"), json!({"title": "经理", "source": "event"}), &etag)
+        .patch(
+            &format!("/api/v1/leads/{lead_id}"),
+            json!({"title": "经理", "source": "event"}),
+            &etag,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["source"], "event");
@@ -111,7 +148,10 @@ async fn a_company_edits_lead_sources(env: Env) {
     let form = browser.get("/leads/new").await;
     form.assert_contains("微信公众号");
     form.assert_contains("公司官网");
-    assert!(!form.body.contains("value=\"event\""), "a retired choice is not offered");
+    assert!(
+        !form.body.contains("value=\"event\""),
+        "a retired choice is not offered"
+    );
     let edit = browser.get(&format!("/leads/{lead_id}/edit")).await;
     edit.assert_contains("value=\"event\"");
 }
@@ -119,22 +159,47 @@ async fn a_company_edits_lead_sources(env: Env) {
 async fn only_administrators_edit_choices(env: Env) {
     let c = env.company("权限公司", "admin@perm.example").await;
     let body = json!({"options": [{"key": "web", "label_zh": "官网", "label_en": "Website"}]});
-    for (email, role) in [("rep@perm.example", "sales_rep"), ("manager@perm.example", "sales_manager")] {
+    for (email, role) in [
+        ("rep@perm.example", "sales_rep"),
+        ("manager@perm.example", "sales_manager"),
+    ] {
         let actor = env.user(&c, email, role, None, None).await;
         let api = env.api(&env.token(&actor).await);
         let r = patch_field(&api, "/api/v1/leads/fields/source", body.clone()).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{role}");
         let r = api
-            .post("/api/v1/record-types", json!({"object": "opportunities", "key": "x", "name_zh": "甲", "name_en": "X"}))
+            .post(
+                "/api/v1/record-types",
+                json!({"object": "opportunities", "key": "x", "name_zh": "甲", "name_en": "X"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{role}");
         // Reading is for everyone: forms offer the types and stages.
-        assert_eq!(api.get("/api/v1/record-types?object=opportunities").await.status, StatusCode::OK);
-        assert_eq!(api.get("/api/v1/stage-sets?object=opportunities").await.status, StatusCode::OK);
+        assert_eq!(
+            api.get("/api/v1/record-types?object=opportunities")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            api.get("/api/v1/stage-sets?object=opportunities")
+                .await
+                .status,
+            StatusCode::OK
+        );
         let mut browser = env.browser();
         browser.login(email).await;
-        assert_eq!(browser.get("/admin/fields/leads").await.status, StatusCode::FORBIDDEN);
-        assert_eq!(browser.get("/admin/record-types/opportunities").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            browser.get("/admin/fields/leads").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            browser
+                .get("/admin/record-types/opportunities")
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
     }
     let api = env.api(&env.token(&c.admin).await);
     let fields = sources(&api.get("/api/v1/leads/fields").await.json());
@@ -144,7 +209,8 @@ async fn only_administrators_edit_choices(env: Env) {
 async fn bad_choices_are_refused(env: Env) {
     let c = env.company("校验公司", "admin@bad.example").await;
     let api = env.api(&env.token(&c.admin).await);
-    let option = |key: &str, zh: &str, en: &str| json!({"key": key, "label_zh": zh, "label_en": en});
+    let option =
+        |key: &str, zh: &str, en: &str| json!({"key": key, "label_zh": zh, "label_en": en});
     for (path, body, expected) in [
         (
             "/api/v1/leads/fields/source",
@@ -154,7 +220,10 @@ async fn bad_choices_are_refused(env: Env) {
         (
             "/api/v1/leads/fields/source",
             json!({"options": [option("web", " ", "Web"), option("fair", "展会", "")]}),
-            vec![("options[0].label_zh", "required"), ("options[1].label_en", "required")],
+            vec![
+                ("options[0].label_zh", "required"),
+                ("options[1].label_en", "required"),
+            ],
         ),
         (
             "/api/v1/leads/fields/source",
@@ -165,7 +234,10 @@ async fn bad_choices_are_refused(env: Env) {
         (
             "/api/v1/leads/fields/source",
             json!({"options": [{"key": "web", "label_zh": "官网", "label_en": "Web", "colour": "red"}], "extra": 1}),
-            vec![("extra", "unknown_field"), ("options[0].colour", "unknown_field")],
+            vec![
+                ("extra", "unknown_field"),
+                ("options[0].colour", "unknown_field"),
+            ],
         ),
         (
             "/api/v1/leads/fields/no_such_field",
@@ -194,24 +266,42 @@ async fn bad_choices_are_refused(env: Env) {
         ),
     ] {
         let r = patch_field(&api, path, body.clone()).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {body}: {}",
+            r.body
+        );
         let mut codes = field_codes(&r);
         codes.sort();
-        let mut expected: Vec<(String, String)> =
-            expected.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect();
+        let mut expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect();
         expected.sort();
         assert_eq!(codes, expected, "{body}");
-        assert!(!r.json()["error"]["fields"][0]["message"].as_str().unwrap_or_default().is_empty());
+        assert!(!r.json()["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty());
     }
     let fields = sources(&api.get("/api/v1/leads/fields").await.json());
-    assert!(fields.iter().all(|o| o.3) && fields.iter().any(|o| o.0 == "event"), "nothing changed");
+    assert!(
+        fields.iter().all(|o| o.3) && fields.iter().any(|o| o.0 == "event"),
+        "nothing changed"
+    );
     // A custom picklist takes the same body, keeping a left-out choice inactive.
     let r = api
         .post("/api/v1/leads/fields", json!({"key": "budget", "label_zh": "预算", "label_en": "Budget", "field_type": "picklist",
             "options": [option("low", "低", "Low"), option("high", "高", "High")]}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let r = patch_field(&api, "/api/v1/leads/fields/budget", json!({"options": [option("low", "少", "Small")]})).await;
+    let r = patch_field(
+        &api,
+        "/api/v1/leads/fields/budget",
+        json!({"options": [option("low", "少", "Small")]}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let options = r.json()["options"].clone();
     assert_eq!(options[0]["label_zh"], "少");
@@ -222,7 +312,9 @@ async fn bad_choices_are_refused(env: Env) {
 async fn record_types_require_their_fields(env: Env) {
     let c = env.company("业务类型公司", "admin@types.example").await;
     let api = env.api(&env.token(&c.admin).await);
-    let rep = env.user(&c, "rep@types.example", "sales_rep", None, None).await;
+    let rep = env
+        .user(&c, "rep@types.example", "sales_rep", None, None)
+        .await;
     let rep_api = env.api(&env.token(&rep).await);
     let r = api
         .post("/api/v1/record-types", json!({"object": "opportunities", "key": "project", "name_zh": "项目型销售",
@@ -236,100 +328,204 @@ async fn record_types_require_their_fields(env: Env) {
     let id = project["id"].as_str().unwrap().to_string();
     // Refused bodies.
     for (body, expected) in [
-        (json!({"object": "opportunities", "key": "project", "name_zh": "再来", "name_en": "Again"}), ("key", "duplicate_name")),
-        (json!({"object": "opportunities", "key": "p2", "name_zh": "", "name_en": "P"}), ("name_zh", "required")),
-        (json!({"object": "opportunities", "key": "p3", "name_zh": "甲", "name_en": "P", "required_fields": ["nothing"]}), ("required_fields[0]", "unknown_field")),
-        (json!({"object": "opportunities", "key": "p4", "name_zh": "甲", "name_en": "P", "stage_set": "nowhere"}), ("stage_set", "invalid_choice")),
-        (json!({"object": "planets", "key": "p5", "name_zh": "甲", "name_en": "P"}), ("object", "invalid_choice")),
-        (json!({"object": "opportunities", "key": "p6", "name_zh": "甲", "name_en": "P", "colour": 1}), ("colour", "unknown_field")),
+        (
+            json!({"object": "opportunities", "key": "project", "name_zh": "再来", "name_en": "Again"}),
+            ("key", "duplicate_name"),
+        ),
+        (
+            json!({"object": "opportunities", "key": "p2", "name_zh": "", "name_en": "P"}),
+            ("name_zh", "required"),
+        ),
+        (
+            json!({"object": "opportunities", "key": "p3", "name_zh": "甲", "name_en": "P", "required_fields": ["nothing"]}),
+            ("required_fields[0]", "unknown_field"),
+        ),
+        (
+            json!({"object": "opportunities", "key": "p4", "name_zh": "甲", "name_en": "P", "stage_set": "nowhere"}),
+            ("stage_set", "invalid_choice"),
+        ),
+        (
+            json!({"object": "planets", "key": "p5", "name_zh": "甲", "name_en": "P"}),
+            ("object", "invalid_choice"),
+        ),
+        (
+            json!({"object": "opportunities", "key": "p6", "name_zh": "甲", "name_en": "P", "colour": 1}),
+            ("colour", "unknown_field"),
+        ),
     ] {
         let r = api.post("/api/v1/record-types", body.clone()).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.body);
-        assert!(field_codes(&r).contains(&(expected.0.into(), expected.1.into())), "{body}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        assert!(
+            field_codes(&r).contains(&(expected.0.into(), expected.1.into())),
+            "{body}: {}",
+            r.body
+        );
     }
     let list = rep_api.get("/api/v1/record-types?object=opportunity").await;
     assert_eq!(list.json()["items"].as_array().map(Vec::len), Some(1));
-    assert_eq!(rep_api.get("/api/v1/record-types").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        rep_api.get("/api/v1/record-types").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     let account = env.account(&rep, "项目客户").await;
     // Its required fields are enforced on create…
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "大项目", "account_id": account.id, "record_type": "project"}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "大项目", "account_id": account.id, "record_type": "project"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let mut codes = field_codes(&r);
     codes.sort();
-    assert_eq!(codes, [("amount".into(), "required".into()), ("expected_close".into(), "required".into())]);
+    assert_eq!(
+        codes,
+        [
+            ("amount".into(), "required".into()),
+            ("expected_close".into(), "required".into())
+        ]
+    );
     // …not on records of no type.
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "小单", "account_id": account.id}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "小单", "account_id": account.id}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let plain = r.json();
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "大项目", "account_id": account.id, "record_type": "project",
-            "amount": "100000", "expected_close": "2026-12-31"}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "大项目", "account_id": account.id, "record_type": "project",
+            "amount": "100000", "expected_close": "2026-12-31"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.json()["record_type"], "project");
     let typed = r.json();
     // …and on update, also when the type is given later.
     let r = rep_api
-        .patch(&format!("/api/v1/opportunities/{}", typed["id"].as_str().unwrap()), json!({"amount": null}), &format!("\"{}\"", typed["version"]))
+        .patch(
+            &format!("/api/v1/opportunities/{}", typed["id"].as_str().unwrap()),
+            json!({"amount": null}),
+            &format!("\"{}\"", typed["version"]),
+        )
         .await;
     assert_eq!(field_codes(&r), [("amount".into(), "required".into())]);
     let r = rep_api
-        .patch(&format!("/api/v1/opportunities/{}", plain["id"].as_str().unwrap()), json!({"record_type": "project"}), &format!("\"{}\"", plain["version"]))
+        .patch(
+            &format!("/api/v1/opportunities/{}", plain["id"].as_str().unwrap()),
+            json!({"record_type": "project"}),
+            &format!("\"{}\"", plain["version"]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     // An unknown type is a field error.
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "x", "account_id": account.id, "record_type": "nothing"}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "x", "account_id": account.id, "record_type": "nothing"}),
+        )
         .await;
-    assert_eq!(field_codes(&r), [("record_type".into(), "invalid_choice".into())]);
+    assert_eq!(
+        field_codes(&r),
+        [("record_type".into(), "invalid_choice".into())]
+    );
 
     // Editing: a default type applies to records of no type.
     let r = api
-        .call(Method::PATCH, &format!("/api/v1/record-types/{id}"), Some(json!({"is_default": true, "required_fields": ["contact_id"]})), &[])
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/record-types/{id}"),
+            Some(json!({"is_default": true, "required_fields": ["contact_id"]})),
+            &[],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["required_fields"], json!(["contact_id"]));
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "默认类型", "account_id": account.id}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "默认类型", "account_id": account.id}),
+        )
         .await;
     assert_eq!(field_codes(&r), [("contact_id".into(), "required".into())]);
     let r = api
-        .call(Method::PATCH, &format!("/api/v1/record-types/{id}"), Some(json!({"key": "renamed"})), &[])
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/record-types/{id}"),
+            Some(json!({"key": "renamed"})),
+            &[],
+        )
         .await;
     assert_eq!(field_codes(&r), [("key".into(), "read_only".into())]);
     let r = rep_api
-        .call(Method::PATCH, &format!("/api/v1/record-types/{id}"), Some(json!({"active": false})), &[])
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/record-types/{id}"),
+            Some(json!({"active": false})),
+            &[],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = api
-        .call(Method::PATCH, &format!("/api/v1/record-types/{id}"), Some(json!({"is_default": false, "active": false})), &[])
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/record-types/{id}"),
+            Some(json!({"is_default": false, "active": false})),
+            &[],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     // A retired type is not offered for new records; its records keep it.
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "x", "account_id": account.id, "record_type": "project"}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "x", "account_id": account.id, "record_type": "project"}),
+        )
         .await;
-    assert_eq!(field_codes(&r), [("record_type".into(), "invalid_choice".into())]);
-    let read = rep_api.get(&format!("/api/v1/opportunities/{}", typed["id"].as_str().unwrap())).await;
+    assert_eq!(
+        field_codes(&r),
+        [("record_type".into(), "invalid_choice".into())]
+    );
+    let read = rep_api
+        .get(&format!(
+            "/api/v1/opportunities/{}",
+            typed["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(read.json()["record_type"], "project");
     let other = env.company("别家", "admin@elsewhere.example").await;
     let theirs = env.api(&env.token(&other.admin).await);
-    assert_eq!(theirs.get(&format!("/api/v1/record-types/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        theirs
+            .get(&format!("/api/v1/record-types/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn stage_sets_are_data(env: Env) {
     let c = env.company("阶段公司", "admin@stages.example").await;
     let api = env.api(&env.token(&c.admin).await);
-    let rep = env.user(&c, "rep@stages.example", "sales_rep", None, None).await;
+    let rep = env
+        .user(&c, "rep@stages.example", "sales_rep", None, None)
+        .await;
     let rep_api = env.api(&env.token(&rep).await);
     let account = env.account(&rep, "阶段客户").await;
     // A new company has the standard set.
-    let sets = rep_api.get("/api/v1/stage-sets?object=opportunities").await.json();
+    let sets = rep_api
+        .get("/api/v1/stage-sets?object=opportunities")
+        .await
+        .json();
     assert_eq!(sets["items"][0]["key"], "default");
     assert_eq!(sets["items"][0]["stages"].as_array().map(Vec::len), Some(6));
     assert_eq!(sets["items"][0]["stages"][4]["closed"], "won");
@@ -340,7 +536,10 @@ async fn stage_sets_are_data(env: Env) {
     let r = api.post("/api/v1/stage-sets", standard.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "需求单", "account_id": account.id, "stage": "needs"}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "需求单", "account_id": account.id, "stage": "needs"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.json()["win_rate"].as_f64(), Some(35.0));
@@ -361,14 +560,25 @@ async fn stage_sets_are_data(env: Env) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     for (body, field) in [
-        (json!({"key": "x", "name_zh": "甲", "name_en": "X", "stages": [{"key": "a", "name_zh": "甲", "name_en": "A", "win_rate": 101}]}), "stages[0].win_rate"),
-        (json!({"key": "x", "name_zh": "甲", "name_en": "X", "stages": (0..13).map(|i| json!({"key": format!("s{i}"), "name_zh": "甲", "name_en": "A", "win_rate": 1})).collect::<Vec<_>>()}), "stages"),
+        (
+            json!({"key": "x", "name_zh": "甲", "name_en": "X", "stages": [{"key": "a", "name_zh": "甲", "name_en": "A", "win_rate": 101}]}),
+            "stages[0].win_rate",
+        ),
+        (
+            json!({"key": "x", "name_zh": "甲", "name_en": "X", "stages": (0..13).map(|i| json!({"key": format!("s{i}"), "name_zh": "甲", "name_en": "A", "win_rate": 1})).collect::<Vec<_>>()}),
+            "stages",
+        ),
     ] {
         let r = api.post("/api/v1/stage-sets", body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(field_codes(&r)[0].0, field);
     }
-    let r = rep_api.post("/api/v1/stage-sets", json!({"key": "y", "name_zh": "乙", "name_en": "Y", "stages": []})).await;
+    let r = rep_api
+        .post(
+            "/api/v1/stage-sets",
+            json!({"key": "y", "name_zh": "乙", "name_en": "Y", "stages": []}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = api
         .post("/api/v1/record-types", json!({"object": "opportunities", "key": "channel", "name_zh": "渠道", "name_en": "Channel", "stage_set": "channel"}))
@@ -376,40 +586,85 @@ async fn stage_sets_are_data(env: Env) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     // A new record of the type starts at its set's first stage with its win rate.
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "渠道单", "account_id": account.id, "record_type": "channel"}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "渠道单", "account_id": account.id, "record_type": "channel"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let deal = r.json();
-    assert_eq!((deal["stage"].clone(), deal["win_rate"].as_f64()), (json!("recruit"), Some(5.0)));
+    assert_eq!(
+        (deal["stage"].clone(), deal["win_rate"].as_f64()),
+        (json!("recruit"), Some(5.0))
+    );
     let deal_id = deal["id"].as_str().unwrap().to_string();
     // A stage outside the record's set is refused, one of it is taken with its rate.
     let r = rep_api
-        .patch(&format!("/api/v1/opportunities/{deal_id}"), json!({"stage": "proposal"}), &format!("\"{}\"", deal["version"]))
+        .patch(
+            &format!("/api/v1/opportunities/{deal_id}"),
+            json!({"stage": "proposal"}),
+            &format!("\"{}\"", deal["version"]),
+        )
         .await;
     assert_eq!(field_codes(&r), [("stage".into(), "invalid_choice".into())]);
     let r = rep_api
-        .patch(&format!("/api/v1/opportunities/{deal_id}"), json!({"stage": "signed"}), &format!("\"{}\"", deal["version"]))
+        .patch(
+            &format!("/api/v1/opportunities/{deal_id}"),
+            json!({"stage": "signed"}),
+            &format!("\"{}\"", deal["version"]),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["win_rate"].as_f64(), Some(100.0));
-    assert_eq!(r.json()["closed_on"], json!("2026-11-23"), "a won stage of the set closes the deal");
+    assert_eq!(
+        r.json()["closed_on"],
+        json!("2026-11-23"),
+        "a won stage of the set closes the deal"
+    );
     // A record of no type cannot take the channel set's stages.
     let r = rep_api
-        .post("/api/v1/opportunities", json!({"name": "标准单", "account_id": account.id, "stage": "recruit"}))
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "标准单", "account_id": account.id, "stage": "recruit"}),
+        )
         .await;
     assert_eq!(field_codes(&r), [("stage".into(), "invalid_choice".into())]);
     // The field lists every set's stages, for filters.
     let fields = rep_api.get("/api/v1/opportunities/fields").await.json();
-    let stage = fields["items"].as_array().unwrap().iter().find(|f| f["key"] == "stage").unwrap().clone();
-    let keys: Vec<&str> = stage["options"].as_array().unwrap().iter().filter_map(|o| o["key"].as_str()).collect();
-    assert!(keys.contains(&"negotiation") && keys.contains(&"recruit"), "{keys:?}");
-    let r = rep_api.get("/api/v1/opportunities?filter=stage:eq:signed").await;
-    assert_eq!(r.json()["items"].as_array().map(Vec::len), Some(1), "{}", r.body);
+    let stage = fields["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "stage")
+        .unwrap()
+        .clone();
+    let keys: Vec<&str> = stage["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["key"].as_str())
+        .collect();
+    assert!(
+        keys.contains(&"negotiation") && keys.contains(&"recruit"),
+        "{keys:?}"
+    );
+    let r = rep_api
+        .get("/api/v1/opportunities?filter=stage:eq:signed")
+        .await;
+    assert_eq!(
+        r.json()["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.body
+    );
     let mut browser = env.browser();
     browser.login("rep@stages.example").await;
     let form = browser.get(&format!("/opportunities/{deal_id}/edit")).await;
     form.assert_contains("签约");
-    assert!(!form.body.contains("value=\"negotiation\""), "the form offers the type's stages");
+    assert!(
+        !form.body.contains("value=\"negotiation\""),
+        "the form offers the type's stages"
+    );
 }
 
 async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
@@ -425,49 +680,98 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
     // Relabel one, retire one, add one.
     let csrf = admin.csrf();
     let r = admin
-        .post("/admin/picklists/leads/source", &[
-            ("csrf_token", &csrf),
-            ("option_key", "web"), ("option_zh", "官方网站"), ("option_en", "Official site"), ("option_active", "web"),
-            ("option_key", "event"), ("option_zh", "会议/展会"), ("option_en", "Event"),
-            ("option_key", "fair"), ("option_zh", "展会"), ("option_en", "Trade fair"), ("option_active", "fair"),
-        ])
+        .post(
+            "/admin/picklists/leads/source",
+            &[
+                ("csrf_token", &csrf),
+                ("option_key", "web"),
+                ("option_zh", "官方网站"),
+                ("option_en", "Official site"),
+                ("option_active", "web"),
+                ("option_key", "event"),
+                ("option_zh", "会议/展会"),
+                ("option_en", "Event"),
+                ("option_key", "fair"),
+                ("option_zh", "展会"),
+                ("option_en", "Trade fair"),
+                ("option_active", "fair"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let api = env.api(&env.token(&c.admin).await);
     let now = sources(&api.get("/api/v1/leads/fields").await.json());
-    assert!(now.contains(&("web".into(), "官方网站".into(), "Official site".into(), true)), "{now:?}");
+    assert!(
+        now.contains(&(
+            "web".into(),
+            "官方网站".into(),
+            "Official site".into(),
+            true
+        )),
+        "{now:?}"
+    );
     assert!(now.contains(&("event".into(), "会议/展会".into(), "Event".into(), false)));
     assert!(now.contains(&("fair".into(), "展会".into(), "Trade fair".into(), true)));
     // A bad edit shows its error on the form and changes nothing.
     let r = admin
-        .post("/admin/picklists/leads/source", &[
-            ("csrf_token", &csrf),
-            ("option_key", "web"), ("option_zh", ""), ("option_en", "Site"), ("option_active", "web"),
-        ])
+        .post(
+            "/admin/picklists/leads/source",
+            &[
+                ("csrf_token", &csrf),
+                ("option_key", "web"),
+                ("option_zh", ""),
+                ("option_en", "Site"),
+                ("option_active", "web"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     r.assert_contains("必填");
     let kept = sources(&api.get("/api/v1/leads/fields").await.json());
-    assert!(kept.contains(&("web".into(), "官方网站".into(), "Official site".into(), true)));
+    assert!(kept.contains(&(
+        "web".into(),
+        "官方网站".into(),
+        "Official site".into(),
+        true
+    )));
     assert!(kept.iter().any(|o| o.0 == "fair" && o.3), "nothing changed");
 
     // Record types: list, create, edit.
     let page = admin.get("/admin/record-types/opportunities").await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let r = admin
-        .post("/admin/record-types/opportunities", &[
-            ("csrf_token", &csrf), ("key", "project"), ("name_zh", "项目型"), ("name_en", "Project"),
-            ("active", "on"), ("stage_set", "default"), ("required_fields", "amount"), ("layout_fields", "amount"), ("layout_fields", "stage"),
-        ])
+        .post(
+            "/admin/record-types/opportunities",
+            &[
+                ("csrf_token", &csrf),
+                ("key", "project"),
+                ("name_zh", "项目型"),
+                ("name_en", "Project"),
+                ("active", "on"),
+                ("stage_set", "default"),
+                ("required_fields", "amount"),
+                ("layout_fields", "amount"),
+                ("layout_fields", "stage"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = admin
-        .post("/admin/record-types/opportunities", &[
-            ("csrf_token", &csrf), ("key", "bad key"), ("name_zh", "坏"), ("name_en", "Bad"),
-        ])
+        .post(
+            "/admin/record-types/opportunities",
+            &[
+                ("csrf_token", &csrf),
+                ("key", "bad key"),
+                ("name_zh", "坏"),
+                ("name_en", "Bad"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let types = api.get("/api/v1/record-types?object=opportunities").await.json();
+    let types = api
+        .get("/api/v1/record-types?object=opportunities")
+        .await
+        .json();
     let t = types["items"][0].clone();
     assert_eq!(t["required_fields"], json!(["amount"]));
     assert_eq!(t["layout_fields"], json!(["amount", "stage"]));
@@ -475,10 +779,19 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
     let page = admin.get("/admin/record-types/opportunities").await;
     page.assert_contains("项目型");
     let r = admin
-        .post(&format!("/admin/record-types/opportunities/{id}"), &[
-            ("csrf_token", &csrf), ("key", "project"), ("name_zh", "项目型销售"), ("name_en", "Project sale"),
-            ("active", "on"), ("stage_set", "default"), ("required_fields", "amount"), ("required_fields", "expected_close"),
-        ])
+        .post(
+            &format!("/admin/record-types/opportunities/{id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("key", "project"),
+                ("name_zh", "项目型销售"),
+                ("name_en", "Project sale"),
+                ("active", "on"),
+                ("stage_set", "default"),
+                ("required_fields", "amount"),
+                ("required_fields", "expected_close"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let t = api.get(&format!("/api/v1/record-types/{id}")).await.json();
@@ -487,7 +800,9 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
 
     // The record form: with one active type nothing changes; the type's required fields on
     // the form are refused with field errors.
-    let rep = env.user(&c, "rep@pages.example", "sales_rep", None, None).await;
+    let rep = env
+        .user(&c, "rep@pages.example", "sales_rep", None, None)
+        .await;
     let account = env.account(&rep, "表单客户").await;
     let mut browser = env.browser();
     browser.login("rep@pages.example").await;
@@ -497,18 +812,34 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
     let csrf = browser.csrf();
     let account_id = account.id.to_string();
     let r = browser
-        .post("/opportunities", &[
-            ("csrf_token", &csrf), ("name", "表单项目"), ("account_id", &account_id), ("record_type", "project"),
-            ("currency", "CNY"), ("stage", "initial"),
-        ])
+        .post(
+            "/opportunities",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "表单项目"),
+                ("account_id", &account_id),
+                ("record_type", "project"),
+                ("currency", "CNY"),
+                ("stage", "initial"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     r.assert_contains("必填");
     let r = browser
-        .post("/opportunities", &[
-            ("csrf_token", &csrf), ("name", "表单项目"), ("account_id", &account_id), ("record_type", "project"),
-            ("currency", "CNY"), ("stage", "initial"), ("amount", "5000"), ("expected_close", "2026-12-01"),
-        ])
+        .post(
+            "/opportunities",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "表单项目"),
+                ("account_id", &account_id),
+                ("record_type", "project"),
+                ("currency", "CNY"),
+                ("stage", "initial"),
+                ("amount", "5000"),
+                ("expected_close", "2026-12-01"),
+            ],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
