@@ -83,7 +83,8 @@ pub async fn before_save(
             let stage_changed = before.is_none_or(|b| text(b, "stage") != Some(stage.as_str()));
             let type_changed =
                 before.is_none_or(|b| b.get("record_type") != values.get("record_type"));
-            if (stage_changed || type_changed) && set.stage(&stage).is_none() {
+            let unknown = set.stage(&stage).is_none() && errors.for_field("stage").is_none();
+            if (stage_changed || type_changed) && unknown {
                 errors.add("stage", "invalid_choice");
             }
             if stage_changed && !given.contains(&"win_rate") {

@@ -790,6 +790,8 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
                 ("stage_set", "default"),
                 ("required_fields", "amount"),
                 ("required_fields", "expected_close"),
+                ("layout_fields", "amount"),
+                ("layout_fields", "stage"),
             ],
         )
         .await;
@@ -842,4 +844,28 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // One active type: the form does not ask for it; two: it does, first, and choosing one
+    // opens its form.
+    let plain = browser.get("/opportunities/new").await;
+    assert!(!plain.body.contains("name=\"record_type\""));
+    let r = api
+        .post("/api/v1/record-types", json!({"object": "opportunities", "key": "retail", "name_zh": "零售", "name_en": "Retail"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let form = browser.get("/opportunities/new").await;
+    form.assert_contains("data-navigate=\"/opportunities/new?record_type=\"");
+    form.assert_contains("零售");
+    let chooser = form.body.find("name=\"record_type\"").unwrap_or(usize::MAX);
+    assert!(
+        chooser < form.body.find("name=\"name\"").unwrap_or(0),
+        "the type comes first"
+    );
+    // The type's layout: its fields and the required ones, not the others.
+    let typed = browser.get("/opportunities/new?record_type=project").await;
+    typed.assert_contains("name=\"expected_close\"");
+    assert!(
+        !typed.body.contains("name=\"notes\""),
+        "a field outside the layout is hidden"
+    );
+    assert!(form.body.contains("name=\"notes\""));
 }

@@ -39,6 +39,8 @@ pub struct FormField {
     /// Shown only while another field (`.0`) holds one of these values (`.1`, spaced).
     pub when: Option<(String, String)>,
     pub shown: bool,
+    /// Choosing a value opens this address with it (a new record's type: its form).
+    pub navigate: Option<String>,
 }
 
 /// A value as a form control holds it; a time as the browser's `datetime-local`, in the
@@ -194,6 +196,8 @@ async fn form_fields(
             full: field.field_type == FieldType::LongText,
             when: when.map(|w| (w.on.to_string(), w.values.join(" "))),
             shown: shown || errors.get(&field.key).is_some(),
+            navigate: (field.key == "record_type" && !values.contains_key("created_at"))
+                .then(|| format!("/{}/new?record_type=", fields.spec.plural)),
         });
     }
     // The type comes first: it decides the rest of the form.
