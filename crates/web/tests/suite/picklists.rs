@@ -621,6 +621,23 @@ async fn stage_sets_are_data(env: Env) {
         json!("2026-11-23"),
         "a won stage of the set closes the deal"
     );
+    let r = rep_api
+        .patch(
+            &format!("/api/v1/opportunities/{deal_id}"),
+            json!({"amount": "800"}),
+            &format!("\"{}\"", r.json()["version"]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rollup = rep_api
+        .get(&format!("/api/v1/accounts/{}/rollup", account.id))
+        .await
+        .json();
+    assert_eq!(
+        rollup["amounts"][0]["won_amount"],
+        json!("800.00"),
+        "{rollup}"
+    );
     // A record of no type cannot take the channel set's stages.
     let r = rep_api
         .post(
