@@ -194,7 +194,7 @@ pub async fn set_options(
             ("options", json!(labels(&field.options)), json!(labels(&merged))),
         ]),
     });
-    crate::audit::by(&mut tx, actor, now, "field", "update_options", None, detail).await?;
+    crate::audit::by(&mut tx, actor, now, "field", "update_field", None, detail).await?;
     tx.commit().await?;
     let mut field = field;
     field.options = merged;
@@ -320,9 +320,9 @@ pub async fn save_record_type(
         "changes": crate::audit::changes(&[("record_type", as_json(current.as_ref()), as_json(Some(&t)))]),
     });
     let action = if current.is_some() {
-        "update_record_type"
+        "update"
     } else {
-        "create_record_type"
+        "create"
     };
     crate::audit::by(&mut tx, actor, now, "field", action, Some(t.id), detail).await?;
     tx.commit().await?;
@@ -388,16 +388,7 @@ pub async fn put_stage_set(
         "object": kind.key(),
         "changes": crate::audit::changes(&[("stages", json!(current.iter().find(|s| s.key == set.key)), json!(set))]),
     });
-    crate::audit::by(
-        &mut tx,
-        actor,
-        now,
-        "field",
-        "update_stage_set",
-        None,
-        detail,
-    )
-    .await?;
+    crate::audit::by(&mut tx, actor, now, "field", "update", None, detail).await?;
     tx.commit().await?;
     Ok(set)
 }

@@ -78,6 +78,12 @@ async fn a_company_edits_lead_sources(env: Env) {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["key"], "source");
+    // The change is in the administrators' audit.
+    let audit = api
+        .get("/api/v1/audit?object=field&action=update_field")
+        .await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    assert!(audit.body.contains("lead.source"), "{}", audit.body);
 
     let now = sources(&rep_api.get("/api/v1/leads/fields").await.json());
     assert!(now.contains(&(
@@ -684,6 +690,19 @@ async fn stage_sets_are_data(env: Env) {
     );
 }
 
+/// An opportunity of no type, through the API.
+async fn rep_api_create_plain(env: &Env, rep: &app::Actor, account: uuid::Uuid) -> String {
+    let api = env.api(&env.token(rep).await);
+    let r = api
+        .post(
+            "/api/v1/opportunities",
+            json!({"name": "无类型", "account_id": account}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["id"].as_str().unwrap_or_default().to_string()
+}
+
 async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
     let c = env.company("页面公司", "admin@pages.example").await;
     let mut admin = env.browser();
@@ -861,6 +880,18 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Its page leaves out the empty fields outside the type's layout.
+    let page = browser.get(&r.location()).await;
+    page.assert_contains("表单项目");
+    assert!(
+        !page.body.contains("主要联系人"),
+        "contact_id is outside the layout"
+    );
+    let untyped = rep_api_create_plain(&env, &rep, account.id).await;
+    browser
+        .get(&format!("/opportunities/{untyped}"))
+        .await
+        .assert_contains("主要联系人");
     // One active type: the form does not ask for it; two: it does, first, and choosing one
     // opens its form.
     let plain = browser.get("/opportunities/new").await;
