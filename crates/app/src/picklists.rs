@@ -171,13 +171,13 @@ pub async fn set_options(
         let fields = crate::records::object_fields(app, actor, kind).await?;
         return fields.field(key).cloned().ok_or(AppError::NotFound);
     }
-    let merged = match rules::merge_options(&field, &field.options, &submitted) {
-        Ok(merged) => merged,
-        Err(problems) => {
-            invalid(problems)?;
-            return Err(AppError::NotFound);
+    let merged = rules::merge_options(&field, &field.options, &submitted).map_err(|problems| {
+        let mut errors = FieldErrors::new();
+        for (field, code) in problems {
+            errors.add(&field, code);
         }
-    };
+        AppError::Validation(errors)
+    })?;
     let now = app.now();
     store::picklists::set_options(&mut tx, actor.tenant_id(), kind, key, &merged, now).await?;
     let labels = |options: &[PicklistOption]| {
@@ -221,7 +221,6 @@ pub async fn record_types(
     if !typed(kind) {
         return Err(field_error("object", "invalid_choice"));
     }
-    let _ = actor;
     let mut tx = app.db.begin_read().await?;
     Ok(store::picklists::record_types(&mut tx, actor.tenant_id(), kind).await?)
 }
