@@ -28,6 +28,7 @@ mod page_chrome;
 mod pages;
 mod paging;
 mod permissions;
+mod picklist_pages;
 mod picklists;
 mod records;
 mod references;
