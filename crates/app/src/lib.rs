@@ -18,6 +18,7 @@ pub mod mail;
 pub mod money;
 pub mod notifications;
 pub mod org;
+pub mod picklists;
 pub mod records;
 pub mod references;
 pub mod rules;

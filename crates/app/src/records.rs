@@ -35,6 +35,9 @@ pub struct ObjectFields {
     /// and lists compare amounts in its units (see `domain::money`). Loaded only for an
     /// object with money fields (the default otherwise, which nothing then reads).
     pub currency: String,
+    /// Standard fields as this company has them: picklists with its own choices, record
+    /// types and stages (`crate::picklists::overlay`); they replace the spec's definitions.
+    pub overrides: Vec<FieldDef>,
 }
 
 impl ObjectFields {
@@ -47,12 +50,26 @@ impl ObjectFields {
             hidden: Vec::new(),
             read_only: Vec::new(),
             currency: domain::money::DEFAULT_CURRENCY.to_string(),
+            overrides: Vec::new(),
         }
+    }
+
+    /// A standard field as this company has it.
+    fn standard_field<'a>(&'a self, field: &'a FieldDef) -> &'a FieldDef {
+        self.overrides
+            .iter()
+            .find(|o| o.key == field.key)
+            .unwrap_or(field)
     }
 
     /// Standard fields and active custom fields the reader may see, in form order.
     pub fn all(&self) -> Vec<&FieldDef> {
-        let mut all: Vec<&FieldDef> = self.spec.fields.iter().collect();
+        let mut all: Vec<&FieldDef> = self
+            .spec
+            .fields
+            .iter()
+            .map(|f| self.standard_field(f))
+            .collect();
         all.extend(self.custom.iter().filter(|c| c.active).map(|c| &c.def));
         all.retain(|f| !self.hidden.contains(&f.key));
         all
@@ -62,12 +79,15 @@ impl ObjectFields {
         if self.hidden.iter().any(|h| h == key) {
             return None;
         }
-        self.spec.field(key).or_else(|| {
-            self.custom
-                .iter()
-                .find(|c| c.def.key == key)
-                .map(|c| &c.def)
-        })
+        self.spec
+            .field(key)
+            .map(|f| self.standard_field(f))
+            .or_else(|| {
+                self.custom
+                    .iter()
+                    .find(|c| c.def.key == key)
+                    .map(|c| &c.def)
+            })
     }
 
     /// Whether the reader may set this field (not system-set, not limited by the role).
@@ -160,13 +180,16 @@ pub async fn object_fields_tx(
     for field in custom.iter_mut().filter(|c| is_money(&c.def)) {
         field.def.money_exponent = Some(exponent);
     }
-    Ok(ObjectFields {
+    let mut fields = ObjectFields {
         spec,
         custom,
         hidden: Vec::new(),
         read_only: Vec::new(),
         currency,
-    })
+        overrides: Vec::new(),
+    };
+    crate::picklists::overlay(tx, tenant_id, &mut fields).await?;
+    Ok(fields)
 }
 
 /// The fields of an object as `actor` may see and change them.
@@ -246,6 +269,10 @@ fn apply_input(
             Ok(None) => {
                 values.remove(&field.key);
             }
+            // A retired choice stays valid where it is already stored (a form sends it back).
+            Err("invalid_choice")
+                if raw.len() == 1
+                    && values.get(&field.key) == Some(&FieldValue::Text(raw[0].trim().into())) => {}
             Err(code) => match field.limit_of(code) {
                 Some(limit) => errors.add_limit(key, code, limit),
                 None => errors.add(key, code),

@@ -5,7 +5,6 @@
 use crate::{Actor, AppResult};
 use chrono::{DateTime, Utc};
 use domain::fields::FieldValue;
-use domain::objects::{stage_is_closed, stage_win_rate};
 use domain::permissions::ObjectKind;
 use domain::FieldErrors;
 use rust_decimal::Decimal;
@@ -35,6 +34,19 @@ fn time(values: &Values, key: &str) -> Option<DateTime<Utc>> {
     }
 }
 
+/// Whether an opportunity's stage is a won stage of its set.
+async fn won(tx: &mut Tx, tenant: Uuid, values: &Values) -> AppResult<bool> {
+    let meta =
+        crate::picklists::RecordMeta::load(tx, tenant, ObjectKind::Opportunity, values).await?;
+    let set = meta
+        .stage_set
+        .unwrap_or_else(domain::picklists::StageSet::standard);
+    let closed = text(values, "stage")
+        .and_then(|s| set.stage(s))
+        .and_then(|s| s.closed);
+    Ok(closed == Some(domain::picklists::Closed::Won))
+}
+
 /// Activity kinds that count as contacting the customer.
 const CONTACT_KINDS: [&str; 3] = ["call", "visit", "meeting"];
 
@@ -53,16 +65,34 @@ pub async fn before_save(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let tenant = actor.tenant_id();
+    // The record's type and stage set, loaded once for the write.
+    let meta = crate::picklists::RecordMeta::load(tx, tenant, kind, values).await?;
+    meta.check_required(values, errors);
     match kind {
         ObjectKind::Opportunity => {
-            let stage = text(values, "stage").unwrap_or("initial").to_string();
+            let set = meta
+                .stage_set
+                .unwrap_or_else(domain::picklists::StageSet::standard);
+            // A new record of a type with its own set starts at that set's first stage.
+            if before.is_none() && !given.contains(&"stage") {
+                if let Some(first) = set.first() {
+                    values.insert("stage".into(), FieldValue::Text(first.into()));
+                }
+            }
+            let stage = text(values, "stage").unwrap_or_default().to_string();
             let stage_changed = before.is_none_or(|b| text(b, "stage") != Some(stage.as_str()));
+            let type_changed =
+                before.is_none_or(|b| b.get("record_type") != values.get("record_type"));
+            let unknown = set.stage(&stage).is_none() && errors.for_field("stage").is_none();
+            if (stage_changed || type_changed) && unknown {
+                errors.add("stage", "invalid_choice");
+            }
             if stage_changed && !given.contains(&"win_rate") {
-                if let Some(rate) = stage_win_rate(&stage) {
+                if let Some(rate) = set.win_rate(&stage) {
                     values.insert("win_rate".into(), FieldValue::Decimal(Decimal::from(rate)));
                 }
             }
-            if stage_is_closed(&stage) {
+            if set.is_closed(&stage) {
                 if stage_changed || !values.contains_key("closed_on") {
                     let today = domain::time::local_day(now, actor.time_zone());
                     values.insert("closed_on".into(), FieldValue::Date(today));
@@ -187,9 +217,8 @@ pub async fn after_save(
                 serde_json::json!({ "event": "changed", "name": name, "changes": changes })
             };
             timeline::add(tx, tenant, &entry(account, "opportunity", summary)).await?;
-            let won_now = text(values, "stage") == Some("won");
-            let was_won = before.is_some_and(|b| text(b, "stage") == Some("won"));
-            if won_now && !was_won {
+            let stage = text(values, "stage");
+            if before.is_none_or(|b| text(b, "stage") != stage) && won(tx, tenant, values).await? {
                 if let Some(FieldValue::Date(day)) = values.get("closed_on") {
                     repo::bump_date(
                         tx,

@@ -10,6 +10,7 @@ pub mod money;
 pub mod objects;
 pub mod org;
 pub mod permissions;
+pub mod picklists;
 pub mod regions;
 pub mod search;
 pub mod time;

@@ -439,6 +439,7 @@ fn contact_spec() -> ObjectSpec {
         .system()
         .indexed(),
     ];
+    fields.push(record_type());
     fields.extend(common());
     ObjectSpec {
         kind: ObjectKind::Contact,
@@ -519,6 +520,7 @@ fn lead_spec() -> ObjectSpec {
         .system()
         .indexed(),
     ];
+    fields.push(record_type());
     fields.extend(common());
     ObjectSpec {
         kind: ObjectKind::Lead,
@@ -536,7 +538,8 @@ fn lead_spec() -> ObjectSpec {
     }
 }
 
-/// The default stage set: key, labels, win rate in percent, whether the stage closes the deal.
+/// The stage set every company starts with (`picklists::StageSet::standard`): key, labels,
+/// win rate in percent; `won` and `lost` close the deal. Stages are data per company.
 pub const STAGES: &[(&str, &str, &str, u32)] = &[
     ("initial", "初步接洽", "Initial contact", 10),
     ("needs", "需求确认", "Needs confirmed", 30),
@@ -546,14 +549,16 @@ pub const STAGES: &[(&str, &str, &str, u32)] = &[
     ("lost", "输单", "Lost", 0),
 ];
 
-/// The win rate of a stage of the default set.
-pub fn stage_win_rate(stage: &str) -> Option<u32> {
-    STAGES.iter().find(|s| s.0 == stage).map(|s| s.3)
-}
-
-/// Whether a stage ends the opportunity (won or lost).
-pub fn stage_is_closed(stage: &str) -> bool {
-    matches!(stage, "won" | "lost")
+/// The record's type (业务类型): its choices are the company's record types of the object,
+/// set on the field when the fields are loaded (`app::picklists`); none is the default type.
+fn record_type() -> F {
+    f(
+        "record_type",
+        "业务类型",
+        "Record type",
+        FieldType::Picklist,
+    )
+    .indexed()
 }
 
 fn opportunity_spec() -> ObjectSpec {
@@ -628,6 +633,7 @@ fn opportunity_spec() -> ObjectSpec {
         .computed(Computed::Count { child: "lines" }),
         f("notes", "备注", "Notes", FieldType::LongText).max(5000),
     ];
+    fields.push(record_type());
     fields.extend(common());
     ObjectSpec {
         kind: ObjectKind::Opportunity,
@@ -754,6 +760,7 @@ fn activity_spec() -> ObjectSpec {
         )
         .system(),
     ];
+    fields.push(record_type());
     fields.extend(common());
     ObjectSpec {
         kind: ObjectKind::Activity,
@@ -820,7 +827,8 @@ mod tests {
         for kind in ObjectKind::RECORDS {
             let spec = spec(kind).expect("spec");
             assert_eq!(spec_by_plural(spec.plural).map(|s| s.kind), Some(kind));
-            for field in &spec.fields {
+            // A record type's choices are the company's, set when the fields are loaded.
+            for field in spec.fields.iter().filter(|f| f.key != "record_type") {
                 assert!(
                     field.check_definition().is_empty(),
                     "{}.{}: {:?}",
@@ -842,14 +850,6 @@ mod tests {
             }
         }
         assert!(spec(ObjectKind::Org).is_none());
-    }
-
-    #[test]
-    fn stages_carry_their_win_rates() {
-        assert_eq!(stage_win_rate("initial"), Some(10));
-        assert_eq!(stage_win_rate("negotiation"), Some(70));
-        assert_eq!(stage_win_rate("lost"), Some(0));
-        assert!(stage_is_closed("won") && !stage_is_closed("proposal"));
     }
 
     #[test]

@@ -1008,7 +1008,8 @@ pub async fn account_rollup(
     visible_records(&mut visible, principal, ObjectKind::Opportunity, "t");
     q.params = visible.params;
     // The tree first, then each account's opportunities by index (CROSS JOIN keeps that
-    // order on SQLite; scanning the opportunities took 1.7 s at a million accounts).
+    // order on SQLite; scanning the opportunities took 1.7 s at a million accounts). Open
+    // and won are the company's stages (every set's closing and won ones).
     q.sql = format!(
         "WITH RECURSIVE tree(id, depth) AS (
             SELECT id, 0 FROM accounts WHERE tenant_id = {tenant} AND id = {root}
@@ -1016,8 +1017,8 @@ pub async fn account_rollup(
             SELECT a.id, tree.depth + 1 FROM tree CROSS JOIN accounts a
              WHERE a.tenant_id = {tenant} AND a.parent_id = tree.id AND tree.depth < 4)
          SELECT t.currency,
-            CAST(COALESCE(SUM(CASE WHEN t.stage NOT IN ('won', 'lost') THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS open_minor,
-            CAST(COALESCE(SUM(CASE WHEN t.stage = 'won' THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS won_minor
+            CAST(COALESCE(SUM(CASE WHEN t.stage NOT IN (SELECT key FROM stages WHERE tenant_id = {tenant} AND object = 'opportunity' AND closed IS NOT NULL) THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS open_minor,
+            CAST(COALESCE(SUM(CASE WHEN t.stage IN (SELECT key FROM stages WHERE tenant_id = {tenant} AND object = 'opportunity' AND closed = 'won') THEN t.amount_minor ELSE 0 END), 0) AS BIGINT) AS won_minor
          FROM tree CROSS JOIN opportunities t
          WHERE t.account_id = tree.id AND {} GROUP BY t.currency ORDER BY t.currency",
         visible.sql

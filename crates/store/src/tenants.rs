@@ -22,7 +22,7 @@ pub async fn insert(tx: &mut Tx, tenant: &Tenant) -> Result<()> {
             .execute(c)
             .await?;
     });
-    Ok(())
+    crate::picklists::seed(tx, tenant.id).await
 }
 
 /// Whether any company exists yet (the set-up page is offered only while none does).

@@ -67,6 +67,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/money.zh-CN.json"),
     include_str!("../locales/mail.zh-CN.json"),
     include_str!("../locales/children.zh-CN.json"),
+    include_str!("../locales/picklists.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -80,6 +81,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/money.en.json"),
     include_str!("../locales/mail.en.json"),
     include_str!("../locales/children.en.json"),
+    include_str!("../locales/picklists.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

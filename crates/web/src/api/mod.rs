@@ -14,6 +14,7 @@ mod money;
 mod notifications;
 pub mod openapi;
 mod org;
+mod picklists;
 mod records;
 mod relationships;
 mod table;
@@ -52,6 +53,7 @@ fn table() -> table::ApiRoutes {
         .merge(notifications::routes())
         .merge(mail::routes())
         .merge(audit::routes())
+        .merge(picklists::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -6,6 +6,7 @@ mod actions;
 mod children;
 mod errors;
 mod objects;
+mod picklists;
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -59,7 +60,7 @@ use utoipa::{Modify, OpenApi};
         (name = "org", description = "Users, departments and roles (组织架构); administrators change them"),
         (name = "jobs", description = "Background jobs (后台任务)"),
         (name = "events", description = "The change feed (变更事件): every committed change of the records the caller may see"),
-        (name = "settings", description = "Company settings: the company currency and exchange rates (汇率)"),
+        (name = "settings", description = "Company settings: the company currency and exchange rates (汇率), record types (业务类型) and stage sets"),
         (name = "notifications", description = "The caller's notifications (消息中心) and where they arrive"),
         (name = "mail", description = "Notification e-mail (邮件通知): the mail server and the delivery log, for administrators"),
         (name = "audit", description = "The audit of administration (administrators only)"),
@@ -150,6 +151,7 @@ fn with_records(
         }
     }
     actions::add(&mut paths, &mut schemas);
+    picklists::add(&mut paths, &mut schemas);
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {
         p.extend(paths);

@@ -73,6 +73,8 @@ pub struct FieldRow {
     pub active: bool,
     pub indexed: bool,
     pub required: bool,
+    /// A standard picklist whose choices the company edits (`/admin/picklists/…`).
+    pub choices: bool,
 }
 
 #[derive(Template)]
@@ -125,6 +127,7 @@ async fn list_object(
                 active: true,
                 indexed: f.indexed,
                 required: f.required,
+                choices: domain::picklists::editable(f).is_ok(),
             })
             .collect();
         rows.extend(fields.custom.iter().map(|c| FieldRow {
@@ -135,6 +138,7 @@ async fn list_object(
             active: c.active,
             indexed: c.index_name.is_some(),
             required: c.def.required,
+            choices: false,
         }));
         let roles = app::org::list_roles(&state.app, &user.actor).await?;
         let access = fields

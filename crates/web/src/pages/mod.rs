@@ -10,6 +10,7 @@ mod jobs;
 mod mail;
 pub mod messages;
 pub mod notifications;
+mod picklists;
 mod preferences;
 pub mod records;
 mod search;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(records::routes())
         .merge(fields::routes())
+        .merge(picklists::routes())
         .merge(search::routes())
         .merge(jobs::routes())
         .merge(exchange_rates::routes())

@@ -31,6 +31,8 @@ mod page_chrome;
 mod pages;
 mod paging;
 mod permissions;
+mod picklist_pages;
+mod picklists;
 mod records;
 mod references;
 mod role_names;

@@ -39,6 +39,8 @@ pub struct FormField {
     /// Shown only while another field (`.0`) holds one of these values (`.1`, spaced).
     pub when: Option<(String, String)>,
     pub shown: bool,
+    /// Choosing a value opens this address with it (a new record's type: its form).
+    pub navigate: Option<String>,
 }
 
 /// A value as a form control holds it; a time as the browser's `datetime-local`, in the
@@ -89,13 +91,31 @@ async fn form_fields(
             },
         }
     };
+    // The record's type decides the fields shown, those required and the stages offered.
+    let layout = crate::pages::picklists::FormLayout::load(state, user, fields.spec.kind).await;
+    let type_key = fields
+        .field("record_type")
+        .map(&current_of)
+        .and_then(|v| v.into_iter().next());
+    let chosen = layout.chosen(type_key.as_deref());
+    let stages = layout.stages(chosen);
     let mut out = Vec::new();
     for field in fields.all() {
         // Fields the system sets or the role may not change are shown on the record page.
         if !fields.writable(field) {
             continue;
         }
-        let current = current_of(field);
+        let is_stage = Some(field.key.as_str()) == fields.spec.stage_field;
+        let mut current = current_of(field);
+        if !layout.shows(chosen, field, &current) {
+            continue;
+        }
+        // A new record of a type with its own stages starts at its first one.
+        if let (true, Some(set), Some(default)) = (is_stage, &stages, &field.default_value) {
+            if current.first() == Some(default) && !set.contains(&default.as_str()) {
+                current = set.first().map(|s| s.to_string()).into_iter().collect();
+            }
+        }
         // A field that matters only for some values of another is hidden for the others
         // (and shown again by the page's script when that other field changes).
         let when = fields.spec.shown_when(&field.key);
@@ -130,6 +150,11 @@ async fn form_fields(
                 .options
                 .iter()
                 .filter(|o| o.active || current.contains(&o.key))
+                .filter(|o| {
+                    !is_stage
+                        || current.contains(&o.key)
+                        || stages.as_ref().is_none_or(|s| s.contains(&o.key.as_str()))
+                })
                 .map(|o| Choice {
                     value: o.key.clone(),
                     label: if t.is_zh() {
@@ -170,14 +195,21 @@ async fn form_fields(
             chosen: current.clone(),
             value,
             options,
-            required: field.required,
+            required: field.required || layout.required(chosen, &field.key),
             error: errors.get(&field.key).map(str::to_string),
             lookup_url: format!("/{target_plural}/lookup?field={}", field.key),
             lookup_label,
             full: field.field_type == FieldType::LongText,
             when: when.map(|w| (w.on.to_string(), w.values.join(" "))),
             shown: shown || errors.get(&field.key).is_some(),
+            navigate: (field.key == "record_type" && !values.contains_key("created_at"))
+                .then(|| format!("/{}/new?record_type=", fields.spec.plural)),
         });
+    }
+    // The type comes first: it decides the rest of the form.
+    if let Some(i) = out.iter().position(|f| f.key == "record_type") {
+        let chooser = out.remove(i);
+        out.insert(0, chooser);
     }
     out
 }

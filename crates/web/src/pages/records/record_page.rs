@@ -144,8 +144,18 @@ async fn show_page(
     let record = &view.record;
     let mut facts = Vec::new();
     let mut long_texts = Vec::new();
+    // The record type's layout: a field it leaves out is shown only when it has a value.
+    let layout = crate::pages::picklists::FormLayout::load(state, user, kind).await;
+    let chosen = layout.chosen(match record.values.get("record_type") {
+        Some(FieldValue::Text(key)) => Some(key.as_str()),
+        _ => None,
+    });
     for field in fields.all() {
         if field.key == "name" {
+            continue;
+        }
+        let held = record.values.contains_key(&field.key);
+        if !held && !layout.shows(chosen, field, &[]) {
             continue;
         }
         if kind == ObjectKind::Activity && field.key.starts_with("checkin_") {
