@@ -12,6 +12,7 @@ pub mod org;
 pub mod permissions;
 pub mod picklists;
 pub mod regions;
+pub mod rules;
 pub mod search;
 pub mod time;
 pub mod validation;

@@ -7,6 +7,7 @@
 use crate::children::Computed;
 use crate::fields::{FieldDef, FieldType, PicklistOption};
 use crate::permissions::ObjectKind;
+use crate::rules::Rule;
 use rust_decimal::Decimal;
 
 /// One business-record object.
@@ -38,6 +39,8 @@ pub struct ObjectSpec {
     pub tree: Option<Tree>,
     /// Whether the record's own field changes appear in its 360° stream (accounts).
     pub own_changes_in_stream: bool,
+    /// The rules its records follow around every save (see [`crate::rules`]).
+    pub rules: &'static [crate::rules::Rule],
 }
 
 /// A self-referencing lookup forming a tree of at most `max_depth` levels.
@@ -383,6 +386,7 @@ fn account_spec() -> ObjectSpec {
             has_children: "account_has_children",
         }),
         own_changes_in_stream: true,
+        rules: &[],
         children: Vec::new(),
     }
 }
@@ -453,6 +457,7 @@ fn contact_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        rules: &[Rule::NotItsOwn("reports_to_id"), Rule::AccountStream],
         children: Vec::new(),
     }
 }
@@ -534,6 +539,7 @@ fn lead_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        rules: &[],
         children: Vec::new(),
     }
 }
@@ -654,6 +660,12 @@ fn opportunity_spec() -> ObjectSpec {
         currency_field: Some("currency"),
         tree: None,
         own_changes_in_stream: false,
+        rules: &[
+            Rule::StageSet,
+            Rule::ContactOfAccount,
+            Rule::AccountStream,
+            Rule::LastDeal,
+        ],
         children: vec![crate::children::opportunity_lines()],
     }
 }
@@ -781,6 +793,12 @@ fn activity_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        rules: &[
+            Rule::ActivityTiming,
+            Rule::AccountStream,
+            Rule::LastContacted,
+            Rule::Reminders,
+        ],
         children: Vec::new(),
     }
 }
