@@ -340,6 +340,7 @@ pub async fn update_with_custom(
         .await?
         .ok_or(AppError::NotFound)?;
     actor.require(ObjectKind::Account, Action::Edit)?;
+    crate::sharing::require(&mut tx, actor, ObjectKind::Account, id, Action::Edit).await?;
     let spec = records::spec(ObjectKind::Account)?;
     let defs = records::object_fields_tx(&mut tx, actor.tenant_id(), ObjectKind::Account)
         .await?
@@ -359,6 +360,7 @@ pub async fn update_with_custom(
     let before = current.fields();
     if fields.owner_id.is_some_and(|o| o != current.owner_id) {
         actor.require(ObjectKind::Account, Action::Transfer)?;
+        crate::sharing::require(&mut tx, actor, ObjectKind::Account, id, Action::Transfer).await?;
     }
     if current.version != version {
         return Err(AppError::Conflict);
@@ -406,6 +408,7 @@ pub async fn transfer(
         .await?
         .ok_or(AppError::NotFound)?;
     actor.require(ObjectKind::Account, Action::Transfer)?;
+    crate::sharing::require(&mut tx, actor, ObjectKind::Account, id, Action::Transfer).await?;
     if current.version != version {
         return Err(AppError::Conflict);
     }
@@ -444,6 +447,7 @@ pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResu
         .await?
         .ok_or(AppError::NotFound)?;
     actor.require(ObjectKind::Account, Action::Delete)?;
+    crate::sharing::require(&mut tx, actor, ObjectKind::Account, id, Action::Delete).await?;
     if current.version != version {
         return Err(AppError::Conflict);
     }
@@ -453,6 +457,7 @@ pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResu
     crate::references::refuse_if_referenced(&mut tx, actor, ObjectKind::Account, id).await?;
     store::timeline::delete_links_of(&mut tx, actor.tenant_id(), ObjectKind::Account, id).await?;
     store::timeline::forget_account(&mut tx, actor.tenant_id(), id).await?;
+    store::sharing::forget_record(&mut tx, actor.tenant_id(), ObjectKind::Account, id).await?;
     if !repo::delete(&mut tx, actor.tenant_id(), id, version).await? {
         return Err(AppError::Conflict);
     }

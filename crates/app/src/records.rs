@@ -749,7 +749,9 @@ async fn save(
     let kind = fields.spec.kind;
     if values.get("owner_id") != current.values.get("owner_id") {
         actor.require(kind, Action::Transfer)?;
+        crate::sharing::require(tx, actor, kind, current.id, Action::Transfer).await?;
     }
+    crate::sharing::require(tx, actor, kind, current.id, Action::Edit).await?;
     values.insert(
         "updated_at".into(),
         current
@@ -879,10 +881,12 @@ pub async fn delete(
     .await?
     .ok_or(AppError::NotFound)?;
     actor.require(kind, Action::Delete)?;
+    crate::sharing::require(&mut tx, actor, kind, id, Action::Delete).await?;
     if current.version != version {
         return Err(AppError::Conflict);
     }
     crate::references::refuse_if_referenced(&mut tx, actor, kind, id).await?;
+    store::sharing::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
     store::timeline::delete_links_of(&mut tx, actor.tenant_id(), kind, id).await?;
     store::timeline::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
     store::search::forget_record(&mut tx, actor.tenant_id(), kind.key(), id).await?;

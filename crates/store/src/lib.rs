@@ -22,6 +22,7 @@ pub mod org;
 pub mod records;
 pub mod reindex;
 pub mod search;
+pub mod sharing;
 pub mod tenants;
 pub mod timeline;
 pub mod views;

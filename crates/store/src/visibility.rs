@@ -34,9 +34,62 @@ impl SqlBuilder {
     }
 }
 
-/// Appends `(<alias>.tenant_id = … AND <scope predicate>)` for the records of `object` that
-/// `principal` may see, judged by the owner column `<alias>.owner_id`.
+/// Appends `(<alias>.tenant_id = … AND <predicate>)` for the records of `object` that
+/// `principal` may see: those in the role's scope (judged by the owner `<alias>.owner_id`),
+/// and, for a reader with grants on the object, those shared with them (as a user, through
+/// their department or role), with them on the team, or in a pool they belong to.
 pub fn visible_records(q: &mut SqlBuilder, principal: &Principal, object: ObjectKind, alias: &str) {
+    let grant = Grant::Record(Access::Read);
+    predicate(q, principal, object, alias, grant);
+}
+
+/// The records `principal` may edit, given the role allows editing: those in the role's
+/// scope and those shared with them, or with them on the team, with `edit` access.
+pub fn editable_records(
+    q: &mut SqlBuilder,
+    principal: &Principal,
+    object: ObjectKind,
+    alias: &str,
+) {
+    let grant = Grant::Record(Access::Edit);
+    predicate(q, principal, object, alias, grant);
+}
+
+/// The records in the role's own scope, grants left out: what the owner's rights (delete,
+/// transfer, managing shares and team) apply to.
+pub fn scoped_records(q: &mut SqlBuilder, principal: &Principal, object: ObjectKind, alias: &str) {
+    predicate(q, principal, object, alias, Grant::None);
+}
+
+/// The events of `object` the principal may read: by the owner at the time of the event, or
+/// because the record is shared with them or has them on its team.
+pub fn visible_events(q: &mut SqlBuilder, principal: &Principal, object: ObjectKind, alias: &str) {
+    predicate(q, principal, object, alias, Grant::Event);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Access {
+    Read,
+    Edit,
+}
+
+#[derive(Clone, Copy)]
+enum Grant {
+    /// Owner scope only.
+    None,
+    /// A row of the object's table, whose id is `<alias>.id`.
+    Record(Access),
+    /// An event, whose record is `<alias>.record_id`.
+    Event,
+}
+
+fn predicate(
+    q: &mut SqlBuilder,
+    principal: &Principal,
+    object: ObjectKind,
+    alias: &str,
+    grant: Grant,
+) {
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let scope = match principal.read_scope(object) {
         None => {
@@ -45,8 +98,97 @@ pub fn visible_records(q: &mut SqlBuilder, principal: &Principal, object: Object
         }
         Some(scope) => scope,
     };
-    let owner = format!("{alias}.owner_id");
-    let predicate = match scope {
+    let granted = principal.grants.any(object) && scope != DataScope::All;
+    let table = crate::records::table(object).ok().filter(|_| granted);
+    let predicate = match (grant, table) {
+        (Grant::Record(access), Some(table)) => {
+            // One IN over the union of the scope's own rows and the granted ones: the planner
+            // weighs the union's size against walking the list's sort index, where an OR
+            // with a subquery would be a filter on every row of the company.
+            let own = owner_predicate(q, principal, scope, &tenant, "x.owner_id");
+            let mut branches = vec![format!(
+                "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND {own}"
+            )];
+            granted_ids(q, principal, object, &tenant, access, &mut branches);
+            if access == Access::Read
+                && has_pools(object)
+                && !principal.grants.pools(object).is_empty()
+            {
+                let pools: Vec<String> = principal
+                    .grants
+                    .pools(object)
+                    .iter()
+                    .map(|p| q.param(Param::Uuid(*p)))
+                    .collect();
+                branches.push(format!(
+                    "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND x.pool_id IN ({})",
+                    pools.join(", ")
+                ));
+            }
+            format!("{alias}.id IN ({})", branches.join(" UNION ALL "))
+        }
+        (Grant::Event, Some(_)) => {
+            let own = owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
+            let mut branches = Vec::new();
+            granted_ids(q, principal, object, &tenant, Access::Read, &mut branches);
+            if branches.is_empty() {
+                own
+            } else {
+                format!(
+                    "({own} OR {alias}.record_id IN ({}))",
+                    branches.join(" UNION ALL ")
+                )
+            }
+        }
+        _ => owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id")),
+    };
+    q.push(&format!("({alias}.tenant_id = {tenant} AND {predicate})"));
+}
+
+/// The SELECTs of the record ids shared with the principal or with them on the team, each on
+/// its grantee index.
+fn granted_ids(
+    q: &mut SqlBuilder,
+    principal: &Principal,
+    object: ObjectKind,
+    tenant: &str,
+    access: Access,
+    branches: &mut Vec<String>,
+) {
+    if !principal.grants.shared.contains(&object) {
+        return;
+    }
+    let key = q.param(Param::Text(object.key().to_string()));
+    let edit = if access == Access::Edit {
+        " AND g.access = 'edit'"
+    } else {
+        ""
+    };
+    let me = q.param(Param::Uuid(principal.user_id));
+    let role = q.param(Param::Uuid(principal.role_id));
+    let mut grantees = vec![("user_id", me.clone()), ("role_id", role)];
+    if let Some(dept) = principal.department_id {
+        grantees.push(("department_id", q.param(Param::Uuid(dept))));
+    }
+    for (column, value) in grantees {
+        branches.push(format!(
+            "SELECT g.record_id FROM record_shares g WHERE g.tenant_id = {tenant} AND g.{column} = {value} AND g.object = {key}{edit}"
+        ));
+    }
+    branches.push(format!(
+        "SELECT g.record_id FROM record_team g WHERE g.tenant_id = {tenant} AND g.user_id = {me} AND g.object = {key}{edit}"
+    ));
+}
+
+/// The role's scope as a condition on the owner column `owner`.
+fn owner_predicate(
+    q: &mut SqlBuilder,
+    principal: &Principal,
+    scope: DataScope,
+    tenant: &str,
+    owner: &str,
+) -> String {
+    match scope {
         DataScope::All => "1 = 1".to_string(),
         DataScope::Own => format!("{owner} = {}", q.param(Param::Uuid(principal.user_id))),
         DataScope::OwnAndSubordinates => {
@@ -75,6 +217,10 @@ pub fn visible_records(q: &mut SqlBuilder, principal: &Principal, object: Object
             }
             None => format!("{owner} = {}", q.param(Param::Uuid(principal.user_id))),
         },
-    };
-    q.push(&format!("({alias}.tenant_id = {tenant} AND {predicate})"));
+    }
+}
+
+/// The objects whose records may sit in a pool (`pool_id`).
+pub fn has_pools(object: ObjectKind) -> bool {
+    matches!(object, ObjectKind::Lead | ObjectKind::Account)
 }

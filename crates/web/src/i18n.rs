@@ -66,6 +66,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/notifications.zh-CN.json"),
     include_str!("../locales/money.zh-CN.json"),
     include_str!("../locales/mail.zh-CN.json"),
+    include_str!("../locales/sharing.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -78,6 +79,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/notifications.en.json"),
     include_str!("../locales/money.en.json"),
     include_str!("../locales/mail.en.json"),
+    include_str!("../locales/sharing.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

@@ -16,6 +16,7 @@ pub mod openapi;
 mod org;
 mod records;
 mod relationships;
+mod sharing;
 mod table;
 mod tokens;
 
@@ -52,6 +53,7 @@ fn table() -> table::ApiRoutes {
         .merge(notifications::routes())
         .merge(mail::routes())
         .merge(audit::routes())
+        .merge(sharing::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

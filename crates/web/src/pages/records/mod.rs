@@ -22,6 +22,7 @@ mod lookup;
 mod my_day;
 mod record_page;
 mod saved_views;
+mod sharing;
 
 use account360::account_timeline;
 pub use account360::{account_360, Account360, StreamStart};
@@ -38,6 +39,7 @@ pub(super) use lookup::LookupResults;
 use my_day::my_day;
 use record_page::show;
 use saved_views::{delete_view, save_view};
+pub use sharing::{sharing_panel, SharingPanel};
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -54,8 +56,8 @@ pub fn routes() -> Router<AppState> {
             .route("/views/{view}/delete", post(delete_view))
             .route("/{id}", get(show).post(update))
             .route("/{id}/edit", get(edit_form))
-            .route("/{id}/delete", post(delete))
-            .layer(Extension(kind));
+            .route("/{id}/delete", post(delete));
+        let object = sharing::routes(object).layer(Extension(kind));
         router = router.nest(&format!("/{}", spec.plural), object);
     }
     // Accounts have pages of their own; their views and filter builder are these.
@@ -63,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/views", post(save_view))
         .route("/accounts/views/{view}/delete", post(delete_view))
         .route("/accounts/filter-row", get(filter_row))
+        .nest("/accounts", sharing::routes(Router::new()))
         .layer(Extension(ObjectKind::Account));
     router
         .merge(account_lists)

@@ -109,6 +109,7 @@ struct ShowPage {
     can_delete: bool,
     activity: Option<ActivityPanel>,
     links: Option<LinksPanel>,
+    sharing: Option<super::SharingPanel>,
     log_links: Vec<(String, String)>,
     errors: FormErrors,
 }
@@ -349,6 +350,7 @@ async fn show_page(
         can_delete: p.can(kind, Action::Delete),
         activity,
         links,
+        sharing: super::sharing_panel(state, user, kind, id).await.ok(),
         log_links,
         errors,
     })
