@@ -358,6 +358,9 @@ pub async fn update_with_custom(
     .await;
     let (fields, (object_fields, custom_after)) = merge_errors(input.validate(), checked)?;
     let before = current.fields();
+    // A save that names no owner keeps it: a shared record's editor does not take it over.
+    let mut fields = fields;
+    fields.owner_id = fields.owner_id.or(Some(current.owner_id));
     if fields.owner_id.is_some_and(|o| o != current.owner_id) {
         actor.require(ObjectKind::Account, Action::Transfer)?;
         crate::sharing::require(&mut tx, actor, ObjectKind::Account, id, Action::Transfer).await?;
