@@ -224,3 +224,64 @@ fn owner_predicate(
 pub fn has_pools(object: ObjectKind) -> bool {
     matches!(object, ObjectKind::Lead | ObjectKind::Account)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::permissions::{default_roles, Grants};
+
+    fn rep(grants: Grants) -> Principal {
+        let role = default_roles()
+            .into_iter()
+            .find(|r| r.key == "sales_rep")
+            .expect("rep role");
+        Principal {
+            tenant_id: uuid::Uuid::now_v7(),
+            user_id: uuid::Uuid::now_v7(),
+            department_id: None,
+            department_path: None,
+            manager_path: "/x/".into(),
+            role_id: uuid::Uuid::now_v7(),
+            permissions: role.permissions,
+            grants,
+        }
+    }
+
+    fn sql(p: &Principal, object: ObjectKind) -> String {
+        let mut q = SqlBuilder::default();
+        visible_records(&mut q, p, object, "t");
+        q.sql
+    }
+
+    #[test]
+    fn the_granted_branch_is_added_only_where_there_are_grants() {
+        let plain = rep(Grants::default());
+        assert_eq!(
+            sql(&plain, ObjectKind::Account),
+            "(t.tenant_id = $1 AND t.owner_id = $2)"
+        );
+        let mut grants = Grants::default();
+        grants.shared.insert(ObjectKind::Contact);
+        grants
+            .pools
+            .insert(ObjectKind::Lead, vec![uuid::Uuid::now_v7()]);
+        let granted = rep(grants);
+        assert_eq!(
+            sql(&granted, ObjectKind::Account),
+            sql(&plain, ObjectKind::Account)
+        );
+        let contacts = sql(&granted, ObjectKind::Contact);
+        assert!(
+            contacts.contains("t.id IN (SELECT x.id FROM contacts x"),
+            "{contacts}"
+        );
+        assert!(contacts.contains("record_shares") && contacts.contains("record_team"));
+        assert!(!contacts.contains("pool_id"));
+        let leads = sql(&granted, ObjectKind::Lead);
+        assert!(leads.contains("x.pool_id IN ($"), "{leads}");
+        assert!(!leads.contains("record_shares"), "{leads}");
+        let mut q = SqlBuilder::default();
+        editable_records(&mut q, &granted, ObjectKind::Lead, "t");
+        assert!(!q.sql.contains("pool_id"), "a pool only shows its records");
+    }
+}
