@@ -288,7 +288,13 @@ pub async fn list(
     let from = search.from_clause(&mut q, "accounts", "t");
     q.push(&select(&from));
     q.push(" WHERE ");
-    visible_records(&mut q, principal, ObjectKind::Account, "t");
+    crate::visibility::visible_records_in_list(
+        &mut q,
+        principal,
+        ObjectKind::Account,
+        "t",
+        tx.backend(),
+    );
     search.push_predicates(&mut q, "t");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let text_filters = [

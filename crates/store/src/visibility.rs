@@ -39,8 +39,34 @@ impl SqlBuilder {
 /// and, for a reader with grants on the object, those shared with them (as a user, through
 /// their department or role), with them on the team, or in a pool they belong to.
 pub fn visible_records(q: &mut SqlBuilder, principal: &Principal, object: ObjectKind, alias: &str) {
-    let grant = Grant::Record(Access::Read);
+    let grant = Grant::Record(Access::Read, Form::Or);
     predicate(q, principal, object, alias, grant);
+}
+
+/// [`visible_records`] for a list ordered and limited on an index, in the form the backend
+/// plans best when the reader has grants: on PostgreSQL `OR id = ANY(ARRAY(…))`, whose
+/// array is computed once and is an index condition (a bitmap OR for a small scope, a walk
+/// of the sort index for a large one); on SQLite one `id IN (<own> UNION ALL <granted>)`.
+/// A plain `OR id IN (…)` is a filter the planner cannot cost, and walked the whole company
+/// for a rep with few records.
+pub fn visible_records_in_list(
+    q: &mut SqlBuilder,
+    principal: &Principal,
+    object: ObjectKind,
+    alias: &str,
+    backend: crate::Backend,
+) {
+    let form = match backend {
+        crate::Backend::Postgres => Form::AnyArray,
+        crate::Backend::Sqlite => Form::Union,
+    };
+    predicate(
+        q,
+        principal,
+        object,
+        alias,
+        Grant::Record(Access::Read, form),
+    );
 }
 
 /// The records `principal` may edit, given the role allows editing: those in the role's
@@ -51,7 +77,7 @@ pub fn editable_records(
     object: ObjectKind,
     alias: &str,
 ) {
-    let grant = Grant::Record(Access::Edit);
+    let grant = Grant::Record(Access::Edit, Form::Or);
     predicate(q, principal, object, alias, grant);
 }
 
@@ -73,12 +99,23 @@ enum Access {
     Edit,
 }
 
+/// How the granted ids join the scope's predicate.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    /// `<own> OR id IN (<granted>)`: for lookups of one record and counts.
+    Or,
+    /// `<own> OR id = ANY(ARRAY(<granted>))` (PostgreSQL lists).
+    AnyArray,
+    /// `id IN (<own rows> UNION ALL <granted>)` (SQLite lists).
+    Union,
+}
+
 #[derive(Clone, Copy)]
 enum Grant {
     /// Owner scope only.
     None,
     /// A row of the object's table, whose id is `<alias>.id`.
-    Record(Access),
+    Record(Access, Form),
     /// An event, whose record is `<alias>.record_id`.
     Event,
 }
@@ -101,31 +138,48 @@ fn predicate(
     let granted = principal.grants.any(object) && scope != DataScope::All;
     let table = crate::records::table(object).ok().filter(|_| granted);
     let predicate = match (grant, table) {
-        (Grant::Record(access), Some(table)) => {
-            // One IN over the union of the scope's own rows and the granted ones: the planner
-            // weighs the union's size against walking the list's sort index, where an OR
-            // with a subquery would be a filter on every row of the company.
-            let own = owner_predicate(q, principal, scope, &tenant, "x.owner_id");
-            let mut branches = vec![format!(
-                "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND {own}"
-            )];
-            granted_ids(q, principal, object, &tenant, access, &mut branches);
-            if access == Access::Read
-                && has_pools(object)
-                && !principal.grants.pools(object).is_empty()
-            {
-                let pools: Vec<String> = principal
+        (Grant::Record(access, form), Some(table)) => {
+            let mut ids = Vec::new();
+            granted_ids(q, principal, object, &tenant, access, &mut ids);
+            let pools: Vec<String> = if access == Access::Read && has_pools(object) {
+                principal
                     .grants
                     .pools(object)
                     .iter()
                     .map(|p| q.param(Param::Uuid(*p)))
-                    .collect();
-                branches.push(format!(
-                    "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND x.pool_id IN ({})",
-                    pools.join(", ")
-                ));
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if form == Form::Union {
+                let own = owner_predicate(q, principal, scope, &tenant, "x.owner_id");
+                let mut branches = vec![format!(
+                    "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND {own}"
+                )];
+                branches.extend(ids);
+                if !pools.is_empty() {
+                    branches.push(format!(
+                        "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND x.pool_id IN ({})",
+                        pools.join(", ")
+                    ));
+                }
+                format!("{alias}.id IN ({})", branches.join(" UNION ALL "))
+            } else {
+                let own =
+                    owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
+                let mut terms = vec![own];
+                if !ids.is_empty() {
+                    let ids = ids.join(" UNION ALL ");
+                    terms.push(match form {
+                        Form::AnyArray => format!("{alias}.id = ANY(ARRAY({ids}))"),
+                        _ => format!("{alias}.id IN ({ids})"),
+                    });
+                }
+                if !pools.is_empty() {
+                    terms.push(format!("{alias}.pool_id IN ({})", pools.join(", ")));
+                }
+                format!("({})", terms.join(" OR "))
             }
-            format!("{alias}.id IN ({})", branches.join(" UNION ALL "))
         }
         (Grant::Event, Some(_)) => {
             let own = owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
@@ -272,13 +326,13 @@ mod tests {
         );
         let contacts = sql(&granted, ObjectKind::Contact);
         assert!(
-            contacts.contains("t.id IN (SELECT x.id FROM contacts x"),
+            contacts.contains(" OR t.id IN (SELECT g.record_id"),
             "{contacts}"
         );
         assert!(contacts.contains("record_shares") && contacts.contains("record_team"));
         assert!(!contacts.contains("pool_id"));
         let leads = sql(&granted, ObjectKind::Lead);
-        assert!(leads.contains("x.pool_id IN ($"), "{leads}");
+        assert!(leads.contains("t.pool_id IN ($"), "{leads}");
         assert!(!leads.contains("record_shares"), "{leads}");
         let mut q = SqlBuilder::default();
         editable_records(&mut q, &granted, ObjectKind::Lead, "t");
