@@ -363,7 +363,7 @@ async fn shared_rep(app: &App, admin: &Actor, rep: store::org::User) -> Result<A
             .map_err(app_err)?;
     }
     let mut tx = app.db.begin_read().await?;
-    Ok(app::sharing::actor(&mut tx, rep).await.map_err(app_err)?)
+    app::sharing::actor(&mut tx, rep).await.map_err(app_err)
 }
 
 fn page_params(sort: &str, cursor: Option<String>) -> ListParams {
