@@ -191,6 +191,7 @@ pub async fn add_link(
     let mut tx = app.db.begin().await?;
     require_visible(&mut tx, actor, object, from).await?;
     actor.require(object, Action::Edit)?;
+    crate::sharing::require(&mut tx, actor, object, from, Action::Edit).await?;
     if !crate::records::may_reference(&mut tx, actor, object, to, &[(object, from)]).await? {
         errors.add("to_id", "invalid_reference");
     }
@@ -226,6 +227,7 @@ pub async fn remove_link(
     let mut tx = app.db.begin().await?;
     require_visible(&mut tx, actor, object, record).await?;
     actor.require(object, Action::Edit)?;
+    crate::sharing::require(&mut tx, actor, object, record, Action::Edit).await?;
     store::timeline::get_link(&mut tx, actor.tenant_id(), object, record, link)
         .await?
         .ok_or(AppError::NotFound)?;

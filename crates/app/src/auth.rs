@@ -249,7 +249,7 @@ fn split_credential(value: &str, sep: char) -> Option<(Uuid, &str)> {
 
 async fn active_actor(tx: &mut store::Tx, tenant_id: Uuid, user_id: Uuid) -> AppResult<Actor> {
     match org::get_user(tx, tenant_id, user_id).await? {
-        Some(user) if user.active => Ok(Actor::from_user(user)),
+        Some(user) if user.active => crate::sharing::actor(tx, user).await,
         _ => Err(AppError::Unauthenticated),
     }
 }

@@ -24,6 +24,7 @@ pub mod references;
 pub mod rules;
 pub mod search;
 pub mod secrets;
+pub mod sharing;
 pub mod time_zones;
 
 pub use clock::{Clock, SystemClock};
@@ -88,7 +89,9 @@ impl Actor {
             department_id: user.department_id,
             department_path: user.department_path.clone(),
             manager_path: user.manager_path.clone(),
+            role_id: user.role_id,
             permissions: user.permissions.0.clone(),
+            grants: Default::default(),
         };
         Self { user, principal }
     }

@@ -25,17 +25,20 @@ pub enum Kind {
     TaskReminder,
     /// Someone else made the reader a record's owner.
     Assigned,
+    /// Someone shared a record with the reader or put them on its team.
+    Shared,
 }
 
 impl Kind {
     /// Every kind, in the order the settings page lists them: a kind added here gets its
     /// preference (and its mail) with no other code.
-    pub const ALL: [Kind; 2] = [Kind::TaskReminder, Kind::Assigned];
+    pub const ALL: [Kind; 3] = [Kind::TaskReminder, Kind::Assigned, Kind::Shared];
 
     pub fn key(self) -> &'static str {
         match self {
             Kind::TaskReminder => "task_reminder",
             Kind::Assigned => "assigned",
+            Kind::Shared => "shared",
         }
     }
 

@@ -790,7 +790,9 @@ async fn save(
     let kind = fields.spec.kind;
     if values.get("owner_id") != current.values.get("owner_id") {
         actor.require(kind, Action::Transfer)?;
+        crate::sharing::require(tx, actor, kind, current.id, Action::Transfer).await?;
     }
+    crate::sharing::require(tx, actor, kind, current.id, Action::Edit).await?;
     values.insert(
         "updated_at".into(),
         current
@@ -978,6 +980,7 @@ pub async fn delete(
     .await?
     .ok_or(AppError::NotFound)?;
     actor.require(kind, Action::Delete)?;
+    crate::sharing::require(&mut tx, actor, kind, id, Action::Delete).await?;
     if current.version != version {
         return Err(AppError::Conflict);
     }
@@ -989,6 +992,7 @@ pub async fn delete(
         }
     }
     crate::references::refuse_if_referenced(&mut tx, actor, kind, id).await?;
+    store::sharing::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
     store::timeline::delete_links_of(&mut tx, actor.tenant_id(), kind, id).await?;
     store::timeline::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
     if fields.spec.own_changes_in_stream {

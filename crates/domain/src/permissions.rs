@@ -306,7 +306,30 @@ pub struct Principal {
     pub department_path: Option<String>,
     /// Materialised path of the manager chain, ending with the user's own id.
     pub manager_path: String,
+    pub role_id: uuid::Uuid,
     pub permissions: RolePermissions,
+    /// Records granted beyond the role's scope (shares, teams, pools), read at sign-in.
+    pub grants: Grants,
+}
+
+/// What is granted to a user beyond their role's data scope, per object: whether any record
+/// is shared with them (as a user, by department or role) or has them on its team, and the
+/// pools they belong to. The visibility predicate adds its extra branch only for an object
+/// with grants, so everyone else's lists keep their plans.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub shared: std::collections::BTreeSet<ObjectKind>,
+    pub pools: BTreeMap<ObjectKind, Vec<uuid::Uuid>>,
+}
+
+impl Grants {
+    pub fn any(&self, object: ObjectKind) -> bool {
+        self.shared.contains(&object) || self.pools.contains_key(&object)
+    }
+
+    pub fn pools(&self, object: ObjectKind) -> &[uuid::Uuid] {
+        self.pools.get(&object).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
 impl Principal {

@@ -294,6 +294,7 @@ async fn subjects(app: &App, admin_email: &str) -> Result<Vec<Subject>> {
     drop(tx);
     let manager_owns = owned(app, tenant_id, manager.id).await?;
     let admin_owns = owned(app, tenant_id, admin.id).await?;
+    let shared = shared_rep(app, &Actor::from_user(admin.clone()), rep.clone()).await?;
     Ok(vec![
         Subject {
             role: "rep",
@@ -310,7 +311,55 @@ async fn subjects(app: &App, admin_email: &str) -> Result<Vec<Subject>> {
             actor: Actor::from_user(admin),
             owns: admin_owns,
         },
+        Subject {
+            role: "rep+share",
+            actor: shared,
+            owns: rep_owns,
+        },
     ])
+}
+
+/// The rep with an account of someone else shared with them and a place on another's
+/// contact team, signed in as a request would be: their lists take the predicate's granted
+/// branch. Sharing again only sets the same rows.
+async fn shared_rep(app: &App, admin: &Actor, rep: store::org::User) -> Result<Actor> {
+    let params = ListRequest {
+        limit: Some(20),
+        ..Default::default()
+    };
+    let page = list_accounts(app, admin, &params).await?;
+    let account = page
+        .records
+        .iter()
+        .find(|a| a.owner_id != rep.id)
+        .context("no account of another owner")?;
+    let share = app::sharing::ShareInput {
+        user_id: Some(rep.id.to_string()),
+        access: Some("read".into()),
+        ..Default::default()
+    };
+    app::sharing::share(app, admin, ObjectKind::Account, account.id, &share)
+        .await
+        .map_err(app_err)?;
+    let request = app::records::ListRequest {
+        limit: Some(20),
+        ..Default::default()
+    };
+    let contacts = app::records::list(app, admin, ObjectKind::Contact, &request)
+        .await
+        .map_err(app_err)?;
+    if let Some(contact) = contacts.records.iter().find(|r| r.owner_id != rep.id) {
+        let member = app::sharing::MemberInput {
+            user_id: Some(rep.id.to_string()),
+            access: Some("edit".into()),
+            role: None,
+        };
+        app::sharing::add_member(app, admin, ObjectKind::Contact, contact.id, &member)
+            .await
+            .map_err(app_err)?;
+    }
+    let mut tx = app.db.begin_read().await?;
+    app::sharing::actor(&mut tx, rep).await.map_err(app_err)
 }
 
 fn page_params(sort: &str, cursor: Option<String>) -> ListRequest {

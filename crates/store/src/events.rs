@@ -11,7 +11,7 @@
 //! (Reading only below `pg_snapshot_xmin` was the other way; that horizon is the whole
 //! server's, so any long transaction in any database would have held the feed back.)
 
-use crate::visibility::{visible_records, SqlBuilder};
+use crate::visibility::{visible_events, SqlBuilder};
 use crate::{Param, Result, Tx};
 use chrono::{DateTime, Utc};
 use domain::permissions::{ObjectKind, Principal};
@@ -191,7 +191,7 @@ pub async fn page(
     for object in objects {
         let key = q.param(Param::Text(object.key().to_string()));
         q.push(&format!(" OR (e.object = {key} AND "));
-        visible_records(&mut q, principal, *object, "e");
+        visible_events(&mut q, principal, *object, "e");
         q.push(")");
     }
     q.push(")");

@@ -23,6 +23,7 @@ pub mod picklists;
 pub mod records;
 pub mod reindex;
 pub mod search;
+pub mod sharing;
 pub mod tags;
 pub mod tenants;
 pub mod timeline;

@@ -683,7 +683,7 @@ pub async fn list_statement(
     let from = search.from_clause(&mut q, spec.plural, "t");
     q.push(&select_sql(spec, &from));
     q.push(" WHERE ");
-    visible_records(&mut q, principal, spec.kind, "t");
+    crate::visibility::visible_records_in_list(&mut q, principal, spec.kind, "t", tx.backend());
     if let Some((column, id)) = query.related {
         let p = q.param(Param::Uuid(id));
         q.push(&format!(" AND t.{column} = {p}"));

@@ -1,6 +1,6 @@
 //! Keeping the search-token tables in step with the records they index.
 
-use crate::visibility::{visible_records, SqlBuilder};
+use crate::visibility::{scoped_records, SqlBuilder};
 use crate::{Backend, Param, Result, Tx};
 use domain::permissions::{DataScope, ObjectKind, Principal};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -137,7 +137,7 @@ async fn scope_share(tx: &mut Tx, principal: &Principal, object: ObjectKind) -> 
     let mut q = SqlBuilder::new(
         "SELECT (SELECT COUNT(*) FROM (SELECT vu.tenant_id, vu.id AS owner_id FROM users vu) w WHERE ",
     );
-    visible_records(&mut q, principal, object, "w");
+    scoped_records(&mut q, principal, object, "w");
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     q.push(&format!(
         "), (SELECT COUNT(*) FROM users u WHERE u.tenant_id = {tenant})"

@@ -68,6 +68,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/mail.zh-CN.json"),
     include_str!("../locales/children.zh-CN.json"),
     include_str!("../locales/picklists.zh-CN.json"),
+    include_str!("../locales/sharing.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -82,6 +83,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/mail.en.json"),
     include_str!("../locales/children.en.json"),
     include_str!("../locales/picklists.en.json"),
+    include_str!("../locales/sharing.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

@@ -17,6 +17,7 @@ mod org;
 mod picklists;
 mod records;
 mod relationships;
+mod sharing;
 mod table;
 mod tokens;
 
@@ -54,6 +55,7 @@ fn table() -> table::ApiRoutes {
         .merge(mail::routes())
         .merge(audit::routes())
         .merge(picklists::routes())
+        .merge(sharing::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -37,5 +37,6 @@ mod records;
 mod references;
 mod role_names;
 mod search;
+mod sharing;
 mod storage;
 mod time_zones;

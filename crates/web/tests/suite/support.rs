@@ -203,7 +203,7 @@ impl Env {
             .await
             .expect("get user")
             .expect("user exists");
-        Actor::from_user(user)
+        app::sharing::actor(&mut tx, user).await.expect("grants")
     }
 
     pub async fn role_id(&self, company: &Company, key: &str) -> Uuid {

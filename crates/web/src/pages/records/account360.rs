@@ -42,6 +42,7 @@ pub struct Account360 {
     pub last_deal: String,
     pub related: Vec<RelatedList>,
     pub links: Option<LinksPanel>,
+    pub sharing: Option<super::SharingPanel>,
     pub log_links: Vec<(String, String)>,
     pub timeline: TimelinePage,
 }
@@ -299,6 +300,9 @@ pub async fn account_360(
         last_deal: shown("last_deal_at"),
         related: related_lists,
         links: Some(links_panel(state, user, ObjectKind::Account, id).await?),
+        sharing: super::sharing_panel(state, user, ObjectKind::Account, id)
+            .await
+            .ok(),
         log_links,
         timeline: timeline_page(state, user, id, stream.kind, stream.before).await?,
     })

@@ -24,6 +24,7 @@ mod my_day;
 mod record_page;
 mod related;
 mod saved_views;
+mod sharing;
 
 use account360::account_timeline;
 pub use account360::{account_360, Account360, StreamStart};
@@ -39,6 +40,7 @@ pub(super) use lookup::LookupResults;
 use my_day::my_day;
 use record_page::show;
 use saved_views::{delete_view, save_view};
+pub use sharing::{sharing_panel, SharingPanel};
 
 /// Objects whose record page and form are laid out by a page module of their own (accounts:
 /// the 360° page, `pages::accounts`); their list, views and filter builder are these.
@@ -66,7 +68,8 @@ pub fn routes() -> Router<AppState> {
                 .route("/{id}/delete", post(delete))
                 .route("/rows/{child}", get(children::add_row))
         };
-        router = router.nest(&format!("/{}", spec.plural), object.layer(Extension(kind)));
+        let object = sharing::routes(object).layer(Extension(kind));
+        router = router.nest(&format!("/{}", spec.plural), object);
     }
     router
         .route("/", get(my_day))

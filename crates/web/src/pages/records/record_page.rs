@@ -42,6 +42,7 @@ struct ShowPage {
     can_delete: bool,
     activity: Option<ActivityPanel>,
     links: Option<LinksPanel>,
+    sharing: Option<super::SharingPanel>,
     log_links: Vec<(String, String)>,
     errors: FormErrors,
 }
@@ -229,6 +230,7 @@ async fn show_page(
         can_delete: p.can(kind, Action::Delete),
         activity,
         links,
+        sharing: super::sharing_panel(state, user, kind, id).await.ok(),
         log_links,
         errors,
     })
