@@ -737,10 +737,7 @@ pub async fn update(
     let input = &input;
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let custom = fields.custom_defs();
-    let current = repo::get_visible(&mut tx, &actor.principal, fields.spec, &custom, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let current = visible_record(&mut tx, actor, &fields, id).await?;
     actor.require(kind, Action::Edit)?;
     if current.version != version {
         return Err(AppError::Conflict);
@@ -776,6 +773,20 @@ pub async fn update(
     save(&mut tx, actor, &fields, &current, values.clone(), now).await?;
     crate::children::write(&mut tx, actor, &fields, id, &rows, &values, now).await?;
     tx.commit().await.map_err(AppError::from)
+}
+
+/// The record to change, if the actor may see it (an unknown or invisible id is 404, before
+/// any permission is checked).
+async fn visible_record(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: &ObjectFields,
+    id: Uuid,
+) -> AppResult<Record> {
+    let custom = fields.custom_defs();
+    repo::get_visible(tx, &actor.principal, fields.spec, &custom, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Writes `values` over `current` with history and hooks (no permission check here).
@@ -878,15 +889,7 @@ where
 {
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let current = repo::get_visible(
-        &mut tx,
-        &actor.principal,
-        fields.spec,
-        &fields.custom_defs(),
-        id,
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let current = visible_record(&mut tx, actor, &fields, id).await?;
     actor.require(kind, Action::Edit)?;
     if version.is_some_and(|v| v != current.version) {
         return Err(AppError::Conflict);
@@ -924,15 +927,7 @@ pub async fn transfer(
 ) -> AppResult<Option<RecordView>> {
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let current = repo::get_visible(
-        &mut tx,
-        &actor.principal,
-        fields.spec,
-        &fields.custom_defs(),
-        id,
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let current = visible_record(&mut tx, actor, &fields, id).await?;
     actor.require(kind, Action::Transfer)?;
     if current.version != version {
         return Err(AppError::Conflict);
@@ -970,15 +965,7 @@ pub async fn delete(
 ) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let current = repo::get_visible(
-        &mut tx,
-        &actor.principal,
-        fields.spec,
-        &fields.custom_defs(),
-        id,
-    )
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let current = visible_record(&mut tx, actor, &fields, id).await?;
     actor.require(kind, Action::Delete)?;
     crate::sharing::require(&mut tx, actor, kind, id, Action::Delete).await?;
     if current.version != version {
@@ -1207,16 +1194,24 @@ pub async fn list(
             });
         }
     }
+    // A standard lookup is a column the query walks by its index; a custom one (the company's
+    // lookups) is a condition on its expression index.
+    let mut conditions = conditions;
     let related = match &request.related {
-        Some((key, id)) => match fields.spec.field(key).and_then(|f| f.column.clone()) {
-            Some(column)
-                if fields
-                    .spec
-                    .field(key)
-                    .is_some_and(|f| f.field_type == FieldType::Lookup) =>
-            {
-                Some((column, *id))
-            }
+        Some((key, id)) => match fields.field(key) {
+            Some(f) if f.field_type == FieldType::Lookup => match &f.column {
+                Some(column) => Some((column.clone(), *id)),
+                None => {
+                    let by_lookup = FilterSpec {
+                        field: key.clone(),
+                        op: "eq".into(),
+                        values: vec![id.to_string()],
+                    };
+                    let more = compile_filters(app, actor, &fields, &[by_lookup], &mut errors);
+                    conditions.extend(more);
+                    None
+                }
+            },
             _ => {
                 errors.add("related", "unknown_field");
                 None

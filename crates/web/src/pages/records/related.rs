@@ -9,7 +9,6 @@ use app::records::ListRequest;
 use app::AppError;
 use domain::fields::FieldDef;
 use domain::permissions::{Action, ObjectKind};
-use domain::views::FilterSpec;
 use store::records::Record;
 use uuid::Uuid;
 
@@ -37,20 +36,9 @@ pub async fn related(
 ) -> Option<RelatedList> {
     let t = user.ctx.tr;
     user.actor.principal.read_scope(kind)?;
-    // A standard lookup is a column the related-list query walks by its index; a custom
-    // one is a filter on its expression index.
     let standard = spec_of(kind).field(key).is_some();
     let request = ListRequest {
-        related: standard.then(|| (key.to_string(), id)),
-        filters: if standard {
-            Vec::new()
-        } else {
-            vec![FilterSpec {
-                field: key.to_string(),
-                op: "eq".into(),
-                values: vec![id.to_string()],
-            }]
-        },
+        related: Some((key.to_string(), id)),
         limit: Some(10),
         ..Default::default()
     };
