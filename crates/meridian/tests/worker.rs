@@ -88,7 +88,7 @@ fn worker_alone_runs_jobs_and_stops_on_sigterm(target: Target) {
     assert_eq!(state, "done", "the worker ran the index build");
     let indexed = rt.block_on(async {
         let mut tx = app.db.begin_read().await.expect("tx");
-        store::custom_fields::list(&mut tx, tenant_id, ObjectKind::Contact)
+        store::custom_fields::list_from_database(&mut tx, tenant_id, ObjectKind::Contact)
             .await
             .expect("fields")
             .into_iter()

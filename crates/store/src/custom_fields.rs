@@ -1,5 +1,6 @@
 //! Custom field definitions per company and object.
 
+use crate::metadata_cache::{cached, MetadataCache};
 use crate::{Result, Tx};
 use chrono::{DateTime, Utc};
 use domain::fields::FieldDef;
@@ -15,8 +16,25 @@ pub struct CustomField {
     pub index_name: Option<String>,
 }
 
+static CUSTOM_FIELDS: MetadataCache<(Uuid, ObjectKind), Vec<CustomField>> = MetadataCache::new();
+
 /// The custom fields of an object, in form order (retired ones included).
 pub async fn list(tx: &mut Tx, tenant_id: Uuid, object: ObjectKind) -> Result<Vec<CustomField>> {
+    cached!(
+        CUSTOM_FIELDS,
+        tx,
+        (tenant_id, object),
+        list_from_database(tx, tenant_id, object).await?
+    )
+}
+
+/// [`list`] as the database has it now, past what this process keeps (for a change another
+/// process made moments ago).
+pub async fn list_from_database(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    object: ObjectKind,
+) -> Result<Vec<CustomField>> {
     let mut out = Vec::new();
     on_conn!(tx, c => {
         let rows = sqlx::query("SELECT definition, active, index_name FROM custom_fields WHERE tenant_id = $1 AND object = $2 ORDER BY position, key")
@@ -57,6 +75,7 @@ pub async fn insert(
     def: &FieldDef,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    tx.mark_metadata_changed();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO custom_fields (tenant_id, object, key, definition, position, active, index_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, TRUE, NULL, $6, $6)")
             .bind(tenant_id).bind(object.key()).bind(&def.key).bind(Json(def)).bind(i64::from(def.position)).bind(now)
@@ -73,6 +92,7 @@ pub async fn update(
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<bool> {
+    tx.mark_metadata_changed();
     let done = on_conn!(tx, c => {
         sqlx::query("UPDATE custom_fields SET definition = $4, position = $5, active = $6, updated_at = $7 WHERE tenant_id = $1 AND object = $2 AND key = $3")
             .bind(tenant_id).bind(object.key()).bind(&def.key).bind(Json(def)).bind(i64::from(def.position)).bind(active).bind(now)
@@ -88,6 +108,7 @@ pub async fn set_index(
     key: &str,
     index_name: &str,
 ) -> Result<()> {
+    tx.mark_metadata_changed();
     on_conn!(tx, c => {
         sqlx::query("UPDATE custom_fields SET index_name = $4 WHERE tenant_id = $1 AND object = $2 AND key = $3")
             .bind(tenant_id).bind(object.key()).bind(key).bind(index_name)

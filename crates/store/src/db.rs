@@ -107,6 +107,8 @@ pub struct Tx {
     /// The transaction wrote users, roles, departments or sessions: cached sign-ins are
     /// stale once it commits (see [`org_epoch`]).
     org_changed: bool,
+    /// The transaction wrote company metadata (see [`crate::metadata_cache`]).
+    metadata_changed: bool,
     /// Change-feed events to write just before the commit (see [`crate::events`]).
     pub(crate) pending_events: Vec<crate::events::Pending>,
 }
@@ -437,6 +439,7 @@ impl Tx {
         Tx {
             conn,
             org_changed: false,
+            metadata_changed: false,
             pending_events: Vec::new(),
         }
     }
@@ -450,7 +453,21 @@ impl Tx {
         if self.org_changed {
             ORG_EPOCH.fetch_add(1, Ordering::AcqRel);
         }
+        if self.metadata_changed {
+            crate::metadata_cache::bump();
+        }
         Ok(())
+    }
+
+    /// Notes a write to company metadata (custom fields, picklist choices, record types, stage
+    /// sets, the company currency): what this process keeps of it is stale now and at commit.
+    pub fn mark_metadata_changed(&mut self) {
+        self.metadata_changed = true;
+        crate::metadata_cache::bump();
+    }
+
+    pub(crate) fn metadata_changed(&self) -> bool {
+        self.metadata_changed
     }
 
     /// Notes a write to users, roles, departments or sessions. The epoch moves now (a cache

@@ -16,6 +16,7 @@ pub mod history;
 pub mod idempotency;
 pub mod jobs;
 pub mod mail;
+pub mod metadata_cache;
 pub mod money;
 pub mod notifications;
 pub mod org;

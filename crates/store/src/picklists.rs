@@ -1,6 +1,7 @@
 //! Per-company metadata: picklist options of standard fields, stage sets and their stages,
 //! and record types (see `domain::picklists`).
 
+use crate::metadata_cache::{cached, MetadataCache};
 use crate::{Result, Tx};
 use chrono::{DateTime, Utc};
 use domain::fields::PicklistOption;
@@ -10,12 +11,22 @@ use sqlx::types::Json;
 use sqlx::Row;
 use uuid::Uuid;
 
+type EditedOptions = Vec<(String, Vec<PicklistOption>)>;
+static OPTIONS: MetadataCache<(Uuid, ObjectKind), EditedOptions> = MetadataCache::new();
+static STAGE_SETS: MetadataCache<(Uuid, ObjectKind), Vec<StageSet>> = MetadataCache::new();
+static RECORD_TYPES: MetadataCache<(Uuid, ObjectKind), Vec<RecordType>> = MetadataCache::new();
+
 /// The company's options of each standard picklist of an object it has edited.
-pub async fn options(
-    tx: &mut Tx,
-    tenant_id: Uuid,
-    object: ObjectKind,
-) -> Result<Vec<(String, Vec<PicklistOption>)>> {
+pub async fn options(tx: &mut Tx, tenant_id: Uuid, object: ObjectKind) -> Result<EditedOptions> {
+    cached!(
+        OPTIONS,
+        tx,
+        (tenant_id, object),
+        read_options(tx, tenant_id, object).await?
+    )
+}
+
+async fn read_options(tx: &mut Tx, tenant_id: Uuid, object: ObjectKind) -> Result<EditedOptions> {
     let mut out = Vec::new();
     on_conn!(tx, c => {
         let rows = sqlx::query("SELECT field, options FROM picklist_options WHERE tenant_id = $1 AND object = $2")
@@ -36,6 +47,7 @@ pub async fn set_options(
     options: &[PicklistOption],
     now: DateTime<Utc>,
 ) -> Result<()> {
+    tx.mark_metadata_changed();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO picklist_options (tenant_id, object, field, options, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, object, field) DO UPDATE SET options = excluded.options, updated_at = excluded.updated_at")
             .bind(tenant_id).bind(object.key()).bind(field).bind(Json(options)).bind(now)
@@ -46,6 +58,19 @@ pub async fn set_options(
 
 /// The stage sets of an object with their stages, in order (the default set first).
 pub async fn stage_sets(tx: &mut Tx, tenant_id: Uuid, object: ObjectKind) -> Result<Vec<StageSet>> {
+    cached!(
+        STAGE_SETS,
+        tx,
+        (tenant_id, object),
+        read_stage_sets(tx, tenant_id, object).await?
+    )
+}
+
+async fn read_stage_sets(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    object: ObjectKind,
+) -> Result<Vec<StageSet>> {
     let mut sets: Vec<StageSet> = Vec::new();
     on_conn!(tx, c => {
         let rows = sqlx::query("SELECT key, name_zh, name_en FROM stage_sets WHERE tenant_id = $1 AND object = $2 ORDER BY CASE WHEN key = 'default' THEN 0 ELSE 1 END, key")
@@ -81,6 +106,7 @@ pub async fn put_stage_set(
     object: ObjectKind,
     set: &StageSet,
 ) -> Result<()> {
+    tx.mark_metadata_changed();
     on_conn!(tx, c => {
         sqlx::query("INSERT INTO stage_sets (tenant_id, object, key, name_zh, name_en) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, object, key) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en")
             .bind(tenant_id).bind(object.key()).bind(&set.key).bind(&set.name_zh).bind(&set.name_en)
@@ -138,6 +164,19 @@ pub async fn record_types(
     tenant_id: Uuid,
     object: ObjectKind,
 ) -> Result<Vec<RecordType>> {
+    cached!(
+        RECORD_TYPES,
+        tx,
+        (tenant_id, object),
+        read_record_types(tx, tenant_id, object).await?
+    )
+}
+
+async fn read_record_types(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    object: ObjectKind,
+) -> Result<Vec<RecordType>> {
     let mut out = Vec::new();
     on_conn!(tx, c => {
         let rows = sqlx::query(&format!("SELECT {RECORD_TYPE_COLUMNS} FROM record_types WHERE tenant_id = $1 AND object = $2 ORDER BY created_at, id"))
@@ -168,6 +207,7 @@ pub async fn put_record_type(
     t: &RecordType,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    tx.mark_metadata_changed();
     on_conn!(tx, c => {
         if t.is_default {
             sqlx::query("UPDATE record_types SET is_default = FALSE WHERE tenant_id = $1 AND object = $2 AND id <> $3")

@@ -680,33 +680,56 @@ pub async fn list_statement(
     )
     .await?;
     let mut q = SqlBuilder::new("");
-    let from = search.from_clause(&mut q, spec.plural, "t");
+    let arms = crate::visibility::visible_records_apart(&mut q, principal, spec.kind, "t");
+    if let [visible] = arms.as_slice() {
+        push_list_arm(&mut q, backend, spec, query, &search, visible);
+        return Ok(q);
+    }
+    // Readers with grants: each arm ordered and limited on its own index, then merged.
+    q.push("SELECT t.* FROM (");
+    for (i, visible) in arms.iter().enumerate() {
+        if i > 0 {
+            q.push(" UNION ALL ");
+        }
+        q.push("SELECT * FROM (");
+        push_list_arm(&mut q, backend, spec, query, &search, visible);
+        q.push(&format!(") arm{i}"));
+    }
+    q.push(") t");
+    push_order(&mut q, backend, query);
+    Ok(q)
+}
+
+/// One ordered, limited `SELECT` of the list over the records `visible` (a predicate on `t`).
+fn push_list_arm(
+    q: &mut SqlBuilder,
+    backend: Backend,
+    spec: &ObjectSpec,
+    query: &ListQuery<'_>,
+    search: &SearchPlan,
+    visible: &str,
+) {
+    let from = search.from_clause(q, spec.plural, "t");
     q.push(&select_sql(spec, &from));
     q.push(" WHERE ");
-    crate::visibility::visible_records_in_list(&mut q, principal, spec.kind, "t", tx.backend());
+    q.push(visible);
     if let Some((column, id)) = query.related {
         let p = q.param(Param::Uuid(id));
         q.push(&format!(" AND t.{column} = {p}"));
     }
-    search.push_predicates(&mut q, "t");
+    search.push_predicates(q, "t");
     for condition in query.conditions {
         q.push(" AND ");
-        condition_sql(&mut q, backend, spec.kind, condition);
+        condition_sql(q, backend, spec.kind, condition);
     }
     let expr = expression(backend, query.sort);
-    let (cmp, dir) = if query.descending {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
-    // Records without a value sort as the smallest values (SQLite's own order); a column
-    // that is never NULL gets no NULLS clause, so that PostgreSQL walks its index.
+    let cmp = if query.descending { "<" } else { ">" };
     let nullable = !never_null(query.sort);
     if let Some(after) = &query.after {
         let id = q.param(Param::Uuid(after.id));
         let keyset = match (&after.value, query.descending) {
             (Some(v), descending) => {
-                let v = bind_value(&mut q, backend, query.sort, v);
+                let v = bind_value(q, backend, query.sort, v);
                 let tail = if nullable && descending {
                     format!(" OR {expr} IS NULL")
                 } else {
@@ -719,7 +742,16 @@ pub async fn list_statement(
         };
         q.push(&format!(" AND {keyset}"));
     }
-    let nulls = match (nullable, backend, query.descending) {
+    push_order(q, backend, query);
+}
+
+/// ` ORDER BY <sort>, t.id LIMIT <limit + 1>`: records without a value sort as the smallest
+/// values (SQLite's own order); a column that is never NULL gets no NULLS clause, so that
+/// PostgreSQL walks its index.
+fn push_order(q: &mut SqlBuilder, backend: Backend, query: &ListQuery<'_>) {
+    let expr = expression(backend, query.sort);
+    let dir = if query.descending { "DESC" } else { "ASC" };
+    let nulls = match (!never_null(query.sort), backend, query.descending) {
         (true, Backend::Postgres, true) => " NULLS LAST",
         (true, Backend::Postgres, false) => " NULLS FIRST",
         _ => "",
@@ -728,7 +760,6 @@ pub async fn list_statement(
     q.push(&format!(
         " ORDER BY {expr} {dir}{nulls}, t.id {dir} LIMIT {limit}"
     ));
-    Ok(q)
 }
 
 /// How the database plans a statement: SQLite's `EXPLAIN QUERY PLAN` details, or

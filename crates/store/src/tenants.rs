@@ -1,5 +1,6 @@
 //! Companies (tenants). Every other table is keyed by a tenant id.
 
+use crate::metadata_cache::{cached, MetadataCache};
 use crate::{Result, Tx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -68,6 +69,12 @@ pub async fn only(tx: &mut Tx) -> Result<Option<Tenant>> {
 /// The company currency (ISO 4217 code): what amounts without a currency of their own are in,
 /// and what exchange rates convert to.
 pub async fn currency(tx: &mut Tx, id: Uuid) -> Result<String> {
+    cached!(CURRENCY, tx, id, read_currency(tx, id).await?)
+}
+
+static CURRENCY: MetadataCache<Uuid, String> = MetadataCache::new();
+
+async fn read_currency(tx: &mut Tx, id: Uuid) -> Result<String> {
     let code: Option<String> = on_conn!(tx, c => {
         sqlx::query_scalar("SELECT currency FROM tenants WHERE id = $1")
             .bind(id)
@@ -78,6 +85,7 @@ pub async fn currency(tx: &mut Tx, id: Uuid) -> Result<String> {
 }
 
 pub async fn set_currency(tx: &mut Tx, id: Uuid, code: &str) -> Result<()> {
+    tx.mark_metadata_changed();
     on_conn!(tx, c => {
         sqlx::query("UPDATE tenants SET currency = $2 WHERE id = $1")
             .bind(id)

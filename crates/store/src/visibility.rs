@@ -39,34 +39,72 @@ impl SqlBuilder {
 /// and, for a reader with grants on the object, those shared with them (as a user, through
 /// their department or role), with them on the team, or in a pool they belong to.
 pub fn visible_records(q: &mut SqlBuilder, principal: &Principal, object: ObjectKind, alias: &str) {
-    let grant = Grant::Record(Access::Read, Form::Or);
+    let grant = Grant::Record(Access::Read);
     predicate(q, principal, object, alias, grant);
 }
 
-/// [`visible_records`] for a list ordered and limited on an index, in the form the backend
-/// plans best when the reader has grants: on PostgreSQL `OR id = ANY(ARRAY(…))`, whose
-/// array is computed once and is an index condition (a bitmap OR for a small scope, a walk
-/// of the sort index for a large one); on SQLite one `id IN (<own> UNION ALL <granted>)`.
-/// A plain `OR id IN (…)` is a filter the planner cannot cost, and walked the whole company
-/// for a rep with few records.
-pub fn visible_records_in_list(
+/// [`visible_records`] as disjoint predicates, for a list ordered and limited on an index:
+/// one when the reader has no grants on the object; else the scope's records, the records
+/// shared with the reader or with them on the team outside that scope, and the records of
+/// their pools outside both. A list runs one ordered, limited arm per predicate and merges
+/// the arms under its keyset, so each arm walks its own index (the owner's sort index, a few
+/// granted ids, a pool's index) instead of the reader's whole scope being read and sorted to
+/// interleave a few granted records.
+pub fn visible_records_apart(
     q: &mut SqlBuilder,
     principal: &Principal,
     object: ObjectKind,
     alias: &str,
-    backend: crate::Backend,
-) {
-    let form = match backend {
-        crate::Backend::Postgres => Form::AnyArray,
-        crate::Backend::Sqlite => Form::Union,
+) -> Vec<String> {
+    let scope = principal.read_scope(object);
+    let granted = scope.is_some_and(|s| s != DataScope::All) && principal.grants.any(object);
+    let (Some(scope), true) = (scope, granted) else {
+        let mut one = SqlBuilder {
+            sql: String::new(),
+            params: std::mem::take(&mut q.params),
+        };
+        visible_records(&mut one, principal, object, alias);
+        q.params = one.params;
+        return vec![one.sql];
     };
-    predicate(
-        q,
-        principal,
-        object,
-        alias,
-        Grant::Record(Access::Read, form),
-    );
+    let tenant = q.param(Param::Uuid(principal.tenant_id));
+    let in_tenant = |predicate: String| format!("({alias}.tenant_id = {tenant} AND {predicate})");
+    let owner = format!("{alias}.owner_id");
+    let own = owner_predicate(q, principal, scope, &tenant, &owner);
+    let mut arms = vec![in_tenant(own)];
+    let mut ids = Vec::new();
+    granted_ids(q, principal, object, &tenant, Access::Read, &mut ids);
+    let not_own = |q: &mut SqlBuilder| {
+        let own = owner_predicate(q, principal, scope, &tenant, &owner);
+        format!("({own}) IS NOT TRUE")
+    };
+    let granted_in = if ids.is_empty() {
+        None
+    } else {
+        let not_own = not_own(q);
+        arms.push(in_tenant(format!(
+            "{alias}.id IN ({}) AND {not_own}",
+            ids.join(" UNION ALL ")
+        )));
+        Some(ids)
+    };
+    let pools = principal.grants.pools(object);
+    if has_pools(object) && !pools.is_empty() {
+        let pools: Vec<String> = pools.iter().map(|p| q.param(Param::Uuid(*p))).collect();
+        let not_own = not_own(q);
+        let mut predicate = format!("{alias}.pool_id IN ({}) AND {not_own}", pools.join(", "));
+        if granted_in.is_some() {
+            // Granted ids bound again: the placeholders above belong to the other arm's text.
+            let mut again = Vec::new();
+            granted_ids(q, principal, object, &tenant, Access::Read, &mut again);
+            predicate.push_str(&format!(
+                " AND {alias}.id NOT IN ({})",
+                again.join(" UNION ALL ")
+            ));
+        }
+        arms.push(in_tenant(predicate));
+    }
+    arms
 }
 
 /// The records `principal` may edit, given the role allows editing: those in the role's
@@ -77,7 +115,7 @@ pub fn editable_records(
     object: ObjectKind,
     alias: &str,
 ) {
-    let grant = Grant::Record(Access::Edit, Form::Or);
+    let grant = Grant::Record(Access::Edit);
     predicate(q, principal, object, alias, grant);
 }
 
@@ -99,23 +137,12 @@ enum Access {
     Edit,
 }
 
-/// How the granted ids join the scope's predicate.
-#[derive(Clone, Copy, PartialEq)]
-enum Form {
-    /// `<own> OR id IN (<granted>)`: for lookups of one record and counts.
-    Or,
-    /// `<own> OR id = ANY(ARRAY(<granted>))` (PostgreSQL lists).
-    AnyArray,
-    /// `id IN (<own rows> UNION ALL <granted>)` (SQLite lists).
-    Union,
-}
-
 #[derive(Clone, Copy)]
 enum Grant {
     /// Owner scope only.
     None,
     /// A row of the object's table, whose id is `<alias>.id`.
-    Record(Access, Form),
+    Record(Access),
     /// An event, whose record is `<alias>.record_id`.
     Event,
 }
@@ -138,48 +165,26 @@ fn predicate(
     let granted = principal.grants.any(object) && scope != DataScope::All;
     let table = crate::records::table(object).ok().filter(|_| granted);
     let predicate = match (grant, table) {
-        (Grant::Record(access, form), Some(table)) => {
+        (Grant::Record(access), Some(_)) => {
             let mut ids = Vec::new();
             granted_ids(q, principal, object, &tenant, access, &mut ids);
-            let pools: Vec<String> = if access == Access::Read && has_pools(object) {
-                principal
+            let own = owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
+            let mut terms = vec![own];
+            if !ids.is_empty() {
+                terms.push(format!("{alias}.id IN ({})", ids.join(" UNION ALL ")));
+            }
+            if access == Access::Read && has_pools(object) {
+                let pools: Vec<String> = principal
                     .grants
                     .pools(object)
                     .iter()
                     .map(|p| q.param(Param::Uuid(*p)))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            if form == Form::Union {
-                let own = owner_predicate(q, principal, scope, &tenant, "x.owner_id");
-                let mut branches = vec![format!(
-                    "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND {own}"
-                )];
-                branches.extend(ids);
-                if !pools.is_empty() {
-                    branches.push(format!(
-                        "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND x.pool_id IN ({})",
-                        pools.join(", ")
-                    ));
-                }
-                format!("{alias}.id IN ({})", branches.join(" UNION ALL "))
-            } else {
-                let own =
-                    owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
-                let mut terms = vec![own];
-                if !ids.is_empty() {
-                    let ids = ids.join(" UNION ALL ");
-                    terms.push(match form {
-                        Form::AnyArray => format!("{alias}.id = ANY(ARRAY({ids}))"),
-                        _ => format!("{alias}.id IN ({ids})"),
-                    });
-                }
+                    .collect();
                 if !pools.is_empty() {
                     terms.push(format!("{alias}.pool_id IN ({})", pools.join(", ")));
                 }
-                format!("({})", terms.join(" OR "))
             }
+            format!("({})", terms.join(" OR "))
         }
         (Grant::Event, Some(_)) => {
             let own = owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));

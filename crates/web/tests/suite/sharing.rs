@@ -17,7 +17,8 @@ use uuid::Uuid;
 on_both_databases!(
     shares_teams_and_pools_widen_what_a_rep_sees,
     bad_sharing_requests_change_nothing,
-    the_record_page_shows_team_and_sharing
+    the_record_page_shows_team_and_sharing,
+    a_reader_with_grants_pages_through_each_record_once
 );
 
 /// The actor as the next request would see it (grants are read at sign-in).
@@ -106,6 +107,29 @@ async fn record_with(
     app::records::create(&env.app, actor, kind, &input)
         .await
         .expect("create record")
+}
+
+/// A lead pool with one member, holding `leads`.
+async fn lead_pool(env: &Env, tenant_id: Uuid, name: &str, member: Uuid, leads: &[Uuid]) {
+    let mut tx = env.app.db.begin().await.expect("tx");
+    let pool =
+        store::sharing::create_pool(&mut tx, tenant_id, ObjectKind::Lead, name, env.app.now())
+            .await
+            .expect("pool");
+    store::sharing::add_pool_member(
+        &mut tx,
+        tenant_id,
+        pool,
+        store::sharing::Grantee::User(member),
+    )
+    .await
+    .expect("member");
+    for lead in leads {
+        store::sharing::set_pool(&mut tx, tenant_id, ObjectKind::Lead, *lead, Some(pool))
+            .await
+            .expect("set pool");
+    }
+    tx.commit().await.expect("commit");
 }
 
 async fn rename(env: &Env, actor: &Actor, id: Uuid, name: &str) -> Result<(), AppError> {
@@ -411,30 +435,7 @@ async fn shares_teams_and_pools_widen_what_a_rep_sees(env: Env) {
 
     // A pool's leads are visible to its members.
     let lead = record(&env, admin, ObjectKind::Lead, "公海线索", admin.id()).await;
-    {
-        let mut tx = env.app.db.begin().await.expect("tx");
-        let pool = store::sharing::create_pool(
-            &mut tx,
-            c.tenant_id,
-            ObjectKind::Lead,
-            "华东公海",
-            env.app.now(),
-        )
-        .await
-        .expect("pool");
-        store::sharing::add_pool_member(
-            &mut tx,
-            c.tenant_id,
-            pool,
-            store::sharing::Grantee::User(rep.id()),
-        )
-        .await
-        .expect("member");
-        store::sharing::set_pool(&mut tx, c.tenant_id, ObjectKind::Lead, lead, Some(pool))
-            .await
-            .expect("set pool");
-        tx.commit().await.expect("commit");
-    }
+    lead_pool(&env, c.tenant_id, "华东公海", rep.id(), &[lead]).await;
     assert_eq!(
         records(&env, &rep, ObjectKind::Lead).await,
         set(&["公海线索"])
@@ -692,4 +693,92 @@ async fn the_record_page_shows_team_and_sharing(env: Env) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = rep_browser.get(&format!("/contacts/{contact}")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// The names of every page of `kind` for `actor`, two at a time, in the list's order.
+async fn paged(env: &Env, actor: &Actor, kind: ObjectKind, sort: &str) -> Vec<String> {
+    let actor = fresh(env, actor).await;
+    let mut names = Vec::new();
+    let mut cursor = None;
+    loop {
+        let request = ListRequest {
+            sort: Some(sort.into()),
+            cursor: cursor.take(),
+            limit: Some(2),
+            ..Default::default()
+        };
+        let page = app::records::list(&env.app, &actor, kind, &request)
+            .await
+            .expect("list page");
+        names.extend(page.records.iter().map(|r| r.name().to_string()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return names,
+        }
+        assert!(names.len() < 100, "paging does not end: {names:?}");
+    }
+}
+
+/// A reader's own records, records shared with them and their pool's records are listed
+/// in one order, each once, whichever of them a record belongs to (several at once too).
+async fn a_reader_with_grants_pages_through_each_record_once(env: Env) {
+    let c = env.company("乙公司", "admin@b.example").await;
+    let admin = &c.admin;
+    let rep = env.user(&c, "rep@b.example", "sales_rep", None, None).await;
+    let other = env
+        .user(&c, "other@b.example", "sales_rep", None, None)
+        .await;
+    let other_api = env.api(&env.token(&other).await);
+    let mut ids = std::collections::HashMap::new();
+    for (name, owner) in [
+        ("A1 自己", rep.id()),
+        ("B2 共享", other.id()),
+        ("C3 自己", rep.id()),
+        ("D4 公海", admin.id()),
+        ("E5 共享又在公海", other.id()),
+        ("F6 自己又在公海", rep.id()),
+        ("G7 看不到", other.id()),
+        ("H8 自己", rep.id()),
+        ("I9 公海", admin.id()),
+    ] {
+        ids.insert(
+            name,
+            record(&env, admin, ObjectKind::Lead, name, owner).await,
+        );
+    }
+    for name in ["B2 共享", "E5 共享又在公海"] {
+        let r = other_api
+            .post(
+                &format!("/api/v1/leads/{}/shares", ids[name]),
+                json!({ "user_id": rep.id(), "access": "read" }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let pooled: Vec<Uuid> = ["D4 公海", "E5 共享又在公海", "F6 自己又在公海", "I9 公海"]
+        .iter()
+        .map(|n| ids[n])
+        .collect();
+    lead_pool(&env, c.tenant_id, "公海", rep.id(), &pooled).await;
+
+    let mut visible: Vec<String> = ids
+        .keys()
+        .filter(|n| !n.contains("看不到"))
+        .map(|n| n.to_string())
+        .collect();
+    visible.sort();
+    assert_eq!(paged(&env, &rep, ObjectKind::Lead, "name").await, visible);
+    visible.reverse();
+    assert_eq!(paged(&env, &rep, ObjectKind::Lead, "-name").await, visible);
+    // Sorted on a value most records lack, where the keyset crosses the empty ones.
+    let by_email = paged(&env, &rep, ObjectKind::Lead, "-email").await;
+    let mut unique = by_email.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((by_email.len(), unique.len()), (8, 8), "{by_email:?}");
+    // The other rep sees only their own, shared or not.
+    assert_eq!(
+        paged(&env, &other, ObjectKind::Lead, "name").await,
+        vec!["B2 共享", "E5 共享又在公海", "G7 看不到"]
+    );
 }
