@@ -54,6 +54,30 @@ pub async fn require(
     }
 }
 
+/// Whether the actor may take `action` on a record they can see: their role allows it and,
+/// for a reader with grants, the record is in their own scope (or shared with them for
+/// editing, for `Edit`). Pages ask it before offering a button the save would refuse.
+pub async fn may(
+    app: &App,
+    actor: &Actor,
+    object: ObjectKind,
+    id: Uuid,
+    action: Action,
+) -> AppResult<bool> {
+    if !actor.principal.can(object, action) {
+        return Ok(false);
+    }
+    if !actor.principal.grants.any(object) {
+        return Ok(true);
+    }
+    let mut tx = app.db.begin_read().await?;
+    match require(&mut tx, actor, object, id, action).await {
+        Ok(()) => Ok(true),
+        Err(AppError::Forbidden) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The shares and team of a record, and whether the reader may change them.
 #[derive(Debug, Clone)]
 pub struct Sharing {

@@ -263,8 +263,8 @@ async fn show_page(
     )
     .await?;
     let more = history_more(id, &mut history);
-    let p = &user.actor.principal;
-    let can_transfer = p.can(ObjectKind::Account, Action::Transfer);
+    let may = |action| app::sharing::may(&state.app, &user.actor, ObjectKind::Account, id, action);
+    let can_transfer = may(Action::Transfer).await?;
     let stream = super::records::StreamStart {
         kind: start.timeline_kind.as_deref(),
         before: start.timeline_before,
@@ -275,8 +275,8 @@ async fn show_page(
         a: Shown::new(view),
         history,
         history_more: more,
-        can_edit: p.can(ObjectKind::Account, Action::Edit),
-        can_delete: p.can(ObjectKind::Account, Action::Delete),
+        can_edit: may(Action::Edit).await?,
+        can_delete: may(Action::Delete).await?,
         can_transfer,
         owners: if can_transfer {
             owner_choices(state, user).await

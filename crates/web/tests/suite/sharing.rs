@@ -662,6 +662,11 @@ async fn the_record_page_shows_team_and_sharing(env: Env) {
     page.assert_contains("id=\"sharing\"");
     page.assert_contains("客户成功");
     assert!(!page.body.contains("id=\"add-share\""));
+    // Edit access on the team offers Edit, never Delete (the owner's right).
+    page.assert_contains("id=\"edit-record\"");
+    assert!(!page
+        .body
+        .contains("/delete\" class=\"inline\" data-confirm"));
     let r = rep_browser
         .post(
             &format!("/contacts/{contact}/team/{}/delete", rep.id()),
@@ -671,6 +676,14 @@ async fn the_record_page_shows_team_and_sharing(env: Env) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let page = rep_browser.get(&format!("/accounts/{huawei}")).await;
     assert_eq!(page.status, StatusCode::OK);
+    // A read share offers no button its save would refuse.
+    for button in [
+        "id=\"edit-account\"",
+        "id=\"transfer-owner\"",
+        "class=\"danger\"",
+    ] {
+        assert!(!page.body.contains(button), "{button} on a read share");
+    }
     // The owner takes the team place and the share away.
     let r = browser
         .post(

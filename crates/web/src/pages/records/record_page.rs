@@ -183,7 +183,6 @@ async fn show_page(
     }
     let history = app::records::history(&state.app, &user.actor, kind, id, None, 30).await?;
     let history = history_rows(t, fields, history);
-    let p = &user.actor.principal;
     let (related_lists, log_links) = related_lists(state, user, kind, record).await?;
     let links = if kind == ObjectKind::Contact {
         Some(links_panel(state, user, ObjectKind::Contact, id).await?)
@@ -226,8 +225,8 @@ async fn show_page(
         related: related_lists,
         children: super::children::tables(t, &view),
         history,
-        can_edit: p.can(kind, Action::Edit),
-        can_delete: p.can(kind, Action::Delete),
+        can_edit: app::sharing::may(&state.app, &user.actor, kind, id, Action::Edit).await?,
+        can_delete: app::sharing::may(&state.app, &user.actor, kind, id, Action::Delete).await?,
         activity,
         links,
         sharing: super::sharing_panel(state, user, kind, id).await.ok(),
