@@ -743,16 +743,52 @@ pub async fn update(
         return Err(AppError::Conflict);
     }
     let mut values = current.values.clone();
-    let mut errors = apply_input(&fields, &mut values, input, false);
-    let now = app.now();
+    let errors = apply_input(&fields, &mut values, input, false);
     let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
+    let now = app.now();
+    let change = Change {
+        values,
+        given: &given,
+        errors,
+        rows: &rows,
+    };
+    write_change(&mut tx, actor, &fields, &current, change, now).await?;
+    tx.commit().await.map_err(AppError::from)
+}
+
+/// A change to write over a record: its new values, the fields the user gave, the errors
+/// found so far and the child rows given (none: kept as they are).
+struct Change<'a> {
+    values: Values,
+    given: &'a [&'a str],
+    errors: FieldErrors,
+    rows: &'a crate::children::ChildInput,
+}
+
+/// Runs the object's rules and child-row hooks over `change` and writes it, or answers the
+/// errors found: the one tail of every update, by a user's form or by the system.
+async fn write_change(
+    tx: &mut Tx,
+    actor: &Actor,
+    fields: &ObjectFields,
+    current: &Record,
+    change: Change<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Change {
+        mut values,
+        given,
+        mut errors,
+        rows,
+    } = change;
+    let kind = fields.spec.kind;
     rules::before_save(
-        &mut tx,
+        tx,
         actor,
         kind,
-        Some(id),
+        Some(current.id),
         Some(&current.values),
-        &given,
+        given,
         &mut values,
         &mut errors,
         now,
@@ -760,19 +796,18 @@ pub async fn update(
     .await?;
     let tenant = actor.tenant_id();
     let rows = crate::children::prepare(
-        &mut tx,
+        tx,
         tenant,
-        &fields,
-        Some(&current),
-        &rows,
+        fields,
+        Some(current),
+        rows,
         &mut values,
         &mut errors,
     )
     .await?;
     errors.into_result()?;
-    save(&mut tx, actor, &fields, &current, values.clone(), now).await?;
-    crate::children::write(&mut tx, actor, &fields, id, &rows, &values, now).await?;
-    tx.commit().await.map_err(AppError::from)
+    save(tx, actor, fields, current, values.clone(), now).await?;
+    crate::children::write(tx, actor, fields, current.id, &rows, &values, now).await
 }
 
 /// The record to change, if the actor may see it (an unknown or invisible id is 404, before
@@ -897,21 +932,13 @@ where
     let now = app.now();
     let mut values = current.values.clone();
     let given = change(&mut values, now)?;
-    let mut errors = FieldErrors::new();
-    rules::before_save(
-        &mut tx,
-        actor,
-        kind,
-        Some(id),
-        Some(&current.values),
-        &given,
-        &mut values,
-        &mut errors,
-        now,
-    )
-    .await?;
-    errors.into_result()?;
-    save(&mut tx, actor, &fields, &current, values, now).await?;
+    let change = Change {
+        values,
+        given: &given,
+        errors: FieldErrors::new(),
+        rows: &crate::children::ChildInput::default(),
+    };
+    write_change(&mut tx, actor, &fields, &current, change, now).await?;
     tx.commit().await.map_err(AppError::from)
 }
 
