@@ -38,5 +38,6 @@ mod references;
 mod role_names;
 mod search;
 mod sharing;
+mod stages;
 mod storage;
 mod time_zones;
