@@ -27,7 +27,7 @@
       });
   }
 
-  function move(id, stage) {
+  function move(id, stage, form) {
     var body = new URLSearchParams();
     body.set("stage", stage);
     body.set("csrf_token", csrf);
@@ -41,6 +41,11 @@
       .then(function (r) { return r.json(); })
       .then(function (answer) {
         show(answer.message || "", !!answer.ok);
+        if (!answer.ok && form) {
+          // Snap the picker back to the card's own column.
+          var column = form.closest(".board-column");
+          if (column) form.querySelector("select").value = column.dataset.stage;
+        }
         return answer.ok ? refresh() : null;
       })
       .catch(function () { show(message.dataset.failed || "Error", false); })
@@ -84,6 +89,6 @@
     if (!form) return;
     e.preventDefault();
     var card = form.closest(".deal-card");
-    move(card.dataset.id, form.querySelector("select").value);
+    move(card.dataset.id, form.querySelector("select").value, form);
   });
 })();

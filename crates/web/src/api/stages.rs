@@ -419,7 +419,7 @@ pub async fn explain_gate(
         };
         if let Some(label) = label {
             f.message = tr.fmt(&format!("stages.unmet.{}", f.code), &[("item", &label)]);
-            names.push(label);
+            names.push(f.message.clone());
         }
     }
     let stage = p
