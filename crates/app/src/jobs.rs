@@ -86,6 +86,8 @@ impl Registry {
             .register(crate::housekeeping::Housekeeping)
             .schedule(crate::housekeeping::Housekeeping::schedule())
             .register(crate::housekeeping::RebuildSearchTokens)
+            .register(crate::stages::StageWarnings)
+            .schedule(crate::stages::StageWarnings::schedule())
     }
 
     pub fn register(mut self, handler: impl JobHandler + 'static) -> Self {

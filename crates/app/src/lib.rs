@@ -5,6 +5,8 @@ pub mod account360;
 pub mod activities;
 pub mod audit;
 pub mod auth;
+pub mod board;
+pub mod business_types;
 pub mod cache;
 pub mod children;
 pub mod clock;
@@ -25,6 +27,7 @@ pub mod rules;
 pub mod search;
 pub mod secrets;
 pub mod sharing;
+pub mod stages;
 pub mod time_zones;
 
 pub use clock::{Clock, SystemClock};

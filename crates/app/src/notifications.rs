@@ -27,18 +27,30 @@ pub enum Kind {
     Assigned,
     /// Someone shared a record with the reader or put them on its team.
     Shared,
+    /// A deal of the reader's nears the end of its stage's expected duration.
+    StageDueSoon,
+    /// A deal of the reader's has been in its stage longer than expected.
+    StageOverdue,
 }
 
 impl Kind {
     /// Every kind, in the order the settings page lists them: a kind added here gets its
     /// preference (and its mail) with no other code.
-    pub const ALL: [Kind; 3] = [Kind::TaskReminder, Kind::Assigned, Kind::Shared];
+    pub const ALL: [Kind; 5] = [
+        Kind::TaskReminder,
+        Kind::Assigned,
+        Kind::Shared,
+        Kind::StageDueSoon,
+        Kind::StageOverdue,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
             Kind::TaskReminder => "task_reminder",
             Kind::Assigned => "assigned",
             Kind::Shared => "shared",
+            Kind::StageDueSoon => "stage_due_soon",
+            Kind::StageOverdue => "stage_overdue",
         }
     }
 

@@ -380,6 +380,15 @@ pub async fn put_stage_set(
             }
         }
     }
+    // A stage given without a gate keeps the one it has (gates are edited as business types).
+    let mut set = set;
+    if let Some(old) = current.iter().find(|s| s.key == set.key) {
+        for stage in set.stages.iter_mut().filter(|s| s.gate.is_empty()) {
+            if let Some(kept) = old.stage(&stage.key) {
+                stage.gate = kept.gate.clone();
+            }
+        }
+    }
     store::picklists::put_stage_set(&mut tx, tenant, kind, &set).await?;
     let now = app.now();
     let detail = json!({

@@ -69,7 +69,15 @@ pub async fn before_save(
     meta.check_required(values, errors);
     for rule in crate::records::spec(kind)?.rules {
         match *rule {
-            Rule::StageSet => stage_set(actor, &meta, before, given, values, errors, now),
+            Rule::StageSet => {
+                crate::stages::map_on_type_change(tx, tenant, kind, before, given, values, &meta)
+                    .await?;
+                stage_set(actor, &meta, before, given, values, errors, now)
+            }
+            Rule::StageGate => {
+                crate::stages::check_gate(tx, actor, record_id, before, values, &meta, errors)
+                    .await?
+            }
             Rule::ContactOfAccount => contact_of_account(tx, tenant, values, errors).await?,
             Rule::ActivityTiming => {
                 activity_timing(tx, tenant, before, given, values, errors, now).await?
@@ -112,6 +120,10 @@ pub async fn after_save(
             Rule::LastDeal => last_deal(tx, &saved).await?,
             Rule::LastContacted => last_contacted(tx, &saved).await?,
             Rule::Reminders => reminders(tx, &saved).await?,
+            Rule::StageGate => {
+                crate::stages::record_change(tx, actor, kind, record_id, before, values, now)
+                    .await?
+            }
             Rule::StageSet | Rule::ContactOfAccount | Rule::ActivityTiming | Rule::NotItsOwn(_) => {
             }
         }

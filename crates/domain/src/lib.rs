@@ -14,6 +14,7 @@ pub mod picklists;
 pub mod regions;
 pub mod rules;
 pub mod search;
+pub mod stages;
 pub mod time;
 pub mod validation;
 pub mod views;

@@ -662,6 +662,7 @@ fn opportunity_spec() -> ObjectSpec {
         own_changes_in_stream: false,
         rules: &[
             Rule::StageSet,
+            Rule::StageGate,
             Rule::ContactOfAccount,
             Rule::AccountStream,
             Rule::LastDeal,

@@ -58,7 +58,8 @@ impl ObjectKind {
     pub fn actions(self) -> &'static [Action] {
         match self {
             ObjectKind::Org => &[Action::Read, Action::Administer],
-            _ => &Action::ALL,
+            ObjectKind::Opportunity => &Action::ALL,
+            _ => &Action::RECORDS,
         }
     }
 
@@ -79,10 +80,13 @@ pub enum Action {
     Import,
     Transfer,
     Administer,
+    /// Move a deal forward past a stage gate it does not meet (the skip is recorded).
+    SkipGate,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    /// The actions of every business-record object.
+    pub const RECORDS: [Action; 8] = [
         Action::Create,
         Action::Read,
         Action::Edit,
@@ -91,6 +95,18 @@ impl Action {
         Action::Import,
         Action::Transfer,
         Action::Administer,
+    ];
+
+    pub const ALL: [Action; 9] = [
+        Action::Create,
+        Action::Read,
+        Action::Edit,
+        Action::Delete,
+        Action::Export,
+        Action::Import,
+        Action::Transfer,
+        Action::Administer,
+        Action::SkipGate,
     ];
 
     pub fn key(self) -> &'static str {
@@ -103,6 +119,7 @@ impl Action {
             Action::Import => "import",
             Action::Transfer => "transfer",
             Action::Administer => "administer",
+            Action::SkipGate => "skip_gate",
         }
     }
 
@@ -263,7 +280,8 @@ pub fn default_roles() -> Vec<DefaultRole> {
             name_en: "Administrator",
             name_zh: "系统管理员",
             permissions: RolePermissions::default()
-                .with_records(&Action::ALL, DataScope::All)
+                .with_records(&Action::RECORDS, DataScope::All)
+                .with(ObjectKind::Opportunity, &Action::ALL, DataScope::All)
                 .with(ObjectKind::Org, &[Read, Administer], DataScope::All),
         },
         DefaultRole {
@@ -272,6 +290,13 @@ pub fn default_roles() -> Vec<DefaultRole> {
             name_zh: "销售总监",
             permissions: RolePermissions::default()
                 .with_records(&record_all, DataScope::All)
+                .with(
+                    ObjectKind::Opportunity,
+                    &[
+                        Create, Read, Edit, Delete, Export, Import, Transfer, SkipGate,
+                    ],
+                    DataScope::All,
+                )
                 .with(ObjectKind::Org, &[Read], DataScope::All),
         },
         DefaultRole {

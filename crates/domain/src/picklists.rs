@@ -115,7 +115,7 @@ impl Closed {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
     pub key: String,
     pub name_zh: String,
@@ -124,6 +124,9 @@ pub struct Stage {
     pub win_rate: u32,
     #[serde(default)]
     pub closed: Option<Closed>,
+    /// What working the stage takes and what leaving it forward needs (`crate::stages`).
+    #[serde(default)]
+    pub gate: crate::stages::Gate,
 }
 
 /// An ordered set of stages.
@@ -153,6 +156,7 @@ impl StageSet {
                     name_en: (*en).into(),
                     win_rate: *rate,
                     closed: Closed::parse(key),
+                    gate: Default::default(),
                 })
                 .collect(),
         }
@@ -223,6 +227,7 @@ impl StageSet {
             if stage.win_rate > 100 {
                 problems.push((format!("stages[{i}].win_rate"), "above_max"));
             }
+            stage.gate.check(&format!("stages[{i}]."), &mut problems);
         }
         if !self.stages.is_empty() && self.stages.iter().all(|s| s.closed.is_some()) {
             problems.push(("stages".into(), "no_open_stage"));

@@ -10,6 +10,10 @@ pub enum Rule {
     /// The stage comes from the record's stage set: a known stage, its win rate unless one
     /// is given, the day it closed (opportunities).
     StageSet,
+    /// Moving forward needs the gate of the stage being left (its required fields and
+    /// ticked checklist, unless the role may skip it, which is recorded); every stage change
+    /// is kept with its time, for time in stage and the overdue warnings (`crate::stages`).
+    StageGate,
     /// The primary contact works at the record's account.
     ContactOfAccount,
     /// An activity's start, status and completion follow its kind and time; its account is

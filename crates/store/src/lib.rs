@@ -25,6 +25,7 @@ pub mod records;
 pub mod reindex;
 pub mod search;
 pub mod sharing;
+pub mod stages;
 pub mod tags;
 pub mod tenants;
 pub mod timeline;

@@ -78,18 +78,22 @@ async fn read_stage_sets(
         for row in rows {
             sets.push(StageSet { key: row.try_get("key")?, name_zh: row.try_get("name_zh")?, name_en: row.try_get("name_en")?, stages: Vec::new() });
         }
-        let rows = sqlx::query("SELECT set_key, key, name_zh, name_en, win_rate, closed FROM stages WHERE tenant_id = $1 AND object = $2 ORDER BY set_key, position")
+        let rows = sqlx::query("SELECT set_key, key, name_zh, name_en, win_rate, closed, duration_days, gate FROM stages WHERE tenant_id = $1 AND object = $2 ORDER BY set_key, position")
             .bind(tenant_id).bind(object.key()).fetch_all(c).await?;
         for row in rows {
             let set_key: String = row.try_get("set_key")?;
             let closed: Option<String> = row.try_get("closed")?;
             let win_rate: i64 = row.try_get("win_rate")?;
+            let Json(mut gate): Json<domain::stages::Gate> = row.try_get("gate")?;
+            let days: Option<i64> = row.try_get("duration_days")?;
+            gate.duration_days = days.and_then(|d| u32::try_from(d).ok());
             let stage = Stage {
                 key: row.try_get("key")?,
                 name_zh: row.try_get("name_zh")?,
                 name_en: row.try_get("name_en")?,
                 win_rate: u32::try_from(win_rate).unwrap_or(0),
                 closed: closed.as_deref().and_then(Closed::parse),
+                gate,
             };
             if let Some(set) = sets.iter_mut().find(|s| s.key == set_key) {
                 set.stages.push(stage);
@@ -115,10 +119,13 @@ pub async fn put_stage_set(
             .bind(tenant_id).bind(object.key()).bind(&set.key)
             .execute(&mut *c).await?;
         for (position, stage) in set.stages.iter().enumerate() {
-            sqlx::query("INSERT INTO stages (tenant_id, object, set_key, key, name_zh, name_en, win_rate, closed, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            let mut gate = stage.gate.clone();
+            let days = gate.duration_days.take().map(i64::from);
+            sqlx::query("INSERT INTO stages (tenant_id, object, set_key, key, name_zh, name_en, win_rate, closed, position, duration_days, gate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                 .bind(tenant_id).bind(object.key()).bind(&set.key).bind(&stage.key)
                 .bind(&stage.name_zh).bind(&stage.name_en).bind(i64::from(stage.win_rate))
                 .bind(stage.closed.map(Closed::key)).bind(position as i64)
+                .bind(days).bind(Json(gate))
                 .execute(&mut *c).await?;
         }
     });

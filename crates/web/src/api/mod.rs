@@ -18,6 +18,7 @@ mod picklists;
 mod records;
 mod relationships;
 mod sharing;
+pub mod stages;
 mod table;
 mod tokens;
 
@@ -56,6 +57,7 @@ fn table() -> table::ApiRoutes {
         .merge(audit::routes())
         .merge(picklists::routes())
         .merge(sharing::routes())
+        .merge(stages::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

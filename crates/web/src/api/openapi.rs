@@ -7,6 +7,7 @@ mod children;
 mod errors;
 mod objects;
 mod picklists;
+mod stages;
 
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -152,6 +153,7 @@ fn with_records(
     }
     actions::add(&mut paths, &mut schemas);
     picklists::add(&mut paths, &mut schemas);
+    stages::add(&mut paths, &mut schemas);
     super::sharing::document(&mut paths, &mut schemas);
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {

@@ -466,6 +466,7 @@ fn parse_set(body: &Map<String, Value>) -> Result<StageSet, FieldErrors> {
                         .unwrap_or_default(),
                     win_rate: win_rate.unwrap_or(0),
                     closed,
+                    gate: Default::default(),
                 });
             }
         }

@@ -4,6 +4,7 @@ mod accounts;
 mod admin;
 pub mod audit;
 mod auth;
+mod business_types;
 mod exchange_rates;
 mod fields;
 mod jobs;
@@ -14,6 +15,7 @@ mod picklists;
 mod preferences;
 pub mod records;
 mod search;
+mod stages;
 
 use crate::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -25,6 +27,8 @@ pub fn routes() -> Router<AppState> {
         .merge(auth::routes())
         .merge(accounts::routes())
         .merge(admin::routes())
+        .merge(stages::routes())
+        .merge(business_types::routes())
         .merge(records::routes())
         .merge(fields::routes())
         .merge(picklists::routes())

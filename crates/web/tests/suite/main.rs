@@ -38,5 +38,7 @@ mod references;
 mod role_names;
 mod search;
 mod sharing;
+mod stage_pages;
+mod stages;
 mod storage;
 mod time_zones;

@@ -34,6 +34,8 @@ pub struct FilterRow {
 struct ListPage {
     chrome: Chrome,
     plural: &'static str,
+    /// Records that follow stage gates have a board (`/{plural}/board`).
+    board: bool,
     title: String,
     new_label: String,
     can_create: bool,
@@ -394,6 +396,7 @@ pub(in crate::pages) async fn list_page(
     let page = ListPage {
         chrome: Chrome::new(&user.ctx, spec.plural).with_notice(query.notice.as_deref()),
         plural: spec.plural,
+        board: spec.rules.contains(&domain::rules::Rule::StageGate),
         title: spec.label(t.is_zh()).to_string(),
         new_label: t.key("new.", kind.key()),
         can_create: user.actor.principal.can(kind, Action::Create),

@@ -39,6 +39,7 @@ use lookup::lookup;
 pub(super) use lookup::LookupResults;
 use my_day::my_day;
 use record_page::show;
+pub(crate) use record_page::show_response;
 use saved_views::{delete_view, save_view};
 pub use sharing::{sharing_panel, SharingPanel};
 

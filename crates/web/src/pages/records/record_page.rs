@@ -45,6 +45,7 @@ struct ShowPage {
     sharing: Option<super::SharingPanel>,
     log_links: Vec<(String, String)>,
     errors: FormErrors,
+    path: Option<crate::pages::stages::PathPanel>,
 }
 
 pub struct ActivityPanel {
@@ -90,7 +91,7 @@ pub(super) async fn show(
     }
 }
 
-pub(super) async fn show_response(
+pub(crate) async fn show_response(
     state: &AppState,
     user: &Signed,
     kind: ObjectKind,
@@ -232,5 +233,11 @@ async fn show_page(
         sharing: super::sharing_panel(state, user, kind, id).await.ok(),
         log_links,
         errors,
+        // The stage path of an object whose records follow the stage gate.
+        path: if spec.rules.contains(&domain::rules::Rule::StageGate) {
+            crate::pages::stages::path_panel(state, user, id).await
+        } else {
+            None
+        },
     })
 }
