@@ -3,7 +3,7 @@
 //! (`stage_checklist`), and the board's queries over `opportunities` (sums per stage on an
 //! index, cards per stage paged by id).
 
-use crate::visibility::{visible_records, visible_records_in_list, SqlBuilder};
+use crate::visibility::{visible_records, SqlBuilder};
 use crate::{Param, Result, Tx};
 use chrono::{DateTime, Utc};
 use domain::permissions::{ObjectKind, Principal};
@@ -229,12 +229,8 @@ fn board_where(
     filter: &BoardFilter,
     stage: &str,
     closed: bool,
-    backend: Option<crate::Backend>,
 ) {
-    match backend {
-        Some(b) => visible_records_in_list(q, principal, ObjectKind::Opportunity, "o", b),
-        None => visible_records(q, principal, ObjectKind::Opportunity, "o"),
-    }
+    visible_records(q, principal, ObjectKind::Opportunity, "o");
     let t = q.param(Param::Text(filter.record_type.clone()));
     if filter.is_default {
         q.push(&format!(
@@ -282,7 +278,7 @@ pub async fn column_sums(
     closed: bool,
 ) -> Result<Vec<Sums>> {
     let mut q = SqlBuilder::new("SELECT o.currency, COUNT(*) AS n, CAST(COALESCE(SUM(o.amount_minor), 0) AS BIGINT) AS amount, CAST(COALESCE(SUM(o.amount_minor * COALESCE(o.win_rate, 0)), 0) AS BIGINT) AS weighted FROM opportunities o WHERE ");
-    board_where(&mut q, principal, filter, stage, closed, None);
+    board_where(&mut q, principal, filter, stage, closed);
     q.push(" GROUP BY o.currency ORDER BY o.currency");
     let mut out = Vec::new();
     on_conn!(tx, c => {
@@ -325,9 +321,8 @@ pub async fn cards(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Card>> {
-    let backend = tx.backend();
     let mut q = SqlBuilder::new("SELECT o.id, o.name, o.account_id, o.owner_id, o.amount_minor, o.currency, o.win_rate, o.expected_close, o.version FROM opportunities o WHERE ");
-    board_where(&mut q, principal, filter, stage, closed, Some(backend));
+    board_where(&mut q, principal, filter, stage, closed);
     if let Some(after) = after {
         let a = q.param(Param::Uuid(after));
         q.push(&format!(" AND o.id < {a}"));
