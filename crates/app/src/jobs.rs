@@ -86,6 +86,8 @@ impl Registry {
             .register(crate::housekeeping::Housekeeping)
             .schedule(crate::housekeeping::Housekeeping::schedule())
             .register(crate::housekeeping::RebuildSearchTokens)
+            .register(crate::pools::RecyclePools)
+            .schedule(crate::pools::RecyclePools::schedule())
     }
 
     pub fn register(mut self, handler: impl JobHandler + 'static) -> Self {

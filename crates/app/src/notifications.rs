@@ -27,18 +27,26 @@ pub enum Kind {
     Assigned,
     /// Someone shared a record with the reader or put them on its team.
     Shared,
+    /// A record the reader holds goes back to its pool in a few days unless followed up.
+    PoolReminder,
 }
 
 impl Kind {
     /// Every kind, in the order the settings page lists them: a kind added here gets its
     /// preference (and its mail) with no other code.
-    pub const ALL: [Kind; 3] = [Kind::TaskReminder, Kind::Assigned, Kind::Shared];
+    pub const ALL: [Kind; 4] = [
+        Kind::TaskReminder,
+        Kind::Assigned,
+        Kind::Shared,
+        Kind::PoolReminder,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
             Kind::TaskReminder => "task_reminder",
             Kind::Assigned => "assigned",
             Kind::Shared => "shared",
+            Kind::PoolReminder => "pool_reminder",
         }
     }
 

@@ -153,6 +153,7 @@ fn predicate(
             };
             if form == Form::Union {
                 let own = owner_predicate(q, principal, scope, &tenant, "x.owner_id");
+                let own = unpooled(object, scope, &own, "x");
                 let mut branches = vec![format!(
                     "SELECT x.id FROM {table} x WHERE x.tenant_id = {tenant} AND {own}"
                 )];
@@ -167,7 +168,7 @@ fn predicate(
             } else {
                 let own =
                     owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
-                let mut terms = vec![own];
+                let mut terms = vec![unpooled(object, scope, &own, alias)];
                 if !ids.is_empty() {
                     let ids = ids.join(" UNION ALL ");
                     terms.push(match form {
@@ -194,7 +195,10 @@ fn predicate(
                 )
             }
         }
-        _ => owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id")),
+        _ => {
+            let own = owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
+            unpooled(object, scope, &own, alias)
+        }
     };
     q.push(&format!("({alias}.tenant_id = {tenant} AND {predicate})"));
 }
@@ -274,9 +278,20 @@ fn owner_predicate(
     }
 }
 
+/// The owner's scope on an object with pools leaves out the records in a pool: a record in
+/// a pool has no owner (its `owner_id` keeps who had it last) and is seen by the pool's
+/// members, and by those who see every record.
+fn unpooled(object: ObjectKind, scope: DataScope, own: &str, alias: &str) -> String {
+    if has_pools(object) && scope != DataScope::All {
+        format!("({own} AND {alias}.pool_id IS NULL)")
+    } else {
+        own.to_string()
+    }
+}
+
 /// The objects whose records may sit in a pool (`pool_id`).
 pub fn has_pools(object: ObjectKind) -> bool {
-    matches!(object, ObjectKind::Lead | ObjectKind::Account)
+    domain::pools::spec(object).is_some()
 }
 
 #[cfg(test)]
@@ -312,6 +327,10 @@ mod tests {
         let plain = rep(Grants::default());
         assert_eq!(
             sql(&plain, ObjectKind::Account),
+            "(t.tenant_id = $1 AND (t.owner_id = $2 AND t.pool_id IS NULL))"
+        );
+        assert_eq!(
+            sql(&plain, ObjectKind::Contact),
             "(t.tenant_id = $1 AND t.owner_id = $2)"
         );
         let mut grants = Grants::default();
