@@ -149,10 +149,10 @@ async fn owner_history(
 /// Claims the record for the actor, within the pool's limits.
 pub async fn claim(app: &App, actor: &Actor, object: ObjectKind, id: Uuid) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    let placement = visible(&mut tx, actor, object, id).await?;
-    actor.require(object, Action::Edit)?;
     let tenant = actor.tenant_id();
     let now = app.now();
+    let placement = claimable(&mut tx, actor, object, id, now).await?;
+    actor.require(object, Action::Edit)?;
     let Some(pool_id) = placement.pool_id else {
         return Err(refusal_out_of_pool(&mut tx, actor, object, id, &placement, now).await?);
     };
@@ -232,6 +232,38 @@ pub async fn claim(app: &App, actor: &Actor, object: ObjectKind, id: Uuid) -> Ap
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The record to claim if the actor sees it. One they no longer see because someone took it
+/// from a pool they belong to (they saw it there a moment ago) is refused as claimed or
+/// protected; anything else unseen is 404.
+async fn claimable(
+    tx: &mut Tx,
+    actor: &Actor,
+    object: ObjectKind,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<Placement> {
+    if domain::pools::spec(object).is_none() {
+        return Err(AppError::NotFound);
+    }
+    let tenant = actor.tenant_id();
+    let visible = store::records::is_visible(tx, &actor.principal, object, id).await?;
+    let placement = repo::placement(tx, object, tenant, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if visible {
+        return Ok(placement);
+    }
+    let mine = actor.principal.grants.pools(object);
+    let taken = repo::holding(tx, object, tenant, id)
+        .await?
+        .filter(|h| h.user_id == placement.owner_id && mine.contains(&h.pool_id));
+    Err(match taken {
+        Some(h) if h.protected_until > now => AppError::Refused("pool_protected"),
+        Some(_) => AppError::Refused("already_claimed"),
+        None => AppError::NotFound,
+    })
 }
 
 /// Why a record that is in no pool cannot be claimed: still protected for its holder,

@@ -2,14 +2,14 @@
 -- reasons, who holds a record claimed from a pool, and the log of pool events.
 ALTER TABLE pools ADD COLUMN is_default BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE pools ADD COLUMN open_to_all BOOLEAN NOT NULL DEFAULT FALSE;
-ALTER TABLE pools ADD COLUMN claims_per_day INTEGER;
-ALTER TABLE pools ADD COLUMN max_held INTEGER;
-ALTER TABLE pools ADD COLUMN protection_days INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE pools ADD COLUMN idle_days INTEGER;
-ALTER TABLE pools ADD COLUMN stale_days INTEGER;
-ALTER TABLE pools ADD COLUMN remind_days INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE pools ADD COLUMN no_reclaim_days INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE pools ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE pools ADD COLUMN claims_per_day BIGINT;
+ALTER TABLE pools ADD COLUMN max_held BIGINT;
+ALTER TABLE pools ADD COLUMN protection_days BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE pools ADD COLUMN idle_days BIGINT;
+ALTER TABLE pools ADD COLUMN stale_days BIGINT;
+ALTER TABLE pools ADD COLUMN remind_days BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE pools ADD COLUMN no_reclaim_days BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE pools ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 CREATE UNIQUE INDEX pools_default ON pools (tenant_id, object) WHERE is_default;
 
 CREATE TABLE pool_admins (
@@ -28,7 +28,7 @@ CREATE TABLE pool_return_reasons (
     name_zh TEXT NOT NULL,
     name_en TEXT NOT NULL,
     active BOOLEAN NOT NULL DEFAULT TRUE,
-    position INTEGER NOT NULL,
+    position BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, key)
 );
 

@@ -153,6 +153,10 @@ fn with_records(
     actions::add(&mut paths, &mut schemas);
     picklists::add(&mut paths, &mut schemas);
     super::sharing::document(&mut paths, &mut schemas);
+    super::pools::document(&mut paths, &mut schemas);
+    tags.push(
+        json!({ "name": "pools", "description": "Public pools (公海池) of leads and accounts" }),
+    );
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {
         p.extend(paths);

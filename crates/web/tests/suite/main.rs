@@ -33,6 +33,7 @@ mod paging;
 mod permissions;
 mod picklist_pages;
 mod picklists;
+mod pools;
 mod records;
 mod references;
 mod role_names;
