@@ -355,6 +355,13 @@ mod tests {
         assert!(!leads.contains("record_shares"), "{leads}");
         let mut q = SqlBuilder::default();
         editable_records(&mut q, &granted, ObjectKind::Lead, "t");
-        assert!(!q.sql.contains("pool_id"), "a pool only shows its records");
+        assert!(
+            !q.sql.contains("pool_id IN"),
+            "a pool only shows its records"
+        );
+        assert!(
+            q.sql.contains("pool_id IS NULL"),
+            "nor are its records in anyone's scope"
+        );
     }
 }

@@ -269,6 +269,8 @@ mod tests {
             "/api/v1/jobs/{id}/retry",
             "/api/v1/notifications/{id}/read",
             "/api/v1/notifications/read-all",
+            "/api/v1/leads/{id}/claim",
+            "/api/v1/accounts/{id}/claim",
         ];
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {

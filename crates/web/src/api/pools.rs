@@ -527,7 +527,7 @@ pub(super) fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String,
         "get": { "tags": ["pools"], "security": security, "summary": "A pool with its members and administrators", "parameters": [id_param("id")],
             "responses": ok("The pool", "Pool") },
         "patch": { "tags": ["pools"], "security": security, "summary": "Change members, limits, protection and recycling rules (the pool's administrators)",
-            "parameters": [id_param("id"), { "name": "If-Match", "in": "header", "schema": { "type": "string" } }],
+            "parameters": [id_param("id"), { "name": "If-Match", "in": "header", "required": true, "schema": { "type": "string" }, "description": "The version read (`\"3\"`); or give `version` in the body" }],
             "requestBody": { "required": true, "content": content("PoolIn") }, "responses": ok("The pool", "Pool") } }));
     paths.insert("/api/v1/pools/{id}/records".into(), json!({
         "get": { "tags": ["pools"], "security": security, "summary": "The pool's records, newest in the pool first (members and administrators)",

@@ -367,7 +367,7 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         r.json(),
-        json!({"task_reminder": "in_app", "assigned": "in_app", "shared": "in_app"})
+        json!({"task_reminder": "in_app", "assigned": "in_app", "shared": "in_app", "pool_reminder": "in_app"})
     );
     let r = api
         .call(
@@ -380,12 +380,12 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(
         r.json(),
-        json!({"task_reminder": "both", "assigned": "none", "shared": "in_app"})
+        json!({"task_reminder": "both", "assigned": "none", "shared": "in_app", "pool_reminder": "in_app"})
     );
     let others = env.api(&env.token(&other).await).get(path).await.json();
     assert_eq!(
         others,
-        json!({"task_reminder": "in_app", "assigned": "in_app", "shared": "in_app"})
+        json!({"task_reminder": "in_app", "assigned": "in_app", "shared": "in_app", "pool_reminder": "in_app"})
     );
     // Unknown kinds and choices, and wrong types, are field errors and change nothing.
     for (body, field, code) in [
@@ -424,7 +424,7 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     }
     assert_eq!(
         api.get(path).await.json(),
-        json!({"task_reminder": "both", "assigned": "none", "shared": "in_app"})
+        json!({"task_reminder": "both", "assigned": "none", "shared": "in_app", "pool_reminder": "in_app"})
     );
     // The settings page shows the choices and saves them; a bad value is refused whole.
     let mut browser = env.browser();
@@ -444,7 +444,7 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
         api.get(path).await.json(),
-        json!({"task_reminder": "email", "assigned": "both", "shared": "in_app"})
+        json!({"task_reminder": "email", "assigned": "both", "shared": "in_app", "pool_reminder": "in_app"})
     );
     let r = browser
         .post(
@@ -456,7 +456,7 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     r.assert_contains("不是允许的选项");
     assert_eq!(
         api.get(path).await.json(),
-        json!({"task_reminder": "email", "assigned": "both", "shared": "in_app"})
+        json!({"task_reminder": "email", "assigned": "both", "shared": "in_app", "pool_reminder": "in_app"})
     );
 }
 
