@@ -62,7 +62,7 @@ describe(`pools (${BACKEND_NAME})`, () => {
       await expectText(page.locator('#pool-status'), '在公海：线索公海');
       await expectText(page.locator('#pool-history'), '退回 线索公海（暂无需求）');
     }
-    await page.goto(`${server.url}/pools`);
+    await page.goto(`${server.url}/pools?object=lead`);
     await page.waitForURL((u) => /^\/pools\/[0-9a-f-]{36}$/.test(u.pathname));
     for (const name of LEADS) await expectText(page.locator('#pool-records'), name);
     assert.ok(await page.locator('#assign-form').isVisible(), 'an administrator may assign');
@@ -70,6 +70,19 @@ describe(`pools (${BACKEND_NAME})`, () => {
     await page.goto(`${server.url}/admin/pools`);
     assert.equal(await page.locator('#reasons input[value=has_supplier]').count(), 1);
     await checkPage(page, 'k-admin-pools-zh');
+    await page.locator('#pools').getByRole('link', { name: '线索公海' }).click();
+    await page.waitForURL((u) => u.pathname.endsWith('/settings'));
+    await checkPage(page, 'k-pool-settings-zh');
+    await page.locator('#f-idle_days').fill('0');
+    await page.locator('#save-pool').click();
+    await expectText(page.locator('#e-idle_days'), '');
+    assert.equal(await page.locator('#f-idle_days').getAttribute('aria-invalid'), 'true', 'a rule of 0 days is refused');
+    await page.locator('#f-idle_days').fill('30');
+    await page.locator('#f-remind_days').fill('3');
+    await page.locator('#f-claims_per_day').fill('5');
+    await page.locator('#save-pool').click();
+    await page.waitForURL((u) => /^\/pools\/[0-9a-f-]{36}$/.test(u.pathname));
+    await expectText(page.locator('.flash'), '公海已保存');
     await context.close();
     context = null;
   }));
@@ -82,7 +95,7 @@ describe(`pools (${BACKEND_NAME})`, () => {
       await page.locator('button[value=en]').click();
       await page.waitForURL((u) => u.pathname === '/');
     }
-    await page.goto(`${server.url}/pools`);
+    await page.goto(`${server.url}/pools?object=lead`);
     await page.waitForURL((u) => /^\/pools\/[0-9a-f-]{36}$/.test(u.pathname));
     assert.equal(await page.locator('#assign-form').count(), 0, 'a rep does not assign');
     for (const name of LEADS) {
@@ -102,7 +115,8 @@ describe(`pools (${BACKEND_NAME})`, () => {
     await expectText(page.locator('#pool-status'), 'In pool');
     await expectText(page.locator('#pool-history'), '(Has a supplier)');
     await expectText(page.locator('#pool-history'), `claimed by ${REP.name}`);
-    assert.ok(await page.locator('#claim').count() === 1, 'another rep could claim it back');
+    assert.equal(await page.locator('#claim').count(), 1, 'the pool\'s members may claim it');
+    assert.equal(await page.locator('#add-member').count(), 0, 'its last owner no longer manages its team');
     const again = await horizontalOverflow(page);
     assert.ok(again.scrollWidth <= again.clientWidth, `the lead page is wider than the phone: ${JSON.stringify(again)}`);
     await checkPage(page, 'k-lead-returned-phone-en');

@@ -371,6 +371,7 @@ pub async fn take(
 /// Puts the record held by `owner` into `pool_id` (the owner column keeps who had it last),
 /// if it is still held by them; false when it was moved meanwhile. `by` is who did it
 /// (none for the scheduler, which leaves `updated_by` as it was).
+#[allow(clippy::too_many_arguments)]
 pub async fn put(
     tx: &mut Tx,
     object: ObjectKind,

@@ -186,7 +186,7 @@ async fn remind_rule(
             }
             sent += 1;
             let due_at = cutoff_reached(d, rule, days);
-            let reason = format!("{}", due_at.to_rfc3339());
+            let reason = due_at.to_rfc3339();
             repo::insert_event(
                 &mut tx,
                 &repo::NewEvent {

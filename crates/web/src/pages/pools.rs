@@ -92,7 +92,7 @@ pub fn event_text(
     reasons: &[store::pools::Reason],
     e: &Event,
 ) -> String {
-    let time = t.time(&e.at);
+    let time = t.time(e.at);
     let actor = e.actor_name.clone().unwrap_or_default();
     let reason = match e.kind.as_str() {
         "returned" => e
@@ -145,7 +145,7 @@ pub async fn pool_panel(
         (Some(p), _, _) => Some(t.fmt("pools.in_pool", &[("pool", &p.name)])),
         (None, Some(p), Some(h)) if h.protected_until > state.app.now() => Some(t.fmt(
             "pools.held_from",
-            &[("pool", &p.name), ("until", &t.time(&h.protected_until))],
+            &[("pool", &p.name), ("until", &t.time(h.protected_until))],
         )),
         _ => None,
     };
@@ -369,7 +369,7 @@ async fn pool_page(
                 .map(|f| show_value(t, f, r.values.get(&f.key), names))
                 .collect(),
             last_owner,
-            since: t.time(&r.updated_at),
+            since: t.time(r.updated_at),
         });
     }
     let pools = app::pools::list(&state.app, &user.actor, None).await?;
