@@ -34,6 +34,7 @@ mod permissions;
 mod picklist_pages;
 mod picklists;
 mod pools;
+mod pools_admin;
 mod records;
 mod references;
 mod role_names;
