@@ -51,7 +51,7 @@ const POOL_COLUMNS: &str = "id, object, name, is_default, open_to_all, claims_pe
 
 pub async fn list(tx: &mut Tx, tenant_id: Uuid) -> Result<Vec<Pool>> {
     let sql = format!(
-        "SELECT {POOL_COLUMNS} FROM pools WHERE tenant_id = $1 ORDER BY object, is_default DESC, name, id LIMIT 500"
+        "SELECT {POOL_COLUMNS} FROM pools WHERE tenant_id = $1 ORDER BY object DESC, is_default DESC, name, id LIMIT 500"
     );
     Ok(on_conn!(tx, c => {
         sqlx::query_as::<_, Pool>(&sql).bind(tenant_id).fetch_all(c).await?
