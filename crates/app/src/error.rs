@@ -21,6 +21,10 @@ pub enum AppError {
     /// A business rule refused the change; the code names the rule.
     #[error("refused: {0}")]
     Rule(&'static str),
+    /// Refused because of the record's state, which someone else may have just changed (a
+    /// pool record already claimed, protected, not in a pool): 409; the code names it.
+    #[error("refused by the record's state: {0}")]
+    Refused(&'static str),
     /// A record others still refer to is not deleted: which objects refer to it, how many.
     #[error("still referred to by other records")]
     StillReferenced(Vec<crate::references::Referrers>),
@@ -43,7 +47,7 @@ impl AppError {
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Validation(_) => "validation_failed",
             AppError::Conflict => "conflict",
-            AppError::Rule(code) => code,
+            AppError::Rule(code) | AppError::Refused(code) => code,
             AppError::StillReferenced(_) => "still_referenced",
             AppError::StorageFull(_) => "storage_full",
             AppError::Internal(_) => "internal",

@@ -88,6 +88,8 @@ impl Registry {
             .register(crate::housekeeping::RebuildSearchTokens)
             .register(crate::stages::StageWarnings)
             .schedule(crate::stages::StageWarnings::schedule())
+            .register(crate::pools::RecyclePools)
+            .schedule(crate::pools::RecyclePools::schedule())
     }
 
     pub fn register(mut self, handler: impl JobHandler + 'static) -> Self {

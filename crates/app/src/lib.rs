@@ -21,6 +21,7 @@ pub mod money;
 pub mod notifications;
 pub mod org;
 pub mod picklists;
+pub mod pools;
 pub mod records;
 pub mod references;
 pub mod rules;

@@ -31,17 +31,20 @@ pub enum Kind {
     StageDueSoon,
     /// A deal of the reader's has been in its stage longer than expected.
     StageOverdue,
+    /// A record the reader holds goes back to its pool in a few days unless followed up.
+    PoolReminder,
 }
 
 impl Kind {
     /// Every kind, in the order the settings page lists them: a kind added here gets its
     /// preference (and its mail) with no other code.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::TaskReminder,
         Kind::Assigned,
         Kind::Shared,
         Kind::StageDueSoon,
         Kind::StageOverdue,
+        Kind::PoolReminder,
     ];
 
     pub fn key(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Kind {
             Kind::Shared => "shared",
             Kind::StageDueSoon => "stage_due_soon",
             Kind::StageOverdue => "stage_overdue",
+            Kind::PoolReminder => "pool_reminder",
         }
     }
 

@@ -351,8 +351,9 @@ async fn may_manage(
     object: ObjectKind,
     record: &Shared,
 ) -> AppResult<bool> {
+    // A record in a pool has no owner: its last owner manages nothing (the scope says so).
     if record.owner_id == actor.id() {
-        return Ok(true);
+        return Ok(repo::is_in_scope(tx, &actor.principal, object, record.id).await?);
     }
     if !actor.principal.can(object, Action::Transfer) {
         return Ok(false);

@@ -11,6 +11,7 @@ pub mod objects;
 pub mod org;
 pub mod permissions;
 pub mod picklists;
+pub mod pools;
 pub mod regions;
 pub mod rules;
 pub mod search;

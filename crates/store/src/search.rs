@@ -135,7 +135,7 @@ async fn scope_share(tx: &mut Tx, principal: &Principal, object: ObjectKind) -> 
     }
     // The owners the scope covers, through the same predicate as the records.
     let mut q = SqlBuilder::new(
-        "SELECT (SELECT COUNT(*) FROM (SELECT vu.tenant_id, vu.id AS owner_id FROM users vu) w WHERE ",
+        "SELECT (SELECT COUNT(*) FROM (SELECT vu.tenant_id, vu.id AS owner_id, NULL AS pool_id FROM users vu) w WHERE ",
     );
     scoped_records(&mut q, principal, object, "w");
     let tenant = q.param(Param::Uuid(principal.tenant_id));

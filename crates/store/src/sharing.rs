@@ -99,7 +99,9 @@ pub async fn grants(
     if let Some(dept) = &dept {
         members.push_str(&format!(" OR m.department_id = {dept}"));
     }
-    members.push_str(") ORDER BY p.id");
+    members.push_str(&format!(
+        ") UNION SELECT p.object, p.id FROM pools p WHERE p.tenant_id = {tenant} AND p.open_to_all ORDER BY 2"
+    ));
     q.sql = members;
     let pools: Vec<(String, Uuid)> = on_conn!(tx, c => {
         bind_params!(sqlx::query_as(&q.sql), &q.params).fetch_all(c).await?

@@ -23,7 +23,8 @@ pub async fn insert(tx: &mut Tx, tenant: &Tenant) -> Result<()> {
             .execute(c)
             .await?;
     });
-    crate::picklists::seed(tx, tenant.id).await
+    crate::picklists::seed(tx, tenant.id).await?;
+    crate::pools::seed(tx, tenant.id, &tenant.default_locale, tenant.created_at).await
 }
 
 /// Whether any company exists yet (the set-up page is offered only while none does).

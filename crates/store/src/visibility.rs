@@ -50,11 +50,15 @@ pub fn visible_records(q: &mut SqlBuilder, principal: &Principal, object: Object
 /// the arms under its keyset, so each arm walks its own index (the owner's sort index, a few
 /// granted ids, a pool's index) instead of the reader's whole scope being read and sorted to
 /// interleave a few granted records.
+///
+/// `narrower`: the list has a more selective index of its own (a related list's lookup), so
+/// on SQLite the pool arm only filters on its pool instead of walking the pool's index.
 pub fn visible_records_apart(
     q: &mut SqlBuilder,
     principal: &Principal,
     object: ObjectKind,
     alias: &str,
+    narrower: Option<crate::Backend>,
 ) -> Vec<String> {
     let scope = principal.read_scope(object);
     let granted = scope.is_some_and(|s| s != DataScope::All) && principal.grants.any(object);
@@ -71,12 +75,12 @@ pub fn visible_records_apart(
     let in_tenant = |predicate: String| format!("({alias}.tenant_id = {tenant} AND {predicate})");
     let owner = format!("{alias}.owner_id");
     let own = owner_predicate(q, principal, scope, &tenant, &owner);
-    let mut arms = vec![in_tenant(own)];
+    let mut arms = vec![in_tenant(unpooled(object, scope, &own, alias))];
     let mut ids = Vec::new();
     granted_ids(q, principal, object, &tenant, Access::Read, &mut ids);
     let not_own = |q: &mut SqlBuilder| {
         let own = owner_predicate(q, principal, scope, &tenant, &owner);
-        format!("({own}) IS NOT TRUE")
+        format!("({}) IS NOT TRUE", unpooled(object, scope, &own, alias))
     };
     let granted_in = if ids.is_empty() {
         None
@@ -92,7 +96,16 @@ pub fn visible_records_apart(
     if has_pools(object) && !pools.is_empty() {
         let pools: Vec<String> = pools.iter().map(|p| q.param(Param::Uuid(*p))).collect();
         let not_own = not_own(q);
-        let mut predicate = format!("{alias}.pool_id IN ({}) AND {not_own}", pools.join(", "));
+        // SQLite's `+column` keeps the planner off that column's index.
+        let plus = if narrower == Some(crate::Backend::Sqlite) {
+            "+"
+        } else {
+            ""
+        };
+        let mut predicate = format!(
+            "{plus}{alias}.pool_id IN ({}) AND {not_own}",
+            pools.join(", ")
+        );
         if granted_in.is_some() {
             // Granted ids bound again: the placeholders above belong to the other arm's text.
             let mut again = Vec::new();
@@ -169,7 +182,7 @@ fn predicate(
             let mut ids = Vec::new();
             granted_ids(q, principal, object, &tenant, access, &mut ids);
             let own = owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
-            let mut terms = vec![own];
+            let mut terms = vec![unpooled(object, scope, &own, alias)];
             if !ids.is_empty() {
                 terms.push(format!("{alias}.id IN ({})", ids.join(" UNION ALL ")));
             }
@@ -199,7 +212,10 @@ fn predicate(
                 )
             }
         }
-        _ => owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id")),
+        _ => {
+            let own = owner_predicate(q, principal, scope, &tenant, &format!("{alias}.owner_id"));
+            unpooled(object, scope, &own, alias)
+        }
     };
     q.push(&format!("({alias}.tenant_id = {tenant} AND {predicate})"));
 }
@@ -279,9 +295,20 @@ fn owner_predicate(
     }
 }
 
+/// The owner's scope on an object with pools leaves out the records in a pool: a record in
+/// a pool has no owner (its `owner_id` keeps who had it last) and is seen by the pool's
+/// members, and by those who see every record.
+fn unpooled(object: ObjectKind, scope: DataScope, own: &str, alias: &str) -> String {
+    if has_pools(object) && scope != DataScope::All {
+        format!("({own} AND {alias}.pool_id IS NULL)")
+    } else {
+        own.to_string()
+    }
+}
+
 /// The objects whose records may sit in a pool (`pool_id`).
 pub fn has_pools(object: ObjectKind) -> bool {
-    matches!(object, ObjectKind::Lead | ObjectKind::Account)
+    domain::pools::spec(object).is_some()
 }
 
 #[cfg(test)]
@@ -317,6 +344,10 @@ mod tests {
         let plain = rep(Grants::default());
         assert_eq!(
             sql(&plain, ObjectKind::Account),
+            "(t.tenant_id = $1 AND (t.owner_id = $2 AND t.pool_id IS NULL))"
+        );
+        assert_eq!(
+            sql(&plain, ObjectKind::Contact),
             "(t.tenant_id = $1 AND t.owner_id = $2)"
         );
         let mut grants = Grants::default();
@@ -341,6 +372,13 @@ mod tests {
         assert!(!leads.contains("record_shares"), "{leads}");
         let mut q = SqlBuilder::default();
         editable_records(&mut q, &granted, ObjectKind::Lead, "t");
-        assert!(!q.sql.contains("pool_id"), "a pool only shows its records");
+        assert!(
+            !q.sql.contains("pool_id IN"),
+            "a pool only shows its records"
+        );
+        assert!(
+            q.sql.contains("pool_id IS NULL"),
+            "nor are its records in anyone's scope"
+        );
     }
 }

@@ -13,7 +13,9 @@ pub fn status_of(error: &AppError) -> StatusCode {
         AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
         AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Conflict | AppError::StillReferenced(_) => StatusCode::CONFLICT,
+        AppError::Conflict | AppError::StillReferenced(_) | AppError::Refused(_) => {
+            StatusCode::CONFLICT
+        }
         AppError::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
         AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -60,7 +62,7 @@ pub fn message_of(tr: Tr, error: &AppError) -> String {
             let minutes = ((retry_after_secs + 59) / 60).to_string();
             tr.fmt("error.too_many_attempts", &[("minutes", &minutes)])
         }
-        AppError::Rule(code) => tr.key("error.rule.", code),
+        AppError::Rule(code) | AppError::Refused(code) => tr.key("error.rule.", code),
         AppError::StillReferenced(referrers) => {
             let list: Vec<String> = referrers
                 .iter()

@@ -70,6 +70,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/children.zh-CN.json"),
     include_str!("../locales/picklists.zh-CN.json"),
     include_str!("../locales/sharing.zh-CN.json"),
+    include_str!("../locales/pools.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -86,6 +87,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/children.en.json"),
     include_str!("../locales/picklists.en.json"),
     include_str!("../locales/sharing.en.json"),
+    include_str!("../locales/pools.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

@@ -15,6 +15,7 @@ mod notifications;
 pub mod openapi;
 mod org;
 mod picklists;
+mod pools;
 mod records;
 mod relationships;
 mod sharing;
@@ -58,6 +59,7 @@ fn table() -> table::ApiRoutes {
         .merge(picklists::routes())
         .merge(sharing::routes())
         .merge(stages::routes())
+        .merge(pools::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -155,6 +155,10 @@ fn with_records(
     picklists::add(&mut paths, &mut schemas);
     stages::add(&mut paths, &mut schemas);
     super::sharing::document(&mut paths, &mut schemas);
+    super::pools::document(&mut paths, &mut schemas);
+    tags.push(
+        json!({ "name": "pools", "description": "Public pools (公海池) of leads and accounts" }),
+    );
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {
         p.extend(paths);
@@ -267,6 +271,8 @@ mod tests {
             "/api/v1/jobs/{id}/retry",
             "/api/v1/notifications/{id}/read",
             "/api/v1/notifications/read-all",
+            "/api/v1/leads/{id}/claim",
+            "/api/v1/accounts/{id}/claim",
         ];
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {

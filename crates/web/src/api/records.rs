@@ -131,7 +131,7 @@ pub fn item_json(fields: &ObjectFields, record: &Record, names: &HashMap<Uuid, S
 }
 
 /// Names by id, as a JSON object.
-fn names_json(names: &HashMap<Uuid, String>) -> Value {
+pub(super) fn names_json(names: &HashMap<Uuid, String>) -> Value {
     Value::Object(
         names
             .iter()

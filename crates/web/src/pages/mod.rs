@@ -12,6 +12,7 @@ mod mail;
 pub mod messages;
 pub mod notifications;
 mod picklists;
+pub mod pools;
 mod preferences;
 pub mod records;
 mod search;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .merge(notifications::routes())
         .merge(mail::routes())
         .merge(preferences::routes())
+        .merge(pools::routes())
         .fallback(messages::not_found)
 }
 

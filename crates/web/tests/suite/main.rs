@@ -33,6 +33,8 @@ mod paging;
 mod permissions;
 mod picklist_pages;
 mod picklists;
+mod pools;
+mod pools_admin;
 mod records;
 mod references;
 mod role_names;

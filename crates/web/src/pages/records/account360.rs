@@ -43,6 +43,7 @@ pub struct Account360 {
     pub related: Vec<RelatedList>,
     pub links: Option<LinksPanel>,
     pub sharing: Option<super::SharingPanel>,
+    pub pool: Option<crate::pages::pools::PoolPanel>,
     pub log_links: Vec<(String, String)>,
     pub timeline: TimelinePage,
 }
@@ -303,6 +304,7 @@ pub async fn account_360(
         sharing: super::sharing_panel(state, user, ObjectKind::Account, id)
             .await
             .ok(),
+        pool: crate::pages::pools::pool_panel(state, user, ObjectKind::Account, id).await,
         log_links,
         timeline: timeline_page(state, user, id, stream.kind, stream.before).await?,
     })

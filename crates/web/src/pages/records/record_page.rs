@@ -43,6 +43,7 @@ struct ShowPage {
     activity: Option<ActivityPanel>,
     links: Option<LinksPanel>,
     sharing: Option<super::SharingPanel>,
+    pool: Option<crate::pages::pools::PoolPanel>,
     log_links: Vec<(String, String)>,
     errors: FormErrors,
     path: Option<crate::pages::stages::PathPanel>,
@@ -231,6 +232,7 @@ async fn show_page(
         activity,
         links,
         sharing: super::sharing_panel(state, user, kind, id).await.ok(),
+        pool: crate::pages::pools::pool_panel(state, user, kind, id).await,
         log_links,
         errors,
         // The stage path of an object whose records follow the stage gate.
