@@ -702,21 +702,24 @@ pub async fn list_statement(
     )
     .await?;
     let mut q = SqlBuilder::new("");
-    let narrower = query.related.map(|_| backend);
-    let arms =
-        crate::visibility::visible_records_apart(&mut q, principal, spec.kind, "t", narrower);
-    if let [visible] = arms.as_slice() {
-        push_list_arm(&mut q, backend, spec, query, &search, visible);
+    let shape = crate::visibility::ListShape {
+        backend,
+        related: query.related.is_some(),
+        searched: search.has_driver(),
+    };
+    let arms = crate::visibility::visible_records_apart(&mut q, principal, spec.kind, "t", shape);
+    if let [arm] = arms.as_slice() {
+        push_list_arm(&mut q, backend, spec, query, &search, arm);
         return Ok(q);
     }
     // Readers with grants: each arm ordered and limited on its own index, then merged.
     q.push("SELECT t.* FROM (");
-    for (i, visible) in arms.iter().enumerate() {
+    for (i, arm) in arms.iter().enumerate() {
         if i > 0 {
             q.push(" UNION ALL ");
         }
         q.push("SELECT * FROM (");
-        push_list_arm(&mut q, backend, spec, query, &search, visible);
+        push_list_arm(&mut q, backend, spec, query, &search, arm);
         q.push(&format!(") arm{i}"));
     }
     q.push(") t");
@@ -731,12 +734,15 @@ fn push_list_arm(
     spec: &ObjectSpec,
     query: &ListQuery<'_>,
     search: &SearchPlan,
-    visible: &str,
+    arm: &crate::visibility::Arm,
 ) {
-    let from = search.from_clause(q, spec.plural, "t");
+    let from = match &arm.granted_ids {
+        Some(ids) => format!("FROM ({ids}) g CROSS JOIN {} t", spec.plural),
+        None => search.from_clause(q, spec.plural, "t"),
+    };
     q.push(&select_sql(spec, &from));
     q.push(" WHERE ");
-    q.push(visible);
+    q.push(&arm.predicate);
     if let Some((column, id)) = query.related {
         let p = q.param(Param::Uuid(id));
         q.push(&format!(" AND t.{column} = {p}"));

@@ -282,6 +282,11 @@ impl<'a> SearchPlan<'a> {
     /// The FROM clause of the list query: `FROM <table> <alias>`; with a driver on SQLite the
     /// token table first (`CROSS JOIN` keeps that order), on PostgreSQL a subquery of the
     /// driver's records. `q` must be the builder the clause starts (its parameters come first).
+    /// Whether a token's postings drive the query (see [`SearchPlan::from_clause`]).
+    pub fn has_driver(&self) -> bool {
+        self.driver.is_some()
+    }
+
     pub fn from_clause(&self, q: &mut SqlBuilder, table: &str, alias: &str) -> String {
         let index = self.index;
         match (&self.driver, self.backend) {

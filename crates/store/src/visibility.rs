@@ -50,16 +50,14 @@ pub fn visible_records(q: &mut SqlBuilder, principal: &Principal, object: Object
 /// the arms under its keyset, so each arm walks its own index (the owner's sort index, a few
 /// granted ids, a pool's index) instead of the reader's whole scope being read and sorted to
 /// interleave a few granted records.
-///
-/// `narrower`: the list has a more selective index of its own (a related list's lookup), so
-/// on SQLite the pool arm only filters on its pool instead of walking the pool's index.
 pub fn visible_records_apart(
     q: &mut SqlBuilder,
     principal: &Principal,
     object: ObjectKind,
     alias: &str,
-    narrower: Option<crate::Backend>,
-) -> Vec<String> {
+    shape: ListShape,
+) -> Vec<Arm> {
+    let sqlite = shape.backend == crate::Backend::Sqlite;
     let scope = principal.read_scope(object);
     let granted = scope.is_some_and(|s| s != DataScope::All) && principal.grants.any(object);
     let (Some(scope), true) = (scope, granted) else {
@@ -69,13 +67,13 @@ pub fn visible_records_apart(
         };
         visible_records(&mut one, principal, object, alias);
         q.params = one.params;
-        return vec![one.sql];
+        return vec![Arm::walked(one.sql)];
     };
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let in_tenant = |predicate: String| format!("({alias}.tenant_id = {tenant} AND {predicate})");
     let owner = format!("{alias}.owner_id");
     let own = owner_predicate(q, principal, scope, &tenant, &owner);
-    let mut arms = vec![in_tenant(unpooled(object, scope, &own, alias))];
+    let mut arms = vec![Arm::walked(in_tenant(unpooled(object, scope, &own, alias)))];
     let mut ids = Vec::new();
     granted_ids(q, principal, object, &tenant, Access::Read, &mut ids);
     let not_own = |q: &mut SqlBuilder| {
@@ -86,10 +84,20 @@ pub fn visible_records_apart(
         None
     } else {
         let not_own = not_own(q);
-        arms.push(in_tenant(format!(
-            "{alias}.id IN ({}) AND {not_own}",
-            ids.join(" UNION ALL ")
-        )));
+        // `UNION`: a record shared several ways (user, role, team) is joined once.
+        let ids_sql = ids.join(" UNION ");
+        // SQLite would rather walk a sort or filter index and test each row against the few
+        // granted ids: the arm is driven from them (a CROSS JOIN keeps its order).
+        arms.push(if sqlite && !shape.searched {
+            Arm {
+                predicate: in_tenant(format!("{alias}.id = g.record_id AND {not_own}")),
+                granted_ids: Some(ids_sql),
+            }
+        } else {
+            Arm::walked(in_tenant(format!(
+                "{alias}.id IN ({ids_sql}) AND {not_own}"
+            )))
+        });
         Some(ids)
     };
     let pools = principal.grants.pools(object);
@@ -97,11 +105,7 @@ pub fn visible_records_apart(
         let pools: Vec<String> = pools.iter().map(|p| q.param(Param::Uuid(*p))).collect();
         let not_own = not_own(q);
         // SQLite's `+column` keeps the planner off that column's index.
-        let plus = if narrower == Some(crate::Backend::Sqlite) {
-            "+"
-        } else {
-            ""
-        };
+        let plus = if sqlite && shape.related { "+" } else { "" };
         let mut predicate = format!(
             "{plus}{alias}.pool_id IN ({}) AND {not_own}",
             pools.join(", ")
@@ -115,9 +119,37 @@ pub fn visible_records_apart(
                 again.join(" UNION ALL ")
             ));
         }
-        arms.push(in_tenant(predicate));
+        arms.push(Arm::walked(in_tenant(predicate)));
     }
     arms
+}
+
+/// What [`visible_records_apart`] needs to know of the list it serves.
+#[derive(Clone, Copy)]
+pub struct ListShape {
+    pub backend: crate::Backend,
+    /// A related list: its lookup's index is narrower than a pool's, so on SQLite the pool
+    /// arm only filters on its pool instead of walking the pool's index.
+    pub related: bool,
+    /// A search driven by a token's postings, which stay the arm's driver.
+    pub searched: bool,
+}
+
+/// One branch of [`visible_records_apart`]: its predicate, and for a branch of few granted
+/// records the SELECT of their ids, which the list's FROM must start with
+/// (`FROM (<ids>) g CROSS JOIN <table> t`; the predicate joins on `g.record_id`).
+pub struct Arm {
+    pub predicate: String,
+    pub granted_ids: Option<String>,
+}
+
+impl Arm {
+    fn walked(predicate: String) -> Self {
+        Arm {
+            predicate,
+            granted_ids: None,
+        }
+    }
 }
 
 /// The records `principal` may edit, given the role allows editing: those in the role's

@@ -768,6 +768,14 @@ async fn a_reader_with_grants_pages_through_each_record_once(env: Env) {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
+    // Granted twice (a share and a team place): still listed once.
+    let r = other_api
+        .post(
+            &format!("/api/v1/leads/{}/team", ids["B2 共享"]),
+            json!({ "user_id": rep.id(), "access": "read" }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
     let pooled: Vec<Uuid> = ["D4 公海", "E5 共享又在公海", "F6 自己又在公海", "I9 公海"]
         .iter()
         .map(|n| ids[n])
