@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -371,6 +372,38 @@ export function scenario(server, getContexts) {
       throw e;
     }
   };
+}
+
+/**
+ * One scenario's server with a company set up by `admin`, a browser, and the browser context
+ * the current step works in (`suite.context`, closed after the last step): registers the
+ * describe block's before and after hooks, and gives the scenario's `step`.
+ */
+export function companySuite(name, admin) {
+  const suite = { server: null, browser: null, context: null };
+  suite.step = scenario(() => suite.server, () => (suite.context ? [suite.context] : []));
+  before(async () => {
+    suite.server = await startMeridian(name);
+    suite.browser = await launchBrowser();
+    await setUpCompany(suite.browser, suite.server, admin);
+  });
+  after(async () => {
+    await suite.context?.close();
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+  return suite;
+}
+
+/** Adds a user through the administrator's user page (`page` signed in as an administrator). */
+export async function addUser(page, server, { email, name }, roleLabel = '销售代表') {
+  await page.goto(`${server.url}/admin/users/new`);
+  await page.locator('#f-email').fill(email);
+  await page.locator('#f-name').fill(name);
+  await page.locator('#f-password').fill(PASSWORD);
+  await page.locator('#f-role_id').selectOption({ label: roleLabel });
+  await page.locator('#save-user').click();
+  await page.waitForURL((u) => u.pathname !== '/admin/users/new' && u.pathname.startsWith('/admin/users'));
 }
 
 /** The id in the URL of a record page of `plural` (e.g. "contacts"). */

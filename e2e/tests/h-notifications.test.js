@@ -3,11 +3,10 @@
 // worker's next poll fires it) raises the bell's count; the bell opens the inbox, the
 // notification opens its task; mark one read; then the same on a 390 px phone, in English.
 
-import { describe, before, after, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BACKEND_NAME, startMeridian, launchBrowser, desktop, phone, setUpCompany, signIn,
-  recordId, horizontalOverflow, scenario, screenshot,
+  BACKEND_NAME, desktop, phone, signIn, recordId, horizontalOverflow, screenshot, companySuite,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '苏州子午线软件有限公司', name: '周敏', email: 'zhou@example.com' };
@@ -40,29 +39,15 @@ async function dueTask(page, server, name) {
 }
 
 describe(`notifications (${BACKEND_NAME})`, () => {
-  let server;
-  let browser;
-  let context;
-  const step = scenario(() => server, () => (context ? [context] : []));
-
-  before(async () => {
-    server = await startMeridian('h-notifications');
-    browser = await launchBrowser();
-    await setUpCompany(browser, server, ADMIN);
-  });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = companySuite('h-notifications', ADMIN);
+  const { step } = suite;
 
   test('a due reminder raises the bell, which opens the notification and its task', step('desktop', async () => {
-    context = await browser.newContext(desktop('zh'));
-    const page = await context.newPage();
-    await signIn(page, server, ADMIN.email);
+    suite.context = await suite.browser.newContext(desktop('zh'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, ADMIN.email);
     assert.equal(await page.locator('#bell').getAttribute('aria-label'), '消息，无未读');
-    const task = await dueTask(page, server, '给王总回电话');
+    const task = await dueTask(page, suite.server, '给王总回电话');
     await waitForBell(page, '消息 1 条未读');
     assert.equal(await page.locator('#bell-count').textContent(), '1');
     await page.locator('#bell').click();
@@ -70,26 +55,26 @@ describe(`notifications (${BACKEND_NAME})`, () => {
     const item = page.locator('#notification-list li').first();
     await item.getByRole('link', { name: '任务提醒：给王总回电话' }).click();
     await page.waitForURL((u) => u.pathname === `/activities/${task}`);
-    await page.goto(`${server.url}/notifications`);
+    await page.goto(`${suite.server.url}/notifications`);
     await page.getByRole('button', { name: '标为已读: 任务提醒：给王总回电话' }).click();
     await page.waitForURL((u) => u.pathname === '/notifications');
     await waitForBell(page, '消息，无未读', { timeout: 5_000 });
     assert.equal(await page.locator('#bell-count').count(), 0);
-    await context.close();
-    context = null;
+    await suite.context.close();
+    suite.context = null;
   }));
 
   test('at phone width the bell and the inbox fit, in English', step('phone', async () => {
-    context = await browser.newContext(phone('en'));
-    const page = await context.newPage();
-    await signIn(page, server, ADMIN.email);
+    suite.context = await suite.browser.newContext(phone('en'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, ADMIN.email);
     // The administrator's language may be Chinese from the set-up: switch when it is.
     if (await page.locator('button[value=en]').count()) {
       await page.locator('button[value=en]').click();
       await page.waitForURL((u) => u.pathname === '/');
     }
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
-    await dueTask(page, server, 'Send the quote to Suzhou Precision Machinery Manufacturing Co., Ltd.');
+    await dueTask(page, suite.server, 'Send the quote to Suzhou Precision Machinery Manufacturing Co., Ltd.');
     await waitForBell(page, 'Notifications, 1 unread');
     assert.ok(await page.locator('#bell').isVisible(), 'the bell shows on a phone');
     await page.locator('#bell').tap();
@@ -100,7 +85,7 @@ describe(`notifications (${BACKEND_NAME})`, () => {
     await screenshot(page, 'notifications-phone');
     await page.locator('#read-all').tap();
     await waitForBell(page, 'Notifications, none unread', { timeout: 5_000 });
-    await context.close();
-    context = null;
+    await suite.context.close();
+    suite.context = null;
   }));
 });

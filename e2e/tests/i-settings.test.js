@@ -7,11 +7,11 @@
 // administration pages but keeps their own preferences. Each page is checked with axe-core
 // (critical and serious violations fail) and for horizontal overflow, and screenshotted.
 
-import { describe, before, after, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BACKEND_NAME, startMeridian, launchBrowser, desktop, phone, setUpCompany, signIn,
-  accountId, horizontalOverflow, scenario, screenshot, blockingViolations, expectCount, PASSWORD,
+  BACKEND_NAME, desktop, phone, signIn, accountId, horizontalOverflow, screenshot,
+  blockingViolations, expectCount, companySuite, addUser,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '杭州子午线网络有限公司', name: '吴昊', email: 'wu@example.com' };
@@ -29,30 +29,16 @@ async function checkPage(page, name, { phoneWidth = false } = {}) {
 }
 
 describe(`settings and administration pages (${BACKEND_NAME})`, () => {
-  let server;
-  let browser;
-  let context;
-  const step = scenario(() => server, () => (context ? [context] : []));
+  const suite = companySuite('i-settings', ADMIN);
+  const { step } = suite;
 
-  before(async () => {
-    server = await startMeridian('i-settings');
-    browser = await launchBrowser();
-    await setUpCompany(browser, server, ADMIN);
-  });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
-  });
-
-  test('exchange rates, the e-mail server, preferences and the audit, in Chinese', step('desktop', async () => {
-    context = await browser.newContext(desktop('zh'));
-    const page = await context.newPage();
-    await signIn(page, server, ADMIN.email);
+  test('exchange rates, the e-mail suite.server, preferences and the audit, in Chinese', step('desktop', async () => {
+    suite.context = await suite.browser.newContext(desktop('zh'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, ADMIN.email);
 
     // A bad rate: a field error on the form, nothing saved.
-    await page.goto(`${server.url}/admin/exchange-rates`);
+    await page.goto(`${suite.server.url}/admin/exchange-rates`);
     await page.locator('#f-rate-currency').selectOption('USD');
     await page.locator('#f-valid-from').fill('2026-01-01');
     await page.locator('#f-rate').fill('abc');
@@ -77,24 +63,24 @@ describe(`settings and administration pages (${BACKEND_NAME})`, () => {
     assert.doesNotMatch(await page.locator('#rates').textContent(), /EUR/);
 
     // An account with deals in two currencies shows their sum in CNY.
-    await page.goto(`${server.url}/accounts/new`);
+    await page.goto(`${suite.server.url}/accounts/new`);
     await page.locator('input[name=name]').fill('杭州娃哈哈集团有限公司');
     await page.locator('#save-account').click();
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     const account = accountId(page);
     for (const [name, amount, currency] of [['美元项目', '100', 'USD'], ['人民币项目', '1000.50', 'CNY']]) {
-      await page.goto(`${server.url}/opportunities/new?account_id=${account}`);
+      await page.goto(`${suite.server.url}/opportunities/new?account_id=${account}`);
       await page.locator('#f-name').fill(name);
       await page.locator('#f-amount').fill(amount);
       await page.locator('#f-currency').selectOption(currency);
       await page.locator('#save-record').click();
       await page.waitForURL((u) => /^\/opportunities\/[0-9a-f-]{36}$/.test(u.pathname));
     }
-    await page.goto(`${server.url}/accounts/${account}`);
+    await page.goto(`${suite.server.url}/accounts/${account}`);
     assert.equal((await page.locator('#rollup-total-open').textContent()).trim(), '1,710.50');
 
-    // The e-mail server: the password is kept, never shown back.
-    await page.goto(`${server.url}/admin/mail`);
+    // The e-mail suite.server: the password is kept, never shown back.
+    await page.goto(`${suite.server.url}/admin/mail`);
     await page.locator('#f-host').fill('smtp.example.com');
     await page.locator('#f-port').fill('587');
     await page.locator('#f-username').fill('crm@example.com');
@@ -111,7 +97,7 @@ describe(`settings and administration pages (${BACKEND_NAME})`, () => {
     await checkPage(page, 'i-mail-zh');
 
     // My settings: reminders by e-mail and in the app.
-    await page.goto(`${server.url}/settings`);
+    await page.goto(`${suite.server.url}/settings`);
     await page.locator('#pref-task_reminder-both').check();
     await page.locator('#notification-preferences button[type=submit]').click();
     await page.waitForURL((u) => u.pathname === '/settings');
@@ -120,60 +106,54 @@ describe(`settings and administration pages (${BACKEND_NAME})`, () => {
     await checkPage(page, 'i-settings-zh');
 
     // The audit lists the settings changed, and filters by area.
-    await page.goto(`${server.url}/admin/audit?object=setting`);
+    await page.goto(`${suite.server.url}/admin/audit?object=setting`);
     const rows = await page.locator('#audit tbody tr').allTextContents();
     assert.ok(rows.some((r) => r.includes('币种与汇率')), rows.join('\n'));
     assert.ok(rows.some((r) => r.includes('邮件服务器')), rows.join('\n'));
     assert.ok(rows.some((r) => /服务器:\s+→ smtp\.example\.com/.test(r)), rows.join('\n'));
     assert.ok(!rows.join('\n').includes('s3cret-smtp-pw'));
     // Rows without a name say no empty quotes.
-    await page.goto(`${server.url}/admin/audit`);
+    await page.goto(`${suite.server.url}/admin/audit`);
     assert.ok(!(await page.locator('#audit').textContent()).includes('“”'));
     await checkPage(page, 'i-audit-zh');
 
     // A sales rep for the second part.
-    await page.goto(`${server.url}/admin/users/new`);
-    await page.locator('#f-email').fill(REP.email);
-    await page.locator('#f-name').fill(REP.name);
-    await page.locator('#f-password').fill(PASSWORD);
-    await page.locator('#f-role_id').selectOption({ label: '销售代表' });
-    await page.locator('#save-user').click();
-    await page.waitForURL((u) => u.pathname !== '/admin/users/new' && u.pathname.startsWith('/admin/users'));
-    await context.close();
-    context = null;
+    await addUser(page, suite.server, REP);
+    await suite.context.close();
+    suite.context = null;
   }));
 
   test('the same pages in English on a 390 px phone', step('phone', async () => {
-    context = await browser.newContext(phone('en'));
-    const page = await context.newPage();
-    await signIn(page, server, ADMIN.email);
+    suite.context = await suite.browser.newContext(phone('en'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, ADMIN.email);
     for (const path of PAGES) {
-      await page.goto(`${server.url}${path}`);
+      await page.goto(`${suite.server.url}${path}`);
       assert.equal(await page.locator('html').getAttribute('lang'), 'en');
       await checkPage(page, `i-phone-en${path.replaceAll('/', '-')}`, { phoneWidth: true });
     }
-    await context.close();
-    context = null;
+    await suite.context.close();
+    suite.context = null;
   }));
 
   test('a rep is refused the administration pages but keeps their own preferences', step('rep', async () => {
-    context = await browser.newContext(phone('en'));
-    const page = await context.newPage();
-    await signIn(page, server, REP.email);
+    suite.context = await suite.browser.newContext(phone('en'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, REP.email);
     for (const path of ['/admin/exchange-rates', '/admin/mail', '/admin/audit']) {
-      const res = await page.goto(`${server.url}${path}`);
+      const res = await page.goto(`${suite.server.url}${path}`);
       assert.equal(res.status(), 403, path);
       assert.match(await page.locator('main').textContent(), /Your role does not allow this/);
     }
     await checkPage(page, 'i-rep-forbidden-en', { phoneWidth: true });
-    await page.goto(`${server.url}/settings`);
+    await page.goto(`${suite.server.url}/settings`);
     await page.locator('#pref-task_reminder-email').check();
     await page.locator('#notification-preferences button[type=submit]').click();
     await page.waitForURL((u) => u.pathname === '/settings');
     await page.reload();
     assert.ok(await page.locator('#pref-task_reminder-email').isChecked());
     await checkPage(page, 'i-rep-settings-en', { phoneWidth: true });
-    await context.close();
-    context = null;
+    await suite.context.close();
+    suite.context = null;
   }));
 });

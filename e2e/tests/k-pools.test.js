@@ -4,11 +4,11 @@
 // it went back. Recycling by the clock is covered by the Rust suite (this server runs on the
 // real clock, and a rule counts whole days).
 
-import { describe, before, after, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BACKEND_NAME, PASSWORD, startMeridian, launchBrowser, desktop, phone, setUpCompany, signIn,
-  recordId, horizontalOverflow, scenario, screenshot, blockingViolations, expectText,
+  BACKEND_NAME, desktop, phone, signIn, recordId, horizontalOverflow, screenshot,
+  blockingViolations, expectText, companySuite, addUser,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '杭州公海测试有限公司', name: '陈静', email: 'chen@example.com' };
@@ -22,36 +22,16 @@ async function checkPage(page, name) {
 }
 
 describe(`pools (${BACKEND_NAME})`, () => {
-  let server;
-  let browser;
-  let context;
-  const step = scenario(() => server, () => (context ? [context] : []));
-
-  before(async () => {
-    server = await startMeridian('k-pools');
-    browser = await launchBrowser();
-    await setUpCompany(browser, server, ADMIN);
-  });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await server?.stop();
-  });
+  const suite = companySuite('k-pools', ADMIN);
+  const { step } = suite;
 
   test('the administrator returns leads to the pool with a reason', step('admin', async () => {
-    context = await browser.newContext(desktop('zh'));
-    const page = await context.newPage();
-    await signIn(page, server, ADMIN.email);
-    await page.goto(`${server.url}/admin/users/new`);
-    await page.locator('#f-email').fill(REP.email);
-    await page.locator('#f-name').fill(REP.name);
-    await page.locator('#f-password').fill(PASSWORD);
-    await page.locator('#f-role_id').selectOption({ label: '销售代表' });
-    await page.locator('#save-user').click();
-    await page.waitForURL((u) => u.pathname !== '/admin/users/new' && u.pathname.startsWith('/admin/users'));
+    suite.context = await suite.browser.newContext(desktop('zh'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, ADMIN.email);
+    await addUser(page, suite.server, REP);
     for (const name of LEADS) {
-      await page.goto(`${server.url}/leads/new`);
+      await page.goto(`${suite.server.url}/leads/new`);
       await page.locator('#f-name').fill(name);
       await page.locator('#save-record').click();
       await page.waitForURL((u) => /^\/leads\/[0-9a-f-]{36}$/.test(u.pathname));
@@ -62,12 +42,12 @@ describe(`pools (${BACKEND_NAME})`, () => {
       await expectText(page.locator('#pool-status'), '在公海：线索公海');
       await expectText(page.locator('#pool-history'), '退回 线索公海（暂无需求）');
     }
-    await page.goto(`${server.url}/pools?object=lead`);
+    await page.goto(`${suite.server.url}/pools?object=lead`);
     await page.waitForURL((u) => /^\/pools\/[0-9a-f-]{36}$/.test(u.pathname));
     for (const name of LEADS) await expectText(page.locator('#pool-records'), name);
     assert.ok(await page.locator('#assign-form').isVisible(), 'an administrator may assign');
     await checkPage(page, 'k-pool-zh');
-    await page.goto(`${server.url}/admin/pools`);
+    await page.goto(`${suite.server.url}/admin/pools`);
     assert.equal(await page.locator('#reasons input[value=has_supplier]').count(), 1);
     await checkPage(page, 'k-admin-pools-zh');
     await page.locator('#pools').getByRole('link', { name: '线索公海' }).click();
@@ -83,19 +63,19 @@ describe(`pools (${BACKEND_NAME})`, () => {
     await page.locator('#save-pool').click();
     await page.waitForURL((u) => /^\/pools\/[0-9a-f-]{36}$/.test(u.pathname));
     await expectText(page.locator('.flash'), '公海已保存');
-    await context.close();
-    context = null;
+    await suite.context.close();
+    suite.context = null;
   }));
 
   test('a rep claims from the pool and returns one with a reason, on a phone in English', step('rep', async () => {
-    context = await browser.newContext(phone('en'));
-    const page = await context.newPage();
-    await signIn(page, server, REP.email);
+    suite.context = await suite.browser.newContext(phone('en'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, REP.email);
     if (await page.locator('button[value=en]').count()) {
       await page.locator('button[value=en]').click();
       await page.waitForURL((u) => u.pathname === '/');
     }
-    await page.goto(`${server.url}/pools?object=lead`);
+    await page.goto(`${suite.server.url}/pools?object=lead`);
     await page.waitForURL((u) => /^\/pools\/[0-9a-f-]{36}$/.test(u.pathname));
     assert.equal(await page.locator('#assign-form').count(), 0, 'a rep does not assign');
     for (const name of LEADS) {
@@ -106,7 +86,7 @@ describe(`pools (${BACKEND_NAME})`, () => {
     await expectText(page.locator('#pool-records'), 'No records in this pool.');
     const overflow = await horizontalOverflow(page);
     assert.ok(overflow.scrollWidth <= overflow.clientWidth, `the pool page is wider than the phone: ${JSON.stringify(overflow)}`);
-    await page.goto(`${server.url}/leads`);
+    await page.goto(`${suite.server.url}/leads`);
     await page.getByRole('link', { name: LEADS[1] }).tap();
     await page.waitForURL((u) => /^\/leads\/[0-9a-f-]{36}$/.test(u.pathname));
     await page.locator('#return-reason').selectOption({ label: 'Has a supplier' });
@@ -120,7 +100,7 @@ describe(`pools (${BACKEND_NAME})`, () => {
     const again = await horizontalOverflow(page);
     assert.ok(again.scrollWidth <= again.clientWidth, `the lead page is wider than the phone: ${JSON.stringify(again)}`);
     await checkPage(page, 'k-lead-returned-phone-en');
-    await context.close();
-    context = null;
+    await suite.context.close();
+    suite.context = null;
   }));
 });

@@ -4,43 +4,30 @@
 // checklist on the deal's page and moves it; the board on a 390 px phone in English, where a
 // move picked on the card is refused the same way. Screenshots zh and en; axe on each page.
 
-import { describe, before, after, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BACKEND_NAME, PASSWORD, startMeridian, launchBrowser, desktop, phone, screenshot, setUpCompany,
-  accountId, expectText, expectCount, horizontalOverflow, scenario, signIn, recordId, blockingViolations,
+  BACKEND_NAME, desktop, phone, screenshot, accountId, expectText, expectCount, horizontalOverflow,
+  signIn, recordId, blockingViolations, companySuite, addUser,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '上海看板科技有限公司', name: '周看板', email: 'zhou.board@example.com' };
 const REP = { name: '吴销售', email: 'wu.rep@example.com' };
 
 describe(`the board and stage gates (${BACKEND_NAME})`, () => {
-  let server;
-  let browser;
-  let context;
   let deal;
-  const step = scenario(() => server, () => (context ? [context] : []));
+  const suite = companySuite('l-board', ADMIN);
+  const { step } = suite;
 
   async function assertClean(page, what) {
     assert.deepEqual(await blockingViolations(page), [], `${what}: axe violations`);
   }
 
-  before(async () => {
-    server = await startMeridian('l-board');
-    browser = await launchBrowser();
-    await setUpCompany(browser, server, ADMIN);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
   test('an administrator installs and edits a business type', step('admin', async () => {
-    context = await browser.newContext(desktop('zh'));
-    const page = await context.newPage();
-    await signIn(page, server, ADMIN.email);
-    await page.goto(`${server.url}/admin/business-types`);
+    suite.context = await suite.browser.newContext(desktop('zh'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, ADMIN.email);
+    await page.goto(`${suite.server.url}/admin/business-types`);
     await expectText(page.locator('#business-types-empty'), '还没有业务类型');
     await assertClean(page, 'the business types page');
     await page.locator('#install-product_sale').click();
@@ -55,27 +42,21 @@ describe(`the board and stage gates (${BACKEND_NAME})`, () => {
     await expectText(page.locator('.flash.ok'), '业务类型已保存');
     await expectText(page.locator('#business-types'), '产品销售');
 
-    await page.goto(`${server.url}/admin/users/new`);
-    await page.locator('#f-email').fill(REP.email);
-    await page.locator('#f-name').fill(REP.name);
-    await page.locator('#f-password').fill(PASSWORD);
-    await page.locator('#f-role_id').selectOption({ label: '销售代表' });
-    await page.locator('#save-user').click();
-    await page.waitForURL((u) => u.pathname !== '/admin/users/new' && u.pathname.startsWith('/admin/users'));
-    await context.close();
-    context = null;
+    await addUser(page, suite.server, REP);
+    await suite.context.close();
+    suite.context = null;
   }));
 
   test('a drag stopped by the gate, the checklist ticked, the drag again', step('drag', async () => {
-    context = await browser.newContext(desktop('zh'));
-    const page = await context.newPage();
-    await signIn(page, server, REP.email);
-    await page.goto(`${server.url}/accounts/new`);
+    suite.context = await suite.browser.newContext(desktop('zh'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, REP.email);
+    await page.goto(`${suite.server.url}/accounts/new`);
     await page.getByLabel('名称').fill('看板客户');
     await page.getByRole('button', { name: '保存' }).click();
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     const account = accountId(page);
-    await page.goto(`${server.url}/opportunities/new?account_id=${account}`);
+    await page.goto(`${suite.server.url}/opportunities/new?account_id=${account}`);
     await page.getByLabel('商机名称').fill('看板商机');
     await page.getByLabel('金额').fill('120000');
     await page.locator('#save-record').click();
@@ -85,7 +66,7 @@ describe(`the board and stage gates (${BACKEND_NAME})`, () => {
     await expectText(page.locator('#gate-missing'), '已联系到关键联系人');
     await expectText(page.locator('#weighted-amount'), '12,000.00');
 
-    await page.goto(`${server.url}/opportunities/board`);
+    await page.goto(`${suite.server.url}/opportunities/board`);
     const card = page.locator(`.deal-card[data-id="${deal}"]`);
     const initial = page.locator('.board-column[data-stage="initial"]');
     const needs = page.locator('.board-column[data-stage="needs"]');
@@ -99,7 +80,7 @@ describe(`the board and stage gates (${BACKEND_NAME})`, () => {
     await assertClean(page, 'the board with a refused move');
     await screenshot(page, 'l-zh-board-refused');
 
-    await page.goto(`${server.url}/opportunities/${deal}`);
+    await page.goto(`${suite.server.url}/opportunities/${deal}`);
     await page.locator('#checklist li[data-item="contact_reached"] button').click();
     await page.waitForURL((u) => u.pathname === `/opportunities/${deal}`);
     await expectText(page.locator('#checklist'), '☑');
@@ -108,22 +89,22 @@ describe(`the board and stage gates (${BACKEND_NAME})`, () => {
     await assertClean(page, 'the deal with its stage path');
     await screenshot(page, 'l-zh-stage-path');
 
-    await page.goto(`${server.url}/opportunities/board`);
+    await page.goto(`${suite.server.url}/opportunities/board`);
     await page.locator(`.deal-card[data-id="${deal}"]`).dragTo(page.locator('.board-column[data-stage="needs"]'));
     await expectText(page.locator('#board-message'), '已推进到“需求确认”');
     await expectCount(page.locator('.board-column[data-stage="needs"] .deal-card'), 1);
     await expectCount(page.locator('.board-column[data-stage="initial"] .deal-card'), 0);
     await expectText(page.locator('.board-column[data-stage="needs"] .sums'), '36,000.00');
     await screenshot(page, 'l-zh-board-moved');
-    await context.close();
-    context = null;
+    await suite.context.close();
+    suite.context = null;
   }));
 
   test('the board on a 390 px phone in English', step('phone', async () => {
-    context = await browser.newContext(phone('en'));
-    const page = await context.newPage();
-    await signIn(page, server, REP.email);
-    await page.goto(`${server.url}/opportunities/board`);
+    suite.context = await suite.browser.newContext(phone('en'));
+    const page = await suite.context.newPage();
+    await signIn(page, suite.server, REP.email);
+    await page.goto(`${suite.server.url}/opportunities/board`);
     await expectText(page.locator('h1'), 'Opportunity board');
     const o = await horizontalOverflow(page);
     assert.ok(o.scrollWidth <= 390, `the board is ${o.scrollWidth}px wide: ${o.wide.join(', ')}`);
@@ -140,12 +121,12 @@ describe(`the board and stage gates (${BACKEND_NAME})`, () => {
     await expectCount(page.locator('.board-column[data-stage="needs"] .deal-card'), 1);
     assert.equal(await card.locator('select').inputValue(), 'needs', 'the picker snaps back');
     await screenshot(page, 'l-en-phone-refused');
-    await page.goto(`${server.url}/opportunities/${deal}`);
+    await page.goto(`${suite.server.url}/opportunities/${deal}`);
     const p = await horizontalOverflow(page);
     assert.ok(p.scrollWidth <= 390, `the deal page is ${p.scrollWidth}px wide: ${p.wide.join(', ')}`);
     await assertClean(page, 'the phone deal page');
     await screenshot(page, 'l-en-phone-stage-path');
-    await context.close();
-    context = null;
+    await suite.context.close();
+    suite.context = null;
   }));
 });

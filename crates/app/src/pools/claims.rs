@@ -146,6 +146,56 @@ async fn owner_history(
     Ok(())
 }
 
+/// A record leaving its pool for an owner, by a claim or a manager's assignment.
+struct Taking {
+    object: ObjectKind,
+    id: Uuid,
+    pool_id: Uuid,
+    owner: Uuid,
+    previous_owner: Uuid,
+    kind: &'static str,
+    protected_until: DateTime<Utc>,
+}
+
+/// Takes the record out of its pool when it is still there, recording the pool event and the
+/// owner change; false when another transaction took it first.
+async fn take(tx: &mut Tx, actor: &Actor, t: &Taking, now: DateTime<Utc>) -> AppResult<bool> {
+    let tenant = actor.tenant_id();
+    let taken = repo::take(
+        tx,
+        t.object,
+        tenant,
+        t.id,
+        t.pool_id,
+        t.owner,
+        actor.id(),
+        now,
+        t.protected_until,
+    )
+    .await?;
+    if !taken {
+        return Ok(false);
+    }
+    repo::insert_event(
+        tx,
+        &repo::NewEvent {
+            tenant_id: tenant,
+            object: t.object,
+            record_id: t.id,
+            pool_id: t.pool_id,
+            kind: t.kind,
+            user_id: t.owner,
+            actor_id: Some(actor.id()),
+            reason: None,
+            held_since: None,
+            at: now,
+        },
+    )
+    .await?;
+    owner_history(tx, actor, t.object, t.id, t.previous_owner, t.owner, now).await?;
+    Ok(true)
+}
+
 /// Claims the record for the actor, within the pool's limits.
 pub async fn claim(app: &App, actor: &Actor, object: ObjectKind, id: Uuid) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
@@ -179,47 +229,18 @@ pub async fn claim(app: &App, actor: &Actor, object: ObjectKind, id: Uuid) -> Ap
         }
     }
     let protected_until = now + Duration::days(pool.protection_days);
-    if !repo::take(
-        &mut tx,
+    let taking = Taking {
         object,
-        tenant,
         id,
         pool_id,
-        actor.id(),
-        actor.id(),
-        now,
+        owner: actor.id(),
+        previous_owner: placement.owner_id,
+        kind: repo::CLAIMED,
         protected_until,
-    )
-    .await?
-    {
+    };
+    if !take(&mut tx, actor, &taking, now).await? {
         return Err(AppError::Refused("already_claimed"));
     }
-    repo::insert_event(
-        &mut tx,
-        &repo::NewEvent {
-            tenant_id: tenant,
-            object,
-            record_id: id,
-            pool_id,
-            kind: repo::CLAIMED,
-            user_id: actor.id(),
-            actor_id: Some(actor.id()),
-            reason: None,
-            held_since: None,
-            at: now,
-        },
-    )
-    .await?;
-    owner_history(
-        &mut tx,
-        actor,
-        object,
-        id,
-        placement.owner_id,
-        actor.id(),
-        now,
-    )
-    .await?;
     let detail = serde_json::json!({ "pool_id": pool_id, "pool": pool.name, "protected_until": protected_until });
     crate::events::action(
         &mut tx,
@@ -431,47 +452,18 @@ pub async fn assign(
         let Some(placement) = repo::placement(&mut tx, object, tenant, *id).await? else {
             return Err(AppError::NotFound);
         };
-        if !repo::take(
-            &mut tx,
+        let taking = Taking {
             object,
-            tenant,
-            *id,
+            id: *id,
             pool_id,
-            owner.id,
-            actor.id(),
-            now,
+            owner: owner.id,
+            previous_owner: placement.owner_id,
+            kind: repo::ASSIGNED,
             protected_until,
-        )
-        .await?
-        {
+        };
+        if !take(&mut tx, actor, &taking, now).await? {
             return Err(AppError::Refused("not_in_pool"));
         }
-        repo::insert_event(
-            &mut tx,
-            &repo::NewEvent {
-                tenant_id: tenant,
-                object,
-                record_id: *id,
-                pool_id,
-                kind: repo::ASSIGNED,
-                user_id: owner.id,
-                actor_id: Some(actor.id()),
-                reason: None,
-                held_since: None,
-                at: now,
-            },
-        )
-        .await?;
-        owner_history(
-            &mut tx,
-            actor,
-            object,
-            *id,
-            placement.owner_id,
-            owner.id,
-            now,
-        )
-        .await?;
         let detail =
             serde_json::json!({ "pool_id": pool_id, "pool": pool.name, "owner_id": owner.id });
         crate::events::action(

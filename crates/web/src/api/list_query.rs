@@ -20,6 +20,18 @@ pub struct ListQuery {
     pub quick: Vec<(String, String)>,
 }
 
+/// An optional whole-number query parameter (`limit`, `days`): absent or empty is `None`;
+/// anything but an integer is an `out_of_range` error on that parameter.
+pub fn optional_integer(name: &'static str, raw: Option<&str>) -> Result<Option<i64>, AppError> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| AppError::field(name, "out_of_range")),
+    }
+}
+
 /// Parses a list's query string; `quick` names the object's quick-filter parameters.
 pub fn parse(raw: Option<&str>, quick: &[&str]) -> Result<ListQuery, AppError> {
     let mut request = ListRequest::default();

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: bearer-token authentication, JSON errors with stable codes,
 //! `ETag`/`If-Match` concurrency, cursor pagination, and the OpenAPI document.
 
+mod activity_actions;
 mod audit;
 mod children;
 mod conditional;

@@ -48,9 +48,9 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(
         super::ErrorBody,
-        super::records::PostponeIn,
-        super::records::CheckInIn,
-        super::records::FollowUpIn,
+        super::activity_actions::PostponeIn,
+        super::activity_actions::CheckInIn,
+        super::activity_actions::FollowUpIn,
         super::relationships::LinkIn,
         super::money::ExchangeRatesBody,
         super::money::RateBody,

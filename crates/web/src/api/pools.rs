@@ -258,13 +258,8 @@ async fn records(
 ) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    let limit = match q.limit.as_deref() {
-        None | Some("") => None,
-        Some(l) => Some(
-            l.parse::<i64>()
-                .map_err(|_| ApiError::new(tr, AppError::field("limit", "out_of_range")))?,
-        ),
-    };
+    let limit = super::list_query::optional_integer("limit", q.limit.as_deref())
+        .map_err(|e| ApiError::new(tr, e))?;
     let (view, page) = app::pools::records(&state.app, &user.actor, id, q.cursor.as_deref(), limit)
         .await
         .map_err(fail(tr))?;
@@ -334,13 +329,8 @@ async fn stats(
 ) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
     let id = parse_id(tr, &id)?;
-    let days = match q.days.as_deref() {
-        None | Some("") => None,
-        Some(d) => Some(
-            d.parse::<i64>()
-                .map_err(|_| ApiError::new(tr, AppError::field("days", "out_of_range")))?,
-        ),
-    };
+    let days = super::list_query::optional_integer("days", q.days.as_deref())
+        .map_err(|e| ApiError::new(tr, e))?;
     let stats = app::pools::stats::get(&state.app, &user.actor, id, days)
         .await
         .map_err(fail(tr))?;

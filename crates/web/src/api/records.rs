@@ -1,5 +1,5 @@
 //! `/api/v1/{accounts,contacts,leads,opportunities,activities}`: one set of handlers for
-//! every object of the record engine, plus activity actions, saved views, custom fields and
+//! every object of the record engine, plus saved views, custom fields and
 //! the account 360° endpoints. The OpenAPI schemas of these objects are generated from the same field
 //! definitions (see [`super::openapi::records`]).
 
@@ -52,10 +52,7 @@ pub fn routes() -> super::table::ApiRoutes {
             );
     }
     routes
-        .on(Method::POST, "/activities/{id}/complete", complete)
-        .on(Method::POST, "/activities/{id}/postpone", postpone)
-        .on(Method::POST, "/activities/{id}/check-in", check_in)
-        .on(Method::POST, "/activities/{id}/follow-up", follow_up)
+        .merge(super::activity_actions::routes())
         .on(Method::GET, "/accounts/{id}/timeline", timeline)
         .on(Method::GET, "/accounts/{id}/rollup", rollup)
         .merge(super::relationships::routes())
@@ -239,7 +236,7 @@ pub fn json_input(
     Ok((input, version))
 }
 
-async fn respond_record(
+pub(super) async fn respond_record(
     state: &AppState,
     user: &ApiUser,
     kind: ObjectKind,
@@ -607,138 +604,6 @@ async fn views_of(
         items.push(serde_json::json!({ "id": v.id, "name": v.name, "builtin": false, "shared_with": v.shared_with, "definition": v.definition.0 }));
     }
     Ok(Json(serde_json::json!({ "items": items })))
-}
-
-/// The version an activity action is based on: none without `If-Match` or with `If-Match: *`.
-fn version_of(tr: crate::i18n::Tr, headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    match headers.get(header::IF_MATCH).map(|v| v.as_bytes()) {
-        None | Some(b"*") => Ok(None),
-        Some(_) => super::expected_version(tr, headers, None, 0).map(Some),
-    }
-}
-
-async fn activity_action(
-    state: &AppState,
-    user: &ApiUser,
-    id: &str,
-    headers: &HeaderMap,
-    action: impl AsyncFnOnce(Uuid, Option<i64>) -> Result<(), AppError>,
-) -> Result<Response, ApiError> {
-    let tr = user.tr;
-    let id = parse_id(tr, id)?;
-    let version = version_of(tr, headers)?;
-    action(id, version)
-        .await
-        .map_err(|e| super::conflict_as_412(tr, e, headers))?;
-    respond_record(state, user, ObjectKind::Activity, id, StatusCode::OK).await
-}
-
-async fn complete(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    activity_action(&state, &user, &id, &headers, async |id, v| {
-        app::activities::complete(&state.app, &user.actor, id, v).await
-    })
-    .await
-}
-
-/// Moves a task's due time by `days` (negative moves it earlier).
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PostponeIn {
-    pub days: i64,
-}
-
-async fn postpone(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    let input: PostponeIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-            .with_detail(e.to_string())
-    })?;
-    activity_action(&state, &user, &id, &headers, async |id, v| {
-        app::activities::postpone(&state.app, &user.actor, id, v, input.days).await
-    })
-    .await
-}
-
-/// A check-in at a visit, with the position when the device knows it.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckInIn {
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    /// Metres.
-    pub accuracy: Option<f64>,
-}
-
-async fn check_in(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    let input: CheckInIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ApiError::code(user.tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-            .with_detail(e.to_string())
-    })?;
-    activity_action(&state, &user, &id, &headers, async |id, _| {
-        let position = match (input.latitude, input.longitude) {
-            (Some(lat), Some(lng)) => Some((lat, lng)),
-            (None, None) => None,
-            _ => return Err(AppError::field("longitude", "required")),
-        };
-        app::activities::check_in(&state.app, &user.actor, id, position, input.accuracy).await
-    })
-    .await
-}
-
-/// A follow-up task of an activity: its subject and, optionally, when it is due.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FollowUpIn {
-    pub name: String,
-    /// RFC 3339, or `YYYY-MM-DD`.
-    pub due_at: Option<String>,
-}
-
-async fn follow_up(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    let tr = user.tr;
-    let input: FollowUpIn = serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ApiError::code(tr, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
-            .with_detail(e.to_string())
-    })?;
-    let id = parse_id(tr, &id)?;
-    let new_id = app::activities::follow_up(
-        &state.app,
-        &user.actor,
-        id,
-        &input.name,
-        input.due_at.as_deref(),
-    )
-    .await
-    .map_err(fail(tr))?;
-    respond_record(
-        &state,
-        &user,
-        ObjectKind::Activity,
-        new_id,
-        StatusCode::CREATED,
-    )
-    .await
 }
 
 async fn timeline(

@@ -274,6 +274,18 @@ async fn call(env: &Env, actor: &Actor, lead_id: Uuid) {
     .expect("log a call");
 }
 
+/// An account of the rep's, by name only.
+async fn account(env: &Env, owner: &Actor, name: &str) -> Uuid {
+    let input = crate::account_fixture::AccountInput {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    crate::account_fixture::create(&env.app, owner, &input)
+        .await
+        .expect("account")
+        .id
+}
+
 async fn reminders(env: &Env, actor: &Actor) -> Vec<String> {
     let page = app::notifications::list(&env.app, actor, false, None, 50)
         .await
@@ -407,28 +419,8 @@ async fn pools_recycle_idle_and_stale_records_with_one_reminder(env: Env) {
     .await
     .expect("convert");
     let open = lead(&env, &rep, "未转化线索", rep.id()).await;
-    let busy = crate::account_fixture::create(
-        &env.app,
-        &rep,
-        &crate::account_fixture::AccountInput {
-            name: Some("有商机客户".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("account")
-    .id;
-    let quiet = crate::account_fixture::create(
-        &env.app,
-        &rep,
-        &crate::account_fixture::AccountInput {
-            name: Some("沉睡客户".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("account")
-    .id;
+    let busy = account(&env, &rep, "有商机客户").await;
+    let quiet = account(&env, &rep, "沉睡客户").await;
     let opp = vec![
         ("name".to_string(), vec!["扩容项目".to_string()]),
         ("account_id".to_string(), vec![busy.to_string()]),

@@ -49,6 +49,14 @@ async fn move_to(api: &Api, id: &str, stage: &str) -> crate::support::Response {
     .await
 }
 
+/// PATCHes the deal at its current version.
+async fn patch_deal(api: &Api, id: &str, body: Value) -> crate::support::Response {
+    let read = api.get(&format!("/api/v1/opportunities/{id}")).await;
+    let etag = format!("\"{}\"", read.json()["version"]);
+    api.patch(&format!("/api/v1/opportunities/{id}"), body, &etag)
+        .await
+}
+
 async fn stage_of(api: &Api, id: &str) -> String {
     let r = api.get(&format!("/api/v1/opportunities/{id}")).await;
     r.json()["stage"].as_str().unwrap_or_default().to_string()
@@ -126,14 +134,7 @@ async fn a_gate_refuses_a_forward_move_until_it_is_met(env: Env) {
         )
         .await;
     assert_eq!(contact.status, StatusCode::CREATED, "{}", contact.body);
-    let etag = format!("\"{}\"", read.json()["version"]);
-    let r = api
-        .patch(
-            &format!("/api/v1/opportunities/{id}"),
-            json!({ "contact_id": contact.json()["id"] }),
-            &etag,
-        )
-        .await;
+    let r = patch_deal(&api, &id, json!({ "contact_id": contact.json()["id"] })).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     env.clock.advance(Duration::days(2));
     let r = move_to(&api, &id, "needs").await;
@@ -183,15 +184,7 @@ async fn the_gate_applies_to_patch_too(env: Env) {
         .await;
     let api = env.api(&env.token(&rep).await);
     let id = deal(&env, &rep, "补丁商机", json!({})).await;
-    let read = api.get(&format!("/api/v1/opportunities/{id}")).await;
-    let etag = format!("\"{}\"", read.json()["version"]);
-    let r = api
-        .patch(
-            &format!("/api/v1/opportunities/{id}"),
-            json!({ "stage": "proposal" }),
-            &etag,
-        )
-        .await;
+    let r = patch_deal(&api, &id, json!({ "stage": "proposal" })).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(
         field_codes(&r),
@@ -252,15 +245,7 @@ async fn a_type_change_maps_the_stage(env: Env) {
         move_to(&admin, &id, "proposal").await.status,
         StatusCode::OK
     );
-    let read = admin.get(&format!("/api/v1/opportunities/{id}")).await;
-    let etag = format!("\"{}\"", read.json()["version"]);
-    let r = admin
-        .patch(
-            &format!("/api/v1/opportunities/{id}"),
-            json!({ "record_type": "solution_sale" }),
-            &etag,
-        )
-        .await;
+    let r = patch_deal(&admin, &id, json!({ "record_type": "solution_sale" })).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["stage"], "propose", "mapped by win rate");
     assert_eq!(r.json()["win_rate"], json!(50.0));
@@ -280,15 +265,7 @@ async fn a_type_change_maps_the_stage(env: Env) {
         move_to(&admin, &second, "proposal").await.status,
         StatusCode::OK
     );
-    let read = admin.get(&format!("/api/v1/opportunities/{second}")).await;
-    let etag = format!("\"{}\"", read.json()["version"]);
-    let r = admin
-        .patch(
-            &format!("/api/v1/opportunities/{second}"),
-            json!({ "record_type": "solution_sale" }),
-            &etag,
-        )
-        .await;
+    let r = patch_deal(&admin, &second, json!({ "record_type": "solution_sale" })).await;
     assert_eq!(r.json()["stage"], "validate", "{}", r.body);
 }
 
