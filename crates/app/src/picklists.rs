@@ -122,10 +122,21 @@ impl RecordMeta {
         })
     }
 
-    /// The type's required fields without a value, as `required` field errors.
-    pub fn check_required(&self, values: &Values, errors: &mut FieldErrors) {
+    /// The type's required fields without a value, as `required` field errors — except those
+    /// the writer's role hides or keeps read-only, which the writer could not fill in.
+    pub fn check_required(
+        &self,
+        actor: &Actor,
+        kind: ObjectKind,
+        values: &Values,
+        errors: &mut FieldErrors,
+    ) {
         let Some(t) = &self.record_type else { return };
+        let limits = &actor.principal.permissions;
         for key in &t.required_fields {
+            if limits.field_access(kind, key).is_some() {
+                continue;
+            }
             let empty = match values.get(key) {
                 None => true,
                 Some(FieldValue::Text(s)) => s.trim().is_empty(),

@@ -66,7 +66,7 @@ pub async fn before_save(
     let tenant = actor.tenant_id();
     // The record's type and stage set, loaded once for the write.
     let meta = crate::picklists::RecordMeta::load(tx, tenant, kind, values).await?;
-    meta.check_required(values, errors);
+    meta.check_required(actor, kind, values, errors);
     for rule in crate::records::spec(kind)?.rules {
         match *rule {
             Rule::StageSet => {

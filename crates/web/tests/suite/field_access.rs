@@ -9,7 +9,8 @@ use domain::permissions::{FieldAccess, ObjectKind};
 
 on_both_databases!(
     answers_without_a_change_keep_hidden_fields_out,
-    hidden_fields_are_not_searched
+    hidden_fields_are_not_searched,
+    a_type_does_not_require_a_field_the_writer_cannot_see
 );
 
 fn input(pairs: &[(&str, &str)]) -> app::records::Input {
@@ -236,4 +237,42 @@ async fn hidden_fields_are_not_searched(env: Env) {
     );
     assert_eq!(contacts_found(&env, &manager, "zhang.wei").await, ["张伟"]);
     assert_eq!(accounts_found(&env, &manager, "28780808").await, ["华为"]);
+}
+
+async fn a_type_does_not_require_a_field_the_writer_cannot_see(env: Env) {
+    use axum::http::StatusCode;
+    use serde_json::json;
+    let c = env
+        .company("隐藏必填公司", "admin@hidden-required.example")
+        .await;
+    let admin = env.api(&env.token(&c.admin).await);
+    let r = admin
+        .post("/api/v1/record-types", json!({"object": "opportunities", "key": "project",
+            "name_zh": "项目型销售", "name_en": "Project sale", "required_fields": ["amount", "expected_close"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let rep = env
+        .user(&c, "rep@hidden-required.example", "sales_rep", None, None)
+        .await;
+    hide(&env, &c, "sales_rep", ObjectKind::Opportunity, &["amount"]).await;
+    let rep = env.actor(c.tenant_id, rep.id()).await;
+    let account = env.account(&rep, "必填客户").await;
+    let rep_api = env.api(&env.token(&rep).await);
+    // The visible required field is still required; the hidden one is not asked for.
+    let body = json!({"name": "项目", "account_id": account.id, "record_type": "project"});
+    let r = rep_api.post("/api/v1/opportunities", body.clone()).await;
+    assert_eq!(
+        crate::support::field_codes(&r),
+        [("expected_close".into(), "required".into())]
+    );
+    let mut body = body;
+    body["expected_close"] = json!("2027-06-30");
+    let r = rep_api.post("/api/v1/opportunities", body.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // The administrator, who sees the amount, must still give it.
+    let r = admin.post("/api/v1/opportunities", body).await;
+    assert_eq!(
+        crate::support::field_codes(&r),
+        [("amount".into(), "required".into())]
+    );
 }
