@@ -132,6 +132,17 @@
     if (!select) return;
     window.location.href = select.getAttribute("data-navigate") + encodeURIComponent(select.value);
   });
+  // Choosing a record type shows the form again for that type, keeping what was typed.
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("select[data-refresh-form]");
+    if (!select || !select.form) return;
+    var marker = document.createElement("input");
+    marker.type = "hidden";
+    marker.name = "_refresh";
+    marker.value = "1";
+    select.form.appendChild(marker);
+    select.form.submit();
+  });
   // Check-in: ask the browser where we are; submit with the position, or without it when
   // the user declines or the browser cannot tell (the time is still recorded).
   document.addEventListener("submit", function (event) {

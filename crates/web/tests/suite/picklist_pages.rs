@@ -220,7 +220,7 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let form = browser.get("/opportunities/new").await;
-    form.assert_contains("data-navigate=\"/opportunities/new?record_type=\"");
+    form.assert_contains("data-refresh-form");
     form.assert_contains("零售");
     let chooser = form.body.find("name=\"record_type\"").unwrap_or(usize::MAX);
     assert!(
@@ -235,4 +235,54 @@ async fn administrators_edit_choices_and_record_types_on_pages(env: Env) {
         "a field outside the layout is hidden"
     );
     assert!(form.body.contains("name=\"notes\""));
+    // Choosing a type on the form shows it again for that type, with what was typed, and
+    // saves nothing; the same on an existing record's form.
+    let csrf = browser.csrf();
+    let refreshed = browser
+        .post(
+            "/opportunities",
+            &[
+                ("csrf_token", &csrf),
+                ("_refresh", "1"),
+                ("name", "选类型中"),
+                ("record_type", "project"),
+                ("notes", "备注"),
+            ],
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    refreshed.assert_contains("value=\"选类型中\"");
+    refreshed.assert_contains("name=\"expected_close\"");
+    assert!(!refreshed.body.contains("name=\"notes\""));
+    assert!(!refreshed.body.contains("必填"), "no errors on a refresh");
+    let version = env
+        .api(&env.token(&rep).await)
+        .get(&format!("/api/v1/opportunities/{untyped}"))
+        .await
+        .json()["version"]
+        .to_string();
+    let edit = browser
+        .post(
+            &format!("/opportunities/{untyped}"),
+            &[
+                ("csrf_token", &csrf),
+                ("_refresh", "1"),
+                ("version", &version),
+                ("record_type", "project"),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    edit.assert_contains("name=\"expected_close\"");
+    assert!(!edit.body.contains("name=\"notes\""));
+    let after = env
+        .api(&env.token(&rep).await)
+        .get(&format!("/api/v1/opportunities/{untyped}"))
+        .await
+        .json();
+    assert_eq!(
+        after["version"].to_string(),
+        version,
+        "a refresh saves nothing"
+    );
 }

@@ -39,8 +39,9 @@ pub struct FormField {
     /// Shown only while another field (`.0`) holds one of these values (`.1`, spaced).
     pub when: Option<(String, String)>,
     pub shown: bool,
-    /// Choosing a value opens this address with it (a new record's type: its form).
-    pub navigate: Option<String>,
+    /// Choosing a value re-renders the form with what was typed so far (the record type:
+    /// it decides the fields shown and required).
+    pub refresh: bool,
 }
 
 /// A value as a form control holds it; a time as the browser's `datetime-local`, in the
@@ -202,8 +203,7 @@ async fn form_fields(
             full: field.field_type == FieldType::LongText,
             when: when.map(|w| (w.on.to_string(), w.values.join(" "))),
             shown: shown || errors.get(&field.key).is_some(),
-            navigate: (field.key == "record_type" && !values.contains_key("created_at"))
-                .then(|| format!("/{}/new?record_type=", fields.spec.plural)),
+            refresh: field.key == "record_type",
         });
     }
     // The type comes first: it decides the rest of the form.
@@ -306,6 +306,14 @@ pub type Pairs = Vec<(String, String)>;
 /// every field, so an empty one is what the user did not fill in: `creating`, it is not
 /// given (defaults and the object's rules apply, as when the API leaves it out); editing,
 /// it clears the field's value. `raw` keeps everything posted, to show the form again.
+/// The field a form posts to be shown again as typed, without saving (set by the page's
+/// script when the record type changes).
+const REFRESH: &str = "_refresh";
+
+fn wants_refresh(pairs: &Pairs) -> bool {
+    pairs.iter().any(|(k, _)| k == REFRESH)
+}
+
 fn form_input(
     fields: &ObjectFields,
     pairs: &Pairs,
@@ -316,7 +324,7 @@ fn form_input(
     let mut version = None;
     for (key, value) in pairs {
         match key.as_str() {
-            "csrf_token" | "q" => continue,
+            "csrf_token" | "q" | REFRESH => continue,
             "version" => {
                 version = value.parse().ok();
                 continue;
@@ -504,6 +512,19 @@ pub(super) async fn create(
         Err(e) => return page_error(t, e),
     };
     let (input, raw, _) = form_input(&fields, &pairs, true, user.ctx.tr.zone);
+    if wants_refresh(&pairs) {
+        let names = raw_names(&state, &user, &fields, &raw).await;
+        let form = FormState {
+            id: None,
+            version: 0,
+            values: &Default::default(),
+            names: &names,
+            raw: &raw,
+            errors: FormErrors::default(),
+            status: StatusCode::OK,
+        };
+        return render_form(&state, &user, kind, form).await;
+    }
     match app::records::create(&state.app, &user.actor, kind, &input).await {
         Ok(id) => see_other(
             user.ctx.htmx,
@@ -611,6 +632,25 @@ pub(super) async fn update(
     let Some(version) = version else {
         return page_error(t, AppError::field("version", "required"));
     };
+    if wants_refresh(&pairs) {
+        // The record's other values fill the fields the new type shows.
+        let view = match app::records::get(&state.app, &user.actor, kind, id).await {
+            Ok(v) => v,
+            Err(e) => return page_error(t, e),
+        };
+        let mut names = raw_names(&state, &user, &fields, &raw).await;
+        names.extend(view.names.clone());
+        let form = FormState {
+            id: Some(id),
+            version,
+            values: &view.record.values,
+            names: &names,
+            raw: &raw,
+            errors: FormErrors::default(),
+            status: StatusCode::OK,
+        };
+        return render_form(&state, &user, kind, form).await;
+    }
     match app::records::update(&state.app, &user.actor, kind, id, version, &input).await {
         Ok(()) => see_other(
             user.ctx.htmx,
