@@ -16,14 +16,9 @@ use uuid::Uuid;
 /// The actor of a signed-in user, with what is shared with them read once (cached with the
 /// actor; every write of a share, team or pool moves the org epoch, which drops the cache).
 pub async fn actor(tx: &mut Tx, user: store::org::User) -> AppResult<Actor> {
-    let grants = repo::grants(
-        tx,
-        user.tenant_id,
-        user.id,
-        user.department_id,
-        user.role_id,
-    )
-    .await?;
+    let departments =
+        domain::permissions::departments_of(user.department_id, user.department_path.as_deref());
+    let grants = repo::grants(tx, user.tenant_id, user.id, &departments, user.role_id).await?;
     let mut actor = Actor::from_user(user);
     actor.principal.grants = grants;
     Ok(actor)

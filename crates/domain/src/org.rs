@@ -9,6 +9,13 @@ pub fn child_path(parent_path: Option<&str>, id: Uuid) -> String {
     format!("{}{}/", parent_path.unwrap_or("/"), id.simple())
 }
 
+/// The ids on a path, from the root down to the node itself.
+pub fn path_ids(path: &str) -> Vec<Uuid> {
+    path.split('/')
+        .filter_map(|s| Uuid::try_parse(s).ok())
+        .collect()
+}
+
 /// Whether `candidate_path` is `path` itself or lies below it.
 pub fn is_within(candidate_path: &str, path: &str) -> bool {
     candidate_path.starts_with(path)
@@ -35,6 +42,14 @@ pub const MAX_DEPARTMENT_DEPTH: usize = 8;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_names_its_ancestors_and_itself() {
+        let (root, child) = (Uuid::now_v7(), Uuid::now_v7());
+        let path = child_path(Some(&child_path(None, root)), child);
+        assert_eq!(path_ids(&path), vec![root, child]);
+        assert!(path_ids("/").is_empty());
+    }
 
     #[test]
     fn paths_nest() {

@@ -369,6 +369,21 @@ impl Principal {
             .filter(|g| g.allows(Action::Read))
             .map(|g| g.scope)
     }
+
+    /// The user's department and every department above it: a share with, or a pool open
+    /// to, any of them reaches the user (a department includes its sub-departments).
+    pub fn departments(&self) -> Vec<uuid::Uuid> {
+        departments_of(self.department_id, self.department_path.as_deref())
+    }
+}
+
+/// A user's department and the departments above it, from its materialised path.
+pub fn departments_of(department: Option<uuid::Uuid>, path: Option<&str>) -> Vec<uuid::Uuid> {
+    match (department, path) {
+        (Some(_), Some(path)) => crate::org::path_ids(path),
+        (Some(d), None) => vec![d],
+        (None, _) => Vec::new(),
+    }
 }
 
 #[cfg(test)]

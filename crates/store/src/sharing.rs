@@ -63,14 +63,20 @@ pub async fn grants(
     tx: &mut Tx,
     tenant_id: Uuid,
     user_id: Uuid,
-    department_id: Option<Uuid>,
+    departments: &[Uuid],
     role_id: Uuid,
 ) -> Result<Grants> {
     let mut q = SqlBuilder::default();
     let tenant = q.param(Param::Uuid(tenant_id));
     let me = q.param(Param::Uuid(user_id));
     let role = q.param(Param::Uuid(role_id));
-    let dept = department_id.map(|d| q.param(Param::Uuid(d)));
+    let dept = (!departments.is_empty()).then(|| {
+        let ids: Vec<String> = departments
+            .iter()
+            .map(|d| q.param(Param::Uuid(*d)))
+            .collect();
+        ids.join(", ")
+    });
     let mut parts = Vec::new();
     for object in ObjectKind::RECORDS {
         let key = object.key();
@@ -80,7 +86,7 @@ pub async fn grants(
             format!("SELECT 1 FROM record_team g WHERE g.tenant_id = {tenant} AND g.user_id = {me} AND g.object = '{key}'"),
         ];
         if let Some(dept) = &dept {
-            probes.push(format!("SELECT 1 FROM record_shares g WHERE g.tenant_id = {tenant} AND g.department_id = {dept} AND g.object = '{key}'"));
+            probes.push(format!("SELECT 1 FROM record_shares g WHERE g.tenant_id = {tenant} AND g.department_id IN ({dept}) AND g.object = '{key}'"));
         }
         let exists: Vec<String> = probes.iter().map(|p| format!("EXISTS ({p})")).collect();
         parts.push(format!(
@@ -97,7 +103,7 @@ pub async fn grants(
          WHERE m.tenant_id = {tenant} AND (m.user_id = {me} OR m.role_id = {role}"
     );
     if let Some(dept) = &dept {
-        members.push_str(&format!(" OR m.department_id = {dept}"));
+        members.push_str(&format!(" OR m.department_id IN ({dept})"));
     }
     members.push_str(&format!(
         ") UNION SELECT p.object, p.id FROM pools p WHERE p.tenant_id = {tenant} AND p.open_to_all ORDER BY 2"

@@ -274,12 +274,17 @@ fn granted_ids(
     let me = q.param(Param::Uuid(principal.user_id));
     let role = q.param(Param::Uuid(principal.role_id));
     let mut grantees = vec![("user_id", me.clone()), ("role_id", role)];
-    if let Some(dept) = principal.department_id {
-        grantees.push(("department_id", q.param(Param::Uuid(dept))));
+    let departments: Vec<String> = principal
+        .departments()
+        .into_iter()
+        .map(|d| q.param(Param::Uuid(d)))
+        .collect();
+    if !departments.is_empty() {
+        grantees.push(("department_id", departments.join(", ")));
     }
-    for (column, value) in grantees {
+    for (column, values) in grantees {
         branches.push(format!(
-            "SELECT g.record_id FROM record_shares g WHERE g.tenant_id = {tenant} AND g.{column} = {value} AND g.object = {key}{edit}"
+            "SELECT g.record_id FROM record_shares g WHERE g.tenant_id = {tenant} AND g.{column} IN ({values}) AND g.object = {key}{edit}"
         ));
     }
     branches.push(format!(

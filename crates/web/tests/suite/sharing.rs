@@ -18,7 +18,8 @@ on_both_databases!(
     shares_teams_and_pools_widen_what_a_rep_sees,
     bad_sharing_requests_change_nothing,
     the_record_page_shows_team_and_sharing,
-    a_reader_with_grants_pages_through_each_record_once
+    a_reader_with_grants_pages_through_each_record_once,
+    a_department_share_reaches_its_sub_departments
 );
 
 /// The actor as the next request would see it (grants are read at sign-in).
@@ -803,4 +804,57 @@ async fn a_reader_with_grants_pages_through_each_record_once(env: Env) {
         paged(&env, &other, ObjectKind::Lead, "name").await,
         vec!["B2 共享", "G7 看不到"]
     );
+}
+
+async fn a_department_share_reaches_its_sub_departments(env: Env) {
+    let c = env.company("部门树公司", "admin@tree-share.example").await;
+    let east = env.department(&c, "华东大区", None).await;
+    let hangzhou = env.department(&c, "杭州办事处", Some(east)).await;
+    let north = env.department(&c, "华北大区", None).await;
+    let owner = env
+        .user(
+            &c,
+            "owner@tree-share.example",
+            "sales_rep",
+            Some(north),
+            None,
+        )
+        .await;
+    let inside = env
+        .user(
+            &c,
+            "hz@tree-share.example",
+            "sales_rep",
+            Some(hangzhou),
+            None,
+        )
+        .await;
+    let outside = env
+        .user(&c, "bj@tree-share.example", "sales_rep", Some(north), None)
+        .await;
+    let shared = account(&env, &c.admin, "宁波港集团", owner.id(), None).await;
+    let owner_api = env.api(&env.token(&owner).await);
+    let r = owner_api
+        .post(
+            &format!("/api/v1/accounts/{shared}/shares"),
+            json!({ "department_id": east, "access": "read" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // A rep of the sub-department sees it in lists and by id; a rep elsewhere does not.
+    let inside_now = fresh(&env, &inside).await;
+    assert_eq!(
+        accounts(&env, &inside_now, None).await,
+        set(&["宁波港集团"])
+    );
+    let inside_api = env.api(&env.token(&inside_now).await);
+    let r = inside_api.get(&format!("/api/v1/accounts/{shared}")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let outside_now = fresh(&env, &outside).await;
+    assert!(accounts(&env, &outside_now, None).await.is_empty());
+    let r = env
+        .api(&env.token(&outside_now).await)
+        .get(&format!("/api/v1/accounts/{shared}"))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
