@@ -96,7 +96,7 @@ describe(`main path in Chinese (${BACKEND_NAME})`, () => {
     await page.getByLabel('城市').fill('深圳');
     await screenshot(page, 'zh-desktop-form');
     await page.getByRole('button', { name: '保存' }).click();
-    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'account_created');
+    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'record_created');
     id = accountId(page);
     await expectText(page.locator('.flash.ok'), '客户已创建。');
     await expectText(page.locator('#account-name'), NAME);
@@ -121,7 +121,7 @@ describe(`main path in Chinese (${BACKEND_NAME})`, () => {
     await page.getByLabel('客户等级').selectOption({ label: 'B 重要' });
     await screenshot(page, 'zh-desktop-form-edit');
     await page.getByRole('button', { name: '保存' }).click();
-    await page.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'account_saved');
+    await page.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'record_saved');
     await expectText(page.locator('.flash.ok'), '客户已保存。');
     await expectText(page.locator('#account-name'), NEW_NAME);
     await expectText(pageHead(page), 'B 重要');

@@ -93,7 +93,7 @@ describe(`main path in English (${BACKEND_NAME})`, () => {
     await page.getByLabel('Province').selectOption({ label: 'Guangdong' });
     await screenshot(page, 'en-desktop-form');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'account_created');
+    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'record_created');
     id = accountId(page);
     await expectText(page.locator('.flash.ok'), 'Account created.');
     await expectText(page.locator('#account-name'), NAME);
@@ -112,7 +112,7 @@ describe(`main path in English (${BACKEND_NAME})`, () => {
     await page.locator('input[name=name]').fill(NEW_NAME);
     await page.getByLabel('Grade').selectOption({ label: 'B – important' });
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'account_saved');
+    await page.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'record_saved');
     await expectText(page.locator('.flash.ok'), 'Account saved.');
     await expectText(page.locator('#account-name'), NEW_NAME);
     await expectText(pageHead(page), 'B – important');

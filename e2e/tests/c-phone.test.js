@@ -83,7 +83,7 @@ describe(`phone 390×844 (${BACKEND_NAME})`, () => {
     await assertFits('the filled new-account form');
     await screenshot(page, 'zh-phone-form');
     await page.getByRole('button', { name: '保存' }).tap();
-    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'account_created');
+    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'record_created');
     id = accountId(page);
     await expectText(page.locator('.flash.ok'), '客户已创建。');
     await expectText(page.locator('#account-name'), NAME);

@@ -100,7 +100,7 @@ describe(`bad input (${BACKEND_NAME})`, () => {
     await page.getByLabel('名称').fill(NAME);
     await page.getByLabel('统一社会信用代码').fill(GOOD_CREDIT_CODE.toLowerCase());
     await page.getByRole('button', { name: '保存' }).click();
-    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'account_created');
+    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'record_created');
     id = accountId(page);
     await expectText(page.locator('#account-name'), NAME);
     await expectText(accountFacts(page), GOOD_CREDIT_CODE);
@@ -115,7 +115,7 @@ describe(`bad input (${BACKEND_NAME})`, () => {
 
     await first.getByLabel('名称').fill(FIRST_SAVE);
     await first.getByRole('button', { name: '保存' }).click();
-    await first.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'account_saved');
+    await first.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'record_saved');
     await expectText(first.locator('#account-name'), FIRST_SAVE);
 
     await second.getByLabel('名称').fill(STALE_SAVE);
@@ -147,7 +147,7 @@ describe(`bad input (${BACKEND_NAME})`, () => {
     // Saving from the current version works.
     await second.getByLabel('客户等级').selectOption({ label: 'D 一般' });
     await second.getByRole('button', { name: '保存' }).click();
-    await second.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'account_saved');
+    await second.waitForURL((u) => u.pathname === `/accounts/${id}` && u.searchParams.get('notice') === 'record_saved');
     await expectText(pageHead(second), 'D 一般');
     await expectText(second.locator('#account-name'), FIRST_SAVE);
   }));

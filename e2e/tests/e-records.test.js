@@ -98,8 +98,8 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
   test('an account created in the UI shows the 360° cards; a contact created from its related list links back to it', step('contact', async () => {
     await page.goto(server.url + '/accounts/new');
     await page.locator('input[name=name]').fill(ACCOUNT);
-    await page.locator('#save-account').click();
-    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'account_created');
+    await page.locator('#save-record').click();
+    await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname) && u.searchParams.get('notice') === 'record_created');
     account = accountId(page);
     await expectText(page.locator('#account-name'), ACCOUNT);
     // The 360° parts of the account page.
@@ -118,7 +118,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     assert.equal(await newContact.getAttribute('href'), `/contacts/new?account_id=${account}`);
     await newContact.click();
     await page.waitForURL((u) => u.pathname === '/contacts/new' && u.searchParams.get('account_id') === account);
-    await expectText(page.locator('h1'), '新建 · 联系人');
+    await expectText(page.locator('h1'), '新建联系人');
     assert.equal(await page.locator('#f-account_id').inputValue(), account);
     assert.equal(await page.locator('#lk-account_id').inputValue(), ACCOUNT);
     await page.locator('#f-name').fill(CONTACT);
@@ -127,7 +127,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await page.locator('#f-customer_role').selectOption('decision_maker');
     await screenshot(page, 'zh-desktop-contact-form');
     await page.locator('#save-record').click();
-    await page.waitForURL(isRecordPage('contacts', 'created'));
+    await page.waitForURL(isRecordPage('contacts', 'record_created'));
     contact = recordId(page, 'contacts');
     await expectText(page.locator('h1#record-name'), CONTACT);
     const accountFact = page.locator('dl#facts dd[data-field=account_id] a');
@@ -165,7 +165,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await page.locator('#f-location').fill('广州市黄埔区云埔四路6号');
     await screenshot(page, 'zh-desktop-visit-form');
     await page.locator('#save-record').click();
-    await page.waitForURL(isRecordPage('activities', 'created'));
+    await page.waitForURL(isRecordPage('activities', 'record_created'));
     visit = recordId(page, 'activities');
     await expectText(page.locator('h1#record-name'), VISIT);
     await expectText(page.locator('dl#facts dd[data-field=kind]'), '拜访');
@@ -249,7 +249,7 @@ describe(`records around an account (${BACKEND_NAME})`, () => {
     await page.locator('#f-name').fill(OTHER_CONTACT);
     await page.locator(`select#f-${FIELD.key}`).selectOption('low');
     await page.locator('#save-record').click();
-    await page.waitForURL(isRecordPage('contacts', 'created'));
+    await page.waitForURL(isRecordPage('contacts', 'record_created'));
     otherContact = recordId(page, 'contacts');
     await expectText(page.locator(`dl#facts dd[data-field=${FIELD.key}]`), '低');
 

@@ -58,7 +58,7 @@ describe(`global search (${BACKEND_NAME})`, () => {
     for (const name of [ACCOUNT, OTHER_ACCOUNT]) {
       await page.goto(server.url + '/accounts/new');
       await page.locator('input[name=name]').fill(name);
-      await page.locator('#save-account').click();
+      await page.locator('#save-record').click();
       await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
       if (name === ACCOUNT) account = accountId(page);
     }
@@ -113,7 +113,7 @@ describe(`global search (${BACKEND_NAME})`, () => {
     for (let i = 1; i <= 6; i++) {
       await page.goto(server.url + '/accounts/new');
       await page.locator('input[name=name]').fill(`腾讯云计算（第${i}分公司）有限公司`);
-      await page.locator('#save-account').click();
+      await page.locator('#save-record').click();
       await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     }
     await searchFromTopBar(page, '腾讯');

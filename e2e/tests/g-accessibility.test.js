@@ -58,7 +58,7 @@ describe(`accessibility with axe-core (${BACKEND_NAME})`, () => {
       await page.goto(server.url + '/accounts/new');
       await page.locator('input[name=name]').fill(name);
       await page.locator('select[name=grade]').selectOption('A');
-      await page.locator('#save-account').click();
+      await page.locator('#save-record').click();
       await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     }
     account = accountId(page);
@@ -80,7 +80,7 @@ describe(`accessibility with axe-core (${BACKEND_NAME})`, () => {
     // A change, so that the account page shows its field history too.
     await page.goto(`${server.url}/accounts/${account}/edit`);
     await page.locator('select[name=grade]').selectOption('B');
-    await page.locator('#save-account').click();
+    await page.locator('#save-record').click();
     await page.waitForURL((u) => u.pathname === `/accounts/${account}`);
     await context.close();
     context = null;

@@ -61,7 +61,7 @@ describe(`search and time zones (${BACKEND_NAME})`, () => {
     await page.goto(server.url + '/accounts/new');
     await page.locator('input[name=name]').fill(ACCOUNT);
     await page.locator('input[name=phone]').fill(ACCOUNT_PHONE);
-    await page.locator('#save-account').click();
+    await page.locator('#save-record').click();
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     account = accountId(page);
     await page.goto(`${server.url}/contacts/new?account_id=${account}`);

@@ -65,7 +65,7 @@ describe(`settings and administration pages (${BACKEND_NAME})`, () => {
     // An account with deals in two currencies shows their sum in CNY.
     await page.goto(`${suite.server.url}/accounts/new`);
     await page.locator('input[name=name]').fill('杭州娃哈哈集团有限公司');
-    await page.locator('#save-account').click();
+    await page.locator('#save-record').click();
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
     const account = accountId(page);
     for (const [name, amount, currency] of [['美元项目', '100', 'USD'], ['人民币项目', '1000.50', 'CNY']]) {

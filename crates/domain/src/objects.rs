@@ -39,6 +39,8 @@ pub struct ObjectSpec {
     pub tree: Option<Tree>,
     /// Whether the record's own field changes appear in its 360° stream (accounts).
     pub own_changes_in_stream: bool,
+    /// The field shown under a record's name where a lookup suggests it (an account's city).
+    pub lookup_detail: Option<&'static str>,
     /// The rules its records follow around every save (see [`crate::rules`]).
     pub rules: &'static [crate::rules::Rule],
 }
@@ -249,6 +251,12 @@ impl F {
         self.0.system = true;
         self
     }
+    /// A hint shown under the field on forms.
+    fn help(mut self, zh: &str, en: &str) -> Self {
+        self.0.help_zh = Some(zh.into());
+        self.0.help_en = Some(en.into());
+        self
+    }
     /// Found by the quick and global search.
     fn searchable(mut self) -> Self {
         self.0.searchable = true;
@@ -312,7 +320,7 @@ fn account_spec() -> ObjectSpec {
             .indexed()
             .options(&[
                 ("customer", "客户", "Customer"),
-                ("partner", "合作伙伴/代理商", "Partner / reseller"),
+                ("partner", "合作伙伴/代理商", "Partner / agent"),
                 ("competitor", "竞争对手", "Competitor"),
                 ("supplier", "供应商", "Supplier"),
                 ("other", "其他", "Other"),
@@ -320,10 +328,10 @@ fn account_spec() -> ObjectSpec {
         f("grade", "客户等级", "Grade", FieldType::Picklist)
             .indexed()
             .options(&[
-                ("A", "A 重点", "A key"),
-                ("B", "B 重要", "B important"),
-                ("C", "C 普通", "C regular"),
-                ("D", "D 一般", "D minor"),
+                ("A", "A 重点", "A – key"),
+                ("B", "B 重要", "B – important"),
+                ("C", "C 普通", "C – regular"),
+                ("D", "D 一般", "D – low"),
             ]),
         f("industry", "行业", "Industry", FieldType::Text)
             .max(100)
@@ -339,7 +347,7 @@ fn account_spec() -> ObjectSpec {
         f(
             "credit_code",
             "统一社会信用代码",
-            "Credit code",
+            "Unified social credit code",
             FieldType::CreditCode,
         )
         .indexed(),
@@ -348,7 +356,10 @@ fn account_spec() -> ObjectSpec {
             .lookup(ObjectKind::Account)
             .indexed(),
         // Filtered by tag through `record_tags`; not a sort.
-        f("tags", "标签", "Tags", FieldType::Tags),
+        f("tags", "标签", "Tags", FieldType::Tags).help(
+            "用逗号分隔，如：VIP，重点客户",
+            "Comma-separated, e.g. VIP, key account",
+        ),
         f("description", "描述", "Description", FieldType::LongText).max(5000),
         f(
             "last_contacted_at",
@@ -386,6 +397,7 @@ fn account_spec() -> ObjectSpec {
             has_children: "account_has_children",
         }),
         own_changes_in_stream: true,
+        lookup_detail: Some("city"),
         rules: &[],
         children: Vec::new(),
     }
@@ -457,6 +469,7 @@ fn contact_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        lookup_detail: Some("account_id"),
         rules: &[Rule::NotItsOwn("reports_to_id"), Rule::AccountStream],
         children: Vec::new(),
     }
@@ -539,6 +552,7 @@ fn lead_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        lookup_detail: Some("company"),
         rules: &[],
         children: Vec::new(),
     }
@@ -660,6 +674,7 @@ fn opportunity_spec() -> ObjectSpec {
         currency_field: Some("currency"),
         tree: None,
         own_changes_in_stream: false,
+        lookup_detail: Some("account_id"),
         rules: &[
             Rule::StageSet,
             Rule::StageGate,
@@ -794,6 +809,7 @@ fn activity_spec() -> ObjectSpec {
         currency_field: None,
         tree: None,
         own_changes_in_stream: false,
+        lookup_detail: Some("kind"),
         rules: &[
             Rule::ActivityTiming,
             Rule::AccountStream,

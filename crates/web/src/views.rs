@@ -85,10 +85,17 @@ impl Chrome {
     }
 
     /// Shows a translated success message (`notice.<code>`) from a `?notice=` parameter.
-    pub fn with_notice(mut self, code: Option<&str>) -> Self {
+    pub fn with_notice(self, code: Option<&str>) -> Self {
+        self.with_notice_on(code, "")
+    }
+
+    /// The same on a page of one object's records: a message naming the record
+    /// (`{object} saved.`) names the object.
+    pub fn with_notice_on(mut self, code: Option<&str>, object: &str) -> Self {
+        let label = self.t.key("object.", object);
         self.notice = code
             .filter(|c| c.len() < 40 && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-            .map(|c| self.t.key("notice.", c));
+            .map(|c| self.t.fmt(&format!("notice.{c}"), &[("object", &label)]));
         self
     }
 }

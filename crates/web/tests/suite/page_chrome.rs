@@ -1,6 +1,6 @@
 //! What every page shares, on both databases: whole pages for fragment URLs opened directly,
 //! the navigation on "not found", the favicon, the lookup's combobox markup, record pages
-//! laid out alike, one list design for every object, activity forms by kind, and the
+//! laid out alike, one list design and one form for every object, activity forms by kind, and the
 //! custom-fields admin URLs in the plural.
 
 use crate::on_both_databases;
@@ -14,6 +14,7 @@ on_both_databases!(
     lookups_are_comboboxes_with_a_listbox_of_options,
     record_pages_keep_an_empty_history_out_of_the_way,
     accounts_use_the_shared_list,
+    accounts_use_the_shared_form_and_lookup,
     activity_forms_show_the_fields_of_their_kind,
     custom_field_admin_urls_use_the_plural
 );
@@ -403,6 +404,65 @@ async fn accounts_use_the_shared_list(env: Env) {
     let r = b.get("/accounts?grade=Z").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     r.assert_contains("不是允许的选项");
+}
+
+async fn accounts_use_the_shared_form_and_lookup(env: Env) {
+    let c = env.company("Acme", "admin@a.example").await;
+    let api = env.api(&env.token(&c.admin).await);
+    let r = api
+        .post(
+            "/api/v1/accounts/fields",
+            serde_json::json!({"key": "employees", "label_zh": "员工人数", "label_en": "Employees", "field_type": "number"}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let mut b = env.browser();
+    b.login("admin@a.example").await;
+    // The engine's form, as every object has it: standard and custom fields alike.
+    let form = b.get("/accounts/new").await;
+    let contact_form = b.get("/contacts/new").await;
+    for page in [&form, &contact_form] {
+        page.assert_contains("class=\"card form-grid record-form\"");
+        page.assert_contains("id=\"save-record\"");
+    }
+    form.assert_contains("<h1>新建客户</h1>");
+    contact_form.assert_contains("<h1>新建联系人</h1>");
+    form.assert_contains("name=\"employees\"");
+    form.assert_contains("用逗号分隔，如：VIP，重点客户");
+    form.assert_contains("<option value=\"customer\" selected>");
+    let r = b
+        .post(
+            "/accounts",
+            &[
+                ("name", "娃哈哈集团有限公司"),
+                ("account_type", "customer"),
+                ("city", "杭州"),
+                ("tags", "VIP, 重点"),
+                ("employees", "3000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let location = r.location();
+    assert!(location.ends_with("?notice=record_created"), "{location}");
+    let page = b.get(&location).await;
+    page.assert_contains("客户已创建。");
+    page.assert_contains("id=\"account-name\"");
+    page.assert_contains("<span class=\"tag\">VIP</span>");
+    page.assert_contains("3000");
+    // A bad value comes back on the same form with what was typed.
+    let r = b
+        .post("/accounts", &[("name", "坏数据"), ("employees", "很多")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.assert_contains("value=\"很多\"");
+    r.assert_contains("id=\"save-record\"");
+    // The lookup names the account's city under its name, as the object declares.
+    let list = b
+        .get_htmx("/accounts/lookup?field=parent_id&q=%E5%A8%83%E5%93%88%E5%93%88")
+        .await;
+    list.assert_contains("娃哈哈集团有限公司");
+    list.assert_contains("杭州");
 }
 
 async fn activity_forms_show_the_fields_of_their_kind(env: Env) {

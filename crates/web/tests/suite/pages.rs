@@ -300,7 +300,7 @@ async fn account_pages_main_path(env: Env) {
             ],
         )
         .await;
-    assert_eq!(r.location(), format!("/accounts/{id}?notice=account_saved"));
+    assert_eq!(r.location(), format!("/accounts/{id}?notice=record_saved"));
     let page = b.get(&format!("/accounts/{id}")).await;
     page.assert_contains("字段变更历史");
     page.assert_contains("<del>深圳华为技术有限公司</del>");
@@ -342,7 +342,7 @@ async fn account_pages_main_path(env: Env) {
     let r = b
         .post(&format!("/accounts/{id}/delete"), &[("version", "2")])
         .await;
-    assert_eq!(r.location(), "/accounts?notice=account_deleted");
+    assert_eq!(r.location(), "/accounts?notice=record_deleted");
     assert_eq!(
         b.get(&format!("/accounts/{id}")).await.status,
         StatusCode::NOT_FOUND

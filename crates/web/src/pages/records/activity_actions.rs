@@ -125,7 +125,7 @@ pub(super) async fn follow_up(
     {
         Ok(new_id) => see_other(
             user.ctx.htmx,
-            &format!("/activities/{new_id}?notice=created"),
+            &format!("/activities/{new_id}?notice=record_created"),
         ),
         Err(e @ (AppError::Validation(_) | AppError::Rule(_))) => {
             show_response(

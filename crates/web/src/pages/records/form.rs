@@ -214,82 +214,12 @@ async fn form_fields(
     out
 }
 
-/// The custom-field controls of a form for an object with a form of its own (accounts).
-pub async fn custom_controls(
-    state: &AppState,
-    user: &Signed,
-    kind: ObjectKind,
-    id: Option<Uuid>,
-    raw: &HashMap<String, Vec<String>>,
-    errors: &FormErrors,
-) -> Vec<FormField> {
-    let Ok(fields) = app::records::object_fields(&state.app, &user.actor, kind).await else {
-        return Vec::new();
-    };
-    let mut values = store::records::Values::new();
-    let mut names = HashMap::new();
-    match id {
-        Some(id) => {
-            if let Ok(view) = app::records::get(&state.app, &user.actor, kind, id).await {
-                values = view.record.values;
-                names = view.names;
-            }
-        }
-        None => {
-            for c in &fields.custom {
-                if let Some(Ok(Some(v))) = c
-                    .def
-                    .default_value
-                    .as_ref()
-                    .map(|d| c.def.parse(std::slice::from_ref(d)))
-                {
-                    values.insert(c.def.key.clone(), v);
-                }
-            }
-        }
-    }
-    let custom_keys: Vec<String> = fields.custom.iter().map(|c| c.def.key.clone()).collect();
-    form_fields(state, user, &fields, &values, &names, raw, errors)
-        .await
-        .into_iter()
-        .filter(|f| custom_keys.contains(&f.key))
-        .collect()
-}
-
-/// Splits a posted form into the keys an object's own form knows (`standard`) and custom
-/// field input.
-pub async fn split_custom(
-    state: &AppState,
-    user: &Signed,
-    kind: ObjectKind,
-    pairs: &Pairs,
-    standard: &[&str],
-    creating: bool,
-) -> (Pairs, Input, HashMap<String, Vec<String>>) {
-    let own: Pairs = pairs
-        .iter()
-        .filter(|(k, _)| standard.contains(&k.as_str()))
-        .cloned()
-        .collect();
-    let rest: Pairs = pairs
-        .iter()
-        .filter(|(k, _)| !standard.contains(&k.as_str()))
-        .cloned()
-        .collect();
-    match app::records::object_fields(&state.app, &user.actor, kind).await {
-        Ok(fields) => {
-            let (input, raw, _) = form_input(&fields, &rest, creating, user.ctx.tr.zone);
-            (own, input, raw)
-        }
-        Err(_) => (own, Input::new(), HashMap::new()),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "records/form.html")]
 struct FormPage {
     chrome: Chrome,
-    object_label: String,
+    /// "New account", "编辑联系人".
+    title: String,
     plural: &'static str,
     id: Option<Uuid>,
     version: i64,
@@ -418,7 +348,7 @@ async fn render_form(
     let conflict = errors.general.as_deref() == Some(t.get("error.conflict"));
     let page = FormPage {
         chrome: Chrome::new(&user.ctx, spec.plural),
-        object_label: t.key("object.", kind.key()),
+        title: form_title(t, kind, id.is_some()),
         plural: spec.plural,
         id,
         version,
@@ -428,6 +358,23 @@ async fn render_form(
         conflict,
     };
     (status, render(&page)).into_response()
+}
+
+/// The form's heading: "New account" / "新建客户", "Edit account" / "编辑客户".
+fn form_title(t: Tr, kind: ObjectKind, editing: bool) -> String {
+    let object = t.key("object.", kind.key());
+    // English names the object in lower case inside a phrase; Chinese has no case.
+    let object = if t.is_zh() {
+        object
+    } else {
+        object.to_lowercase()
+    };
+    let key = if editing {
+        "form.edit_title"
+    } else {
+        "form.new_title"
+    };
+    t.fmt(key, &[("object", &object)])
 }
 
 pub(super) async fn new_form(
@@ -528,7 +475,7 @@ pub(super) async fn create(
     match app::records::create(&state.app, &user.actor, kind, &input).await {
         Ok(id) => see_other(
             user.ctx.htmx,
-            &format!("/{}/{id}?notice=created", spec_of(kind).plural),
+            &format!("/{}/{id}?notice=record_created", spec_of(kind).plural),
         ),
         Err(e @ (AppError::Validation(_) | AppError::Rule(_) | AppError::Forbidden)) => {
             let names = raw_names(&state, &user, &fields, &raw).await;
@@ -654,7 +601,7 @@ pub(super) async fn update(
     match app::records::update(&state.app, &user.actor, kind, id, version, &input).await {
         Ok(()) => see_other(
             user.ctx.htmx,
-            &format!("/{}/{id}?notice=saved", spec_of(kind).plural),
+            &format!("/{}/{id}?notice=record_saved", spec_of(kind).plural),
         ),
         Err(
             e @ (AppError::Validation(_)
@@ -710,7 +657,7 @@ pub(super) async fn delete(
     match result {
         Ok(_) => see_other(
             user.ctx.htmx,
-            &format!("/{}?notice=deleted", spec_of(kind).plural),
+            &format!("/{}?notice=record_deleted", spec_of(kind).plural),
         ),
         Err(e @ (AppError::Rule(_) | AppError::Conflict | AppError::StillReferenced(_))) => {
             match parse_id(&id) {

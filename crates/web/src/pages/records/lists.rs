@@ -394,7 +394,8 @@ pub(in crate::pages) async fn list_page(
         })
         .collect();
     let page = ListPage {
-        chrome: Chrome::new(&user.ctx, spec.plural).with_notice(query.notice.as_deref()),
+        chrome: Chrome::new(&user.ctx, spec.plural)
+            .with_notice_on(query.notice.as_deref(), kind.key()),
         plural: spec.plural,
         board: spec.rules.contains(&domain::rules::Rule::StageGate),
         title: spec.label(t.is_zh()).to_string(),

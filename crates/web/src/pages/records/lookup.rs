@@ -60,11 +60,8 @@ pub(super) async fn lookup(
     };
     let items = match app::records::list(&state.app, &user.actor, kind, &request).await {
         Ok(page) => {
-            let second = match kind {
-                ObjectKind::Contact | ObjectKind::Opportunity => "account_id",
-                ObjectKind::Lead => "company",
-                _ => "kind",
-            };
+            // The line under each name, as the object declares it (an account's city).
+            let second = spec_of(kind).lookup_detail.unwrap_or_default();
             page.records
                 .iter()
                 .map(|r| {

@@ -32,20 +32,27 @@ use activity_actions::{check_in, complete, follow_up, postpone, reopen};
 pub use display::{label, show_value};
 pub(super) use form::user_choices;
 use form::{create, delete, edit_form, new_form, update};
-pub use form::{custom_controls, split_custom, FormField, Pairs};
 use links::{add_account_link, add_contact_link, remove_account_link, remove_contact_link};
 use lists::{filter_row, list};
 use lookup::lookup;
-pub(super) use lookup::LookupResults;
 use my_day::my_day;
 use record_page::show;
 pub(crate) use record_page::show_response;
 use saved_views::{delete_view, save_view};
 pub use sharing::{sharing_panel, SharingPanel};
 
-/// Objects whose record page and form are laid out by a page module of their own (accounts:
-/// the 360° page, `pages::accounts`); their list, views and filter builder are these.
+/// Objects whose record page is laid out by a page module of its own (accounts: the 360°
+/// page, `pages::accounts`); their list, views, filters, form and lookups are these.
 const OWN_RECORD_PAGES: [ObjectKind; 1] = [ObjectKind::Account];
+
+/// The record page of `kind`: its own page module's, or the engine's.
+fn record_page(kind: ObjectKind) -> axum::routing::MethodRouter<AppState> {
+    if OWN_RECORD_PAGES.contains(&kind) {
+        get(crate::pages::accounts::show)
+    } else {
+        get(show)
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -53,22 +60,17 @@ pub fn routes() -> Router<AppState> {
         let Some(spec) = domain::objects::spec(kind) else {
             continue;
         };
-        let lists = Router::new()
+        let object = Router::new()
             .route("/filter-row", get(filter_row))
             .route("/views", post(save_view))
-            .route("/views/{view}/delete", post(delete_view));
-        let object = if OWN_RECORD_PAGES.contains(&kind) {
-            lists.route("/", get(list))
-        } else {
-            lists
-                .route("/", get(list).post(create))
-                .route("/new", get(new_form))
-                .route("/lookup", get(lookup))
-                .route("/{id}", get(show).post(update))
-                .route("/{id}/edit", get(edit_form))
-                .route("/{id}/delete", post(delete))
-                .route("/rows/{child}", get(children::add_row))
-        };
+            .route("/views/{view}/delete", post(delete_view))
+            .route("/", get(list).post(create))
+            .route("/new", get(new_form))
+            .route("/lookup", get(lookup))
+            .route("/{id}", record_page(kind).post(update))
+            .route("/{id}/edit", get(edit_form))
+            .route("/{id}/delete", post(delete))
+            .route("/rows/{child}", get(children::add_row));
         let object = sharing::routes(object).layer(Extension(kind));
         router = router.nest(&format!("/{}", spec.plural), object);
     }

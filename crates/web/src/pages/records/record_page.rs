@@ -100,6 +100,9 @@ pub(crate) async fn show_response(
     notice: Option<&str>,
     errors: FormErrors,
 ) -> Response {
+    if super::OWN_RECORD_PAGES.contains(&kind) {
+        return crate::pages::accounts::page_response(state, user, id, notice, errors).await;
+    }
     let t = user.ctx.tr;
     let status = if errors.general.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -215,7 +218,7 @@ async fn show_page(
         }
     });
     Ok(ShowPage {
-        chrome: Chrome::new(&user.ctx, spec.plural).with_notice(notice),
+        chrome: Chrome::new(&user.ctx, spec.plural).with_notice_on(notice, kind.key()),
         kind: kind.key(),
         plural: spec.plural,
         object_label: t.key("object.", kind.key()),
