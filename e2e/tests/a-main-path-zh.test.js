@@ -104,7 +104,8 @@ describe(`main path in Chinese (${BACKEND_NAME})`, () => {
     const tags = await pageHead(page).locator('.tag').allInnerTexts();
     assert.deepEqual(tags, ['VIP', '重点']);
     const facts = accountFacts(page);
-    await expectText(facts, '广东 深圳');
+    await expectText(facts.locator('dd[data-field=province]'), '广东');
+    await expectText(facts.locator('dd[data-field=city]'), '深圳');
     await expectText(facts, /\+86 138 1234 5678/);
     await expectText(page.locator('#owner-name'), ADMIN.name);
     await screenshot(page, 'zh-desktop-record');

@@ -101,7 +101,7 @@ describe(`main path in English (${BACKEND_NAME})`, () => {
     assert.deepEqual(await pageHead(page).locator('.tag').allInnerTexts(), ['VIP', '重点']);
     await expectText(page.locator('#main h2').first(), 'Details');
     const facts = accountFacts(page);
-    for (const label of ['Region', 'Phone', 'Owner', 'Created', 'Updated']) await expectText(facts, label);
+    for (const label of ['Province', 'Phone', 'Owner', 'Created', 'Updated']) await expectText(facts, label);
     await expectText(facts, 'Guangdong');
     await expectText(facts, /\+86 138 1234 5678/);
     await screenshot(page, 'en-desktop-record');

@@ -88,7 +88,8 @@ describe(`phone 390×844 (${BACKEND_NAME})`, () => {
     await expectText(page.locator('.flash.ok'), '客户已创建。');
     await expectText(page.locator('#account-name'), NAME);
     await expectText(accountFacts(page), WEBSITE);
-    await expectText(accountFacts(page), '浙江 杭州');
+    await expectText(accountFacts(page).locator('dd[data-field=province]'), '浙江');
+    await expectText(accountFacts(page).locator('dd[data-field=city]'), '杭州');
     await assertFits('the record page');
     // Logging a visit is on the first screen, in the page's action bar.
     await page.evaluate(() => window.scrollTo(0, 0));

@@ -32,30 +32,14 @@ fn parse_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
 }
 
-impl ShowPage {
-    /// Whether the reader's role shows the field (from [`ObjectFields::for_actor`], the one
-    /// field-access rule).
-    fn shows(&self, key: &str) -> bool {
-        self.a.view.fields.field(key).is_some()
-    }
-}
-
 /// An account as its page shows it: the engine's record, read by field key.
 struct Shown {
     view: RecordView,
-    province: Option<String>,
-    city: Option<String>,
 }
 
 impl Shown {
     fn new(view: RecordView) -> Self {
-        let text = |key: &str| view.record.text(key).map(str::to_string);
-        let (province, city) = (text("province"), text("city"));
-        Shown {
-            view,
-            province,
-            city,
-        }
+        Shown { view }
     }
     fn id(&self) -> Uuid {
         self.view.record.id
@@ -86,9 +70,6 @@ impl Shown {
             })
             .unwrap_or_default()
     }
-    fn or_dash(&self, key: &str) -> String {
-        self.value(key).unwrap_or_else(|| "—".into())
-    }
     fn tags(&self) -> Vec<String> {
         match self.view.record.values.get("tags") {
             Some(FieldValue::Choices(tags)) => tags.clone(),
@@ -104,11 +85,6 @@ impl Shown {
             .unwrap_or_default()
             .to_string()
     }
-    fn owner_name(&self) -> &str {
-        self.view
-            .name_of(&self.view.record.owner_id)
-            .unwrap_or_default()
-    }
 }
 
 // ---------------------------------------------------------------- record page
@@ -118,6 +94,10 @@ impl Shown {
 struct ShowPage {
     chrome: Chrome,
     a: Shown,
+    /// The account's fields as the engine's record page lists them, less those this page
+    /// shows in its heading, crumbs and roll-up.
+    facts: Vec<super::records::Fact>,
+    long_texts: Vec<(String, String)>,
     history: Vec<FieldChange>,
     history_more: Option<String>,
     can_edit: bool,
@@ -158,6 +138,18 @@ struct Start {
     timeline_before: Option<(chrono::DateTime<chrono::Utc>, Uuid)>,
 }
 
+/// Fields the account's page shows outside its details: the heading (name, type, grade,
+/// tags), the crumbs (the parent) and the roll-up (last contacted, last deal).
+const SHOWN_ELSEWHERE: &[&str] = &[
+    "name",
+    "account_type",
+    "grade",
+    "tags",
+    "parent_id",
+    "last_contacted_at",
+    "last_deal_at",
+];
+
 async fn show_page(
     state: &AppState,
     user: &Signed,
@@ -184,9 +176,13 @@ async fn show_page(
         before: start.timeline_before,
     };
     let x = Some(super::records::account_360(state, user, id, stream).await?);
+    let (facts, long_texts) =
+        super::records::record_facts(state, user, &view, SHOWN_ELSEWHERE).await;
     Ok(ShowPage {
         chrome: Chrome::new(&user.ctx, "accounts").with_notice_on(notice, "account"),
         a: Shown::new(view),
+        facts,
+        long_texts,
         history,
         history_more: more,
         can_edit: may(Action::Edit).await?,

@@ -1,10 +1,10 @@
 //! The parts of the account page that come from other objects, and the 360° stream.
 
-use super::display::{field_label, history_text, label, money, option_label, show_value};
+use super::display::{field_label, history_text, money, option_label, show_value};
 use super::form::Pairs;
 use super::links::links_panel;
 use super::record_page::{related_lists, LinksPanel, RelatedList};
-use super::{parse_id, spec_of, Choice, Shown};
+use super::{parse_id, spec_of, Choice};
 use crate::error::page_error;
 use crate::pages::see_other;
 use crate::session::Signed;
@@ -32,8 +32,6 @@ pub struct RollupTotal {
 /// The parts of the account page that come from other objects: roll-ups, related lists,
 /// relationships and the 360° stream.
 pub struct Account360 {
-    /// Custom fields: (key, label, value).
-    pub custom_facts: Vec<(String, String, Shown)>,
     pub children: i64,
     pub amounts: Vec<(String, String, String)>,
     /// The amounts in the company currency, when the account has amounts in several.
@@ -263,20 +261,6 @@ pub async fn account_360(
     };
     let (related_lists, log_links) =
         related_lists(state, user, ObjectKind::Account, &view.record).await?;
-    // Active custom fields the reader may see (standard ones are on the account's own card).
-    let custom_facts = view
-        .fields
-        .all()
-        .into_iter()
-        .filter(|f| f.column.is_none())
-        .map(|f| {
-            (
-                f.key.clone(),
-                label(t, f),
-                show_value(t, f, view.record.values.get(&f.key), &view.names),
-            )
-        })
-        .collect();
     let total = rollup
         .total
         .as_ref()
@@ -293,7 +277,6 @@ pub async fn account_360(
             }),
         });
     Ok(Account360 {
-        custom_facts,
         children: rollup.children,
         amounts,
         total,

@@ -37,7 +37,7 @@ use lists::{filter_row, list};
 use lookup::lookup;
 use my_day::my_day;
 use record_page::show;
-pub(crate) use record_page::show_response;
+pub(crate) use record_page::{record_facts, show_response, Fact};
 use saved_views::{delete_view, save_view};
 pub use sharing::{sharing_panel, SharingPanel};
 

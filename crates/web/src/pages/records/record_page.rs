@@ -33,7 +33,7 @@ struct ShowPage {
     id: Uuid,
     version: i64,
     name: String,
-    facts: Vec<(String, String, Shown)>,
+    facts: Vec<Fact>,
     long_texts: Vec<(String, String)>,
     related: Vec<RelatedList>,
     children: Vec<super::children::ChildTable>,
@@ -135,6 +135,62 @@ pub fn history_rows(
         .collect()
 }
 
+/// A field as a record page shows it: (key, label, value).
+pub(crate) type Fact = (String, String, Shown);
+
+/// The facts and long texts of a record's page, in form order, as the reader's role and the
+/// record type's layout show them, leaving out the fields in `elsewhere` (shown by the page
+/// itself, as its heading).
+pub(crate) async fn record_facts(
+    state: &AppState,
+    user: &Signed,
+    view: &app::records::RecordView,
+    elsewhere: &[&str],
+) -> (Vec<Fact>, Vec<(String, String)>) {
+    let t = user.ctx.tr;
+    let record = &view.record;
+    let spec = view.fields.spec;
+    let mut facts = Vec::new();
+    let mut long_texts = Vec::new();
+    // The record type's layout: a field it leaves out is shown only when it has a value.
+    let layout = crate::pages::picklists::FormLayout::load(state, user, spec.kind).await;
+    let chosen = layout.chosen(match record.values.get("record_type") {
+        Some(FieldValue::Text(key)) => Some(key.as_str()),
+        _ => None,
+    });
+    for field in view.fields.all() {
+        if elsewhere.contains(&field.key.as_str()) {
+            continue;
+        }
+        let held = record.values.contains_key(&field.key);
+        if !held && !layout.shows(chosen, field, &[]) {
+            continue;
+        }
+        if spec.kind == ObjectKind::Activity && field.key.starts_with("checkin_") {
+            continue;
+        }
+        if field.field_type == FieldType::LongText {
+            if let Some(FieldValue::Text(s)) = record.values.get(&field.key) {
+                long_texts.push((label(t, field), s.clone()));
+            }
+            continue;
+        }
+        // A field that does not apply to this record (a task's place) is left out when empty.
+        let applies = spec.shown_when(&field.key).is_none_or(|w| {
+            matches!(record.values.get(w.on), Some(FieldValue::Text(v)) if w.values.contains(&v.as_str()))
+        });
+        if !applies && !held {
+            continue;
+        }
+        facts.push((
+            field.key.clone(),
+            label(t, field),
+            show_value(t, field, record.values.get(&field.key), &view.names),
+        ));
+    }
+    (facts, long_texts)
+}
+
 async fn show_page(
     state: &AppState,
     user: &Signed,
@@ -148,44 +204,7 @@ async fn show_page(
     let fields = &view.fields;
     let spec = spec_of(kind);
     let record = &view.record;
-    let mut facts = Vec::new();
-    let mut long_texts = Vec::new();
-    // The record type's layout: a field it leaves out is shown only when it has a value.
-    let layout = crate::pages::picklists::FormLayout::load(state, user, kind).await;
-    let chosen = layout.chosen(match record.values.get("record_type") {
-        Some(FieldValue::Text(key)) => Some(key.as_str()),
-        _ => None,
-    });
-    for field in fields.all() {
-        if field.key == "name" {
-            continue;
-        }
-        let held = record.values.contains_key(&field.key);
-        if !held && !layout.shows(chosen, field, &[]) {
-            continue;
-        }
-        if kind == ObjectKind::Activity && field.key.starts_with("checkin_") {
-            continue;
-        }
-        if field.field_type == FieldType::LongText {
-            if let Some(FieldValue::Text(s)) = record.values.get(&field.key) {
-                long_texts.push((label(t, field), s.clone()));
-            }
-            continue;
-        }
-        // A field that does not apply to this record (a task's place) is left out when empty.
-        let applies = spec.shown_when(&field.key).is_none_or(|w| {
-            matches!(record.values.get(w.on), Some(FieldValue::Text(v)) if w.values.contains(&v.as_str()))
-        });
-        if !applies && !record.values.contains_key(&field.key) {
-            continue;
-        }
-        facts.push((
-            field.key.clone(),
-            label(t, field),
-            show_value(t, field, record.values.get(&field.key), &view.names),
-        ));
-    }
+    let (facts, long_texts) = record_facts(state, user, &view, &["name"]).await;
     let history = app::records::history(&state.app, &user.actor, kind, id, None, 30).await?;
     let history = history_rows(t, fields, history);
     let (related_lists, log_links) = related_lists(state, user, kind, record).await?;
