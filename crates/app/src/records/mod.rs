@@ -303,20 +303,36 @@ pub async fn create_once(
     input: &Input,
     key: Option<&crate::idempotency::Key>,
 ) -> AppResult<Uuid> {
+    let mut tx = app.db.begin().await?;
+    let id = create_in(&mut tx, actor, kind, input, app.now()).await?;
+    if let Some(key) = key {
+        crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction (a conversion creates several records in one),
+/// with every check, rule, history, event and search token of a create.
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    input: &Input,
+    now: DateTime<Utc>,
+) -> AppResult<Uuid> {
     actor.require(kind, Action::Create)?;
     let (input, rows) = crate::children::split(kind, input);
     let input = &input;
-    let mut tx = app.db.begin().await?;
-    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
+    let fields = actor_fields_tx(tx, actor, kind).await?;
     let mut values = Values::new();
     let mut errors = apply_input(&fields, &mut values, input, true);
-    let now = app.now();
     values
         .entry("owner_id".into())
         .or_insert(FieldValue::Id(actor.id()));
     let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
     rules::before_save(
-        &mut tx,
+        tx,
         actor,
         kind,
         None,
@@ -329,7 +345,7 @@ pub async fn create_once(
     .await?;
     let tenant = actor.tenant_id();
     let rows = crate::children::prepare(
-        &mut tx,
+        tx,
         tenant,
         &fields,
         None,
@@ -342,15 +358,15 @@ pub async fn create_once(
     if values.get("owner_id") != Some(&FieldValue::Id(actor.id())) {
         actor.require(kind, Action::Transfer)?;
     }
-    check_references(&mut tx, actor, &fields, &values, None).await?;
+    check_references(tx, actor, &fields, &values, None).await?;
     let id = Uuid::now_v7();
-    check_tree(&mut tx, actor, &fields, id, &values, None).await?;
+    check_tree(tx, actor, &fields, id, &values, None).await?;
     let stamp = Stamp {
         actor: actor.id(),
         at: now,
     };
     repo::insert(
-        &mut tx,
+        tx,
         fields.spec,
         &fields.custom_defs(),
         actor.tenant_id(),
@@ -359,20 +375,16 @@ pub async fn create_once(
         &stamp,
     )
     .await?;
-    crate::children::write(&mut tx, actor, &fields, id, &rows, &values, now).await?;
-    index_search(&mut tx, actor.tenant_id(), kind, &values, id).await?;
+    crate::children::write(tx, actor, &fields, id, &rows, &values, now).await?;
+    index_search(tx, actor.tenant_id(), kind, &values, id).await?;
     let subject = crate::events::Subject {
         object: kind,
         id,
         owner_id: owner_of(&values),
         name: record_name(&values),
     };
-    crate::events::created(&mut tx, actor, now, subject).await?;
-    rules::after_save(&mut tx, actor, kind, id, None, &values, &[], now).await?;
-    if let Some(key) = key {
-        crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
-    }
-    tx.commit().await?;
+    crate::events::created(tx, actor, now, subject).await?;
+    rules::after_save(tx, actor, kind, id, None, &values, &[], now).await?;
     Ok(id)
 }
 
@@ -470,6 +482,7 @@ pub async fn update(
         given: &given,
         errors,
         rows: &rows,
+        authorised: false,
     };
     write_change(&mut tx, actor, &fields, &current, change, now).await?;
     tx.commit().await.map_err(AppError::from)
@@ -482,6 +495,9 @@ struct Change<'a> {
     given: &'a [&'a str],
     errors: FieldErrors,
     rows: &'a crate::children::ChildInput,
+    /// Whether the caller already decided the actor may make this change (moving a converted
+    /// lead's activities), so the record's own edit grant is not asked for.
+    authorised: bool,
 }
 
 /// Runs the object's rules and child-row hooks over `change` and writes it, or answers the
@@ -499,6 +515,7 @@ async fn write_change(
         given,
         mut errors,
         rows,
+        authorised,
     } = change;
     let kind = fields.spec.kind;
     rules::before_save(
@@ -525,7 +542,7 @@ async fn write_change(
     )
     .await?;
     errors.into_result()?;
-    save(tx, actor, fields, current, values.clone(), now).await?;
+    save(tx, actor, fields, current, values.clone(), now, authorised).await?;
     crate::children::write(tx, actor, fields, current.id, &rows, &values, now).await
 }
 
@@ -543,7 +560,9 @@ async fn visible_record(
         .ok_or(AppError::NotFound)
 }
 
-/// Writes `values` over `current` with history and hooks (no permission check here).
+/// Writes `values` over `current` with history and hooks, after the grant checks of the
+/// record (an owner change needs the transfer grant; an edit the edit grant unless the
+/// caller `authorised` it).
 async fn save(
     tx: &mut Tx,
     actor: &Actor,
@@ -551,13 +570,16 @@ async fn save(
     current: &Record,
     mut values: Values,
     now: DateTime<Utc>,
+    authorised: bool,
 ) -> AppResult<()> {
     let kind = fields.spec.kind;
     if values.get("owner_id") != current.values.get("owner_id") {
         actor.require(kind, Action::Transfer)?;
         crate::sharing::require(tx, actor, kind, current.id, Action::Transfer).await?;
     }
-    crate::sharing::require(tx, actor, kind, current.id, Action::Edit).await?;
+    if !authorised {
+        crate::sharing::require(tx, actor, kind, current.id, Action::Edit).await?;
+    }
     values.insert(
         "updated_at".into(),
         current
@@ -642,13 +664,50 @@ where
     F: FnOnce(&mut Values, DateTime<Utc>) -> AppResult<Vec<&'static str>>,
 {
     let mut tx = app.db.begin().await?;
-    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let current = visible_record(&mut tx, actor, &fields, id).await?;
-    actor.require(kind, Action::Edit)?;
+    let now = app.now();
+    system_change_in(&mut tx, actor, kind, id, version, now, Edit::Checked, change).await?;
+    tx.commit().await.map_err(AppError::from)
+}
+
+/// Who decides whether the actor may make a system change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Edit {
+    /// The record must be visible to the actor and editable by them.
+    Checked,
+    /// The caller decided it (a converted lead's activities move with it, whoever owns them).
+    Authorised,
+}
+
+/// [`system_change`] inside the caller's transaction: the change's rules, history, events
+/// and hooks are those of any update.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn system_change_in<F>(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    version: Option<i64>,
+    now: DateTime<Utc>,
+    edit: Edit,
+    change: F,
+) -> AppResult<()>
+where
+    F: FnOnce(&mut Values, DateTime<Utc>) -> AppResult<Vec<&'static str>>,
+{
+    let fields = actor_fields_tx(tx, actor, kind).await?;
+    let current = match edit {
+        Edit::Checked => {
+            let current = visible_record(tx, actor, &fields, id).await?;
+            actor.require(kind, Action::Edit)?;
+            current
+        }
+        Edit::Authorised => repo::get(tx, fields.spec, &fields.custom_defs(), actor.tenant_id(), id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    };
     if version.is_some_and(|v| v != current.version) {
         return Err(AppError::Conflict);
     }
-    let now = app.now();
     let mut values = current.values.clone();
     let given = change(&mut values, now)?;
     let change = Change {
@@ -656,9 +715,9 @@ where
         given: &given,
         errors: FieldErrors::new(),
         rows: &crate::children::ChildInput::default(),
+        authorised: edit == Edit::Authorised,
     };
-    write_change(&mut tx, actor, &fields, &current, change, now).await?;
-    tx.commit().await.map_err(AppError::from)
+    write_change(tx, actor, &fields, &current, change, now).await
 }
 
 /// Hands a record to another owner (needs the transfer permission), with an audit row.
@@ -682,7 +741,7 @@ pub async fn transfer(
     if current.owner_id != new_owner {
         let mut values = current.values.clone();
         values.insert("owner_id".into(), FieldValue::Id(new_owner));
-        save(&mut tx, actor, &fields, &current, values, now).await?;
+        save(&mut tx, actor, &fields, &current, values, now, false).await?;
         store::audit::record(
             &mut tx,
             store::audit::AuditEvent {
