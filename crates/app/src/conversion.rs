@@ -164,11 +164,20 @@ fn within(part: &str, e: AppError) -> AppError {
 }
 
 /// A linked record must be one the converter can see.
-async fn linked(tx: &mut Tx, actor: &Actor, part: &str, kind: ObjectKind, id: Uuid) -> AppResult<Uuid> {
+async fn linked(
+    tx: &mut Tx,
+    actor: &Actor,
+    part: &str,
+    kind: ObjectKind,
+    id: Uuid,
+) -> AppResult<Uuid> {
     if store::records::is_visible(tx, &actor.principal, kind, id).await? {
         Ok(id)
     } else {
-        Err(AppError::field(&format!("{part}.link"), "invalid_reference"))
+        Err(AppError::field(
+            &format!("{part}.link"),
+            "invalid_reference",
+        ))
     }
 }
 
@@ -242,18 +251,27 @@ async fn convert_in(
     };
     let links = c.links;
     let version = Some(lead.version);
-    records::system_change_in(tx, actor, kind, id, version, now, Edit::Checked, |values, now| {
-        values.insert(c.status_field.into(), FieldValue::Text(c.converted.into()));
-        values.insert(links.account.into(), FieldValue::Id(account_id));
-        values.insert(links.contact.into(), FieldValue::Id(contact_id));
-        match opportunity_id {
-            Some(o) => values.insert(links.opportunity.into(), FieldValue::Id(o)),
-            None => values.remove(links.opportunity),
-        };
-        values.insert(links.at.into(), FieldValue::DateTime(now));
-        values.insert(links.by.into(), FieldValue::Id(actor.id()));
-        Ok(Vec::new())
-    })
+    records::system_change_in(
+        tx,
+        actor,
+        kind,
+        id,
+        version,
+        now,
+        Edit::Checked,
+        |values, now| {
+            values.insert(c.status_field.into(), FieldValue::Text(c.converted.into()));
+            values.insert(links.account.into(), FieldValue::Id(account_id));
+            values.insert(links.contact.into(), FieldValue::Id(contact_id));
+            match opportunity_id {
+                Some(o) => values.insert(links.opportunity.into(), FieldValue::Id(o)),
+                None => values.remove(links.opportunity),
+            };
+            values.insert(links.at.into(), FieldValue::DateTime(now));
+            values.insert(links.by.into(), FieldValue::Id(actor.id()));
+            Ok(Vec::new())
+        },
+    )
     .await?;
     let moved = move_activities(tx, actor, c, id, converted, now).await?;
     let subject = crate::events::Subject {
@@ -352,17 +370,29 @@ pub async fn disqualify(
     let note_value = parse(c.note_field, note, &mut errors, "note");
     errors.into_result()?;
     let given = [c.reason_field, c.note_field];
-    records::system_change_in(&mut tx, actor, kind, id, None, now, Edit::Checked, |values, _| {
-        values.insert(c.status_field.into(), FieldValue::Text(c.disqualified.into()));
-        if let Some(v) = reason_value {
-            values.insert(c.reason_field.into(), v);
-        }
-        match note_value {
-            Some(v) => values.insert(c.note_field.into(), v),
-            None => values.remove(c.note_field),
-        };
-        Ok(given.to_vec())
-    })
+    records::system_change_in(
+        &mut tx,
+        actor,
+        kind,
+        id,
+        None,
+        now,
+        Edit::Checked,
+        |values, _| {
+            values.insert(
+                c.status_field.into(),
+                FieldValue::Text(c.disqualified.into()),
+            );
+            if let Some(v) = reason_value {
+                values.insert(c.reason_field.into(), v);
+            }
+            match note_value {
+                Some(v) => values.insert(c.note_field.into(), v),
+                None => values.remove(c.note_field),
+            };
+            Ok(given.to_vec())
+        },
+    )
     .await?;
     let subject = crate::events::Subject {
         object: kind,
@@ -370,8 +400,15 @@ pub async fn disqualify(
         owner_id: Some(lead.owner_id),
         name: lead.name(),
     };
-    crate::events::action(&mut tx, actor, now, subject, "disqualified", &json!({ "reason": reason }))
-        .await?;
+    crate::events::action(
+        &mut tx,
+        actor,
+        now,
+        subject,
+        "disqualified",
+        &json!({ "reason": reason }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -315,7 +315,10 @@ async fn account_stream(tx: &mut Tx, saved: &Saved<'_>) -> AppResult<()> {
             let status = text(values, "status").unwrap_or("open");
             let done_now =
                 status == "done" && before.is_none_or(|b| text(b, "status") != Some("done"));
-            let event = if before.is_none() {
+            // An activity joining the account (a converted lead's, moved with it) enters its
+            // stream as if logged there.
+            let joined = before.is_some_and(|b| id(b, "account_id") != Some(account));
+            let event = if before.is_none() || joined {
                 Some("logged")
             } else if saved.changed.iter().any(|f| f == "checkin_at") {
                 Some("checked_in")

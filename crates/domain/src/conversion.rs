@@ -145,7 +145,10 @@ mod tests {
         let get = |k: &str| lead.get(k).copied();
         let account = proposed(C.account, get);
         assert_eq!(account[0], ("name".into(), "杭州云帆科技有限公司".into()));
-        assert!(!account.iter().any(|(k, _)| k == "city"), "blank is no value");
+        assert!(
+            !account.iter().any(|(k, _)| k == "city"),
+            "blank is no value"
+        );
         let contact = proposed(C.contact, get);
         assert!(contact.contains(&("mobile".into(), "+86 138 0013 8000".into())));
         assert!(contact.contains(&("name".into(), "王伟".into())));
@@ -153,7 +156,10 @@ mod tests {
         assert!(opportunity.contains(&("source".into(), "web".into())));
         // Without a company, the account and deal are named after the person.
         let person = |k: &str| (k == "name").then_some("李娜");
-        assert_eq!(proposed(C.account, person), [("name".into(), "李娜".into())]);
+        assert_eq!(
+            proposed(C.account, person),
+            [("name".into(), "李娜".into())]
+        );
     }
 
     #[test]
@@ -192,6 +198,8 @@ mod tests {
             ..change(Some("new"), Some("disqualified"))
         };
         assert!(C.check_status(with_reason).is_empty());
-        assert!(C.check_status(change(Some("new"), Some("contacted"))).is_empty());
+        assert!(C
+            .check_status(change(Some("new"), Some("contacted")))
+            .is_empty());
     }
 }

@@ -122,7 +122,11 @@ pub fn matching_fields(spec: &ObjectSpec, wanted: &[Key], candidate: &[Key]) -> 
     let mut fields: Vec<String> = candidate
         .iter()
         .filter(|c| spec.duplicate_keys.iter().any(|d| d.field == c.field))
-        .filter(|c| wanted.iter().any(|w| w.kind == c.kind && w.value == c.value))
+        .filter(|c| {
+            wanted
+                .iter()
+                .any(|w| w.kind == c.kind && w.value == c.value)
+        })
         .map(|c| c.field.clone())
         .collect();
     fields.sort();
@@ -153,7 +157,10 @@ mod tests {
     #[test]
     fn company_names_match_without_legal_suffix_case_or_spacing() {
         let k = KeyKind::CompanyName;
-        assert_eq!(k.normalise("深圳华为技术有限公司"), k.normalise("深圳华为技术"));
+        assert_eq!(
+            k.normalise("深圳华为技术有限公司"),
+            k.normalise("深圳华为技术")
+        );
         assert_eq!(
             k.normalise("Acme Trading Co., Ltd."),
             k.normalise("ACME trading")

@@ -167,6 +167,15 @@ pub fn lookups_to(target: ObjectKind) -> Vec<(&'static ObjectSpec, &'static Fiel
         .collect()
 }
 
+/// The objects that declare a conversion (leads), whose records are converted and
+/// disqualified (see [`crate::conversion`]).
+pub fn converting() -> impl Iterator<Item = &'static ObjectSpec> {
+    GENERIC
+        .into_iter()
+        .filter_map(spec)
+        .filter(|s| s.conversion.is_some())
+}
+
 /// The spec whose table (URL segment) is `plural`.
 pub fn spec_by_plural(plural: &str) -> Option<&'static ObjectSpec> {
     ObjectKind::RECORDS

@@ -344,16 +344,8 @@ pub(crate) async fn create_in(
     )
     .await?;
     let tenant = actor.tenant_id();
-    let rows = crate::children::prepare(
-        tx,
-        tenant,
-        &fields,
-        None,
-        &rows,
-        &mut values,
-        &mut errors,
-    )
-    .await?;
+    let rows = crate::children::prepare(tx, tenant, &fields, None, &rows, &mut values, &mut errors)
+        .await?;
     errors.into_result()?;
     if values.get("owner_id") != Some(&FieldValue::Id(actor.id())) {
         actor.require(kind, Action::Transfer)?;
@@ -665,7 +657,17 @@ where
 {
     let mut tx = app.db.begin().await?;
     let now = app.now();
-    system_change_in(&mut tx, actor, kind, id, version, now, Edit::Checked, change).await?;
+    system_change_in(
+        &mut tx,
+        actor,
+        kind,
+        id,
+        version,
+        now,
+        Edit::Checked,
+        change,
+    )
+    .await?;
     tx.commit().await.map_err(AppError::from)
 }
 
@@ -701,9 +703,15 @@ where
             actor.require(kind, Action::Edit)?;
             current
         }
-        Edit::Authorised => repo::get(tx, fields.spec, &fields.custom_defs(), actor.tenant_id(), id)
-            .await?
-            .ok_or(AppError::NotFound)?,
+        Edit::Authorised => repo::get(
+            tx,
+            fields.spec,
+            &fields.custom_defs(),
+            actor.tenant_id(),
+            id,
+        )
+        .await?
+        .ok_or(AppError::NotFound)?,
     };
     if version.is_some_and(|v| v != current.version) {
         return Err(AppError::Conflict);

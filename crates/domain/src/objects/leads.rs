@@ -203,4 +203,3 @@ pub(super) fn lead_spec() -> ObjectSpec {
         conversion: Some(&LEAD_CONVERSION),
     }
 }
-

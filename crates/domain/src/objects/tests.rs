@@ -50,7 +50,13 @@ fn declared_duplicate_keys_and_conversion_name_real_fields() {
             assert!(spec.field(field).is_some(), "{field}");
         }
         let links = c.links;
-        for field in [links.account, links.contact, links.opportunity, links.at, links.by] {
+        for field in [
+            links.account,
+            links.contact,
+            links.opportunity,
+            links.at,
+            links.by,
+        ] {
             assert!(spec.field(field).is_some_and(|f| f.system), "{field}");
         }
         let targets = [

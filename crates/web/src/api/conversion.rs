@@ -15,6 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Json};
+use domain::objects::converting;
 use domain::permissions::ObjectKind;
 use domain::FieldErrors;
 use serde_json::{json, Map, Value};
@@ -24,19 +25,21 @@ pub fn routes() -> ApiRoutes {
     for spec in converting() {
         let base = format!("/{}/{{id}}", spec.plural);
         routes = routes
-            .on_object(Method::GET, &format!("{base}/conversion"), spec.kind, proposal)
+            .on_object(
+                Method::GET,
+                &format!("{base}/conversion"),
+                spec.kind,
+                proposal,
+            )
             .on_object(Method::POST, &format!("{base}/convert"), spec.kind, convert)
-            .on_object(Method::POST, &format!("{base}/disqualify"), spec.kind, disqualify);
+            .on_object(
+                Method::POST,
+                &format!("{base}/disqualify"),
+                spec.kind,
+                disqualify,
+            );
     }
     routes
-}
-
-/// The objects that declare a conversion.
-pub fn converting() -> impl Iterator<Item = &'static domain::objects::ObjectSpec> {
-    domain::objects::GENERIC
-        .into_iter()
-        .filter_map(domain::objects::spec)
-        .filter(|s| s.conversion.is_some())
 }
 
 fn input_json(input: &Input) -> Value {
@@ -140,11 +143,9 @@ async fn target(
         (Some((key, Value::String(id))), None) if key == "link" => uuid::Uuid::parse_str(&id)
             .map(Target::Link)
             .map_err(|_| AppError::field(&format!("{part}.link"), "invalid_reference")),
-        (Some((key, Value::Object(fields))), None) if key == "create" => {
-            Ok(Target::Create(
-                create_input(state, user, part, kind, &fields).await?,
-            ))
-        }
+        (Some((key, Value::Object(fields))), None) if key == "create" => Ok(Target::Create(
+            create_input(state, user, part, kind, &fields).await?,
+        )),
         _ => Err(wrong()),
     }
 }
@@ -191,13 +192,27 @@ async fn convert_body(
         (None, None | Some(Value::Null)) => None,
         (None, Some(v)) => Some(v.as_i64().ok_or(AppError::field("version", "wrong_type"))?),
     };
-    let account = target(state, user, "account", ObjectKind::Account, body.remove("account")).await?;
-    let contact = target(state, user, "contact", ObjectKind::Contact, body.remove("contact")).await?;
+    let account = target(
+        state,
+        user,
+        "account",
+        ObjectKind::Account,
+        body.remove("account"),
+    )
+    .await?;
+    let contact = target(
+        state,
+        user,
+        "contact",
+        ObjectKind::Contact,
+        body.remove("contact"),
+    )
+    .await?;
     let opportunity = match body.remove("opportunity") {
         None | Some(Value::Null) => None,
-        Some(Value::Object(fields)) => Some(
-            create_input(state, user, "opportunity", ObjectKind::Opportunity, &fields).await?,
-        ),
+        Some(Value::Object(fields)) => {
+            Some(create_input(state, user, "opportunity", ObjectKind::Opportunity, &fields).await?)
+        }
         Some(_) => return Err(AppError::field("opportunity", "wrong_type")),
     };
     Ok(Convert {
@@ -289,9 +304,11 @@ pub(super) fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String,
     let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
     let if_match = json!({ "name": "If-Match", "in": "header", "required": false, "schema": { "type": "string" }, "description": "The lead's version read (`\"3\"`); without it, whatever version is current" });
     let object = json!({ "type": "object" });
-    let part = |of: &str| json!({ "oneOf": [
+    let part = |of: &str| {
+        json!({ "oneOf": [
         { "type": "object", "additionalProperties": false, "required": ["link"], "properties": { "link": { "type": "string", "format": "uuid", "description": format!("An existing {of} the caller can see") } } },
-        { "type": "object", "additionalProperties": false, "required": ["create"], "properties": { "create": { "type": "object", "description": format!("Fields of a new {of}, over the values proposed from the lead") } } } ] });
+        { "type": "object", "additionalProperties": false, "required": ["create"], "properties": { "create": { "type": "object", "description": format!("Fields of a new {of}, over the values proposed from the lead") } } } ] })
+    };
     schemas.insert("ConversionIn".into(), json!({ "type": "object", "additionalProperties": false, "properties": {
         "account": part("account"), "contact": part("contact"),
         "opportunity": { "type": ["object", "null"], "description": "Fields of a new opportunity (over the proposed ones); null or absent: none" },
@@ -303,7 +320,8 @@ pub(super) fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String,
         "id": { "type": "string", "format": "uuid" }, "name": { "type": "string" }, "owner_name": { "type": ["string", "null"] },
         "in_pool": { "type": "boolean" }, "can_link": { "type": "boolean" },
         "fields": { "type": "array", "items": { "type": "string" }, "description": "The match's fields holding a key" } } }));
-    let matches = json!({ "type": "array", "items": { "$ref": "#/components/schemas/DuplicateMatch" } });
+    let matches =
+        json!({ "type": "array", "items": { "$ref": "#/components/schemas/DuplicateMatch" } });
     schemas.insert("ConversionProposal".into(), json!({ "type": "object", "properties": {
         "id": { "type": "string", "format": "uuid" }, "version": { "type": "integer" },
         "account": object, "contact": object, "opportunity": object,
