@@ -87,6 +87,7 @@ pub async fn before_save(
                     errors.add(field, "invalid_reference");
                 }
             }
+            Rule::LeadStatus => lead_status(kind, before, given, values, errors)?,
             Rule::AccountStream | Rule::LastDeal | Rule::LastContacted | Rule::Reminders => {}
         }
     }
@@ -124,9 +125,37 @@ pub async fn after_save(
                 crate::stages::record_change(tx, actor, kind, record_id, before, values, now)
                     .await?
             }
-            Rule::StageSet | Rule::ContactOfAccount | Rule::ActivityTiming | Rule::NotItsOwn(_) => {
-            }
+            Rule::StageSet
+            | Rule::ContactOfAccount
+            | Rule::ActivityTiming
+            | Rule::NotItsOwn(_)
+            | Rule::LeadStatus => {}
         }
+    }
+    Ok(())
+}
+
+/// The status of a record its object converts (`ObjectSpec::conversion`): converted only by
+/// converting it, for good; disqualified only with a reason.
+fn lead_status(
+    kind: ObjectKind,
+    before: Option<&Values>,
+    given: &[&str],
+    values: &Values,
+    errors: &mut FieldErrors,
+) -> AppResult<()> {
+    let Some(c) = crate::records::spec(kind)?.conversion else {
+        return Ok(());
+    };
+    let change = domain::conversion::StatusChange {
+        before: before.and_then(|b| text(b, c.status_field)),
+        after: text(values, c.status_field),
+        given: given.contains(&c.status_field),
+        converted: values.contains_key(c.links.at),
+        has_reason: values.contains_key(c.reason_field),
+    };
+    for (field, code) in c.check_status(change) {
+        errors.add(field, code);
     }
     Ok(())
 }
@@ -286,7 +315,10 @@ async fn account_stream(tx: &mut Tx, saved: &Saved<'_>) -> AppResult<()> {
             let status = text(values, "status").unwrap_or("open");
             let done_now =
                 status == "done" && before.is_none_or(|b| text(b, "status") != Some("done"));
-            let event = if before.is_none() {
+            // An activity joining the account (a converted lead's, moved with it) enters its
+            // stream as if logged there.
+            let joined = before.is_some_and(|b| id(b, "account_id") != Some(account));
+            let event = if before.is_none() || joined {
                 Some("logged")
             } else if saved.changed.iter().any(|f| f == "checkin_at") {
                 Some("checked_in")

@@ -4,7 +4,9 @@
 
 pub mod children;
 pub mod contact_details;
+pub mod conversion;
 pub mod credit_code;
+pub mod duplicates;
 pub mod fields;
 pub mod money;
 pub mod objects;

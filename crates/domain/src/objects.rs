@@ -5,6 +5,7 @@
 //! per company) behaves exactly like a standard one.
 
 use crate::children::Computed;
+use crate::duplicates::{DuplicateKey, KeyKind};
 use crate::fields::{FieldDef, FieldType, PicklistOption};
 use crate::permissions::ObjectKind;
 use crate::rules::Rule;
@@ -43,6 +44,12 @@ pub struct ObjectSpec {
     pub lookup_detail: Option<&'static str>,
     /// The rules its records follow around every save (see [`crate::rules`]).
     pub rules: &'static [crate::rules::Rule],
+    /// The fields by which its records are matched as duplicates, and of what kind (see
+    /// [`crate::duplicates`]).
+    pub duplicate_keys: &'static [crate::duplicates::DuplicateKey],
+    /// How its records are converted into an account, a contact and an opportunity, or
+    /// disqualified (leads; see [`crate::conversion`]).
+    pub conversion: Option<&'static crate::conversion::Conversion>,
 }
 
 /// A self-referencing lookup forming a tree of at most `max_depth` levels.
@@ -140,7 +147,7 @@ pub fn spec(kind: ObjectKind) -> Option<&'static ObjectSpec> {
         vec![
             account_spec(),
             contact_spec(),
-            lead_spec(),
+            leads::lead_spec(),
             opportunity_spec(),
             activity_spec(),
         ]
@@ -160,12 +167,26 @@ pub fn lookups_to(target: ObjectKind) -> Vec<(&'static ObjectSpec, &'static Fiel
         .collect()
 }
 
+/// The objects that declare a conversion (leads), whose records are converted and
+/// disqualified (see [`crate::conversion`]).
+pub fn converting() -> impl Iterator<Item = &'static ObjectSpec> {
+    GENERIC
+        .into_iter()
+        .filter_map(spec)
+        .filter(|s| s.conversion.is_some())
+}
+
 /// The spec whose table (URL segment) is `plural`.
 pub fn spec_by_plural(plural: &str) -> Option<&'static ObjectSpec> {
     ObjectKind::RECORDS
         .into_iter()
         .filter_map(spec)
         .find(|s| s.plural == plural)
+}
+
+/// A duplicate key of the object (see [`crate::duplicates`]).
+const fn key(field: &'static str, kind: KeyKind) -> DuplicateKey {
+    DuplicateKey { field, kind }
 }
 
 /// Builder for standard field definitions.
@@ -400,6 +421,14 @@ fn account_spec() -> ObjectSpec {
         lookup_detail: Some("city"),
         rules: &[],
         children: Vec::new(),
+        duplicate_keys: const {
+            &[
+                key("name", KeyKind::CompanyName),
+                key("credit_code", KeyKind::CreditCode),
+                key("phone", KeyKind::Phone),
+            ]
+        },
+        conversion: None,
     }
 }
 
@@ -472,89 +501,14 @@ fn contact_spec() -> ObjectSpec {
         lookup_detail: Some("account_id"),
         rules: &[Rule::NotItsOwn("reports_to_id"), Rule::AccountStream],
         children: Vec::new(),
-    }
-}
-
-pub const LEAD_STATUSES: &[(&str, &str, &str)] = &[
-    ("new", "新线索", "New"),
-    ("contacted", "已联系", "Contacted"),
-    ("qualified", "已确认", "Qualified"),
-    ("converted", "已转化", "Converted"),
-    ("disqualified", "无效", "Disqualified"),
-];
-
-fn lead_spec() -> ObjectSpec {
-    let provinces: Vec<(&str, &str, &str)> = crate::regions::PROVINCES
-        .iter()
-        .map(|p| (p.code, p.name_zh, p.name_en))
-        .collect();
-    let mut fields = vec![
-        f("name", "姓名", "Name", FieldType::Text)
-            .required()
-            .max(100)
-            .indexed()
-            .searchable(),
-        f("company", "公司名称", "Company", FieldType::Text)
-            .max(200)
-            .indexed()
-            .searchable(),
-        f("title", "职务", "Title", FieldType::Text).max(100),
-        f("mobile", "手机", "Mobile", FieldType::Phone)
-            .indexed()
-            .searchable(),
-        f("phone", "电话", "Phone", FieldType::Phone).searchable(),
-        f("email", "邮箱", "E-mail", FieldType::Email)
-            .indexed()
-            .searchable(),
-        f("wechat", "微信号", "WeChat ID", FieldType::Text).max(64),
-        f("province", "省份", "Province", FieldType::Picklist)
-            .indexed()
-            .options(&provinces),
-        f("city", "城市", "City", FieldType::Text).max(50),
-        f("industry", "行业", "Industry", FieldType::Text).max(100),
-        f("source", "线索来源", "Source", FieldType::Picklist)
-            .indexed()
-            .options(SOURCES),
-        f("status", "状态", "Status", FieldType::Picklist)
-            .required()
-            .default("new")
-            .indexed()
-            .options(LEAD_STATUSES),
-        f("intent", "意向等级", "Intent", FieldType::Picklist)
-            .indexed()
-            .options(&[
-                ("H", "H 热", "H hot"),
-                ("A", "A 高", "A high"),
-                ("B", "B 中", "B medium"),
-                ("C", "C 低", "C low"),
-            ]),
-        f("notes", "备注", "Notes", FieldType::LongText).max(5000),
-        f(
-            "last_contacted_at",
-            "最近联系",
-            "Last contacted",
-            FieldType::DateTime,
-        )
-        .system()
-        .indexed(),
-    ];
-    fields.push(record_type());
-    fields.extend(common());
-    ObjectSpec {
-        kind: ObjectKind::Lead,
-        plural: "leads",
-        label_zh: "线索",
-        label_en: "Leads",
-        fields: finish(fields),
-        default_columns: &["name", "company", "status", "intent", "source", "owner_id"],
-        shown_when: &[],
-        stage_field: None,
-        currency_field: None,
-        tree: None,
-        own_changes_in_stream: false,
-        lookup_detail: Some("company"),
-        rules: &[],
-        children: Vec::new(),
+        duplicate_keys: const {
+            &[
+                key("mobile", KeyKind::Phone),
+                key("phone", KeyKind::Phone),
+                key("email", KeyKind::Email),
+            ]
+        },
+        conversion: None,
     }
 }
 
@@ -683,6 +637,8 @@ fn opportunity_spec() -> ObjectSpec {
             Rule::LastDeal,
         ],
         children: vec![crate::children::opportunity_lines()],
+        duplicate_keys: &[],
+        conversion: None,
     }
 }
 
@@ -817,8 +773,13 @@ fn activity_spec() -> ObjectSpec {
             Rule::Reminders,
         ],
         children: Vec::new(),
+        duplicate_keys: &[],
+        conversion: None,
     }
 }
+
+mod leads;
+pub use leads::*;
 
 #[cfg(test)]
 mod tests;

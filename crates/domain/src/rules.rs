@@ -29,6 +29,9 @@ pub enum Rule {
     LastContacted,
     /// A new or moved reminder is scheduled.
     Reminders,
+    /// The status follows the object's conversion (`ObjectSpec::conversion`): converted only
+    /// by converting, for good; disqualified only with a reason.
+    LeadStatus,
 }
 
 /// Activity kinds that count as contacting the customer.

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bulk;
 pub mod children;
 pub mod custom_fields;
+pub mod duplicates;
 pub mod events;
 pub mod history;
 pub mod idempotency;

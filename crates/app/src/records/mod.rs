@@ -22,10 +22,13 @@ use uuid::Uuid;
 mod changes;
 mod fields;
 mod list;
+mod system;
 use changes::write_history;
 pub use changes::*;
 pub use fields::*;
 pub use list::*;
+pub use system::system_change;
+pub(crate) use system::{system_change_in, Edit};
 
 /// Submitted values: field key → the texts given for it (several for a multi-select).
 pub type Input = Vec<(String, Vec<String>)>;
@@ -303,20 +306,36 @@ pub async fn create_once(
     input: &Input,
     key: Option<&crate::idempotency::Key>,
 ) -> AppResult<Uuid> {
+    let mut tx = app.db.begin().await?;
+    let id = create_in(&mut tx, actor, kind, input, app.now()).await?;
+    if let Some(key) = key {
+        crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`create`] inside the caller's transaction (a conversion creates several records in one),
+/// with every check, rule, history, event and search token of a create.
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    input: &Input,
+    now: DateTime<Utc>,
+) -> AppResult<Uuid> {
     actor.require(kind, Action::Create)?;
     let (input, rows) = crate::children::split(kind, input);
     let input = &input;
-    let mut tx = app.db.begin().await?;
-    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
+    let fields = actor_fields_tx(tx, actor, kind).await?;
     let mut values = Values::new();
     let mut errors = apply_input(&fields, &mut values, input, true);
-    let now = app.now();
     values
         .entry("owner_id".into())
         .or_insert(FieldValue::Id(actor.id()));
     let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
     rules::before_save(
-        &mut tx,
+        tx,
         actor,
         kind,
         None,
@@ -328,29 +347,21 @@ pub async fn create_once(
     )
     .await?;
     let tenant = actor.tenant_id();
-    let rows = crate::children::prepare(
-        &mut tx,
-        tenant,
-        &fields,
-        None,
-        &rows,
-        &mut values,
-        &mut errors,
-    )
-    .await?;
+    let rows = crate::children::prepare(tx, tenant, &fields, None, &rows, &mut values, &mut errors)
+        .await?;
     errors.into_result()?;
     if values.get("owner_id") != Some(&FieldValue::Id(actor.id())) {
         actor.require(kind, Action::Transfer)?;
     }
-    check_references(&mut tx, actor, &fields, &values, None).await?;
+    check_references(tx, actor, &fields, &values, None).await?;
     let id = Uuid::now_v7();
-    check_tree(&mut tx, actor, &fields, id, &values, None).await?;
+    check_tree(tx, actor, &fields, id, &values, None).await?;
     let stamp = Stamp {
         actor: actor.id(),
         at: now,
     };
     repo::insert(
-        &mut tx,
+        tx,
         fields.spec,
         &fields.custom_defs(),
         actor.tenant_id(),
@@ -359,20 +370,16 @@ pub async fn create_once(
         &stamp,
     )
     .await?;
-    crate::children::write(&mut tx, actor, &fields, id, &rows, &values, now).await?;
-    index_search(&mut tx, actor.tenant_id(), kind, &values, id).await?;
+    crate::children::write(tx, actor, &fields, id, &rows, &values, now).await?;
+    index_search(tx, actor.tenant_id(), kind, &values, id).await?;
     let subject = crate::events::Subject {
         object: kind,
         id,
         owner_id: owner_of(&values),
         name: record_name(&values),
     };
-    crate::events::created(&mut tx, actor, now, subject).await?;
-    rules::after_save(&mut tx, actor, kind, id, None, &values, &[], now).await?;
-    if let Some(key) = key {
-        crate::idempotency::bind(&mut tx, app, actor, key, id).await?;
-    }
-    tx.commit().await?;
+    crate::events::created(tx, actor, now, subject).await?;
+    rules::after_save(tx, actor, kind, id, None, &values, &[], now).await?;
     Ok(id)
 }
 
@@ -470,6 +477,7 @@ pub async fn update(
         given: &given,
         errors,
         rows: &rows,
+        authorised: false,
     };
     write_change(&mut tx, actor, &fields, &current, change, now).await?;
     tx.commit().await.map_err(AppError::from)
@@ -482,6 +490,9 @@ struct Change<'a> {
     given: &'a [&'a str],
     errors: FieldErrors,
     rows: &'a crate::children::ChildInput,
+    /// Whether the caller already decided the actor may make this change (moving a converted
+    /// lead's activities), so the record's own edit grant is not asked for.
+    authorised: bool,
 }
 
 /// Runs the object's rules and child-row hooks over `change` and writes it, or answers the
@@ -499,6 +510,7 @@ async fn write_change(
         given,
         mut errors,
         rows,
+        authorised,
     } = change;
     let kind = fields.spec.kind;
     rules::before_save(
@@ -525,7 +537,7 @@ async fn write_change(
     )
     .await?;
     errors.into_result()?;
-    save(tx, actor, fields, current, values.clone(), now).await?;
+    save(tx, actor, fields, current, values.clone(), now, authorised).await?;
     crate::children::write(tx, actor, fields, current.id, &rows, &values, now).await
 }
 
@@ -543,7 +555,9 @@ async fn visible_record(
         .ok_or(AppError::NotFound)
 }
 
-/// Writes `values` over `current` with history and hooks (no permission check here).
+/// Writes `values` over `current` with history and hooks, after the grant checks of the
+/// record (an owner change needs the transfer grant; an edit the edit grant unless the
+/// caller `authorised` it).
 async fn save(
     tx: &mut Tx,
     actor: &Actor,
@@ -551,13 +565,16 @@ async fn save(
     current: &Record,
     mut values: Values,
     now: DateTime<Utc>,
+    authorised: bool,
 ) -> AppResult<()> {
     let kind = fields.spec.kind;
     if values.get("owner_id") != current.values.get("owner_id") {
         actor.require(kind, Action::Transfer)?;
         crate::sharing::require(tx, actor, kind, current.id, Action::Transfer).await?;
     }
-    crate::sharing::require(tx, actor, kind, current.id, Action::Edit).await?;
+    if !authorised {
+        crate::sharing::require(tx, actor, kind, current.id, Action::Edit).await?;
+    }
     values.insert(
         "updated_at".into(),
         current
@@ -629,38 +646,6 @@ fn record_name(values: &Values) -> &str {
     }
 }
 
-/// Applies a change computed by the system (complete, postpone, check in) as the actor.
-pub async fn system_change<F>(
-    app: &App,
-    actor: &Actor,
-    kind: ObjectKind,
-    id: Uuid,
-    version: Option<i64>,
-    change: F,
-) -> AppResult<()>
-where
-    F: FnOnce(&mut Values, DateTime<Utc>) -> AppResult<Vec<&'static str>>,
-{
-    let mut tx = app.db.begin().await?;
-    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let current = visible_record(&mut tx, actor, &fields, id).await?;
-    actor.require(kind, Action::Edit)?;
-    if version.is_some_and(|v| v != current.version) {
-        return Err(AppError::Conflict);
-    }
-    let now = app.now();
-    let mut values = current.values.clone();
-    let given = change(&mut values, now)?;
-    let change = Change {
-        values,
-        given: &given,
-        errors: FieldErrors::new(),
-        rows: &crate::children::ChildInput::default(),
-    };
-    write_change(&mut tx, actor, &fields, &current, change, now).await?;
-    tx.commit().await.map_err(AppError::from)
-}
-
 /// Hands a record to another owner (needs the transfer permission), with an audit row.
 /// Answers the record as the actor now sees it, or `None` when it left their scope.
 pub async fn transfer(
@@ -682,7 +667,7 @@ pub async fn transfer(
     if current.owner_id != new_owner {
         let mut values = current.values.clone();
         values.insert("owner_id".into(), FieldValue::Id(new_owner));
-        save(&mut tx, actor, &fields, &current, values, now).await?;
+        save(&mut tx, actor, &fields, &current, values, now, false).await?;
         store::audit::record(
             &mut tx,
             store::audit::AuditEvent {

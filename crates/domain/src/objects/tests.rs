@@ -13,6 +13,7 @@ fn what_refers_to_a_record_is_derived_from_the_lookups() {
         [
             ("accounts", "parent_id"),
             ("contacts", "account_id"),
+            ("leads", "converted_account_id"),
             ("opportunities", "account_id"),
             ("activities", "account_id"),
         ]
@@ -21,6 +22,7 @@ fn what_refers_to_a_record_is_derived_from_the_lookups() {
         refs(ObjectKind::Contact),
         [
             ("contacts", "reports_to_id"),
+            ("leads", "converted_contact_id"),
             ("opportunities", "contact_id"),
             ("activities", "contact_id"),
         ]
@@ -28,9 +30,48 @@ fn what_refers_to_a_record_is_derived_from_the_lookups() {
     assert_eq!(refs(ObjectKind::Lead), [("activities", "lead_id")]);
     assert_eq!(
         refs(ObjectKind::Opportunity),
-        [("activities", "opportunity_id")]
+        [
+            ("leads", "converted_opportunity_id"),
+            ("activities", "opportunity_id")
+        ]
     );
     assert!(refs(ObjectKind::Activity).is_empty());
+}
+
+#[test]
+fn declared_duplicate_keys_and_conversion_name_real_fields() {
+    for kind in ObjectKind::RECORDS {
+        let spec = spec(kind).expect("spec");
+        for key in spec.duplicate_keys {
+            assert!(spec.field(key.field).is_some(), "{}", key.field);
+        }
+        let Some(c) = spec.conversion else { continue };
+        for field in [c.status_field, c.reason_field, c.note_field] {
+            assert!(spec.field(field).is_some(), "{field}");
+        }
+        let links = c.links;
+        for field in [
+            links.account,
+            links.contact,
+            links.opportunity,
+            links.at,
+            links.by,
+        ] {
+            assert!(spec.field(field).is_some_and(|f| f.system), "{field}");
+        }
+        let targets = [
+            (ObjectKind::Account, c.account),
+            (ObjectKind::Contact, c.contact),
+            (ObjectKind::Opportunity, c.opportunity),
+        ];
+        for (target, maps) in targets {
+            let target = super::spec(target).expect("target");
+            for m in maps {
+                assert!(spec.field(m.from).is_some(), "{}", m.from);
+                assert!(target.field(m.to).is_some(), "{}", m.to);
+            }
+        }
+    }
 }
 
 #[test]

@@ -88,7 +88,7 @@ pub fn expression(backend: Backend, field: &FieldDef) -> String {
 }
 
 /// A value as a query parameter compared with [`expression`], and the placeholder text.
-fn bind_value(
+pub(crate) fn bind_value(
     q: &mut SqlBuilder,
     backend: Backend,
     field: &FieldDef,
@@ -679,6 +679,31 @@ pub async fn count_lookup_references(
     );
     Ok(on_conn!(tx, c => {
         bind_params!(sqlx::query(&q.sql), &q.params).fetch_one(c).await?.try_get::<i64, _>("n")?
+    }))
+}
+
+/// The ids of records of `spec` whose standard lookup `field` points at `id`, at most `cap`
+/// in id order (a converted lead's activities, which move with it).
+pub async fn ids_referring(
+    tx: &mut Tx,
+    spec: &ObjectSpec,
+    field: &FieldDef,
+    tenant_id: Uuid,
+    id: Uuid,
+    cap: i64,
+) -> Result<Vec<Uuid>> {
+    let backend = tx.backend();
+    let mut q = SqlBuilder::new("");
+    let tenant = q.param(Param::Uuid(tenant_id));
+    let value = bind_value(&mut q, backend, field, &FieldValue::Id(id));
+    let cap = q.param(Param::I64(cap));
+    q.sql = format!(
+        "SELECT t.id FROM {} t WHERE t.tenant_id = {tenant} AND {} = {value} ORDER BY t.id LIMIT {cap}",
+        spec.plural,
+        expression(backend, field)
+    );
+    Ok(on_conn!(tx, c => {
+        bind_params!(sqlx::query_scalar::<_, Uuid>(&q.sql), &q.params).fetch_all(c).await?
     }))
 }
 

@@ -5,6 +5,7 @@ mod activity_actions;
 mod audit;
 mod children;
 mod conditional;
+mod conversion;
 mod error;
 mod events;
 mod idempotent;
@@ -61,6 +62,7 @@ fn table() -> table::ApiRoutes {
         .merge(sharing::routes())
         .merge(stages::routes())
         .merge(pools::routes())
+        .merge(conversion::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

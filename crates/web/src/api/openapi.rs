@@ -156,6 +156,7 @@ fn with_records(
     stages::add(&mut paths, &mut schemas);
     super::sharing::document(&mut paths, &mut schemas);
     super::pools::document(&mut paths, &mut schemas);
+    super::conversion::document(&mut paths, &mut schemas);
     tags.push(
         json!({ "name": "pools", "description": "Public pools (公海池) of leads and accounts" }),
     );

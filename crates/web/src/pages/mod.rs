@@ -5,6 +5,7 @@ mod admin;
 pub mod audit;
 mod auth;
 mod business_types;
+pub mod conversion;
 mod exchange_rates;
 mod fields;
 mod jobs;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(mail::routes())
         .merge(preferences::routes())
         .merge(pools::routes())
+        .merge(conversion::routes())
         .fallback(messages::not_found)
 }
 

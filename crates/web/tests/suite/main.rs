@@ -21,6 +21,7 @@ mod field_access;
 mod forms;
 mod input;
 mod jobs;
+mod lead_conversion;
 mod lookup_names;
 mod mail;
 mod money;

@@ -400,26 +400,23 @@ async fn pools_recycle_idle_and_stale_records_with_one_reminder(env: Env) {
     )
     .await;
     let converted = lead(&env, &rep, "已转化线索", rep.id()).await;
-    let current = app::records::get(
+    let open = lead(&env, &rep, "未转化线索", rep.id()).await;
+    let busy = account(&env, &rep, "有商机客户").await;
+    // Converted into the account that has a deal (a converted lead is never recycled).
+    app::conversion::convert(
         &env.app,
         &fresh(&env, &rep).await,
         ObjectKind::Lead,
         converted,
-    )
-    .await
-    .expect("lead");
-    app::records::update(
-        &env.app,
-        &fresh(&env, &rep).await,
-        ObjectKind::Lead,
-        converted,
-        current.record.version,
-        &vec![("status".to_string(), vec!["converted".to_string()])],
+        app::conversion::Convert {
+            account: app::conversion::Target::Link(busy),
+            contact: app::conversion::Target::Create(Vec::new()),
+            opportunity: None,
+            version: None,
+        },
     )
     .await
     .expect("convert");
-    let open = lead(&env, &rep, "未转化线索", rep.id()).await;
-    let busy = account(&env, &rep, "有商机客户").await;
     let quiet = account(&env, &rep, "沉睡客户").await;
     let opp = vec![
         ("name".to_string(), vec!["扩容项目".to_string()]),

@@ -47,6 +47,7 @@ struct ShowPage {
     log_links: Vec<(String, String)>,
     errors: FormErrors,
     path: Option<crate::pages::stages::PathPanel>,
+    conversion: Option<crate::pages::conversion::ConversionPanel>,
 }
 
 pub struct ActivityPanel {
@@ -257,6 +258,7 @@ async fn show_page(
         pool: crate::pages::pools::pool_panel(state, user, kind, id).await,
         log_links,
         errors,
+        conversion: crate::pages::conversion::panel(state, user, &view).await,
         // The stage path of an object whose records follow the stage gate.
         path: if spec.rules.contains(&domain::rules::Rule::StageGate) {
             crate::pages::stages::path_panel(state, user, id).await
