@@ -4,12 +4,13 @@
 mod activity_actions;
 mod audit;
 mod children;
+pub mod closing;
 mod conditional;
 mod error;
 mod events;
 mod idempotent;
 mod jobs;
-mod list_query;
+pub(crate) mod list_query;
 mod mail;
 mod money;
 mod notifications;
@@ -60,6 +61,7 @@ fn table() -> table::ApiRoutes {
         .merge(picklists::routes())
         .merge(sharing::routes())
         .merge(stages::routes())
+        .merge(closing::routes())
         .merge(pools::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)

@@ -466,7 +466,7 @@ async fn move_stage(
         Some(_) => Some(super::expected_version(tr, &headers, None, 0)?),
     };
     if let Err(e) = app::stages::move_stage(&state.app, &user.actor, id, &stage, version).await {
-        return Err(explain_gate(&state, &user.actor, tr, id, e).await);
+        return Err(super::closing::explain(&state, &user.actor, tr, id, e).await);
     }
     let p = app::stages::path(&state.app, &user.actor, id)
         .await

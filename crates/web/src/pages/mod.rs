@@ -5,6 +5,7 @@ mod admin;
 pub mod audit;
 mod auth;
 mod business_types;
+mod closing;
 mod exchange_rates;
 mod fields;
 mod jobs;
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(admin::routes())
         .merge(stages::routes())
+        .merge(closing::routes())
         .merge(business_types::routes())
         .merge(records::routes())
         .merge(fields::routes())

@@ -13,6 +13,7 @@ mod api_routes;
 mod audit;
 mod children;
 mod clock;
+mod closing;
 mod delete_protection;
 mod engine;
 mod events;
