@@ -47,13 +47,15 @@ pub struct ObjectSpec {
     pub archive: Option<Archive>,
 }
 
-/// Which records of an object are archived: those whose picklist `field` holds none of
-/// `working`.
+/// Which records of an object are archived: those whose picklist `field` holds one of
+/// `archived` rather than of `working`. A list filtering on `field` or on one of
+/// `named_by` (an opportunity's stage) shows what its filter names, archived or not.
 #[derive(Debug, Clone, Copy)]
 pub struct Archive {
     pub field: &'static str,
     pub working: &'static [&'static str],
     pub archived: &'static [&'static str],
+    pub named_by: &'static [&'static str],
 }
 
 /// A self-referencing lookup forming a tree of at most `max_depth` levels.

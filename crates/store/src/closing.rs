@@ -22,6 +22,9 @@ pub async fn pause(
     Ok(())
 }
 
+/// An entry's due-soon and due times.
+type Times = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// Starts the clock of the deal's current stage again at `now`: its due-soon and due times
 /// move on by the time it was stopped, so the days on hold do not count.
 pub async fn resume(
@@ -30,20 +33,15 @@ pub async fn resume(
     opportunity_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let mut paused: Vec<(
-        Uuid,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    )> = Vec::new();
+    let mut paused: Vec<(Uuid, DateTime<Utc>, Times)> = Vec::new();
     on_conn!(tx, c => {
         let rows = sqlx::query("SELECT id, paused_at, soon_at, due_at FROM stage_entries WHERE tenant_id = $1 AND opportunity_id = $2 AND left_at IS NULL AND paused_at IS NOT NULL")
             .bind(tenant_id).bind(opportunity_id).fetch_all(&mut *c).await?;
         for row in rows {
-            paused.push((row.try_get("id")?, row.try_get("paused_at")?, row.try_get("soon_at")?, row.try_get("due_at")?));
+            paused.push((row.try_get("id")?, row.try_get("paused_at")?, (row.try_get("soon_at")?, row.try_get("due_at")?)));
         }
     });
-    for (id, paused_at, soon, due) in paused {
+    for (id, paused_at, (soon, due)) in paused {
         let held = (now - paused_at).max(chrono::Duration::zero());
         let soon = soon.map(|t| t + held);
         let due = due.map(|t| t + held);

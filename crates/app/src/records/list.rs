@@ -54,13 +54,14 @@ impl Archived {
 
 /// The condition keeping a list to its working (or archived) records: none for an object
 /// without an archive, a related list (an account's deals show them all), a list asked to
-/// include them, or one that filters on the archive's field itself.
+/// include them, or one that filters on the archive's field or a field naming it (a stage).
 fn archive_condition(
     fields: &ObjectFields,
     request: &ListRequest,
 ) -> Option<domain::views::Condition> {
     let archive = fields.spec.archive?;
-    if request.related.is_some() || request.filters.iter().any(|f| f.field == archive.field) {
+    let named = |key: &str| key == archive.field || archive.named_by.contains(&key);
+    if request.related.is_some() || request.filters.iter().any(|f| named(&f.field)) {
         return None;
     }
     let values = match request.archived {

@@ -194,6 +194,7 @@ pub(super) fn opportunity_spec() -> ObjectSpec {
             field: "status",
             working: closing::WORKING,
             archived: closing::ARCHIVED,
+            named_by: &["stage"],
         }),
     }
 }

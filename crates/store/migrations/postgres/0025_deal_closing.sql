@@ -22,7 +22,7 @@ WHERE closed_on IS NOT NULL;
 
 CREATE INDEX opportunities_status ON opportunities(tenant_id, status, id);
 CREATE INDEX opportunities_owner_status ON opportunities(tenant_id, owner_id, status, id);
-CREATE INDEX opportunities_lost_to_id ON opportunities(tenant_id, lost_to_id, id);
+CREATE INDEX opportunities_lost_to_id ON opportunities(tenant_id, lost_to_id, updated_at, id);
 -- Suspended deals due to be resumed.
 CREATE INDEX opportunities_resume ON opportunities(tenant_id, status, resume_on);
 

@@ -331,6 +331,9 @@ async fn closed_deals_leave_the_working_views(env: Env) {
     assert_eq!(names(&closed), ["已终止", "已赢单"]);
     let won_only = api.get("/api/v1/opportunities?status=won").await;
     assert_eq!(names(&won_only), ["已赢单"]);
+    // A filter on the stage shows what it names, closed or not.
+    let by_stage = api.get("/api/v1/opportunities?filter=stage:eq:won").await;
+    assert_eq!(names(&by_stage), ["已赢单"]);
     let r = api.get("/api/v1/opportunities?archived=maybe").await;
     assert_eq!(field_codes(&r), codes(&[("archived", "invalid_choice")]));
     let r = api.get("/api/v1/accounts?archived=include").await;
