@@ -763,6 +763,19 @@ async fn the_closing_actions_on_pages(env: Env) {
     }
     assert!(!page.body.contains("action-reactivate"));
 
+    // The record's edit form: choosing a closing stage asks for the review there too.
+    let csrf = browser.csrf();
+    let r = browser
+        .post(
+            &format!("/opportunities/{won}"),
+            &[("csrf_token", &csrf), ("version", "1"), ("stage", "won"), ("win_reason", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.assert_contains("关闭商机前必填。");
+    let edit = browser.get(&format!("/opportunities/{won}/edit")).await;
+    edit.assert_contains("data-when-values=\"won\"");
+
     // The review form: a missing lesson is shown again with what was typed.
     let form = browser
         .get(&format!("/opportunities/{won}/close?outcome=won"))
