@@ -14,6 +14,7 @@ mod audit;
 mod children;
 mod clock;
 mod closing;
+mod closing_pages;
 mod delete_protection;
 mod engine;
 mod events;
