@@ -647,6 +647,8 @@ async fn a_suspended_deal_is_not_warned_and_its_owner_is_reminded(env: Env) {
     );
     let path = api.get(&format!("/api/v1/opportunities/{id}/stage")).await;
     assert!(path.json()["warning"].is_null(), "{}", path.body);
+    assert_eq!(path.json()["status"], "suspended");
+    assert_eq!(path.json()["status_reason"], "等招标");
 
     // Reactivated, the clock runs on from day 2: due soon 9.2 days later, not at once.
     let r = act(&api, &id, "reactivate", json!({})).await;
