@@ -87,6 +87,8 @@ impl Registry {
             .schedule(crate::housekeeping::Housekeeping::schedule())
             .register(crate::housekeeping::RebuildSearchTokens)
             .register(crate::stages::StageWarnings)
+            .register(crate::closing::ResumeReminders)
+            .schedule(crate::closing::ResumeReminders::schedule())
             .schedule(crate::stages::StageWarnings::schedule())
             .register(crate::pools::RecyclePools)
             .schedule(crate::pools::RecyclePools::schedule())

@@ -10,6 +10,7 @@ pub mod business_types;
 pub mod cache;
 pub mod children;
 pub mod clock;
+pub mod closing;
 pub mod conversion;
 pub mod customize;
 pub mod duplicates;

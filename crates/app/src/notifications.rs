@@ -31,6 +31,8 @@ pub enum Kind {
     StageDueSoon,
     /// A deal of the reader's has been in its stage longer than expected.
     StageOverdue,
+    /// A suspended deal of the reader's reached its resume date.
+    ResumeDue,
     /// A record the reader holds goes back to its pool in a few days unless followed up.
     PoolReminder,
 }
@@ -38,12 +40,13 @@ pub enum Kind {
 impl Kind {
     /// Every kind, in the order the settings page lists them: a kind added here gets its
     /// preference (and its mail) with no other code.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::TaskReminder,
         Kind::Assigned,
         Kind::Shared,
         Kind::StageDueSoon,
         Kind::StageOverdue,
+        Kind::ResumeDue,
         Kind::PoolReminder,
     ];
 
@@ -54,6 +57,7 @@ impl Kind {
             Kind::Shared => "shared",
             Kind::StageDueSoon => "stage_due_soon",
             Kind::StageOverdue => "stage_overdue",
+            Kind::ResumeDue => "deal_resume_due",
             Kind::PoolReminder => "pool_reminder",
         }
     }

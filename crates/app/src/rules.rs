@@ -78,6 +78,9 @@ pub async fn before_save(
                 crate::stages::check_gate(tx, actor, record_id, before, values, &meta, errors)
                     .await?
             }
+            Rule::CloseReview => {
+                crate::closing::check(actor, before, given, values, &meta, errors)?
+            }
             Rule::ContactOfAccount => contact_of_account(tx, tenant, values, errors).await?,
             Rule::ActivityTiming => {
                 activity_timing(tx, tenant, before, given, values, errors, now).await?
@@ -123,6 +126,10 @@ pub async fn after_save(
             Rule::Reminders => reminders(tx, &saved).await?,
             Rule::StageGate => {
                 crate::stages::record_change(tx, actor, kind, record_id, before, values, now)
+                    .await?
+            }
+            Rule::CloseReview => {
+                crate::closing::after_save(tx, actor.tenant_id(), record_id, before, values, now)
                     .await?
             }
             Rule::StageSet

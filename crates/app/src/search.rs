@@ -85,6 +85,8 @@ pub async fn global(
         let request = ListRequest {
             q: Some(q.to_string()),
             limit: Some(per_object),
+            // Search finds closed deals too.
+            archived: records::Archived::Included,
             ..Default::default()
         };
         let page = match records::list(app, actor, kind, &request).await {

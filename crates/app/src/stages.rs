@@ -241,7 +241,7 @@ pub async fn move_stage(
 }
 
 /// The deal as the actor may see it, and its type and stage set.
-async fn deal(
+pub(crate) async fn deal(
     tx: &mut Tx,
     actor: &Actor,
     id: Uuid,
@@ -337,6 +337,11 @@ pub struct Path {
     pub weighted_minor: Option<i64>,
     pub currency: String,
     pub can_skip: bool,
+    /// Open, suspended, won, lost or terminated (`domain::closing`).
+    pub status: domain::closing::Status,
+    /// The reason of a suspension or termination, and the resume date of a suspension.
+    pub status_reason: Option<String>,
+    pub resume_on: Option<chrono::NaiveDate>,
 }
 
 /// The deal's stage path (anyone who sees the deal).
@@ -369,7 +374,11 @@ pub async fn path(app: &App, actor: &Actor, id: Uuid) -> AppResult<Path> {
     let open = history.iter().rev().find(|e| e.left_at.is_none());
     let entered_at = open.map(|e| e.entered_at);
     let days = current.as_ref().and_then(|s| s.gate.duration_days);
-    let warning = entered_at.and_then(|at| rules::warning(at, days, now));
+    let status = crate::closing::status_of(&record.values);
+    // The clock stops while the deal is on hold: no warning then (the scheduler's either).
+    let warning = entered_at
+        .filter(|_| status.clock_runs())
+        .and_then(|at| rules::warning(at, days, now));
     let due_at = entered_at
         .zip(days)
         .map(|(at, d)| rules::due_times(at, d).1);
@@ -431,6 +440,12 @@ pub async fn path(app: &App, actor: &Actor, id: Uuid) -> AppResult<Path> {
         can_skip: actor
             .principal
             .can(ObjectKind::Opportunity, Action::SkipGate),
+        status,
+        status_reason: record.text("status_reason").map(str::to_string),
+        resume_on: match record.values.get("resume_on") {
+            Some(FieldValue::Date(d)) => Some(*d),
+            _ => None,
+        },
     })
 }
 

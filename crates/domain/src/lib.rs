@@ -3,6 +3,7 @@
 //! Everything here is tested without a database; the store and app crates build on it.
 
 pub mod children;
+pub mod closing;
 pub mod contact_details;
 pub mod conversion;
 pub mod credit_code;

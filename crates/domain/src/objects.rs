@@ -4,7 +4,6 @@
 //! opportunities and activities share one code path, and a custom field (a `FieldDef` stored
 //! per company) behaves exactly like a standard one.
 
-use crate::children::Computed;
 use crate::duplicates::{DuplicateKey, KeyKind};
 use crate::fields::{FieldDef, FieldType, PicklistOption};
 use crate::permissions::ObjectKind;
@@ -50,6 +49,20 @@ pub struct ObjectSpec {
     /// How its records are converted into an account, a contact and an opportunity, or
     /// disqualified (leads; see [`crate::conversion`]).
     pub conversion: Option<&'static crate::conversion::Conversion>,
+    /// Records archived out of the working views by a status (an opportunity won, lost or
+    /// terminated): lists show the others unless asked for them.
+    pub archive: Option<Archive>,
+}
+
+/// Which records of an object are archived: those whose picklist `field` holds one of
+/// `archived` rather than of `working`. A list filtering on `field` or on one of
+/// `named_by` (an opportunity's stage) shows what its filter names, archived or not.
+#[derive(Debug, Clone, Copy)]
+pub struct Archive {
+    pub field: &'static str,
+    pub working: &'static [&'static str],
+    pub archived: &'static [&'static str],
+    pub named_by: &'static [&'static str],
 }
 
 /// A self-referencing lookup forming a tree of at most `max_depth` levels.
@@ -429,6 +442,7 @@ fn account_spec() -> ObjectSpec {
             ]
         },
         conversion: None,
+        archive: None,
     }
 }
 
@@ -509,6 +523,7 @@ fn contact_spec() -> ObjectSpec {
             ]
         },
         conversion: None,
+        archive: None,
     }
 }
 
@@ -533,113 +548,6 @@ fn record_type() -> F {
         FieldType::Picklist,
     )
     .indexed()
-}
-
-fn opportunity_spec() -> ObjectSpec {
-    let currencies: Vec<(&str, &str, &str)> = crate::money::CURRENCIES
-        .iter()
-        .map(|c| (c.code, c.name_zh, c.code))
-        .collect();
-    let stages: Vec<(&str, &str, &str)> = STAGES.iter().map(|s| (s.0, s.1, s.2)).collect();
-    let mut fields = vec![
-        f("name", "商机名称", "Name", FieldType::Text)
-            .required()
-            .max(200)
-            .indexed()
-            .searchable(),
-        f("account_id", "客户", "Account", FieldType::Lookup)
-            .required()
-            .lookup(ObjectKind::Account)
-            .indexed(),
-        f(
-            "contact_id",
-            "主要联系人",
-            "Primary contact",
-            FieldType::Lookup,
-        )
-        .lookup(ObjectKind::Contact)
-        .indexed(),
-        f("amount", "金额", "Amount", FieldType::Money)
-            .column("amount_minor")
-            .range(0, 1_000_000_000_000)
-            .indexed(),
-        f("currency", "币种", "Currency", FieldType::Picklist)
-            .required()
-            .default("CNY")
-            .options(&currencies),
-        f(
-            "expected_close",
-            "预计成交日期",
-            "Expected close",
-            FieldType::Date,
-        )
-        .indexed(),
-        f("stage", "销售阶段", "Stage", FieldType::Picklist)
-            .required()
-            .default("initial")
-            .indexed()
-            .options(&stages),
-        f("win_rate", "赢率", "Win rate", FieldType::Percent).range(0, 100),
-        f("source", "来源", "Source", FieldType::Picklist)
-            .indexed()
-            .options(SOURCES),
-        f("closed_on", "结束日期", "Closed on", FieldType::Date)
-            .system()
-            .indexed(),
-        f(
-            "products_total",
-            "产品合计",
-            "Products total",
-            FieldType::Money,
-        )
-        .column("products_total_minor")
-        .indexed()
-        .computed(Computed::Sum {
-            child: "lines",
-            field: "amount",
-        }),
-        f(
-            "products_count",
-            "产品行数",
-            "Product lines",
-            FieldType::Number,
-        )
-        .computed(Computed::Count { child: "lines" }),
-        f("notes", "备注", "Notes", FieldType::LongText).max(5000),
-    ];
-    fields.push(record_type());
-    fields.extend(common());
-    ObjectSpec {
-        kind: ObjectKind::Opportunity,
-        plural: "opportunities",
-        label_zh: "商机",
-        label_en: "Opportunities",
-        fields: finish(fields),
-        default_columns: &[
-            "name",
-            "account_id",
-            "amount",
-            "stage",
-            "expected_close",
-            "owner_id",
-        ],
-        shown_when: &[],
-        stage_field: Some("stage"),
-        currency_field: Some("currency"),
-        tree: None,
-        own_changes_in_stream: false,
-        lookup_detail: Some("account_id"),
-        rules: &[
-            Rule::StageSet,
-            Rule::StageGate,
-            Rule::ContactOfAccount,
-            Rule::AccountStream,
-            Rule::LastDeal,
-        ],
-        children: vec![crate::children::opportunity_lines()],
-        duplicate_keys: &[],
-        conversion: None,
-    }
 }
 
 /// Which activity fields each kind uses: a call, visit or meeting happens at a time (and a
@@ -775,11 +683,14 @@ fn activity_spec() -> ObjectSpec {
         children: Vec::new(),
         duplicate_keys: &[],
         conversion: None,
+        archive: None,
     }
 }
 
 mod leads;
 pub use leads::*;
+mod opportunity;
+use opportunity::opportunity_spec;
 
 #[cfg(test)]
 mod tests;

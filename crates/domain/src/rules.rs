@@ -14,6 +14,10 @@ pub enum Rule {
     /// ticked checklist, unless the role may skip it, which is recorded); every stage change
     /// is kept with its time, for time in stage and the overdue warnings (`crate::stages`).
     StageGate,
+    /// Closing (a won or lost stage) needs the close review; the status follows the stage;
+    /// a suspended deal's stage stays, a terminated deal is edited by administrators only;
+    /// the stage clock stops while the deal is not open (`crate::closing`).
+    CloseReview,
     /// The primary contact works at the record's account.
     ContactOfAccount,
     /// An activity's start, status and completion follow its kind and time; its account is

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod children;
+pub mod closing;
 pub mod custom_fields;
 pub mod duplicates;
 pub mod events;

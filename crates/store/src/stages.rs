@@ -134,7 +134,7 @@ pub async fn take_due(
     let column = if level >= 2 { "due_at" } else { "soon_at" };
     let sql = format!(
         "UPDATE stage_entries SET warned = $2 WHERE tenant_id = $1 AND id IN (SELECT id FROM stage_entries \
-         WHERE tenant_id = $1 AND left_at IS NULL AND soon_at <= $3 AND {column} <= $3 AND warned < $2 \
+         WHERE tenant_id = $1 AND left_at IS NULL AND paused_at IS NULL AND soon_at <= $3 AND {column} <= $3 AND warned < $2 \
          ORDER BY soon_at, id LIMIT $4) AND warned < $2 RETURNING opportunity_id, stage"
     );
     let mut taken: Vec<(Uuid, String)> = Vec::new();
@@ -241,6 +241,10 @@ fn board_where(
     }
     let s = q.param(Param::Text(stage.into()));
     q.push(&format!(" AND o.stage = {s}"));
+    // An open column holds the open deals: suspended and terminated ones are off the board.
+    if !closed {
+        q.push(" AND o.status = 'open'");
+    }
     if let Some(owner) = filter.owner_id {
         let o = q.param(Param::Uuid(owner));
         q.push(&format!(" AND o.owner_id = {o}"));

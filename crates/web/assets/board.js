@@ -41,6 +41,15 @@
       .then(function (r) { return r.json(); })
       .then(function (answer) {
         show(answer.message || "", !!answer.ok);
+        if (answer.link && answer.link.href) {
+          // A close needs its review: the way to the review form.
+          var a = document.createElement("a");
+          a.href = answer.link.href;
+          a.className = "review-link";
+          a.textContent = answer.link.text || answer.link.href;
+          message.appendChild(document.createTextNode(" "));
+          message.appendChild(a);
+        }
         if (!answer.ok && form) {
           // Snap the picker back to the card's own column.
           var column = form.closest(".board-column");

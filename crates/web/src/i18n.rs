@@ -72,6 +72,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/sharing.zh-CN.json"),
     include_str!("../locales/pools.zh-CN.json"),
     include_str!("../locales/conversion.zh-CN.json"),
+    include_str!("../locales/closing.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -90,6 +91,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/sharing.en.json"),
     include_str!("../locales/pools.en.json"),
     include_str!("../locales/conversion.en.json"),
+    include_str!("../locales/closing.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

@@ -16,6 +16,69 @@ pub struct ListRequest {
     /// Records whose lookup field `.0` points at `.1` (related lists).
     #[serde(skip)]
     pub related: Option<(String, Uuid)>,
+    /// Whether archived records (an object's [`domain::objects::Archive`]: won, lost or
+    /// terminated deals) are left out (the default), included or the only ones.
+    #[serde(default)]
+    pub archived: Archived,
+}
+
+/// Which records of an object with an archive a list shows.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Archived {
+    /// The working records only (unless a filter names the archive's field).
+    #[default]
+    Hidden,
+    Included,
+    Only,
+}
+
+impl Archived {
+    pub fn parse(value: &str) -> Option<Archived> {
+        match value {
+            "hidden" | "false" => Some(Archived::Hidden),
+            "include" | "included" | "true" => Some(Archived::Included),
+            "only" => Some(Archived::Only),
+            _ => None,
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Archived::Hidden => "hidden",
+            Archived::Included => "include",
+            Archived::Only => "only",
+        }
+    }
+}
+
+/// The condition keeping a list to its working (or archived) records: none for an object
+/// without an archive, a related list (an account's deals show them all), a list asked to
+/// include them, or one that filters on the archive's field or a field naming it (a stage).
+fn archive_condition(
+    fields: &ObjectFields,
+    request: &ListRequest,
+) -> Option<domain::views::Condition> {
+    let archive = fields.spec.archive?;
+    let named = |key: &str| key == archive.field || archive.named_by.contains(&key);
+    if request.related.is_some() || request.filters.iter().any(|f| named(&f.field)) {
+        return None;
+    }
+    let values = match request.archived {
+        Archived::Included => return None,
+        Archived::Hidden => archive.working,
+        Archived::Only => archive.archived,
+    };
+    let field = fields.field(archive.field)?.clone();
+    Some(domain::views::Condition {
+        field,
+        test: domain::views::Test::In(
+            values
+                .iter()
+                .map(|v| FieldValue::Text((*v).to_string()))
+                .collect(),
+        ),
+    })
 }
 
 pub struct RecordPage {
@@ -108,7 +171,8 @@ pub async fn list(
     let mut tx = app.db.begin_read().await?;
     let fields = actor_fields_tx(&mut tx, actor, kind).await?;
     let mut errors = FieldErrors::new();
-    let conditions = compile_filters(app, actor, &fields, &request.filters, &mut errors);
+    let mut conditions = compile_filters(app, actor, &fields, &request.filters, &mut errors);
+    conditions.extend(archive_condition(&fields, request));
     let sort = parse_sort(&fields, request.sort.as_deref());
     if sort.is_none() {
         errors.add("sort", "invalid_choice");
@@ -169,7 +233,6 @@ pub async fn list(
     }
     // A standard lookup is a column the query walks by its index; a custom one (the company's
     // lookups) is a condition on its expression index.
-    let mut conditions = conditions;
     let related = match &request.related {
         Some((key, id)) => match fields.field(key) {
             Some(f) if f.field_type == FieldType::Lookup => match &f.column {

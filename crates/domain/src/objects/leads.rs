@@ -201,5 +201,6 @@ pub(super) fn lead_spec() -> ObjectSpec {
             ]
         },
         conversion: Some(&LEAD_CONVERSION),
+        archive: None,
     }
 }

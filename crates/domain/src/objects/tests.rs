@@ -15,6 +15,8 @@ fn what_refers_to_a_record_is_derived_from_the_lookups() {
             ("contacts", "account_id"),
             ("leads", "converted_account_id"),
             ("opportunities", "account_id"),
+            // The competitor who won a lost deal.
+            ("opportunities", "lost_to_id"),
             ("activities", "account_id"),
         ]
     );

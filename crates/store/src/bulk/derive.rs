@@ -189,10 +189,11 @@ pub async fn derive_related(
         &Dialect::plus(backend, &opp_created, &format!("{} % 180", h(52)), "0"),
     );
     let opportunities = format!(
-        "INSERT INTO opportunities (tenant_id, id, name, account_id, amount_minor, currency, expected_close, stage, win_rate, source, closed_on, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+        "INSERT INTO opportunities (tenant_id, id, name, account_id, amount_minor, currency, expected_close, stage, status, win_rate, source, closed_on, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
          SELECT $1, {id}, base.name || ' · ' || CASE {t} % 4 WHEN 0 THEN '系统升级' WHEN 1 THEN '年度采购' WHEN 2 THEN '新建项目' ELSE '扩容' END,
             base.id, ({a} % 500 + 1) * 1000000, 'CNY', {close},
             CASE {s} % 6 WHEN 0 THEN 'initial' WHEN 1 THEN 'needs' WHEN 2 THEN 'proposal' WHEN 3 THEN 'negotiation' WHEN 4 THEN 'won' ELSE 'lost' END,
+            CASE {s} % 6 WHEN 4 THEN 'won' WHEN 5 THEN 'lost' ELSE 'open' END,
             CASE {s} % 6 WHEN 0 THEN 10 WHEN 1 THEN 30 WHEN 2 THEN 50 WHEN 3 THEN 70 WHEN 4 THEN 100 ELSE 0 END,
             CASE {t} % 5 WHEN 0 THEN 'web' WHEN 1 THEN 'referral' WHEN 2 THEN 'event' WHEN 3 THEN 'visit' ELSE 'phone' END,
             CASE WHEN {s} % 6 >= 4 THEN {close} ELSE NULL END,

@@ -107,6 +107,10 @@ pub fn params(
 /// (`created_from=2026-01-01` for `created_at`).
 pub fn quick_params(fields: &app::records::ObjectFields) -> Vec<String> {
     let mut out = Vec::new();
+    // An object with an archive lists its working records unless `archived=include|only`.
+    if fields.spec.archive.is_some() {
+        out.push(ARCHIVED.to_string());
+    }
     for field in fields.all() {
         out.push(field.key.clone());
         match field.field_type {
@@ -125,6 +129,10 @@ pub fn quick_params(fields: &app::records::ObjectFields) -> Vec<String> {
     }
     out
 }
+
+/// The parameter showing (`include`) or listing only (`only`) an object's archived records
+/// (won, lost and terminated deals).
+pub const ARCHIVED: &str = "archived";
 
 /// The filter a quick parameter stands for (see [`quick_params`]).
 fn quick_filter(fields: &app::records::ObjectFields, key: &str, value: &str) -> Option<FilterSpec> {
@@ -165,6 +173,13 @@ pub fn apply_quick(
 ) -> Result<(), AppError> {
     let mut errors = domain::FieldErrors::new();
     for (key, value) in given {
+        if key == ARCHIVED && fields.spec.archive.is_some() {
+            match app::records::Archived::parse(value.trim()) {
+                Some(a) => request.archived = a,
+                None => errors.add(key, "invalid_choice"),
+            }
+            continue;
+        }
         let Some(spec) = quick_filter(fields, key, value) else {
             errors.add(key, "unknown_field");
             continue;

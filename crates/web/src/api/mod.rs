@@ -4,13 +4,14 @@
 mod activity_actions;
 mod audit;
 mod children;
+pub mod closing;
 mod conditional;
 mod conversion;
 mod error;
 mod events;
 mod idempotent;
 mod jobs;
-mod list_query;
+pub(crate) mod list_query;
 mod mail;
 mod money;
 mod notifications;
@@ -61,6 +62,7 @@ fn table() -> table::ApiRoutes {
         .merge(picklists::routes())
         .merge(sharing::routes())
         .merge(stages::routes())
+        .merge(closing::routes())
         .merge(pools::routes())
         .merge(conversion::routes())
         .on(Method::GET, "/me", me)

@@ -4,6 +4,7 @@
 
 mod actions;
 mod children;
+mod closing;
 mod errors;
 mod objects;
 mod picklists;
@@ -154,6 +155,7 @@ fn with_records(
     actions::add(&mut paths, &mut schemas);
     picklists::add(&mut paths, &mut schemas);
     stages::add(&mut paths, &mut schemas);
+    closing::add(&mut paths, &mut schemas);
     super::sharing::document(&mut paths, &mut schemas);
     super::pools::document(&mut paths, &mut schemas);
     super::conversion::document(&mut paths, &mut schemas);

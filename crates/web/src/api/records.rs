@@ -404,6 +404,7 @@ struct QueryIn {
     limit: Option<i64>,
     q: Option<String>,
     view: Option<String>,
+    archived: Option<String>,
 }
 
 /// The same as the list, with the filters in a JSON body (values containing `,` or `:`).
@@ -424,6 +425,12 @@ async fn query(
         limit: q.limit,
         q: q.q,
         related: None,
+        archived: match q.archived.as_deref() {
+            None => app::records::Archived::default(),
+            Some(a) => app::records::Archived::parse(a).ok_or_else(|| {
+                ApiError::new(user.tr, AppError::field("archived", "invalid_choice"))
+            })?,
+        },
     };
     run_list(&state, &user, kind, request, q.view).await
 }

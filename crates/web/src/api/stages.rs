@@ -329,6 +329,9 @@ pub fn path_json(p: &app::stages::Path) -> Value {
         "entered_at": p.entered_at.map(time),
         "due_at": p.due_at.map(time),
         "warning": p.warning.map(|w| w.key()),
+        "status": p.status.key(),
+        "status_reason": p.status_reason,
+        "resume_on": p.resume_on.map(|d| d.to_string()),
         "win_rate": p.win_rate.map(|w| w.normalize().to_string()),
         "amount": money(p.amount_minor, &p.currency),
         "weighted_amount": money(p.weighted_minor, &p.currency),
@@ -466,7 +469,7 @@ async fn move_stage(
         Some(_) => Some(super::expected_version(tr, &headers, None, 0)?),
     };
     if let Err(e) = app::stages::move_stage(&state.app, &user.actor, id, &stage, version).await {
-        return Err(explain_gate(&state, &user.actor, tr, id, e).await);
+        return Err(super::closing::explain(&state, &user.actor, tr, id, e).await);
     }
     let p = app::stages::path(&state.app, &user.actor, id)
         .await

@@ -5,6 +5,7 @@ mod admin;
 pub mod audit;
 mod auth;
 mod business_types;
+mod closing;
 pub mod conversion;
 mod exchange_rates;
 mod fields;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(admin::routes())
         .merge(stages::routes())
+        .merge(closing::routes())
         .merge(business_types::routes())
         .merge(records::routes())
         .merge(fields::routes())

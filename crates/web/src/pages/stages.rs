@@ -101,6 +101,33 @@ pub struct PathPanel {
     pub weighted: String,
     pub history: Vec<HistoryRow>,
     pub can_skip: bool,
+    /// The deal's status (`open`, `suspended`, …), its label, and what the status line says
+    /// (the reason, the resume date).
+    pub status: &'static str,
+    pub status_label: String,
+    pub status_note: String,
+    /// The closing actions the reader may take: (`won`, `lost`, `suspend`, `reactivate`,
+    /// `terminate`; label).
+    pub actions: Vec<(&'static str, String)>,
+}
+
+/// The closing actions a deal in `status` offers a reader who may edit it.
+fn closing_actions(
+    t: Tr,
+    status: domain::closing::Status,
+    admin: bool,
+) -> Vec<(&'static str, String)> {
+    use domain::closing::Status;
+    let keys: &[&'static str] = match status {
+        Status::Open => &["won", "lost", "suspend", "terminate"],
+        Status::Suspended => &["reactivate", "terminate"],
+        Status::Terminated if admin => &["reactivate"],
+        Status::Won | Status::Lost => &[],
+        Status::Terminated => &[],
+    };
+    keys.iter()
+        .map(|k| (*k, t.key("closing.action.", k)))
+        .collect()
 }
 
 /// The panel of a deal the reader sees (none when the path cannot be read).
@@ -117,6 +144,33 @@ pub async fn path_panel(state: &AppState, user: &Signed, id: Uuid) -> Option<Pat
     let zh = t.is_zh();
     let now = state.app.now();
     let current = p.current.clone().unwrap_or_default();
+    let admin = user.actor.principal.can(
+        domain::permissions::ObjectKind::Org,
+        domain::permissions::Action::Administer,
+    );
+    let may_edit = app::sharing::may(
+        &state.app,
+        &user.actor,
+        domain::permissions::ObjectKind::Opportunity,
+        id,
+        domain::permissions::Action::Edit,
+    )
+    .await
+    .unwrap_or(false);
+    let actions = if may_edit {
+        closing_actions(t, p.status, admin)
+    } else {
+        Vec::new()
+    };
+    let mut note = p.status_reason.clone().unwrap_or_default();
+    if let Some(day) = p.resume_on {
+        let resume = t.fmt("closing.resume_note", &[("date", &day.to_string())]);
+        note = if note.is_empty() {
+            resume
+        } else {
+            format!("{note} · {resume}")
+        };
+    }
     let names: std::collections::HashMap<String, String> = p
         .set
         .stages
@@ -230,6 +284,10 @@ pub async fn path_panel(state: &AppState, user: &Signed, id: Uuid) -> Option<Pat
             })
             .collect(),
         can_skip: p.can_skip,
+        status: p.status.key(),
+        status_label: t.key("closing.status.", p.status.key()),
+        status_note: note,
+        actions,
     })
 }
 
@@ -277,16 +335,39 @@ async fn move_stage(
             }
         }
         Err(e @ (AppError::Validation(_) | AppError::Conflict | AppError::Forbidden)) => {
-            let error = crate::api::stages::explain_gate(&state, &user.actor, t, id, e).await;
+            let error = crate::api::closing::explain(&state, &user.actor, t, id, e).await;
             let mut message = error.body.error.message.clone();
-            if error.body.error.code != "stage_gate" {
+            // A close refused for its review: the review form of the outcome the stage means.
+            let review_url = if error.body.error.code == "close_review" {
+                app::stages::path(&state.app, &user.actor, id)
+                    .await
+                    .ok()
+                    .and_then(|p| p.set.stage(&form.stage).and_then(|s| s.closed))
+                    .map(|c| format!("/opportunities/{id}/close?outcome={}", c.key()))
+            } else {
+                None
+            };
+            if let (Some(url), false) = (&review_url, json) {
+                return axum::response::Redirect::to(url).into_response();
+            }
+            if !matches!(
+                error.body.error.code.as_str(),
+                "stage_gate" | "close_review"
+            ) {
                 for f in &error.body.error.fields {
                     message.push(' ');
                     message.push_str(&f.message);
                 }
             }
             if json {
-                let body = serde_json::json!({ "ok": false, "message": message });
+                let body = serde_json::json!({
+                    "ok": false,
+                    "message": message,
+                    "link": review_url.map(|href| serde_json::json!({
+                        "href": href,
+                        "text": t.get("closing.open_review"),
+                    })),
+                });
                 (error.status, Json(body)).into_response()
             } else {
                 let errors = crate::views::FormErrors {

@@ -326,6 +326,7 @@ pub async fn list(app: &App, actor: &Actor, params: &ListParams) -> AppResult<Pa
         limit,
         q: params.q.clone(),
         related: None,
+        archived: Default::default(),
     };
     let page = match app::records::list(app, actor, KIND, &request).await {
         Err(AppError::Validation(mut errors)) => {

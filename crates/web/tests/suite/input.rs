@@ -312,7 +312,8 @@ async fn accounts_show_their_last_contact_and_deal(env: Env) {
     let r = api
         .post(
             "/api/v1/opportunities",
-            json!({"name": "成交", "account_id": account.id, "stage": "won", "amount": "10"}),
+            json!({"name": "成交", "account_id": account.id, "stage": "won", "amount": "10",
+                "win_reason": "price", "close_lessons": "价格合适"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);

@@ -368,7 +368,8 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     assert_eq!(
         r.json(),
         json!({"task_reminder": "in_app", "assigned": "in_app", "shared": "in_app",
-            "stage_due_soon": "in_app", "stage_overdue": "in_app", "pool_reminder": "in_app"})
+            "stage_due_soon": "in_app", "stage_overdue": "in_app", "deal_resume_due": "in_app",
+            "pool_reminder": "in_app"})
     );
     let r = api
         .call(
@@ -381,12 +382,12 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(
         r.json(),
-        json!({"task_reminder": "both", "assigned": "none", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "pool_reminder": "in_app"})
+        json!({"task_reminder": "both", "assigned": "none", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "deal_resume_due": "in_app", "pool_reminder": "in_app"})
     );
     let others = env.api(&env.token(&other).await).get(path).await.json();
     assert_eq!(
         others,
-        json!({"task_reminder": "in_app", "assigned": "in_app", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "pool_reminder": "in_app"})
+        json!({"task_reminder": "in_app", "assigned": "in_app", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "deal_resume_due": "in_app", "pool_reminder": "in_app"})
     );
     // Unknown kinds and choices, and wrong types, are field errors and change nothing.
     for (body, field, code) in [
@@ -425,7 +426,7 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     }
     assert_eq!(
         api.get(path).await.json(),
-        json!({"task_reminder": "both", "assigned": "none", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "pool_reminder": "in_app"})
+        json!({"task_reminder": "both", "assigned": "none", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "deal_resume_due": "in_app", "pool_reminder": "in_app"})
     );
     // The settings page shows the choices and saves them; a bad value is refused whole.
     let mut browser = env.browser();
@@ -445,7 +446,7 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
         api.get(path).await.json(),
-        json!({"task_reminder": "email", "assigned": "both", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "pool_reminder": "in_app"})
+        json!({"task_reminder": "email", "assigned": "both", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "deal_resume_due": "in_app", "pool_reminder": "in_app"})
     );
     let r = browser
         .post(
@@ -457,7 +458,7 @@ async fn each_user_sets_only_their_own_preferences_and_bad_input_changes_nothing
     r.assert_contains("不是允许的选项");
     assert_eq!(
         api.get(path).await.json(),
-        json!({"task_reminder": "email", "assigned": "both", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "pool_reminder": "in_app"})
+        json!({"task_reminder": "email", "assigned": "both", "shared": "in_app", "stage_due_soon": "in_app", "stage_overdue": "in_app", "deal_resume_due": "in_app", "pool_reminder": "in_app"})
     );
 }
 

@@ -13,6 +13,8 @@ mod api_routes;
 mod audit;
 mod children;
 mod clock;
+mod closing;
+mod closing_pages;
 mod delete_protection;
 mod engine;
 mod events;

@@ -616,7 +616,7 @@ async fn stage_sets_are_data(env: Env) {
     let r = rep_api
         .patch(
             &format!("/api/v1/opportunities/{deal_id}"),
-            json!({"stage": "signed"}),
+            json!({"stage": "signed", "win_reason": "relationship", "close_lessons": "渠道关系"}),
             &format!("\"{}\"", deal["version"]),
         )
         .await;

@@ -748,7 +748,7 @@ async fn opportunity_stages_roll_ups_and_last_deal(env: Env) {
     let r = api
         .patch(
             &format!("/api/v1/opportunities/{}", id_of(&o2)),
-            json!({"stage": "won"}),
+            json!({"stage": "won", "win_reason": "product_fit", "close_lessons": "需求匹配"}),
             "\"1\"",
         )
         .await;

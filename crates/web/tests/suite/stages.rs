@@ -150,8 +150,13 @@ async fn a_gate_refuses_a_forward_move_until_it_is_met(env: Env) {
     assert_eq!(history[1]["from"], "initial");
     assert!(history[1]["skipped"].is_null());
 
-    // Backward, and giving the deal up, need no gate.
+    // Backward, and giving the deal up, need no gate (a loss needs its review).
     let r = move_to(&api, &id, "initial").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rival = env.account(&rep, "对手公司").await;
+    let review = json!({ "loss_reason": "price", "lost_to_id": rival.id, "lost_price": "90000",
+        "close_lessons": "价格没谈拢" });
+    let r = patch_deal(&api, &id, review).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = move_to(&api, &id, "lost").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -447,6 +447,25 @@ impl Browser {
             .await
     }
 
+    /// Posts a form asking for JSON (as the board's script does), the CSRF token added.
+    pub async fn post_accepting_json(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = self.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+        all.extend_from_slice(fields);
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::ACCEPT_LANGUAGE, &self.accept_language)
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(serde_urlencoded::to_string(&all).expect("form")))
+            .expect("request");
+        let response = send(&self.router, request).await;
+        self.keep_cookies(&response.headers);
+        response
+    }
+
     /// Posts a raw form body exactly as given (no CSRF token added).
     pub async fn post_raw(&mut self, path: &str, body: &str) -> Response {
         let request = Request::builder()

@@ -205,6 +205,11 @@ pub(super) fn add_object(
             }
         }
     }
+    if spec.archive.is_some() {
+        quick.push(json!({ "name": crate::api::list_query::ARCHIVED, "in": "query",
+            "schema": { "type": "string", "enum": ["hidden", "include", "only"] },
+            "description": "Archived records (won, lost and terminated deals): left out (`hidden`, the default), included, or the only ones" }));
+    }
     read.insert(
         "created_by".into(),
         json!({ "type": "string", "format": "uuid" }),

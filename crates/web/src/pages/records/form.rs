@@ -71,7 +71,7 @@ pub(in crate::pages) async fn user_choices(state: &AppState, user: &Signed) -> V
 
 /// The controls of a form for `fields`, filled from what was submitted (`raw`), else from
 /// the record's values.
-async fn form_fields(
+pub(in crate::pages) async fn form_fields(
     state: &AppState,
     user: &Signed,
     fields: &ObjectFields,
@@ -244,7 +244,7 @@ fn wants_refresh(pairs: &Pairs) -> bool {
     pairs.iter().any(|(k, _)| k == REFRESH)
 }
 
-fn form_input(
+pub(in crate::pages) fn form_input(
     fields: &ObjectFields,
     pairs: &Pairs,
     creating: bool,
@@ -500,7 +500,7 @@ pub(super) async fn create(
 }
 
 /// Names for the lookup ids in a re-displayed form.
-async fn raw_names(
+pub(in crate::pages) async fn raw_names(
     state: &AppState,
     user: &Signed,
     fields: &ObjectFields,

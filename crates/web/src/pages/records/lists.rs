@@ -52,6 +52,8 @@ struct ListPage {
     rows: Vec<(String, String, Vec<Shown>)>,
     next_url: Option<String>,
     errors: FormErrors,
+    /// The archive choice of an object with one (closed deals): (value, label, chosen).
+    archive_choices: Vec<(String, String, bool)>,
 }
 
 #[derive(Template)]
@@ -124,6 +126,8 @@ pub(in crate::pages) struct ListQuery {
     notice: Option<String>,
     /// Other parameters: those named like a field filter on it (`?grade=A`).
     by_field: Vec<(String, String)>,
+    /// Archived records (closed deals): hidden, included or only them.
+    archived: app::records::Archived,
 }
 
 pub(in crate::pages) fn parse_list_query(raw: Option<&str>) -> ListQuery {
@@ -138,6 +142,7 @@ pub(in crate::pages) fn parse_list_query(raw: Option<&str>) -> ListQuery {
             "cursor" => q.cursor = Some(value),
             "edited" => q.edited = true,
             "notice" => q.notice = Some(value),
+            "archived" => q.archived = app::records::Archived::parse(&value).unwrap_or_default(),
             "ff" => ff.push(value),
             "fo" => fo.push(value),
             "fv" => fv.push(value),
@@ -168,8 +173,12 @@ fn list_url(
     sort: &str,
     filters: &[FilterSpec],
     cursor: Option<&str>,
+    archived: app::records::Archived,
 ) -> String {
     let mut pairs: Vec<(&str, String)> = vec![("view", view.to_string())];
+    if archived != app::records::Archived::Hidden {
+        pairs.push(("archived", archived.key().to_string()));
+    }
     if !q.is_empty() {
         pairs.push(("q", q.to_string()));
     }
@@ -266,7 +275,9 @@ pub(in crate::pages) async fn list_page(
         limit: Some(50),
         q: query.q.clone(),
         related: None,
+        archived: query.archived,
     };
+    let archived = query.archived;
     let (page, errors, status) =
         match app::records::list(&state.app, &user.actor, kind, &request).await {
             Ok(page) => (Some(page), FormErrors::default(), StatusCode::OK),
@@ -302,9 +313,17 @@ pub(in crate::pages) async fn list_page(
             } else {
                 f.key.clone()
             };
-            let href = f
-                .indexed
-                .then(|| list_url(spec.plural, &view_key, &q, &next_sort, &filters, None));
+            let href = f.indexed.then(|| {
+                list_url(
+                    spec.plural,
+                    &view_key,
+                    &q,
+                    &next_sort,
+                    &filters,
+                    None,
+                    archived,
+                )
+            });
             (f.key.clone(), label(t, f), href)
         })
         .collect();
@@ -321,10 +340,17 @@ pub(in crate::pages) async fn list_page(
                     .collect(),
             ));
         }
-        next_url = page
-            .next_cursor
-            .as_deref()
-            .map(|c| list_url(spec.plural, &view_key, &q, &sort, &filters, Some(c)));
+        next_url = page.next_cursor.as_deref().map(|c| {
+            list_url(
+                spec.plural,
+                &view_key,
+                &q,
+                &sort,
+                &filters,
+                Some(c),
+                archived,
+            )
+        });
     }
     let name_column = (
         String::from("name"),
@@ -336,6 +362,7 @@ pub(in crate::pages) async fn list_page(
             if sort == "name" { "-name" } else { "name" },
             &filters,
             None,
+            archived,
         )),
     );
     let mut all_columns = vec![name_column];
@@ -398,6 +425,24 @@ pub(in crate::pages) async fn list_page(
             .with_notice_on(query.notice.as_deref(), kind.key()),
         plural: spec.plural,
         board: spec.rules.contains(&domain::rules::Rule::StageGate),
+        archive_choices: if spec.archive.is_some() {
+            [
+                app::records::Archived::Hidden,
+                app::records::Archived::Included,
+                app::records::Archived::Only,
+            ]
+            .into_iter()
+            .map(|a| {
+                (
+                    a.key().to_string(),
+                    t.key("closing.archived.", a.key()),
+                    a == archived,
+                )
+            })
+            .collect()
+        } else {
+            Vec::new()
+        },
         title: spec.label(t.is_zh()).to_string(),
         new_label: t.key("new.", kind.key()),
         can_create: user.actor.principal.can(kind, Action::Create),

@@ -56,6 +56,8 @@ pub(super) async fn lookup(
         q: get("q"),
         limit: Some(10),
         sort: Some("name".into()),
+        // A closed deal is still something to log a call about.
+        archived: app::records::Archived::Included,
         ..Default::default()
     };
     let items = match app::records::list(&state.app, &user.actor, kind, &request).await {

@@ -32,6 +32,7 @@ use activity_actions::{check_in, complete, follow_up, postpone, reopen};
 pub use display::{label, show_value};
 pub(super) use form::user_choices;
 use form::{create, delete, edit_form, new_form, update};
+pub(in crate::pages) use form::{form_fields, form_input, raw_names, FormField, Pairs};
 use links::{add_account_link, add_contact_link, remove_account_link, remove_contact_link};
 use lists::{filter_row, list};
 use lookup::lookup;
