@@ -450,6 +450,9 @@ async fn accounts_use_the_shared_form_and_lookup(env: Env) {
     page.assert_contains("id=\"account-name\"");
     page.assert_contains("<span class=\"tag\">VIP</span>");
     page.assert_contains("3000");
+    // Deals point at an account twice (its account, the competitor who won): two lists, two ids.
+    assert_eq!(page.body.matches("id=\"related-opportunities\"").count(), 1);
+    page.assert_contains("id=\"related-opportunities-lost_to_id\"");
     // A bad value comes back on the same form with what was typed.
     let r = b
         .post("/accounts", &[("name", "坏数据"), ("employees", "很多")])

@@ -158,9 +158,14 @@ pub async fn related_lists(
         }
         let new_url = Some(format!("/{plural}/new?{query}"));
         let title = title(user, *object, field);
-        if let Some(list) =
+        if let Some(mut list) =
             related(state, user, *object, &field.key, record.id, title, new_url).await
         {
+            // A second standard lookup of the same object (a deal's competitor beside its
+            // account) is named after its field, so every list keeps its own id.
+            if lists.iter().any(|l: &RelatedList| l.id == list.id) {
+                list.id = format!("{}-{}", list.id, field.key);
+            }
             lists.push(list);
         }
     }
