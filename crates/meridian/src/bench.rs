@@ -323,8 +323,11 @@ async fn subjects(app: &App, admin_email: &str) -> Result<Vec<Subject>> {
 /// contact team, signed in as a request would be: their lists take the predicate's granted
 /// branch. Sharing again only sets the same rows.
 async fn shared_rep(app: &App, admin: &Actor, rep: store::org::User) -> Result<Actor> {
+    // By name, not by the newest: after one run the newest accounts are the ones this
+    // benchmark updated, all the rep's.
     let params = ListRequest {
-        limit: Some(20),
+        limit: Some(50),
+        sort: Some("name".into()),
         ..Default::default()
     };
     let page = list_accounts(app, admin, &params).await?;
