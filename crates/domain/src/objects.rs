@@ -337,11 +337,16 @@ pub const SOURCES: &[(&str, &str, &str)] = &[
     ("other", "其他", "Other"),
 ];
 
-fn account_spec() -> ObjectSpec {
-    let provinces: Vec<(&str, &str, &str)> = crate::regions::PROVINCES
+/// The provinces as a picklist's options (code, Chinese, English): accounts and leads.
+fn province_options() -> Vec<(&'static str, &'static str, &'static str)> {
+    crate::regions::PROVINCES
         .iter()
         .map(|p| (p.code, p.name_zh, p.name_en))
-        .collect();
+        .collect()
+}
+
+fn account_spec() -> ObjectSpec {
+    let provinces = province_options();
     let mut fields = vec![
         f("name", "客户名称", "Name", FieldType::Text)
             .required()

@@ -1,7 +1,7 @@
 //! The lead: a person and company not yet qualified, who become an account, a contact and
 //! an opportunity when converted, or are disqualified with a reason.
 
-use super::{common, f, finish, key, record_type, ObjectSpec, SOURCES};
+use super::{common, f, finish, key, province_options, record_type, ObjectSpec, SOURCES};
 use crate::conversion::{Conversion, Links, Map, Moved};
 use crate::duplicates::KeyKind;
 use crate::fields::FieldType;
@@ -75,10 +75,7 @@ pub const LEAD_CONVERSION: Conversion = Conversion {
 };
 
 pub(super) fn lead_spec() -> ObjectSpec {
-    let provinces: Vec<(&str, &str, &str)> = crate::regions::PROVINCES
-        .iter()
-        .map(|p| (p.code, p.name_zh, p.name_en))
-        .collect();
+    let provinces = province_options();
     let mut fields = vec![
         f("name", "姓名", "Name", FieldType::Text)
             .required()
