@@ -149,9 +149,7 @@ async fn close(
             Map::new()
         }
     };
-    errors
-        .into_result()
-        .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     let Some(outcome) = outcome else {
         return Err(ApiError::new(tr, AppError::field("outcome", "required")));
     };
@@ -192,9 +190,7 @@ async fn suspend(
             day
         }
     };
-    errors
-        .into_result()
-        .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     let version = version(tr, &headers)?;
     let suspension = app::closing::Suspension { reason, resume_on };
     app::closing::suspend(&state.app, &user.actor, id, &suspension, version)
@@ -215,9 +211,7 @@ async fn reactivate(
     let id = super::records::parse_id(tr, &id)?;
     let mut errors = FieldErrors::new();
     unknown(&body, &[], &mut errors);
-    errors
-        .into_result()
-        .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     let version = version(tr, &headers)?;
     app::closing::reactivate(&state.app, &user.actor, id, version)
         .await
@@ -238,9 +232,7 @@ async fn terminate(
     let mut errors = FieldErrors::new();
     unknown(&body, &["reason"], &mut errors);
     let reason = text(&body, "reason", &mut errors);
-    errors
-        .into_result()
-        .map_err(|e| ApiError::new(tr, AppError::Validation(e)))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     let version = version(tr, &headers)?;
     app::closing::terminate(&state.app, &user.actor, id, &reason, version)
         .await

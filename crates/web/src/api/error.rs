@@ -42,6 +42,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The 422 of a body with field errors.
+    pub fn invalid(tr: Tr, errors: domain::FieldErrors) -> Self {
+        Self::new(tr, AppError::Validation(errors))
+    }
+
     pub fn new(tr: Tr, error: AppError) -> Self {
         let status = crate::error::status_of(&error);
         let fields = match &error {

@@ -46,14 +46,10 @@ fn fail(tr: crate::i18n::Tr) -> impl Fn(AppError) -> ApiError {
     move |e| ApiError::new(tr, e)
 }
 
-fn invalid(tr: crate::i18n::Tr, errors: FieldErrors) -> ApiError {
-    ApiError::new(tr, AppError::Validation(errors))
-}
-
 fn one_error(tr: crate::i18n::Tr, field: &str, code: &'static str) -> ApiError {
     let mut errors = FieldErrors::new();
     errors.add(field, code);
-    invalid(tr, errors)
+    ApiError::invalid(tr, errors)
 }
 
 /// A field as `GET /{object}/fields` lists it.
@@ -192,7 +188,7 @@ async fn patch_field(
     user.actor
         .require(ObjectKind::Org, domain::permissions::Action::Administer)
         .map_err(fail(tr))?;
-    let options = parse_options(&body).map_err(|e| invalid(tr, e))?;
+    let options = parse_options(&body).map_err(|e| ApiError::invalid(tr, e))?;
     let field = app::picklists::set_options(&state.app, &user.actor, kind, &key, options)
         .await
         .map_err(fail(tr))?;
@@ -228,7 +224,7 @@ fn object_param(tr: crate::i18n::Tr, query: Option<&str>) -> Result<ObjectKind, 
     };
     match (kind, errors.is_empty()) {
         (Some(kind), true) => Ok(kind),
-        _ => Err(invalid(tr, errors)),
+        _ => Err(ApiError::invalid(tr, errors)),
     }
 }
 
@@ -343,7 +339,7 @@ async fn create_type(
         required_fields: Vec::new(),
         layout_fields: Vec::new(),
     };
-    apply_type(&body, &mut input).map_err(|e| invalid(tr, e))?;
+    apply_type(&body, &mut input).map_err(|e| ApiError::invalid(tr, e))?;
     let t = app::picklists::save_record_type(&state.app, &user.actor, kind, None, input)
         .await
         .map_err(fail(tr))?;
@@ -382,7 +378,7 @@ async fn patch_type(
         return Err(one_error(tr, "object", "read_only"));
     }
     let mut input = RecordTypeInput::of(&current);
-    apply_type(&body, &mut input).map_err(|e| invalid(tr, e))?;
+    apply_type(&body, &mut input).map_err(|e| ApiError::invalid(tr, e))?;
     let t = app::picklists::save_record_type(&state.app, &user.actor, kind, Some(id), input)
         .await
         .map_err(fail(tr))?;
@@ -484,7 +480,7 @@ async fn put_set(
 ) -> Result<Response, ApiError> {
     let tr = user.tr;
     let kind = body_object(tr, &body, Some("opportunity"))?;
-    let set = parse_set(&body).map_err(|e| invalid(tr, e))?;
+    let set = parse_set(&body).map_err(|e| ApiError::invalid(tr, e))?;
     let set = app::picklists::put_stage_set(&state.app, &user.actor, kind, set)
         .await
         .map_err(fail(tr))?;

@@ -34,10 +34,6 @@ fn fail(tr: Tr) -> impl Fn(AppError) -> ApiError {
     move |e| ApiError::new(tr, e)
 }
 
-fn invalid(tr: Tr, errors: FieldErrors) -> ApiError {
-    ApiError::new(tr, AppError::Validation(errors))
-}
-
 fn texts_json(t: &Texts) -> Value {
     json!({ "zh": t.zh, "en": t.en })
 }
@@ -255,7 +251,7 @@ async fn save_type(
     if body.contains_key("template") {
         unknown(&body, &["template"], "", &mut errors);
         let template = text(body.get("template"), "template", &mut errors);
-        errors.into_result().map_err(|e| invalid(tr, e))?;
+        errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
         let b = app::business_types::install(&state.app, &user.actor, &template)
             .await
             .map_err(fail(tr))?;
@@ -293,7 +289,7 @@ async fn save_type(
         is_default: flag(&body, "is_default", false, &mut errors),
         stages,
     };
-    errors.into_result().map_err(|e| invalid(tr, e))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     let existed = app::business_types::get(&state.app, &user.actor, &input.key)
         .await
         .is_ok();
@@ -463,7 +459,7 @@ async fn move_stage(
     if stage.is_empty() && errors.for_field("stage").is_none() {
         errors.add("stage", "required");
     }
-    errors.into_result().map_err(|e| invalid(tr, e))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     let version = match headers.get(header::IF_MATCH).map(|v| v.as_bytes()) {
         None | Some(b"*") => None,
         Some(_) => Some(super::expected_version(tr, &headers, None, 0)?),
@@ -524,7 +520,7 @@ async fn tick(
     }
     let checked = flag(&body, "checked", true, &mut errors);
     let mut stage = text(body.get("stage"), "stage", &mut errors);
-    errors.into_result().map_err(|e| invalid(tr, e))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     if stage.is_empty() {
         let p = app::stages::path(&state.app, &user.actor, id)
             .await
@@ -589,7 +585,7 @@ async fn board(
     user: ApiUser,
 ) -> Result<Json<Value>, ApiError> {
     let tr = user.tr;
-    let q = parse_board(&user.actor, query.as_deref()).map_err(|e| invalid(tr, e))?;
+    let q = parse_board(&user.actor, query.as_deref()).map_err(|e| ApiError::invalid(tr, e))?;
     let b = app::board::board(&state.app, &user.actor, &q)
         .await
         .map_err(fail(tr))?;
