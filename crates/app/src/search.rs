@@ -29,10 +29,10 @@ pub(crate) fn hides_searchable(fields: &records::ObjectFields) -> bool {
 pub(crate) fn matches_visible<'a>(
     spec: &domain::objects::ObjectSpec,
     text_of: impl Fn(&str) -> Option<&'a str>,
-    tokens: &[String],
+    terms: &[domain::search::Term],
 ) -> bool {
     let have = domain::search::record_tokens(domain::search::search_texts(spec, text_of));
-    tokens.iter().all(|t| have.binary_search(t).is_ok())
+    terms.iter().all(|t| t.found_in(&have))
 }
 
 /// The objects searched, in the order results are shown.
@@ -49,7 +49,15 @@ pub const MAX_PER_OBJECT: i64 = 20;
 /// Longest query accepted, in characters.
 pub const MAX_QUERY: usize = 100;
 
-/// The matches of one object: the newest first, and whether its list has more.
+/// Matches read per object to rank, for each one shown: the whole name or the start of it
+/// is looked for among the newest matches, so a common word does not walk a whole list.
+const RANKED_PER_SHOWN: i64 = 4;
+/// At most this many matches are read per object to rank (the per-row probing of common
+/// tokens stays cheap up to about this page size).
+const MAX_RANKED: i64 = 20;
+
+/// The matches of one object, best first ([`domain::search::Rank`], then the newest), and
+/// whether its list has more.
 pub struct Group {
     pub kind: ObjectKind,
     pub page: RecordPage,
@@ -58,7 +66,7 @@ pub struct Group {
 
 /// Searches every object the actor may read for records matching all words of `q` (Chinese
 /// fragments of two characters or more, word beginnings, phone and e-mail fragments, as the
-/// lists' quick search). Chinese names are not matched by their pinyin.
+/// lists' quick search), and Chinese names by their pinyin or its initials.
 pub async fn global(
     app: &App,
     actor: &Actor,
@@ -84,17 +92,23 @@ pub async fn global(
         }
         let request = ListRequest {
             q: Some(q.to_string()),
-            limit: Some(per_object),
+            limit: Some(
+                (per_object * RANKED_PER_SHOWN).clamp(per_object, MAX_RANKED.max(per_object)),
+            ),
             // Search finds closed deals too.
             archived: records::Archived::Included,
             ..Default::default()
         };
-        let page = match records::list(app, actor, kind, &request).await {
+        let mut page = match records::list(app, actor, kind, &request).await {
             Ok(page) => page,
             Err(AppError::Forbidden) => continue,
             Err(e) => return Err(e),
         };
-        let more = page.next_cursor.is_some();
+        // Stable: equal ranks keep the list's order (the newest first).
+        page.records
+            .sort_by_key(|r| domain::search::rank(r.name(), q));
+        let more = page.next_cursor.is_some() || page.records.len() as i64 > per_object;
+        page.records.truncate(per_object as usize);
         groups.push(Group { kind, page, more });
     }
     Ok(groups)

@@ -15,8 +15,8 @@ use uuid::Uuid;
 /// How one candidate lookup runs.
 #[derive(Debug, Clone)]
 pub enum Probe<'a> {
-    /// Records holding every one of these search tokens.
-    Tokens(Vec<String>),
+    /// Records holding a token of every one of these search terms.
+    Tokens(Vec<domain::search::Term>),
     /// Records whose field holds this value as stored.
     Value(&'a FieldDef, FieldValue),
 }
@@ -43,19 +43,17 @@ pub async fn candidates(
             let mut conditions = Vec::new();
             for (i, token) in tokens.iter().enumerate() {
                 let alias = format!("s{i}");
-                let p = q.param(Param::Text(token.clone()));
+                let p = crate::search::term_condition(&mut q, token, &alias);
                 let object = index.object_predicate(&mut q, &alias);
                 from.push(format!("{table} {alias}"));
-                conditions.push(format!(
-                    "{alias}.tenant_id = {tenant}{object} AND {alias}.token = {p}"
-                ));
+                conditions.push(format!("{alias}.tenant_id = {tenant}{object} AND {p}"));
                 if i > 0 {
                     conditions.push(format!("{alias}.{column} = s0.{column}"));
                 }
             }
             let limit = q.param(Param::I64(limit));
             q.push(&format!(
-                "SELECT s0.{column} AS id FROM {} WHERE {} LIMIT {limit}",
+                "SELECT DISTINCT s0.{column} AS id FROM {} WHERE {} LIMIT {limit}",
                 from.join(" CROSS JOIN "),
                 conditions.join(" AND ")
             ));

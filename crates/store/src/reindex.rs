@@ -16,9 +16,10 @@ use domain::permissions::ObjectKind;
 use sqlx::Row;
 use uuid::Uuid;
 
-/// The version of the tokens this code writes: 2 indexes phone numbers by their digit grams
-/// (and account phone numbers at all) and digit runs in names by theirs too.
-pub const TOKENS_VERSION: i64 = 2;
+/// The version of the tokens this code writes: 2 indexed phone numbers by their digit grams
+/// (and account phone numbers at all) and digit runs in names by theirs too; 3 stores words
+/// whole and marked, and the pinyin windows of Chinese names, for prefix matching.
+pub const TOKENS_VERSION: i64 = 3;
 
 /// Records re-indexed per transaction.
 const BATCH: i64 = 500;
@@ -206,9 +207,9 @@ pub async fn set_tokens_version(tx: &mut Tx, version: i64) -> Result<()> {
     Ok(())
 }
 
-/// One batch of a company's records of one object with a digit in a searchable text (the
-/// only ones whose tokens version 2 changed), in key order after `after`. Returns how many
-/// it re-indexed and the last one's id.
+/// One batch of a company's records of one object, in key order after `after` (version 3
+/// changed the tokens of every name, so every record is re-indexed). Returns how many it
+/// re-indexed and the last one's id.
 async fn rebuild_batch(
     tx: &mut Tx,
     backend: Backend,
@@ -221,15 +222,6 @@ async fn rebuild_batch(
         .filter(|f| f.column.is_some())
         .collect();
     let columns: Vec<&str> = fields.iter().filter_map(|f| f.column.as_deref()).collect();
-    let has_digit = |column: &str| match backend {
-        Backend::Sqlite => format!("r.{column} GLOB '*[0-9]*'"),
-        Backend::Postgres => format!("r.{column} ~ '[0-9]'"),
-    };
-    let digits = columns
-        .iter()
-        .map(|c| has_digit(c))
-        .collect::<Vec<_>>()
-        .join(" OR ");
     let index = TokenIndex::of(spec.kind);
     let select = columns
         .iter()
@@ -251,7 +243,7 @@ async fn rebuild_batch(
         Backend::Postgres => " FOR UPDATE",
     };
     q.push(&format!(
-        "SELECT r.id, {select} FROM {table} r WHERE r.tenant_id = {tenant} AND {keyset}({digits}) ORDER BY r.id LIMIT {limit}{lock}",
+        "SELECT r.id, {select} FROM {table} r WHERE {keyset}r.tenant_id = {tenant} ORDER BY r.id LIMIT {limit}{lock}",
         table = spec.plural,
     ));
     let batch: Vec<(Uuid, Vec<Option<String>>)> = on_conn!(tx, c => {

@@ -14,8 +14,8 @@ pub struct ListQuery<'a> {
     pub conditions: &'a [Condition],
     /// Extra equality on a lookup column (related lists: `account_id = …`).
     pub related: Option<(&'a str, Uuid)>,
-    /// Quick-search tokens a record must all have (`record_search`).
-    pub search_tokens: &'a [String],
+    /// Quick-search terms a record must all match (`record_search`).
+    pub search_tokens: &'a [domain::search::Term],
     pub sort: &'a FieldDef,
     pub descending: bool,
     pub after: Option<After>,

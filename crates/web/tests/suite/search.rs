@@ -1,6 +1,7 @@
 //! Quick, global and lookup search: queries normalised as indexed names are (a company's
 //! full legal name finds it), phone numbers found by any run of four or more digits, and
-//! tokens of older versions rebuilt — through the use cases, the pages and the API.
+//! tokens of older versions rebuilt, Chinese names found by pinyin and initials and ranked —
+//! through the use cases, the pages and the API.
 
 use crate::account_fixture::ListParams;
 use crate::on_both_databases;
@@ -12,7 +13,8 @@ use serde_json::{json, Value};
 on_both_databases!(
     full_legal_names_find_their_records_everywhere,
     phone_numbers_are_found_by_any_digit_run,
-    old_search_tokens_are_rebuilt
+    old_search_tokens_are_rebuilt,
+    pinyin_finds_chinese_names_within_scope
 );
 
 fn encode(q: &str) -> String {
@@ -325,4 +327,177 @@ async fn old_search_tokens_are_rebuilt(env: Env) {
             .unwrap(),
         0
     );
+}
+
+async fn pinyin_finds_chinese_names_within_scope(env: Env) {
+    let c = env.company("华南机械", "admin@a.example").await;
+    let east = env.department(&c, "华东", None).await;
+    let west = env.department(&c, "华西", None).await;
+    let manager = env
+        .user(&c, "boss@a.example", "sales_manager", Some(east), None)
+        .await;
+    let rep = env
+        .user(
+            &c,
+            "rep@a.example",
+            "sales_rep",
+            Some(east),
+            Some(manager.id()),
+        )
+        .await;
+    let other = env
+        .user(&c, "other@a.example", "sales_rep", Some(west), None)
+        .await;
+    let (rep_id, other_id) = (rep.id().to_string(), other.id().to_string());
+    let admin_api = env.api(&env.token(&c.admin).await);
+    // 华为 is the oldest account: ranking, not recency, puts it first for `huawei`.
+    for (name, owner) in [
+        ("华为", &rep_id),
+        ("中国移动通信集团有限公司", &rep_id),
+        ("深圳华为技术有限公司", &rep_id),
+        ("重庆钢铁股份有限公司", &other_id),
+    ] {
+        let r = admin_api
+            .post("/api/v1/accounts", json!({"name": name, "owner_id": owner}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        env.clock.advance(chrono::Duration::minutes(1));
+    }
+    for (name, owner) in [("张三", &rep_id), ("张珊", &other_id)] {
+        let r = admin_api
+            .post("/api/v1/contacts", json!({"name": name, "owner_id": owner}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let rep_api = env.api(&env.token(&rep).await);
+    let manager_api = env.api(&env.token(&manager).await);
+    let group = |groups: &[(String, Vec<String>)], object: &str| -> Vec<String> {
+        groups
+            .iter()
+            .find(|(o, _)| o == object)
+            .map(|(_, names)| names.clone())
+            .unwrap_or_default()
+    };
+    let rep_actor = env.actor(c.tenant_id, rep.id()).await;
+    // Both plans — a rare term's postings first, or each row probed — find the same records.
+    for rare_token_postings in [store::search::RARE_TOKEN_POSTINGS, 0] {
+        store::search::set_rare_token_postings(rare_token_postings);
+        let found = global(&rep_api, "zgyd").await;
+        assert_eq!(group(&found, "account"), ["中国移动通信集团有限公司"]);
+        let found = global(&rep_api, "huawei").await;
+        assert_eq!(
+            group(&found, "account"),
+            ["华为", "深圳华为技术有限公司"],
+            "the whole name first, then the newest"
+        );
+        assert_eq!(
+            group(&global(&rep_api, "huaw").await, "account").len(),
+            2,
+            "found as the user types"
+        );
+        // The rep finds their own 张三, never the other rep's 张珊 nor their account.
+        assert_eq!(group(&global(&rep_api, "zs").await, "contact"), ["张三"]);
+        assert!(group(&global(&rep_api, "chongqing").await, "account").is_empty());
+        assert_eq!(
+            records(&env, &rep_actor, ObjectKind::Contact, "zhangsan").await,
+            ["张三"]
+        );
+        // Their manager sees the rep's records, not the other department's.
+        assert_eq!(
+            group(&global(&manager_api, "zs").await, "contact"),
+            ["张三"]
+        );
+        let admin = global(&admin_api, "zs").await;
+        let mut both = group(&admin, "contact");
+        both.sort();
+        assert_eq!(both, ["张三", "张珊"]);
+        assert_eq!(
+            group(&global(&admin_api, "cqgt").await, "account"),
+            ["重庆钢铁股份有限公司"],
+            "a first character of two readings (重 zhong/chong)"
+        );
+        assert_eq!(
+            accounts(&env, &c.admin, "shenzhen huawei").await,
+            ["深圳华为技术有限公司"]
+        );
+    }
+    store::search::set_rare_token_postings(store::search::RARE_TOKEN_POSTINGS);
+
+    // The page lists what the API does.
+    let mut browser = env.browser();
+    browser.login("rep@a.example").await;
+    let page = browser.get("/search?q=zgyd").await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains("中国移动通信集团有限公司");
+    let page = browser.get("/contacts?q=zs").await;
+    page.assert_contains("张三");
+    assert!(!page.body.contains("张珊"));
+}
+
+/// A word of letters is a range of tokens. Probed row by row, the range is read from the
+/// record's own tokens (its index by record), not by walking the range's postings for the
+/// record; as the driver, the range's records are read once each from the token index. The
+/// statements are those of a quick search of accounts and of contacts on SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefix_terms_read_the_right_index_on_sqlite() {
+    crate::support::run(crate::support::Backend::Sqlite, |env: Env| async move {
+        let c = env.company("华南机械", "admin@a.example").await;
+        let mixed = domain::search::query_tokens("huawei 华为");
+        let word = domain::search::query_tokens("huawei");
+        for kind in [ObjectKind::Account, ObjectKind::Contact] {
+            let spec = domain::objects::spec(kind).expect("record object");
+            let sort = spec.field("updated_at").expect("updated_at");
+            let record_index = match kind {
+                ObjectKind::Account => "(tenant_id=? AND account_id=?)",
+                _ => "(tenant_id=? AND object=? AND record_id=?)",
+            };
+            for (rare_token_postings, terms) in [
+                (0, &mixed),
+                (store::search::RARE_TOKEN_POSTINGS, &mixed),
+                (store::search::RARE_TOKEN_POSTINGS, &word),
+            ] {
+                store::search::set_rare_token_postings(rare_token_postings);
+                let query = store::records::ListQuery {
+                    conditions: &[],
+                    related: None,
+                    search_tokens: terms,
+                    sort,
+                    descending: true,
+                    after: None,
+                    limit: 10,
+                };
+                let mut tx = env.app.db.begin_read().await.expect("tx");
+                let statement =
+                    store::records::list_statement(&mut tx, &c.admin.principal, spec, &query)
+                        .await
+                        .expect("statement");
+                let plan = store::records::explain(&mut tx, &statement)
+                    .await
+                    .expect("explain");
+                tx.commit().await.expect("commit");
+                let probes_by_record = plan
+                    .iter()
+                    .any(|p| p.contains("SEARCH x USING") && p.contains(record_index));
+                let range_by_token = plan.iter().any(|p| p.contains("token>? AND token<?"));
+                assert!(
+                    !plan.iter().any(|p| p.starts_with("SCAN x")),
+                    "{kind:?}: {plan:?}"
+                );
+                if terms == &word && rare_token_postings > 0 {
+                    // The range drives: its records read once each from the token index,
+                    // then fetched by key.
+                    assert!(range_by_token, "{kind:?} driven by the range: {plan:?}");
+                    assert!(
+                        !plan.iter().any(|p| p.starts_with("SCAN t")),
+                        "{kind:?}: {plan:?}"
+                    );
+                } else {
+                    // No driver, or the bigram 华为 (no postings) drives: the range is probed.
+                    assert!(probes_by_record, "{kind:?} probed per row: {plan:?}");
+                }
+            }
+        }
+        store::search::set_rare_token_postings(store::search::RARE_TOKEN_POSTINGS);
+    })
+    .await
 }

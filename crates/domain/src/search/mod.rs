@@ -1,8 +1,14 @@
 //! Search tokens, computed by the application so that SQLite and PostgreSQL match the same
-//! records: CJK bigrams (so two-character names like 华为 are found anywhere in a name) and
-//! prefixes of Latin words and digit runs. Legal-form suffixes are dropped first, so that
-//! 有限公司 or "Co., Ltd." neither match everything nor crowd the index; queries are
-//! normalised the same way, so a company's full legal name finds it.
+//! records: CJK bigrams (so two-character names like 华为 are found anywhere in a name), whole
+//! words and the pinyin of Chinese names, which query words match by prefix ([`Term`]), and
+//! digit runs. Legal-form suffixes are dropped first, so that 有限公司 or "Co., Ltd." neither
+//! match everything nor crowd the index; queries are normalised the same way, so a company's
+//! full legal name finds it.
+//!
+//! A word is stored once, marked with [`WORD_MARK`] (`~acme`), and so is every pinyin window
+//! of a Chinese name (`~huaweijishu`, `~hwjs`: see [`pinyin`]); a query word of two or more
+//! letters matches every marked token it begins, as an index range. Words holding digits keep
+//! their prefixes as exact tokens too (`x5`, `ab12`), as queries with digits match exactly.
 //!
 //! Phone numbers are indexed by the digits of their national number alone, as every run of
 //! [`DIGIT_GRAM`] digits (`+86 138 0013 8000`: the eight grams of `13800138000`, no more
@@ -11,6 +17,60 @@
 //! occur in the number it is part of. Digit runs of four or more in names get the same
 //! grams. Grams can match a number holding them in another order (`1380 0138` for
 //! `13800138`): rare, and a longer query makes it rarer.
+
+pub mod pinyin;
+
+/// Marks the tokens query words match by prefix: whole words and pinyin windows. No other
+/// token holds it (tokens are made of letters and digits).
+pub const WORD_MARK: char = '~';
+
+/// What one part of a query must match among a record's tokens.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Term {
+    /// This token exactly: a CJK bigram, a digit gram, a word with digits or of one letter.
+    Token(String),
+    /// Any marked token starting with this (the mark included): a word of letters, as a
+    /// prefix of a stored word or of the pinyin of a Chinese name.
+    Prefix(String),
+}
+
+impl Term {
+    /// The first token the term matches, in byte order.
+    pub fn low(&self) -> &str {
+        match self {
+            Term::Token(t) | Term::Prefix(t) => t,
+        }
+    }
+
+    /// For a prefix, the first token after every token it matches (the prefix with its last
+    /// character moved one up), so that it matches `low <= token < high`.
+    pub fn high(&self) -> Option<String> {
+        match self {
+            Term::Token(_) => None,
+            Term::Prefix(p) => {
+                let mut chars: Vec<char> = p.chars().collect();
+                let last = chars.pop()?;
+                let next = char::from_u32(last as u32 + 1).unwrap_or(char::MAX);
+                chars.push(next);
+                Some(chars.into_iter().collect())
+            }
+        }
+    }
+
+    /// Whether `token` is one this term matches.
+    pub fn matches(&self, token: &str) -> bool {
+        match self {
+            Term::Token(t) => t == token,
+            Term::Prefix(p) => token.starts_with(p.as_str()),
+        }
+    }
+
+    /// Whether a record with these tokens (sorted) has one this term matches.
+    pub fn found_in(&self, sorted_tokens: &[String]) -> bool {
+        let from = sorted_tokens.partition_point(|t| t.as_str() < self.low());
+        sorted_tokens.get(from).is_some_and(|t| self.matches(t))
+    }
+}
 
 /// Longest word prefix kept as a token; longer query words are cut to this length.
 pub const MAX_PREFIX: usize = 16;
@@ -119,28 +179,38 @@ fn runs(text: &str) -> Vec<Run> {
 }
 
 /// The tokens stored for a name: every CJK bigram (a lone CJK character stands alone) and
-/// every prefix of 2..=MAX_PREFIX characters of each word (a one-character word stands alone).
+/// the pinyin windows of each CJK run; each word marked whole (cut at MAX_PREFIX characters),
+/// a one-character word as itself, and a word with digits also as every prefix of
+/// 2..=MAX_PREFIX characters (with the grams of a long digit run).
 pub fn index_tokens(name: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     for run in runs(&strip_legal_suffix(name)) {
         match run {
-            Run::Cjk(chars) if chars.len() == 1 => tokens.push(chars[0].to_string()),
             Run::Cjk(chars) => {
+                if chars.len() == 1 {
+                    tokens.push(chars[0].to_string());
+                }
                 for pair in chars.windows(2) {
                     tokens.push(pair.iter().collect());
                 }
+                tokens.extend(pinyin::windows(&chars));
             }
             Run::Word(word) => {
                 let chars: Vec<char> = word.chars().collect();
                 if chars.len() == 1 {
                     tokens.push(word);
-                } else {
+                    continue;
+                }
+                let mut marked = String::from(WORD_MARK);
+                marked.extend(chars.iter().take(MAX_PREFIX));
+                tokens.push(marked);
+                if chars.iter().any(char::is_ascii_digit) {
                     for end in 2..=chars.len().min(MAX_PREFIX) {
                         tokens.push(chars[..end].iter().collect());
                     }
-                    if is_digits(&word) {
-                        digit_grams(&word, &mut tokens);
-                    }
+                }
+                if is_digits(&word) {
+                    digit_grams(&word, &mut tokens);
                 }
             }
         }
@@ -293,29 +363,92 @@ fn phone_parts(query: &str) -> (Vec<String>, String) {
     (phones, rest)
 }
 
-/// The tokens a query must all match, normalised as indexed texts are: folded, without
-/// the legal-form suffix, a phone number (or any run of four or more digits) as its digit
-/// grams. Empty when the query has nothing searchable.
-pub fn query_tokens(query: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
+/// The terms a query must all match, normalised as indexed texts are: folded, without the
+/// legal-form suffix, a phone number (or any run of four or more digits) as its digit grams,
+/// a word of two or more letters as a [`Term::Prefix`] of marked tokens. Empty when the query
+/// has nothing searchable.
+pub fn query_tokens(query: &str) -> Vec<Term> {
+    let mut terms = Vec::new();
+    let mut grams = Vec::new();
     let (phones, rest) = phone_parts(&fold(query));
     for digits in phones {
-        digit_grams(&digits, &mut tokens);
+        digit_grams(&digits, &mut grams);
     }
+    terms.extend(grams.into_iter().map(Term::Token));
     for run in runs(&strip_legal_suffix(&rest)) {
         match run {
-            Run::Cjk(chars) if chars.len() == 1 => tokens.push(chars[0].to_string()),
+            Run::Cjk(chars) if chars.len() == 1 => terms.push(Term::Token(chars[0].to_string())),
             Run::Cjk(chars) => {
                 for pair in chars.windows(2) {
-                    tokens.push(pair.iter().collect());
+                    terms.push(Term::Token(pair.iter().collect()));
                 }
             }
-            Run::Word(word) => tokens.push(word.chars().take(MAX_PREFIX).collect()),
+            Run::Word(word) => {
+                let cut: String = word.chars().take(MAX_PREFIX).collect();
+                let letters = cut.chars().count() >= 2 && !cut.chars().any(|c| c.is_ascii_digit());
+                terms.push(if letters {
+                    Term::Prefix(format!("{WORD_MARK}{cut}"))
+                } else {
+                    Term::Token(cut)
+                });
+            }
         }
     }
-    tokens.sort();
-    tokens.dedup();
-    tokens
+    terms.sort();
+    terms.dedup();
+    // A prefix that another begins with asks nothing more of a record.
+    let prefixes: Vec<String> = terms
+        .iter()
+        .filter_map(|t| match t {
+            Term::Prefix(p) => Some(p.clone()),
+            Term::Token(_) => None,
+        })
+        .collect();
+    terms.retain(|t| match t {
+        Term::Prefix(p) => !prefixes.iter().any(|o| o != p && o.starts_with(p.as_str())),
+        Term::Token(_) => true,
+    });
+    terms
+}
+
+/// How well a record's name answers a query, best first: the whole name, then a name that
+/// starts with the query (its text, or the pinyin or initials of its first characters), then
+/// any other match. Sorting by it puts the record a user is typing the name of on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rank {
+    WholeName,
+    NameStart,
+    Elsewhere,
+}
+
+/// The [`Rank`] of a record named `name` for `query`, both normalised as tokens are (folded,
+/// without the legal-form suffix and the characters between words).
+pub fn rank(name: &str, query: &str) -> Rank {
+    let compact = |text: &str| -> String {
+        strip_legal_suffix(text)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let (name, query) = (compact(name), compact(&fold(query)));
+    if query.is_empty() {
+        return Rank::Elsewhere;
+    }
+    if name == query {
+        return Rank::WholeName;
+    }
+    if name.starts_with(&query) {
+        return Rank::NameStart;
+    }
+    let leading: Vec<char> = name.chars().take_while(|&c| is_cjk(c)).collect();
+    let starts = pinyin::windows_from_start(&leading);
+    if starts.iter().any(|w| {
+        w.strip_prefix(WORD_MARK)
+            .is_some_and(|w| w.starts_with(&query))
+    }) {
+        return Rank::NameStart;
+    }
+    Rank::Elsewhere
 }
 
 #[cfg(test)]
@@ -325,7 +458,9 @@ mod tests {
     /// Whether a record with tokens `index` is found by `query`.
     fn found(index: &[String], query: &str) -> bool {
         let q = query_tokens(query);
-        !q.is_empty() && q.iter().all(|t| index.contains(t))
+        let mut index = index.to_vec();
+        index.sort();
+        !q.is_empty() && q.iter().all(|t| t.found_in(&index))
     }
 
     fn matches(name: &str, query: &str) -> bool {
@@ -460,6 +595,69 @@ mod tests {
             let full = format!("+86{national}");
             proptest::prop_assert!(phone_matches(&stored, &full), "{} / {}", stored, full);
         }
+    }
+
+    #[test]
+    fn chinese_names_match_by_pinyin_and_initials_from_any_character() {
+        for (name, query) in [
+            ("中国移动通信集团有限公司", "zgyd"),
+            ("中国移动通信集团有限公司", "zhongguoyidong"),
+            ("中国移动通信集团有限公司", "yidong"),
+            ("深圳华为技术有限公司", "huawei"),
+            ("深圳华为技术有限公司", "huaw"),
+            ("深圳华为技术有限公司", "hw"),
+            ("深圳华为技术有限公司", "hwjs"),
+            ("深圳华为技术有限公司", "华为 jishu"),
+            ("深圳华为技术有限公司", "shenzhen huawei"),
+            ("张三", "zhangsan"),
+            ("张三", "zs"),
+            ("张三", "zhangs"),
+            ("张三", "ZhangSan"),
+            ("重庆钢铁", "chongqing"),
+            ("联想Lenovo集团", "lianxiang lenovo"),
+        ] {
+            assert!(matches(name, query), "{query} should find {name}");
+        }
+        for (name, query) in [
+            ("深圳华为技术有限公司", "zgyd"),
+            ("张三", "zhangsi"),
+            ("张三", "zx"),
+            // Letters of two characters that do not follow each other.
+            ("深圳华为技术有限公司", "szjs"),
+        ] {
+            assert!(!matches(name, query), "{query} should not find {name}");
+        }
+        assert!(matches("深圳华为技术有限公司", "szhwjs"));
+    }
+
+    #[test]
+    fn words_of_letters_match_by_prefix_and_words_with_digits_exactly() {
+        assert!(matches("Acme X5 Robotics", "x5"));
+        assert!(matches("Acme X5 Robotics", "robot"));
+        assert!(matches("Model AB12", "ab"));
+        assert!(matches("Model AB12", "ab1"));
+        assert!(!matches("Model AB12", "ab2"));
+        assert_eq!(
+            query_tokens("rob robot"),
+            vec![Term::Prefix("~robot".into())],
+            "a prefix another query word begins with asks nothing more"
+        );
+        assert_eq!(Term::Prefix("~az".into()).high().as_deref(), Some("~a{"));
+    }
+
+    #[test]
+    fn whole_names_rank_before_name_starts_before_the_rest() {
+        assert_eq!(rank("华为", "华为"), Rank::WholeName);
+        assert_eq!(rank("华为技术有限公司", "华为技术"), Rank::WholeName);
+        assert_eq!(rank("华为技术有限公司", "华为"), Rank::NameStart);
+        assert_eq!(rank("华为技术有限公司", "hwjs"), Rank::NameStart);
+        assert_eq!(rank("华为技术有限公司", "huawei"), Rank::NameStart);
+        assert_eq!(rank("深圳华为技术有限公司", "huawei"), Rank::Elsewhere);
+        assert_eq!(rank("深圳华为技术有限公司", "华为"), Rank::Elsewhere);
+        assert_eq!(rank("Acme Robotics", "acme"), Rank::NameStart);
+        assert_eq!(rank("Acme Robotics", "acme robotics"), Rank::WholeName);
+        assert_eq!(rank("Acme Robotics", "robotics"), Rank::Elsewhere);
+        assert!(Rank::WholeName < Rank::NameStart && Rank::NameStart < Rank::Elsewhere);
     }
 
     #[test]
