@@ -84,13 +84,14 @@ pub struct BenchArgs {
 }
 
 /// The in-process operations, by the names `--only` matches and the report shows.
-const OPERATIONS: [&str; 13] = [
+const OPERATIONS: [&str; 14] = [
     "list: first page",
     "list: filtered + sorted",
     "list: deep page",
     "record page",
     "quick search",
     "global search",
+    "pinyin search",
     "create",
     "update",
     "contacts: first page",
@@ -170,7 +171,7 @@ fn budget_ms(op: &str) -> f64 {
         "my day" => 50.0,
         "record page" | "account page (whole, HTTP)" => 30.0,
         "global search page (whole, HTTP)" => 50.0,
-        "quick search" | "global search" => 50.0,
+        "quick search" | "global search" | "pinyin search" => 50.0,
         "create" | "update" => 10.0,
         _ => f64::INFINITY,
     }
@@ -432,6 +433,15 @@ fn search_fragment(rng: &mut StdRng, name: &str) -> Option<String> {
     }
     let w = words[rng.gen_range(0..words.len())];
     Some(w.chars().take(4).collect())
+}
+
+/// What someone would type in pinyin to find `name`: the full pinyin (`huawei`) or the
+/// initials (`hwjs`) of a fragment of Chinese characters [`search_fragment`] picks; none for a
+/// name without one.
+fn pinyin_fragment(rng: &mut StdRng, name: &str) -> Option<String> {
+    let fragment: Vec<char> = search_fragment(rng, name)?.chars().collect();
+    let (full, initials) = domain::search::pinyin::spell(&fragment)?;
+    Some(if rng.gen_bool(0.5) { full } else { initials })
 }
 
 /// An operation stops at the time limit only once it has this many timed runs.
@@ -708,6 +718,28 @@ async fn measure(
             hits += usize::from(groups.iter().any(|g| !g.page.records.is_empty()));
         }
         let mut f = figures(role, "global search", runs.ms);
+        f.note = format!("{hits} of {} searches found something", f.n);
+        out.push(f);
+    }
+
+    if args.wants("pinyin search") {
+        // ---- pinyin search: the full pinyin or the initials of the same kind of fragments,
+        // over the four searchable objects, as typed in the top bar's box
+        let mut hits = 0usize;
+        let mut runs = Runs::new(n, 0, limit);
+        while let Some(run) = runs.next() {
+            let name = &pool[rng.gen_range(0..pool.len())].1;
+            let Some(q) = pinyin_fragment(rng, name) else {
+                continue;
+            };
+            let t = Instant::now();
+            let groups = app::search::global(app, actor, &q, None)
+                .await
+                .map_err(app_err)?;
+            runs.record(run, t);
+            hits += usize::from(groups.iter().any(|g| !g.page.records.is_empty()));
+        }
+        let mut f = figures(role, "pinyin search", runs.ms);
         f.note = format!("{hits} of {} searches found something", f.n);
         out.push(f);
     }

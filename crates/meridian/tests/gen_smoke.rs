@@ -388,6 +388,16 @@ async fn check(target: &Target, output: &str) -> Vec<String> {
             "contact with {mobile:?} is found by {q:?}"
         );
     }
+    // And by the pinyin of their name, as the app indexes it.
+    let name_chars: Vec<char> = name.chars().collect();
+    let (full_pinyin, _) = domain::search::pinyin::spell(&name_chars).expect("readings");
+    assert!(
+        search(ObjectKind::Contact, full_pinyin.clone())
+            .await
+            .iter()
+            .any(|r| r.id == contact.id),
+        "contact {name:?} is found by {full_pinyin:?}"
+    );
     let lead = list(admin.clone(), ObjectKind::Lead, Vec::new())
         .await
         .into_iter()
@@ -410,6 +420,24 @@ async fn check(target: &Target, output: &str) -> Vec<String> {
             .iter()
             .any(|r| r.id == lead.id),
         "lead of {:?} is found by {company:?}",
+        lead.text("company")
+    );
+    // From the third character of the first run of Chinese characters of the company's name
+    // without its legal form: pinyin windows end where the run does.
+    let stripped = domain::search::strip_legal_suffix(lead.text("company").unwrap_or_default());
+    let run: Vec<char> = stripped
+        .chars()
+        .skip_while(|&c| !cjk(c))
+        .take_while(|&c| cjk(c))
+        .collect();
+    let company_chars = &run[2.min(run.len().saturating_sub(1))..];
+    let (company_pinyin, _) = domain::search::pinyin::spell(company_chars).expect("readings");
+    assert!(
+        search(ObjectKind::Lead, company_pinyin.clone())
+            .await
+            .iter()
+            .any(|r| r.id == lead.id),
+        "lead of {:?} is found by {company_pinyin:?}",
         lead.text("company")
     );
     let opportunity = &list(admin.clone(), ObjectKind::Opportunity, Vec::new()).await[0];

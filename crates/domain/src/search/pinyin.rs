@@ -75,6 +75,19 @@ pub fn windows_from_start(chars: &[char]) -> Vec<String> {
     windows_at(chars, &common, 0)
 }
 
+/// The full pinyin and the initials of `chars` in their most common readings, uncut
+/// (`华为` → `huawei`, `hw`): what a user types for them. None when a character has no reading.
+pub fn spell(chars: &[char]) -> Option<(String, String)> {
+    let mut full = String::new();
+    let mut initials = String::new();
+    for &c in chars {
+        let r = reading(c)?;
+        initials.push_str(first_letter(&r));
+        full.push_str(&r);
+    }
+    Some((full, initials))
+}
+
 fn first_letter(reading: &str) -> &str {
     &reading[..reading.chars().next().map_or(0, char::len_utf8)]
 }
@@ -154,6 +167,14 @@ mod tests {
         let w = of("重庆");
         assert!(w.contains(&"~chongqing".to_string()), "{w:?}");
         assert!(w.contains(&"~cq".to_string()), "{w:?}");
+    }
+
+    #[test]
+    fn spells_as_typed() {
+        assert_eq!(
+            spell(&"华为".chars().collect::<Vec<_>>()),
+            Some(("huawei".into(), "hw".into()))
+        );
     }
 
     #[test]

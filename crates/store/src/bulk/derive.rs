@@ -96,6 +96,68 @@ pub struct Related {
 
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗";
 const GIVEN: &str = "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞";
+/// The words an opportunity's name ends with, after "account name · ".
+const DEAL_WORDS: [&str; 4] = ["系统升级", "年度采购", "新建项目", "扩容"];
+
+/// Every text the generator writes into a person's name or after an opportunity's account
+/// name: the surname and one or two given names, and the deal words.
+fn generated_words() -> Vec<String> {
+    let surnames: Vec<char> = SURNAMES.chars().collect();
+    let given: Vec<char> = GIVEN.chars().collect();
+    let mut words: Vec<String> = DEAL_WORDS.iter().map(|w| w.to_string()).collect();
+    for &s in &surnames {
+        for &g in &given {
+            words.push(format!("{s}{g}"));
+            for &h in &given {
+                words.push(format!("{s}{g}{h}"));
+            }
+        }
+    }
+    words
+}
+
+/// Rows of `gen_word_tokens` per insert statement (two parameters each).
+const WORD_TOKEN_ROWS: usize = 2_000;
+
+/// Fills the loader connection's temporary `gen_word_tokens (word, token)` with the search
+/// tokens of every [`generated_words`] as `domain::search::index_tokens` computes them
+/// (bigrams and pinyin windows), so that the set-based statements join them instead of
+/// spelling the tokens in SQL.
+async fn load_word_tokens(tx: &mut crate::Tx) -> Result<()> {
+    on_conn!(tx, c => {
+        sqlx::query("CREATE TEMP TABLE gen_word_tokens (word TEXT NOT NULL, token TEXT NOT NULL)")
+            .execute(&mut *c).await?;
+    });
+    let rows: Vec<(String, String)> = generated_words()
+        .into_iter()
+        .flat_map(|word| {
+            domain::search::index_tokens(&word)
+                .into_iter()
+                .map(move |token| (word.clone(), token))
+        })
+        .collect();
+    for chunk in rows.chunks(WORD_TOKEN_ROWS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+            .collect();
+        let sql = format!(
+            "INSERT INTO gen_word_tokens (word, token) VALUES {}",
+            values.join(", ")
+        );
+        on_conn!(tx, c => {
+            let mut q = sqlx::query(&sql);
+            for (word, token) in chunk {
+                q = q.bind(word).bind(token);
+            }
+            q.execute(&mut *c).await?;
+        });
+    }
+    on_conn!(tx, c => {
+        sqlx::query("CREATE INDEX gen_word_tokens_word ON gen_word_tokens (word)")
+            .execute(&mut *c).await?;
+    });
+    Ok(())
+}
 
 /// Makes the records around the generated accounts in the database itself, set-based:
 /// 1–2 contacts per account (with a custom `budget_level` picklist value), one lead per
@@ -190,7 +252,7 @@ pub async fn derive_related(
     );
     let opportunities = format!(
         "INSERT INTO opportunities (tenant_id, id, name, account_id, amount_minor, currency, expected_close, stage, status, win_rate, source, closed_on, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
-         SELECT $1, {id}, base.name || ' · ' || CASE {t} % 4 WHEN 0 THEN '系统升级' WHEN 1 THEN '年度采购' WHEN 2 THEN '新建项目' ELSE '扩容' END,
+         SELECT $1, {id}, base.name || ' · ' || CASE {t} % 4 WHEN 0 THEN '{w0}' WHEN 1 THEN '{w1}' WHEN 2 THEN '{w2}' ELSE '{w3}' END,
             base.id, ({a} % 500 + 1) * 1000000, 'CNY', {close},
             CASE {s} % 6 WHEN 0 THEN 'initial' WHEN 1 THEN 'needs' WHEN 2 THEN 'proposal' WHEN 3 THEN 'negotiation' WHEN 4 THEN 'won' ELSE 'lost' END,
             CASE {s} % 6 WHEN 4 THEN 'won' WHEN 5 THEN 'lost' ELSE 'open' END,
@@ -205,6 +267,10 @@ pub async fn derive_related(
         p = h(56),
         id = id("48"),
         created = opp_created,
+        w0 = DEAL_WORDS[0],
+        w1 = DEAL_WORDS[1],
+        w2 = DEAL_WORDS[2],
+        w3 = DEAL_WORDS[3],
     );
     // Spread over the account's life so far.
     let span = Dialect::days_to_anchor(backend, "base.created_at");
@@ -239,9 +305,10 @@ pub async fn derive_related(
          WHERE accounts.tenant_id = $1 AND accounts.id = x.account_id"
     );
     let recent = anchor - chrono::Duration::days(30);
-    // Search tokens, as `app::records` writes them for records made in the app: the bigrams
-    // of each person's name; for leads also the company's tokens, for opportunities the
-    // account's tokens (their names start with it) and the bigrams of the word after it. The
+    // Search tokens, as `app::records` writes them for records made in the app: the tokens
+    // of each person's name (bigrams and pinyin windows, from `gen_word_tokens`); for leads
+    // also the company's tokens, for opportunities the account's tokens (their names start
+    // with it) and the tokens of the word after it. The
     // account's tokens come from `account_search` (indexed by account before this runs).
     // Contacts' and leads' mobile numbers (`+86 1xx xxxx xxxx`) by their digit grams: every
     // run of four of the national number `1xxxxxxxxxx`, as `domain::search::phone_tokens`
@@ -250,11 +317,12 @@ pub async fn derive_related(
     let token_chunk = "base.n > $2 AND base.n <= $3";
     // Joins written as CROSS JOINs with the conditions in WHERE: SQLite then keeps the order
     // written (the chunk's accounts first, then primary-key or index lookups).
-    let bigrams = |table: &str, derived: &str, text: &str, join: &str| {
+    // The tokens of a generated person's name or deal word, from `gen_word_tokens`.
+    let word_tokens = |table: &str, derived: &str, text: &str, join: &str| {
         format!(
-            "SELECT substr({text}, p.k + 1, 2) AS token, r.id AS record_id
-             FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN {series} p
-             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND p.k < length({text}) - 1"
+            "SELECT w.token AS token, r.id AS record_id
+             FROM gen_base base {join} CROSS JOIN {table} r CROSS JOIN gen_word_tokens w
+             WHERE {token_chunk} AND r.tenant_id = $1 AND r.id = {derived} AND w.word = {text}"
         )
     };
     let digits = "substr(replace(replace(r.mobile, '+', ''), ' ', ''), 3)";
@@ -302,7 +370,7 @@ pub async fn derive_related(
             "contact",
             format!(
                 "{} UNION {}",
-                bigrams(
+                word_tokens(
                     "contacts",
                     &id("16 + s.k"),
                     "r.name",
@@ -320,7 +388,7 @@ pub async fn derive_related(
             format!(
                 "{} UNION {} UNION {}",
                 account_tokens(&id("32"), "", ""),
-                bigrams("leads", &id("32"), "r.name", ""),
+                word_tokens("leads", &id("32"), "r.name", ""),
                 mobile_grams("leads", &id("32"), "")
             ),
         ),
@@ -334,7 +402,7 @@ pub async fn derive_related(
                     &format!("AND r.tenant_id = $1 AND r.id = {opportunity}"),
                 ),
                 // The word after "name · ".
-                bigrams(
+                word_tokens(
                     "opportunities",
                     &opportunity,
                     "substr(r.name, length(base.name) + 4)",
@@ -350,6 +418,7 @@ pub async fn derive_related(
         sqlx::query(number_accounts).bind(tenant_id).execute(&mut *c).await?;
         sqlx::query("CREATE INDEX gen_base_n ON gen_base (n)").execute(&mut *c).await?;
     });
+    load_word_tokens(&mut tx).await?;
     let (accounts,): (i64,) = on_conn!(tx, c => {
         sqlx::query_as("SELECT COUNT(*) FROM gen_base").fetch_one(&mut *c).await?
     });
@@ -406,6 +475,7 @@ pub async fn derive_related(
     let mut tx = loader.begin().await?;
     on_conn!(tx, c => {
         sqlx::query("DROP TABLE gen_base").execute(&mut *c).await?;
+        sqlx::query("DROP TABLE gen_word_tokens").execute(&mut *c).await?;
     });
     let mut made = Related {
         seconds,
