@@ -6,8 +6,8 @@
 //! record leaking. The conversion asks it for accounts and contacts; a duplicate rule of any
 //! object can ask it the same way.
 
-use crate::records::object_fields_tx;
-use crate::{Actor, AppResult};
+use crate::records::{object_fields_tx, Input};
+use crate::{Actor, App, AppError, AppResult};
 use domain::duplicates::{self as keys, Key, ProbeBy};
 use domain::fields::FieldValue;
 use domain::permissions::ObjectKind;
@@ -45,6 +45,42 @@ impl Match {
     pub fn openable(&self) -> Option<Uuid> {
         matches!(self.seen, Seen::Open { .. }).then_some(self.id)
     }
+}
+
+/// The records of `object` that the record described by `input` (field values as a form or
+/// the API gives them) may duplicate, by the object's duplicate keys: what a create or an
+/// edit would be warned of. `except`: the record being edited. A key naming no field the
+/// reader may see is `unknown_field`; a reader who may not read the object is refused.
+pub async fn check(
+    app: &App,
+    actor: &Actor,
+    object: ObjectKind,
+    input: &Input,
+    except: Option<Uuid>,
+) -> AppResult<Vec<Match>> {
+    if actor.principal.read_scope(object).is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = app.db.begin_read().await?;
+    let fields = crate::records::actor_fields_tx(&mut tx, actor, object).await?;
+    let mut errors = domain::FieldErrors::new();
+    for (key, _) in input {
+        if fields.field(key).is_none() {
+            errors.add(key, "unknown_field");
+        }
+    }
+    errors.into_result()?;
+    let wanted = keys::keys(fields.spec, |k| {
+        input
+            .iter()
+            .find(|(key, _)| key == k)
+            .and_then(|(_, values)| values.first())
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    });
+    let found = find(&mut tx, actor, object, &wanted, except).await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
 /// The records of `object` holding any of `wanted` (keys of a record of any object), except

@@ -316,7 +316,7 @@ pub(super) fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String,
     schemas.insert("Converted".into(), json!({ "type": "object", "properties": {
         "id": { "type": "string", "format": "uuid" }, "account_id": { "type": "string", "format": "uuid" },
         "contact_id": { "type": "string", "format": "uuid" }, "opportunity_id": { "type": ["string", "null"], "format": "uuid" } } }));
-    schemas.insert("DuplicateMatch".into(), json!({ "type": "object", "description": "A record holding one of the lead's keys. One the caller can open has `id` and `name` (`can_link`); another only its owner's name, or `in_pool`", "properties": {
+    schemas.insert("DuplicateMatch".into(), json!({ "type": "object", "description": "A record holding one of the keys asked about (a lead's, or a record body's). One the caller can open has `id` and `name` (`can_link`); another only its owner's name, or `in_pool`", "properties": {
         "id": { "type": "string", "format": "uuid" }, "name": { "type": "string" }, "owner_name": { "type": ["string", "null"] },
         "in_pool": { "type": "boolean" }, "can_link": { "type": "boolean" },
         "fields": { "type": "array", "items": { "type": "string" }, "description": "The match's fields holding a key" } } }));

@@ -7,6 +7,7 @@ mod children;
 pub mod closing;
 mod conditional;
 mod conversion;
+mod duplicates;
 mod error;
 mod events;
 mod idempotent;
@@ -65,6 +66,7 @@ fn table() -> table::ApiRoutes {
         .merge(closing::routes())
         .merge(pools::routes())
         .merge(conversion::routes())
+        .merge(duplicates::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -159,6 +159,7 @@ fn with_records(
     super::sharing::document(&mut paths, &mut schemas);
     super::pools::document(&mut paths, &mut schemas);
     super::conversion::document(&mut paths, &mut schemas);
+    super::duplicates::document(&mut paths);
     tags.push(
         json!({ "name": "pools", "description": "Public pools (公海池) of leads and accounts" }),
     );

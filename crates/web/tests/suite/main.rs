@@ -16,6 +16,7 @@ mod clock;
 mod closing;
 mod closing_pages;
 mod delete_protection;
+mod duplicates;
 mod engine;
 mod events;
 mod faults;

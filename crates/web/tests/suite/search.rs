@@ -331,23 +331,11 @@ async fn old_search_tokens_are_rebuilt(env: Env) {
 
 async fn pinyin_finds_chinese_names_within_scope(env: Env) {
     let c = env.company("华南机械", "admin@a.example").await;
-    let east = env.department(&c, "华东", None).await;
-    let west = env.department(&c, "华西", None).await;
-    let manager = env
-        .user(&c, "boss@a.example", "sales_manager", Some(east), None)
-        .await;
-    let rep = env
-        .user(
-            &c,
-            "rep@a.example",
-            "sales_rep",
-            Some(east),
-            Some(manager.id()),
-        )
-        .await;
-    let other = env
-        .user(&c, "other@a.example", "sales_rep", Some(west), None)
-        .await;
+    let crate::support::Teams {
+        manager,
+        rep,
+        other,
+    } = env.two_teams(&c).await;
     let (rep_id, other_id) = (rep.id().to_string(), other.id().to_string());
     let admin_api = env.api(&env.token(&c.admin).await);
     // 华为 is the oldest account: ranking, not recency, puts it first for `huawei`.

@@ -244,6 +244,33 @@ impl Env {
         self.actor(company.tenant_id, id).await
     }
 
+    /// A sales team of two departments: a manager (boss@a.example) over a rep (rep@a.example)
+    /// in 华东, and another rep (other@a.example) in 华西 whom neither may see.
+    pub async fn two_teams(&self, company: &Company) -> Teams {
+        let east = self.department(company, "华东", None).await;
+        let west = self.department(company, "华西", None).await;
+        let manager = self
+            .user(company, "boss@a.example", "sales_manager", Some(east), None)
+            .await;
+        let rep = self
+            .user(
+                company,
+                "rep@a.example",
+                "sales_rep",
+                Some(east),
+                Some(manager.id()),
+            )
+            .await;
+        let other = self
+            .user(company, "other@a.example", "sales_rep", Some(west), None)
+            .await;
+        Teams {
+            manager,
+            rep,
+            other,
+        }
+    }
+
     pub async fn department(&self, company: &Company, name: &str, parent: Option<Uuid>) -> Uuid {
         app::org::create_department(&self.app, &company.admin, name, parent)
             .await
@@ -599,4 +626,11 @@ pub fn field_codes(r: &Response) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The people of [`Env::two_teams`].
+pub struct Teams {
+    pub manager: Actor,
+    pub rep: Actor,
+    pub other: Actor,
 }
