@@ -98,7 +98,11 @@ struct ConvertPage {
 /// Fields of the opportunity offered beyond those proposed from the lead.
 const OPPORTUNITY_EXTRA: &[&str] = &["amount", "expected_close"];
 
-fn match_rows(t: crate::i18n::Tr, fields: &ObjectFields, matches: &[Match]) -> Vec<MatchRow> {
+pub(in crate::pages) fn match_rows(
+    t: crate::i18n::Tr,
+    fields: &ObjectFields,
+    matches: &[Match],
+) -> Vec<MatchRow> {
     let spec = fields.spec;
     matches
         .iter()

@@ -1,4 +1,5 @@
-//! The duplicate check of a record body (`POST /api/v1/{object}/duplicates`): matches by the
+//! The duplicate check of a record body (`POST /api/v1/{object}/duplicates`, and the record
+//! form's warning as it is filled): matches by the
 //! object's duplicate keys, those the caller may open with their name, the others only as
 //! "owned by X"; the record being edited left out; bad bodies refused; nothing written.
 
@@ -145,6 +146,39 @@ async fn a_record_body_is_checked_for_duplicates_within_what_the_caller_may_know
         .post("/api/v1/opportunities/duplicates", json!({"name": "华为"}))
         .await;
     assert!(r.status.is_client_error(), "{}", r.status);
+    // The form warns as it is filled: the same check, as a fragment of the new-record form.
+    let mut browser = env.browser();
+    browser.login("rep@a.example").await;
+    let form = browser.get("/accounts/new").await;
+    form.assert_contains("hx-post=\"/accounts/duplicates\"");
+    let edit = browser.get(&format!("/accounts/{mine}/edit")).await;
+    edit.assert_contains(&format!("hx-post=\"/accounts/duplicates?except={mine}\""));
+    let warning = browser
+        .post(
+            "/accounts/duplicates",
+            &[("name", "深圳华为技术股份有限公司"), ("phone", "")],
+        )
+        .await;
+    assert_eq!(warning.status, StatusCode::OK, "{}", warning.body);
+    warning.assert_contains("owned-by");
+    assert!(
+        !warning.body.contains(&theirs),
+        "no id of a record the rep cannot open"
+    );
+    let warning = browser
+        .post("/accounts/duplicates", &[("phone", "010 6234 5678")])
+        .await;
+    warning.assert_contains(&format!("href=\"/accounts/{mine}\""));
+    let none = browser
+        .post("/accounts/duplicates", &[("name", "全新客户")])
+        .await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert!(!none.body.contains("duplicate-warning"), "{}", none.body);
+    assert!(!browser
+        .get("/opportunities/new")
+        .await
+        .body
+        .contains("/duplicates"));
     // A check writes nothing.
     let r = admin_api.get("/api/v1/accounts?limit=50").await;
     assert_eq!(

@@ -227,6 +227,8 @@ struct FormPage {
     children: Vec<super::children::RowsEditor>,
     errors: FormErrors,
     conflict: bool,
+    /// Whether the object has duplicate keys: the form then warns of matches as it is filled.
+    checks_duplicates: bool,
 }
 
 /// Form bodies as (name, value) pairs: repeated names carry multi-select values.
@@ -356,6 +358,7 @@ async fn render_form(
         children,
         errors,
         conflict,
+        checks_duplicates: !spec.duplicate_keys.is_empty(),
     };
     (status, render(&page)).into_response()
 }

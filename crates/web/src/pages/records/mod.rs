@@ -16,6 +16,7 @@ mod account360;
 mod activity_actions;
 mod children;
 mod display;
+mod duplicates;
 mod form;
 mod links;
 mod lists;
@@ -68,6 +69,7 @@ pub fn routes() -> Router<AppState> {
             .route("/", get(list).post(create))
             .route("/new", get(new_form))
             .route("/lookup", get(lookup))
+            .route("/duplicates", post(duplicates::warning))
             .route("/{id}", record_page(kind).post(update))
             .route("/{id}/edit", get(edit_form))
             .route("/{id}/delete", post(delete))
