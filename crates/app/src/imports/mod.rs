@@ -457,8 +457,13 @@ pub async fn start(app: &App, actor: &Actor, id: Uuid) -> AppResult<ImportView> 
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<ImportView> {
     let mut tx = app.db.begin_read().await?;
     let import = visible(&mut tx, actor, id).await?;
+    with_job(&mut tx, import).await
+}
+
+/// The import's view with its job's state.
+async fn with_job(tx: &mut Tx, import: Import) -> AppResult<ImportView> {
     let job = match import.job_id {
-        Some(job) => store::jobs::get(&mut tx, actor.tenant_id(), job).await?,
+        Some(job) => store::jobs::get(tx, import.tenant_id, job).await?,
         None => None,
     };
     ImportView::of(import, job.as_ref())
@@ -473,6 +478,21 @@ pub async fn sheets(app: &App, actor: &Actor, id: Uuid) -> AppResult<Vec<String>
         .ok_or(AppError::NotFound)?;
     let format = Format::parse(&import.format).ok_or(AppError::NotFound)?;
     file::sheets(format, &bytes)
+}
+
+/// The first data row of an import's file (the setup page shows it beside each column).
+pub async fn first_row(app: &App, actor: &Actor, id: Uuid) -> AppResult<Vec<String>> {
+    let mut tx = app.db.begin_read().await?;
+    let import = visible(&mut tx, actor, id).await?;
+    let bytes = repo::file(&mut tx, actor.tenant_id(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(read_table(&import, &bytes)?
+        .rows
+        .into_iter()
+        .next()
+        .map(|r| r.cells)
+        .unwrap_or_default())
 }
 
 /// A page of the import history, newest first: the actor's own imports, or the company's
@@ -504,11 +524,7 @@ pub async fn history(
     };
     let mut out = Vec::new();
     for import in found {
-        let job = match import.job_id {
-            Some(job) => store::jobs::get(&mut tx, actor.tenant_id(), job).await?,
-            None => None,
-        };
-        out.push(ImportView::of(import, job.as_ref())?);
+        out.push(with_job(&mut tx, import).await?);
     }
     Ok((out, next))
 }
