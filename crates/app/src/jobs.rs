@@ -91,6 +91,7 @@ impl Registry {
             .schedule(crate::closing::ResumeReminders::schedule())
             .schedule(crate::stages::StageWarnings::schedule())
             .register(crate::pools::RecyclePools)
+            .register(crate::imports::RunImport)
             .schedule(crate::pools::RecyclePools::schedule())
     }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod housekeeping;
 pub mod idempotency;
+pub mod imports;
 pub mod jobs;
 pub mod mail;
 pub mod money;

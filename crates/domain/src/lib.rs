@@ -9,6 +9,7 @@ pub mod conversion;
 pub mod credit_code;
 pub mod duplicates;
 pub mod fields;
+pub mod imports;
 pub mod money;
 pub mod objects;
 pub mod org;

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use store::Db;
 
 mod bench;
+mod bench_import;
 mod bench_jobs;
 mod gen;
 mod page_bytes;
@@ -165,6 +166,13 @@ enum Command {
         #[command(flatten)]
         args: bench_jobs::BenchJobsArgs,
     },
+    /// Measure how many rows per second an import of a generated lead CSV runs.
+    BenchImport {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: bench_import::BenchImportArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -311,6 +319,12 @@ async fn main() -> Result<()> {
                 Box::pin(async move { Ok(App::new(db.open().await?)) })
             };
             bench_jobs::run(&App::new(database.clone()), open, &args).await?;
+            database.close().await;
+            Ok(())
+        }
+        Command::BenchImport { db, args } => {
+            let database = db.open().await?;
+            bench_import::run(&App::new(database.clone()), &args).await?;
             database.close().await;
             Ok(())
         }

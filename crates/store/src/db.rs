@@ -113,6 +113,12 @@ pub struct Tx {
     pub(crate) pending_events: Vec<crate::events::Pending>,
 }
 
+/// A point inside a transaction to come back to (see [`Tx::savepoint`]); not nested.
+#[must_use]
+pub struct Savepoint {
+    events: usize,
+}
+
 pub(crate) enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
@@ -475,6 +481,31 @@ impl Tx {
     pub fn mark_org_changed(&mut self) {
         self.org_changed = true;
         ORG_EPOCH.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Opens a savepoint: what is written after it can be undone alone
+    /// ([`Tx::rollback_to`]), the change-feed events queued since included.
+    pub async fn savepoint(&mut self) -> crate::Result<Savepoint> {
+        on_conn!(self, c => { sqlx::query("SAVEPOINT engine_row").execute(c).await?; });
+        Ok(Savepoint {
+            events: self.pending_events.len(),
+        })
+    }
+
+    /// Keeps what was written since the savepoint.
+    pub async fn release(&mut self, _savepoint: Savepoint) -> crate::Result<()> {
+        on_conn!(self, c => { sqlx::query("RELEASE SAVEPOINT engine_row").execute(c).await?; });
+        Ok(())
+    }
+
+    /// Undoes what was written since the savepoint, and drops the events queued since.
+    pub async fn rollback_to(&mut self, savepoint: Savepoint) -> crate::Result<()> {
+        on_conn!(self, c => {
+            sqlx::query("ROLLBACK TO SAVEPOINT engine_row").execute(&mut *c).await?;
+            sqlx::query("RELEASE SAVEPOINT engine_row").execute(&mut *c).await?;
+        });
+        self.pending_events.truncate(savepoint.events);
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

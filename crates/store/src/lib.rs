@@ -16,6 +16,7 @@ pub mod duplicates;
 pub mod events;
 pub mod history;
 pub mod idempotency;
+pub mod imports;
 pub mod jobs;
 pub mod mail;
 pub mod metadata_cache;
@@ -36,7 +37,7 @@ pub mod tree;
 pub mod views;
 pub mod visibility;
 
-pub use db::{org_epoch, Backend, Db, Param, StoreError, Tx};
+pub use db::{org_epoch, Backend, Db, Param, Savepoint, StoreError, Tx};
 pub use sqlx::types::Json as JsonValue;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

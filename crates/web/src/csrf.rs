@@ -65,12 +65,28 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     let (request, submitted) = match header_token {
         Some(t) => (request, Some(t)),
         None => {
-            let is_form = request
+            let kind = request
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-            if !is_form {
+                .unwrap_or_default();
+            if kind.starts_with("multipart/form-data") {
+                // A file upload without script: the form's action carries the token, as
+                // the body is not read here (it may be megabytes).
+                let token = request
+                    .uri()
+                    .query()
+                    .and_then(|q| form_urlencoded_field(q.as_bytes(), FIELD));
+                return match token {
+                    Some(t) if app::secrets::same_secret(&t, &expected) => {
+                        let mut request = request;
+                        request.extensions_mut().insert(CsrfToken(expected));
+                        next.run(request).await
+                    }
+                    _ => reject(&request),
+                };
+            }
+            if !kind.starts_with("application/x-www-form-urlencoded") {
                 return reject(&request);
             }
             let (parts, body) = request.into_parts();

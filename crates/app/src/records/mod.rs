@@ -459,11 +459,25 @@ pub async fn update(
     version: i64,
     input: &Input,
 ) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    update_in(&mut tx, actor, kind, id, version, input, app.now()).await?;
+    tx.commit().await.map_err(AppError::from)
+}
+
+/// [`update`] inside the caller's transaction (an import updates a batch in one).
+pub(crate) async fn update_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    version: i64,
+    input: &Input,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let (input, rows) = crate::children::split(kind, input);
     let input = &input;
-    let mut tx = app.db.begin().await?;
-    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let current = visible_record(&mut tx, actor, &fields, id).await?;
+    let fields = actor_fields_tx(tx, actor, kind).await?;
+    let current = visible_record(tx, actor, &fields, id).await?;
     actor.require(kind, Action::Edit)?;
     if current.version != version {
         return Err(AppError::Conflict);
@@ -471,7 +485,6 @@ pub async fn update(
     let mut values = current.values.clone();
     let errors = apply_input(&fields, &mut values, input, false);
     let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
-    let now = app.now();
     let change = Change {
         values,
         given: &given,
@@ -479,8 +492,7 @@ pub async fn update(
         rows: &rows,
         authorised: false,
     };
-    write_change(&mut tx, actor, &fields, &current, change, now).await?;
-    tx.commit().await.map_err(AppError::from)
+    write_change(tx, actor, &fields, &current, change, now).await
 }
 
 /// A change to write over a record: its new values, the fields the user gave, the errors
@@ -695,31 +707,45 @@ pub async fn delete(
     version: i64,
 ) -> AppResult<()> {
     let mut tx = app.db.begin().await?;
-    let fields = actor_fields_tx(&mut tx, actor, kind).await?;
-    let current = visible_record(&mut tx, actor, &fields, id).await?;
+    delete_in(&mut tx, actor, kind, id, version, app.now()).await?;
+    tx.commit().await.map_err(AppError::from)
+}
+
+/// [`delete`] inside the caller's transaction (an import's undo deletes what it created in
+/// one).
+pub(crate) async fn delete_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    id: Uuid,
+    version: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let fields = actor_fields_tx(tx, actor, kind).await?;
+    let current = visible_record(tx, actor, &fields, id).await?;
     actor.require(kind, Action::Delete)?;
-    crate::sharing::require(&mut tx, actor, kind, id, Action::Delete).await?;
+    crate::sharing::require(tx, actor, kind, id, Action::Delete).await?;
     if current.version != version {
         return Err(AppError::Conflict);
     }
     if let Some(tree) = fields.spec.tree {
         let field = fields.spec.field(tree.field).ok_or(AppError::NotFound)?;
         let tenant = actor.tenant_id();
-        if repo::count_lookup_references(&mut tx, fields.spec, field, tenant, id, 1).await? > 0 {
+        if repo::count_lookup_references(tx, fields.spec, field, tenant, id, 1).await? > 0 {
             return Err(AppError::Rule(tree.has_children));
         }
     }
-    crate::references::refuse_if_referenced(&mut tx, actor, kind, id).await?;
-    store::sharing::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
-    store::timeline::delete_links_of(&mut tx, actor.tenant_id(), kind, id).await?;
-    store::timeline::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
+    crate::references::refuse_if_referenced(tx, actor, kind, id).await?;
+    store::sharing::forget_record(tx, actor.tenant_id(), kind, id).await?;
+    store::timeline::delete_links_of(tx, actor.tenant_id(), kind, id).await?;
+    store::timeline::forget_record(tx, actor.tenant_id(), kind, id).await?;
     if fields.spec.own_changes_in_stream {
         // The record is a stream's owner: its stream goes with it.
-        store::timeline::forget_account(&mut tx, actor.tenant_id(), id).await?;
+        store::timeline::forget_account(tx, actor.tenant_id(), id).await?;
     }
-    store::search::forget_record(&mut tx, actor.tenant_id(), kind, id).await?;
-    store::tags::forget(&mut tx, kind, actor.tenant_id(), id).await?;
-    if !repo::delete(&mut tx, fields.spec, actor.tenant_id(), id).await? {
+    store::search::forget_record(tx, actor.tenant_id(), kind, id).await?;
+    store::tags::forget(tx, kind, actor.tenant_id(), id).await?;
+    if !repo::delete(tx, fields.spec, actor.tenant_id(), id).await? {
         return Err(AppError::Conflict);
     }
     let subject = crate::events::Subject {
@@ -728,6 +754,5 @@ pub async fn delete(
         owner_id: owner_of(&current.values),
         name: current.name(),
     };
-    crate::events::deleted(&mut tx, actor, app.now(), subject).await?;
-    tx.commit().await.map_err(AppError::from)
+    crate::events::deleted(tx, actor, now, subject).await
 }

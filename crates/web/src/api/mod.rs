@@ -11,6 +11,7 @@ mod duplicates;
 mod error;
 mod events;
 mod idempotent;
+mod imports;
 mod jobs;
 pub(crate) mod list_query;
 mod mail;
@@ -29,6 +30,10 @@ mod tokens;
 
 pub use error::{ApiError, ErrorBody};
 pub(crate) use idempotent::idempotent;
+pub(crate) use imports::{
+    object_of as import_object, read_upload as read_import_upload,
+    UPLOAD_LIMIT as IMPORT_UPLOAD_LIMIT,
+};
 
 use crate::i18n::{Lang, Tr};
 use crate::AppState;
@@ -67,6 +72,7 @@ fn table() -> table::ApiRoutes {
         .merge(pools::routes())
         .merge(conversion::routes())
         .merge(duplicates::routes())
+        .merge(imports::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -35,6 +35,11 @@ use utoipa::{Modify, OpenApi};
         super::jobs::show,
         super::jobs::list,
         super::jobs::retry,
+        super::imports::create,
+        super::imports::list,
+        super::imports::show,
+        super::imports::errors,
+        super::imports::undo,
         super::events::list,
         super::money::show,
         super::money::replace,
@@ -48,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         super::audit::list,
     ),
     components(schemas(
+        super::imports::ImportUpload,
         super::ErrorBody,
         super::activity_actions::PostponeIn,
         super::activity_actions::CheckInIn,
@@ -61,6 +67,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "The caller and its API tokens"),
         (name = "org", description = "Users, departments and roles (组织架构); administrators change them"),
         (name = "jobs", description = "Background jobs (后台任务)"),
+        (name = "imports", description = "Imports of CSV and XLSX files (数据导入)"),
         (name = "events", description = "The change feed (变更事件): every committed change of the records the caller may see"),
         (name = "settings", description = "Company settings: the company currency and exchange rates (汇率), record types (业务类型) and stage sets"),
         (name = "notifications", description = "The caller's notifications (消息中心) and where they arrive"),
@@ -273,6 +280,7 @@ mod tests {
         let without_body = [
             "/api/v1/activities/{id}/complete",
             "/api/v1/jobs/{id}/retry",
+            "/api/v1/imports/{id}/undo",
             "/api/v1/notifications/{id}/read",
             "/api/v1/notifications/read-all",
             "/api/v1/leads/{id}/claim",
@@ -283,8 +291,10 @@ mod tests {
                 let at = format!("{method} {path}");
                 if (method == "post" || method == "patch") && !without_body.contains(&path.as_str())
                 {
+                    let content = &op["requestBody"]["content"];
                     assert!(
-                        op["requestBody"]["content"]["application/json"]["schema"].is_object(),
+                        content["application/json"]["schema"].is_object()
+                            || content["multipart/form-data"]["schema"].is_object(),
                         "{at}: no body"
                     );
                     for status in ["400", "413", "415", "422"] {

@@ -9,6 +9,7 @@ mod closing;
 pub mod conversion;
 mod exchange_rates;
 mod fields;
+pub mod imports;
 mod jobs;
 mod mail;
 pub mod messages;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .merge(preferences::routes())
         .merge(pools::routes())
         .merge(conversion::routes())
+        .merge(imports::routes())
         .fallback(messages::not_found)
 }
 

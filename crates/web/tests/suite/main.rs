@@ -22,6 +22,8 @@ mod events;
 mod faults;
 mod field_access;
 mod forms;
+mod imports;
+mod imports_pages;
 mod input;
 mod jobs;
 mod lead_conversion;

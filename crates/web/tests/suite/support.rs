@@ -508,6 +508,29 @@ impl Browser {
         response
     }
 
+    /// Posts a multipart body as a file form does, `token` as the CSRF token in the action's
+    /// query (the form's own: [`Browser::csrf`]).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Response {
+        let path = format!("{path}?csrf_token={token}");
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::ACCEPT_LANGUAGE, &self.accept_language)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("request");
+        let response = send(&self.router, request).await;
+        self.keep_cookies(&response.headers);
+        response
+    }
+
     /// The same browser (cookies and all) in front of another router.
     pub fn on_router(&self, router: Router) -> Browser {
         Browser {
@@ -574,6 +597,18 @@ impl Api {
     pub async fn patch(&self, path: &str, body: serde_json::Value, if_match: &str) -> Response {
         self.call(Method::PATCH, path, Some(body), &[("if-match", if_match)])
             .await
+    }
+
+    /// Sends `body` as it is, with its content type.
+    pub async fn bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("request");
+        send(&self.router, request).await
     }
 
     pub async fn raw(
