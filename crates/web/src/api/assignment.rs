@@ -43,10 +43,6 @@ pub fn rule_json(r: &Rule) -> Value {
     })
 }
 
-fn invalid(tr: Tr, errors: FieldErrors) -> ApiError {
-    ApiError::new(tr, AppError::Validation(errors))
-}
-
 /// Reads `value` as a `T` into `slot`; false when it is of another JSON type.
 fn take<T: DeserializeOwned>(slot: &mut Option<T>, value: Value) -> bool {
     serde_json::from_value(value)
@@ -99,7 +95,7 @@ fn rule_input(tr: Tr, body: Map<String, Value>) -> Result<(RuleInput, Option<i64
             errors.add(&key, "wrong_type");
         }
     }
-    errors.into_result().map_err(|e| invalid(tr, e))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     Ok((input, version))
 }
 
@@ -222,7 +218,7 @@ async fn reorder(
     if ids.is_none() {
         errors.add("ids", "required");
     }
-    errors.into_result().map_err(|e| invalid(tr, e))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     let rules = app::assignment::reorder(&state.app, &user.actor, &ids.unwrap_or_default())
         .await
         .map_err(fail(tr))?;
@@ -266,8 +262,8 @@ async fn assign(
             None
         }
     };
-    errors.into_result().map_err(|e| invalid(tr, e))?;
-    let mode = mode.ok_or_else(|| invalid(tr, FieldErrors::new()))?;
+    errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
+    let mode = mode.ok_or_else(|| ApiError::new(tr, AppError::field("owner_id", "required")))?;
     let outcome = bulk::assign(&state.app, &user.actor, &ids, &mode)
         .await
         .map_err(fail(tr))?;
