@@ -3,6 +3,7 @@
 
 pub mod account360;
 pub mod activities;
+pub mod assignment;
 pub mod audit;
 pub mod auth;
 pub mod board;

@@ -91,7 +91,11 @@ pub async fn before_save(
                 }
             }
             Rule::LeadStatus => lead_status(kind, before, given, values, errors)?,
-            Rule::AccountStream | Rule::LastDeal | Rule::LastContacted | Rule::Reminders => {}
+            Rule::AccountStream
+            | Rule::LastDeal
+            | Rule::LastContacted
+            | Rule::Reminders
+            | Rule::Assignment => {}
         }
     }
     Ok(())
@@ -136,7 +140,8 @@ pub async fn after_save(
             | Rule::ContactOfAccount
             | Rule::ActivityTiming
             | Rule::NotItsOwn(_)
-            | Rule::LeadStatus => {}
+            | Rule::LeadStatus
+            | Rule::Assignment => {}
         }
     }
     Ok(())

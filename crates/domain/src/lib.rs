@@ -2,6 +2,7 @@
 //!
 //! Everything here is tested without a database; the store and app crates build on it.
 
+pub mod assignment;
 pub mod children;
 pub mod closing;
 pub mod contact_details;

@@ -36,6 +36,10 @@ pub enum Rule {
     /// The status follows the object's conversion (`ObjectSpec::conversion`): converted only
     /// by converting, for good; disqualified only with a reason.
     LeadStatus,
+    /// A new record's owner is chosen by the company's assignment rules (线索分配) when the
+    /// create names none, or asks for them (`app::assignment`); what chose it is recorded
+    /// on the record (`assignment_rule`, `assignment_method`, `assigned_at`).
+    Assignment,
 }
 
 /// Activity kinds that count as contacting the customer.

@@ -6,6 +6,7 @@
 
 #[macro_use]
 mod db;
+pub mod assignment;
 pub mod audit;
 pub mod auth;
 pub mod bulk;

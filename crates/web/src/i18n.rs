@@ -74,6 +74,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/pools.zh-CN.json"),
     include_str!("../locales/conversion.zh-CN.json"),
     include_str!("../locales/closing.zh-CN.json"),
+    include_str!("../locales/assignment.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -94,6 +95,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/pools.en.json"),
     include_str!("../locales/conversion.en.json"),
     include_str!("../locales/closing.en.json"),
+    include_str!("../locales/assignment.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

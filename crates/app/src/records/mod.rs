@@ -328,11 +328,17 @@ pub(crate) async fn create_in(
     let (input, rows) = crate::children::split(kind, input);
     let input = &input;
     let fields = actor_fields_tx(tx, actor, kind).await?;
+    let mut flag_errors = FieldErrors::new();
+    let (input, assign) = crate::assignment::split_flag(fields.spec, input, &mut flag_errors);
+    let input = &input;
     let mut values = Values::new();
     let mut errors = apply_input(&fields, &mut values, input, true);
-    values
+    errors.0.extend(flag_errors.0);
+    let owner_given = values.contains_key("owner_id");
+    let chosen_owner = values
         .entry("owner_id".into())
-        .or_insert(FieldValue::Id(actor.id()));
+        .or_insert(FieldValue::Id(actor.id()))
+        .clone();
     let given: Vec<&str> = input.iter().map(|(k, _)| k.as_str()).collect();
     rules::before_save(
         tx,
@@ -350,9 +356,13 @@ pub(crate) async fn create_in(
     let rows = crate::children::prepare(tx, tenant, &fields, None, &rows, &mut values, &mut errors)
         .await?;
     errors.into_result()?;
-    if values.get("owner_id") != Some(&FieldValue::Id(actor.id())) {
+    // Giving a record away needs the transfer grant; the company's assignment rules may.
+    if chosen_owner != FieldValue::Id(actor.id()) {
         actor.require(kind, Action::Transfer)?;
     }
+    let pool =
+        crate::assignment::on_create(tx, actor, &fields, assign, owner_given, &mut values, now)
+            .await?;
     check_references(tx, actor, &fields, &values, None).await?;
     let id = Uuid::now_v7();
     check_tree(tx, actor, &fields, id, &values, None).await?;
@@ -370,6 +380,7 @@ pub(crate) async fn create_in(
         &stamp,
     )
     .await?;
+    crate::assignment::place(tx, actor.tenant_id(), id, pool).await?;
     crate::children::write(tx, actor, &fields, id, &rows, &values, now).await?;
     index_search(tx, actor.tenant_id(), kind, &values, id).await?;
     let subject = crate::events::Subject {

@@ -171,6 +171,26 @@ pub(super) fn lead_spec() -> ObjectSpec {
             .system()
             .indexed(),
         f("converted_by", "转化人", "Converted by", FieldType::User).system(),
+        f(
+            "assignment_rule",
+            "分配规则",
+            "Assignment rule",
+            FieldType::Text,
+        )
+        .max(100)
+        .system(),
+        f(
+            "assignment_method",
+            "分配方式",
+            "Assignment method",
+            FieldType::Picklist,
+        )
+        .system()
+        .indexed()
+        .options(crate::assignment::RECORDED_METHODS),
+        f("assigned_at", "分配时间", "Assigned", FieldType::DateTime)
+            .system()
+            .indexed(),
     ];
     fields.push(record_type());
     fields.extend(common());
@@ -187,7 +207,7 @@ pub(super) fn lead_spec() -> ObjectSpec {
         tree: None,
         own_changes_in_stream: false,
         lookup_detail: Some("company"),
-        rules: &[Rule::LeadStatus],
+        rules: &[Rule::LeadStatus, Rule::Assignment],
         children: Vec::new(),
         duplicate_keys: const {
             &[

@@ -2,6 +2,7 @@
 //! `ETag`/`If-Match` concurrency, cursor pagination, and the OpenAPI document.
 
 mod activity_actions;
+mod assignment;
 mod audit;
 mod children;
 pub mod closing;
@@ -73,6 +74,7 @@ fn table() -> table::ApiRoutes {
         .merge(conversion::routes())
         .merge(duplicates::routes())
         .merge(imports::routes())
+        .merge(assignment::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

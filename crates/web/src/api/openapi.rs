@@ -167,10 +167,12 @@ fn with_records(
     super::pools::document(&mut paths, &mut schemas);
     super::conversion::document(&mut paths, &mut schemas);
     super::duplicates::document(&mut paths);
+    super::assignment::document(&mut paths, &mut schemas);
     tags.push(
         json!({ "name": "pools", "description": "Public pools (公海池) of leads and accounts" }),
     );
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
+    tags.push(json!({ "name": "assignment", "description": "Lead assignment rules (线索分配)" }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {
         p.extend(paths);
     }

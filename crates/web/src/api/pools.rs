@@ -289,17 +289,7 @@ async fn assign(
     let mut owner = None;
     for (key, value) in body {
         match key.as_str() {
-            "ids" => match value.as_array() {
-                Some(list) => {
-                    for v in list {
-                        match v.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) {
-                            Some(id) => ids.push(id),
-                            None => errors.add("ids", "invalid_reference"),
-                        }
-                    }
-                }
-                None => errors.add("ids", "wrong_type"),
-            },
+            "ids" => ids = super::assignment::ids_of(&value, &mut errors),
             "owner_id" => match value.as_str() {
                 Some(s) => owner = Some(s.to_string()),
                 None => errors.add("owner_id", "wrong_type"),

@@ -195,6 +195,15 @@ pub fn json_input(
             super::children::rows_input(child, value, &mut input, &mut errors);
             continue;
         }
+        if key == app::assignment::FLAG
+            && fields.spec.rules.contains(&domain::rules::Rule::Assignment)
+        {
+            match value.as_bool() {
+                Some(b) => input.push((key.clone(), vec![b.to_string()])),
+                None => errors.add(key, "wrong_type"),
+            }
+            continue;
+        }
         let field_type = fields.field(key).map(|f| f.field_type);
         if field_type.is_none() {
             unknown.push(key.clone());
@@ -258,6 +267,24 @@ pub(super) async fn respond_record(
     ))
 }
 
+/// The record just created; when the company's assignment rules gave it to someone whose
+/// records the caller does not see (or put it in a pool), only its id.
+async fn respond_created(
+    state: &AppState,
+    user: &ApiUser,
+    kind: ObjectKind,
+    id: Uuid,
+) -> Result<Response, ApiError> {
+    match app::records::get(&state.app, &user.actor, kind, id).await {
+        Err(AppError::NotFound) => Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "id": id, "visible": false })),
+        )
+            .into_response()),
+        _ => respond_record(state, user, kind, id, StatusCode::CREATED).await,
+    }
+}
+
 async fn create(
     State(state): State<AppState>,
     Extension(kind): Extension<ObjectKind>,
@@ -284,9 +311,9 @@ async fn create(
             let id = app::records::create_once(&state.app, &user.actor, kind, &input, key.as_ref())
                 .await
                 .map_err(fail(tr))?;
-            respond_record(state, user, kind, id, StatusCode::CREATED).await
+            respond_created(state, user, kind, id).await
         },
-        |id| respond_record(state, user, kind, id, StatusCode::CREATED),
+        |id| respond_created(state, user, kind, id),
     )
     .await
 }

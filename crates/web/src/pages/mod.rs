@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod assignment;
 pub mod audit;
 mod auth;
 mod business_types;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .merge(pools::routes())
         .merge(conversion::routes())
         .merge(imports::routes())
+        .merge(assignment::routes())
         .fallback(messages::not_found)
 }
 

@@ -10,6 +10,8 @@ mod admin;
 mod api;
 mod api_pages;
 mod api_routes;
+mod assignment;
+mod assignment_admin;
 mod audit;
 mod children;
 mod clock;

@@ -205,6 +205,10 @@ pub(super) fn add_object(
             }
         }
     }
+    if spec.rules.contains(&domain::rules::Rule::Assignment) {
+        write.insert(app::assignment::FLAG.into(), json!({ "type": "boolean",
+            "description": "On create: run the company's assignment rules (`true`), or not (`false`); left out, they run when no `owner_id` is given. A lead the rules give to someone the caller does not see answers `{id, visible: false}`" }));
+    }
     if spec.archive.is_some() {
         quick.push(json!({ "name": crate::api::list_query::ARCHIVED, "in": "query",
             "schema": { "type": "string", "enum": ["hidden", "include", "only"] },

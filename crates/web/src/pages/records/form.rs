@@ -229,6 +229,9 @@ struct FormPage {
     conflict: bool,
     /// Whether the object has duplicate keys: the form then warns of matches as it is filled.
     checks_duplicates: bool,
+    /// A new record of an object with assignment rules: whether "assign by the rules" is
+    /// ticked (the owner chosen stays when no rule matches).
+    assign: Option<bool>,
 }
 
 /// Form bodies as (name, value) pairs: repeated names carry multi-select values.
@@ -348,6 +351,12 @@ async fn render_form(
     let controls = form_fields(state, user, &fields, values, names, raw, &errors).await;
     let children = super::children::editors(state, user, &fields, id, raw, &errors).await;
     let conflict = errors.general.as_deref() == Some(t.get("error.conflict"));
+    let assign =
+        (id.is_none() && spec.rules.contains(&domain::rules::Rule::Assignment)).then(|| {
+            raw.get(app::assignment::FLAG)
+                .and_then(|v| v.last())
+                .is_none_or(|v| v == "true")
+        });
     let page = FormPage {
         chrome: Chrome::new(&user.ctx, spec.plural),
         title: form_title(t, kind, id.is_some()),
@@ -359,6 +368,7 @@ async fn render_form(
         errors,
         conflict,
         checks_duplicates: !spec.duplicate_keys.is_empty(),
+        assign,
     };
     (status, render(&page)).into_response()
 }
@@ -476,10 +486,18 @@ pub(super) async fn create(
         return render_form(&state, &user, kind, form).await;
     }
     match app::records::create(&state.app, &user.actor, kind, &input).await {
-        Ok(id) => see_other(
-            user.ctx.htmx,
-            &format!("/{}/{id}?notice=record_created", spec_of(kind).plural),
-        ),
+        // The company's assignment rules may give the record to someone whose records the
+        // creator does not see, or put it in a pool.
+        Ok(id) => match app::records::get(&state.app, &user.actor, kind, id).await {
+            Err(AppError::NotFound) => see_other(
+                user.ctx.htmx,
+                &format!("/{}?notice=record_assigned_away", spec_of(kind).plural),
+            ),
+            _ => see_other(
+                user.ctx.htmx,
+                &format!("/{}/{id}?notice=record_created", spec_of(kind).plural),
+            ),
+        },
         Err(e @ (AppError::Validation(_) | AppError::Rule(_) | AppError::Forbidden)) => {
             let names = raw_names(&state, &user, &fields, &raw).await;
             render_form(

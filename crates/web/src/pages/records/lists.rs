@@ -54,6 +54,10 @@ struct ListPage {
     errors: FormErrors,
     /// The archive choice of an object with one (closed deals): (value, label, chosen).
     archive_choices: Vec<(String, String, bool)>,
+    /// Rows can be selected for the bulk assignment (an object with assignment rules, a
+    /// reader who may transfer): the reps to give them to.
+    bulk: bool,
+    bulk_users: Vec<Choice>,
 }
 
 #[derive(Template)]
@@ -63,6 +67,7 @@ struct ListRows {
     columns: Vec<(String, String, Option<String>)>,
     rows: Vec<(String, String, Vec<Shown>)>,
     next_url: Option<String>,
+    bulk: bool,
 }
 
 #[derive(Template)]
@@ -82,7 +87,11 @@ fn input_kind(field: Option<&FieldDef>) -> &'static str {
     }
 }
 
-fn build_filter_row(t: Tr, fields: &ObjectFields, spec: &FilterSpec) -> FilterRow {
+pub(in crate::pages) fn build_filter_row(
+    t: Tr,
+    fields: &ObjectFields,
+    spec: &FilterSpec,
+) -> FilterRow {
     let field = fields.field(&spec.field);
     let operators = field
         .map(|f| f.field_type.operators().to_vec())
@@ -103,7 +112,7 @@ fn build_filter_row(t: Tr, fields: &ObjectFields, spec: &FilterSpec) -> FilterRo
     }
 }
 
-fn field_choices(t: Tr, fields: &ObjectFields) -> Vec<Choice> {
+pub(in crate::pages) fn field_choices(t: Tr, fields: &ObjectFields) -> Vec<Choice> {
     fields
         .all()
         .into_iter()
@@ -367,12 +376,15 @@ pub(in crate::pages) async fn list_page(
     );
     let mut all_columns = vec![name_column];
     all_columns.extend(columns);
+    let bulk = spec.rules.contains(&domain::rules::Rule::Assignment)
+        && user.actor.principal.can(kind, Action::Transfer);
     if user.ctx.htmx && query.cursor.is_some() {
         let fragment = ListRows {
             chrome: Chrome::new(&user.ctx, spec.plural),
             columns: all_columns,
             rows,
             next_url,
+            bulk,
         };
         return Ok((status, render(&fragment)).into_response());
     }
@@ -466,6 +478,12 @@ pub(in crate::pages) async fn list_page(
         rows,
         next_url,
         errors,
+        bulk,
+        bulk_users: if bulk {
+            super::user_choices(state, user).await
+        } else {
+            Vec::new()
+        },
     };
     Ok((status, render(&page)).into_response())
 }
