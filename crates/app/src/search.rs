@@ -92,8 +92,11 @@ pub async fn global(
         }
         let request = ListRequest {
             q: Some(q.to_string()),
+            // Never fewer than are shown (a page of 20 is read as it is).
             limit: Some(
-                (per_object * RANKED_PER_SHOWN).clamp(per_object, MAX_RANKED.max(per_object)),
+                (per_object * RANKED_PER_SHOWN)
+                    .min(MAX_RANKED)
+                    .max(per_object),
             ),
             // Search finds closed deals too.
             archived: records::Archived::Included,

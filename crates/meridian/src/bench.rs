@@ -435,6 +435,9 @@ fn search_fragment(rng: &mut StdRng, name: &str) -> Option<String> {
     Some(w.chars().take(4).collect())
 }
 
+/// A query typed to find a name (`search_fragment`, `pinyin_fragment`).
+type Fragment = fn(&mut StdRng, &str) -> Option<String>;
+
 /// What someone would type in pinyin to find `name`: the full pinyin (`huawei`) or the
 /// initials (`hwjs`) of a fragment of Chinese characters [`search_fragment`] picks; none for a
 /// name without one.
@@ -701,13 +704,21 @@ async fn measure(
         out.push(f);
     }
 
-    if args.wants("global search") {
-        // ---- global search: the same kind of fragments over the four searchable objects
+    // ---- global search: the same kind of fragments over the four searchable objects, in
+    // Chinese, and as their full pinyin or initials typed in the top bar's box
+    let global_searches: [(&'static str, Fragment); 2] = [
+        ("global search", search_fragment),
+        ("pinyin search", pinyin_fragment),
+    ];
+    for (operation, fragment) in global_searches {
+        if !args.wants(operation) {
+            continue;
+        }
         let mut hits = 0usize;
         let mut runs = Runs::new(n, 0, limit);
         while let Some(run) = runs.next() {
             let name = &pool[rng.gen_range(0..pool.len())].1;
-            let Some(q) = search_fragment(rng, name) else {
+            let Some(q) = fragment(rng, name) else {
                 continue;
             };
             let t = Instant::now();
@@ -717,29 +728,7 @@ async fn measure(
             runs.record(run, t);
             hits += usize::from(groups.iter().any(|g| !g.page.records.is_empty()));
         }
-        let mut f = figures(role, "global search", runs.ms);
-        f.note = format!("{hits} of {} searches found something", f.n);
-        out.push(f);
-    }
-
-    if args.wants("pinyin search") {
-        // ---- pinyin search: the full pinyin or the initials of the same kind of fragments,
-        // over the four searchable objects, as typed in the top bar's box
-        let mut hits = 0usize;
-        let mut runs = Runs::new(n, 0, limit);
-        while let Some(run) = runs.next() {
-            let name = &pool[rng.gen_range(0..pool.len())].1;
-            let Some(q) = pinyin_fragment(rng, name) else {
-                continue;
-            };
-            let t = Instant::now();
-            let groups = app::search::global(app, actor, &q, None)
-                .await
-                .map_err(app_err)?;
-            runs.record(run, t);
-            hits += usize::from(groups.iter().any(|g| !g.page.records.is_empty()));
-        }
-        let mut f = figures(role, "pinyin search", runs.ms);
+        let mut f = figures(role, operation, runs.ms);
         f.note = format!("{hits} of {} searches found something", f.n);
         out.push(f);
     }
