@@ -308,12 +308,12 @@ mod tests {
     fn choices_by_key_or_label_in_either_language() {
         let source = lead_field("source");
         let option = source.options.first().expect("an option").clone();
-        assert_eq!(values(&source, &option.label_zh), [option.key.clone()]);
+        assert_eq!(values(&source, &option.label_zh), [option.key.as_str()]);
         assert_eq!(
             values(&source, &option.label_en.to_uppercase()),
-            [option.key.clone()]
+            [option.key.as_str()]
         );
-        assert_eq!(values(&source, &option.key), [option.key.clone()]);
+        assert_eq!(values(&source, &option.key), [option.key.as_str()]);
         assert_eq!(values(&source, "no such source"), ["no such source"]);
         let mut multi = source.clone();
         multi.field_type = FieldType::MultiSelect;
@@ -335,7 +335,7 @@ mod tests {
             Ok(Some(Cell::Reference("li@example.com".into())))
         );
         let id = uuid::Uuid::now_v7().to_string();
-        assert_eq!(values(&owner, &id), [id.clone()]);
+        assert_eq!(values(&owner, &id), [id.as_str()]);
         assert_eq!(coerce(&owner, "  "), Ok(None));
         assert_eq!(
             coerce(&lead_field("company"), "a\u{0}b"),

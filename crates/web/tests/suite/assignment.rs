@@ -251,7 +251,7 @@ async fn assignment_methods_choose_as_declared(env: Env) {
         .await;
         dept.push(stored(&env, tenant, id).await.owner);
     }
-    let mut members = vec![d1.id(), d2.id()];
+    let mut members = [d1.id(), d2.id()];
     members.sort();
     assert_eq!(dept, vec![members[0], members[1], members[0], members[1]]);
     // A province the map does not name: no rule applies, the creator keeps it.

@@ -589,7 +589,14 @@ async fn bad_uploads_are_refused_and_change_nothing(env: Env) {
     let csv = "姓名,公司名称\n甲,甲公司\n".as_bytes();
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".as_slice();
     let big = vec![b'a'; app::imports::MAX_BYTES + 10];
-    let cases: Vec<(Vec<(&str, &str)>, Option<(&str, &[u8])>, &str, &str)> = vec![
+    // (form fields, file, the field in error, its code)
+    type Upload<'a> = (
+        Vec<(&'a str, &'a str)>,
+        Option<(&'a str, &'a [u8])>,
+        &'a str,
+        &'a str,
+    );
+    let cases: Vec<Upload> = vec![
         (
             vec![("object", "leads")],
             Some(("a.png", png)),
