@@ -3,7 +3,7 @@
 // playwright-core, screenshots, and common page steps.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, createWriteStream, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,6 +76,11 @@ export async function startMeridian(name) {
     dbArgs.push('--data-dir', dataDir);
   }
 
+  // The server's clock runs ahead of real time by the seconds in this file (none at first):
+  // `advanceClock` moves it, and the scheduler's time rules with it.
+  const clockDir = mkdtempSync(path.join(tmpdir(), `meridian-e2e-clock-${name}-`));
+  const clockFile = path.join(clockDir, 'offset');
+  let clockOffset = 0;
   let child = null;
   let exited = null;
   let output = '';
@@ -87,7 +92,7 @@ export async function startMeridian(name) {
     delete env.MERIDIAN_DATABASE_URL;
     delete env.MERIDIAN_DATA_DIR;
     delete env.MERIDIAN_LISTEN;
-    child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, ...dbArgs], {
+    child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--clock-offset-file', clockFile, ...dbArgs], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -139,6 +144,7 @@ export async function startMeridian(name) {
   async function cleanup() {
     await new Promise((r) => logFile.end(r));
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    rmSync(clockDir, { recursive: true, force: true });
     if (database) {
       try {
         psql(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
@@ -154,6 +160,11 @@ export async function startMeridian(name) {
     logPath,
     /** The server's output so far. */
     log: () => output,
+    /** Moves the server's clock forward by `seconds` (it reads the file at every look). */
+    advanceClock(seconds) {
+      clockOffset += seconds;
+      writeFileSync(clockFile, `${clockOffset}\n`);
+    },
     async stop() {
       if (!exited) {
         child.kill('SIGTERM');
@@ -393,6 +404,14 @@ export function companySuite(name, admin) {
     await suite.server?.stop();
   });
   return suite;
+}
+
+/** Switches the signed-in user to English where My day offers it (their choice is kept). */
+export async function preferEnglish(page) {
+  if (await page.locator('button[value=en]').count()) {
+    await page.locator('button[value=en]').click();
+    await page.waitForURL((u) => u.pathname === '/');
+  }
 }
 
 /** Adds a user through the administrator's user page (`page` signed in as an administrator). */

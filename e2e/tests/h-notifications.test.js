@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BACKEND_NAME, desktop, phone, signIn, recordId, horizontalOverflow, screenshot, companySuite,
+  BACKEND_NAME, desktop, phone, signIn, recordId, horizontalOverflow, screenshot, companySuite, preferEnglish,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '苏州子午线软件有限公司', name: '周敏', email: 'zhou@example.com' };
@@ -69,10 +69,7 @@ describe(`notifications (${BACKEND_NAME})`, () => {
     const page = await suite.context.newPage();
     await signIn(page, suite.server, ADMIN.email);
     // The administrator's language may be Chinese from the set-up: switch when it is.
-    if (await page.locator('button[value=en]').count()) {
-      await page.locator('button[value=en]').click();
-      await page.waitForURL((u) => u.pathname === '/');
-    }
+    await preferEnglish(page);
     assert.equal(await page.locator('html').getAttribute('lang'), 'en');
     await dueTask(page, suite.server, 'Send the quote to Suzhou Precision Machinery Manufacturing Co., Ltd.');
     await waitForBell(page, 'Notifications, 1 unread');

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BACKEND_NAME, desktop, phone, signIn, recordId, horizontalOverflow, screenshot,
-  blockingViolations, expectText, companySuite, addUser,
+  blockingViolations, expectText, companySuite, addUser, preferEnglish,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '杭州公海测试有限公司', name: '陈静', email: 'chen@example.com' };
@@ -71,10 +71,7 @@ describe(`pools (${BACKEND_NAME})`, () => {
     suite.context = await suite.browser.newContext(phone('en'));
     const page = await suite.context.newPage();
     await signIn(page, suite.server, REP.email);
-    if (await page.locator('button[value=en]').count()) {
-      await page.locator('button[value=en]').click();
-      await page.waitForURL((u) => u.pathname === '/');
-    }
+    await preferEnglish(page);
     await page.goto(`${suite.server.url}/pools?object=lead`);
     await page.waitForURL((u) => /^\/pools\/[0-9a-f-]{36}$/.test(u.pathname));
     assert.equal(await page.locator('#assign-form').count(), 0, 'a rep does not assign');

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BACKEND_NAME, desktop, phone, signIn, screenshot, horizontalOverflow,
-  blockingViolations, expectText, companySuite, addUser,
+  blockingViolations, expectText, companySuite, addUser, preferEnglish,
 } from '../lib/meridian.js';
 
 const ADMIN = { company: '苏州查重测试有限公司', name: '周敏', email: 'zhou@example.com' };
@@ -54,10 +54,7 @@ describe(`duplicate warning and pinyin search (${BACKEND_NAME})`, () => {
     suite.context = await suite.browser.newContext(phone('en'));
     const page = await suite.context.newPage();
     await signIn(page, suite.server, REP.email);
-    if (await page.locator('button[value=en]').count()) {
-      await page.locator('button[value=en]').click();
-      await page.waitForURL((u) => u.pathname === '/');
-    }
+    await preferEnglish(page);
     await page.goto(`${suite.server.url}/accounts/new`);
     await page.locator('#f-name').fill('深圳华为技术股份有限公司');
     await page.locator('#f-name').blur();

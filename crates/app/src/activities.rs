@@ -5,7 +5,7 @@ use crate::records::{self, Input};
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
 use domain::fields::FieldValue;
-use domain::permissions::ObjectKind;
+use domain::permissions::{Action, ObjectKind};
 use domain::views::FilterSpec;
 use store::records::Record;
 use uuid::Uuid;
@@ -151,6 +151,8 @@ pub struct MyDay {
     pub today: Vec<Record>,
     pub overdue: Vec<Record>,
     pub reminders: Vec<Record>,
+    /// The actor's leads whose next follow-up is due today or overdue, the latest last.
+    pub follow_ups: Vec<Record>,
     pub names: std::collections::HashMap<Uuid, String>,
     pub day_start: DateTime<Utc>,
 }
@@ -219,6 +221,24 @@ pub async fn my_day(app: &App, actor: &Actor) -> AppResult<MyDay> {
         ),
     )
     .await?;
+    let follow_ups = if actor.principal.can(ObjectKind::Lead, Action::Read) {
+        records::list(
+            app,
+            actor,
+            ObjectKind::Lead,
+            &request(
+                vec![
+                    filter("owner_id", "eq", &["me"]),
+                    filter("next_follow_up_at", "lte", &[&today]),
+                ],
+                "next_follow_up_at",
+            ),
+        )
+        .await?
+        .records
+    } else {
+        Vec::new()
+    };
     let mut names = due_today.names;
     let mut today: Vec<Record> = due_today.records;
     for r in meetings_today.records {
@@ -241,6 +261,7 @@ pub async fn my_day(app: &App, actor: &Actor) -> AppResult<MyDay> {
                 |r| matches!(r.values.get("remind_at"), Some(FieldValue::DateTime(t)) if *t <= now),
             )
             .collect(),
+        follow_ups,
         names,
         day_start,
     })

@@ -142,6 +142,7 @@ pub async fn save(app: &App, actor: &Actor, input: Input) -> AppResult<BusinessT
             .as_ref()
             .map(|c| c.layout_fields.clone())
             .unwrap_or_default(),
+        follow_up_days: Default::default(),
     };
     let set_keys: Vec<String> = sets
         .iter()

@@ -326,17 +326,28 @@ pub fn builtin_views(kind: ObjectKind) -> Vec<BuiltinView> {
             "expected_close",
             false,
         )),
-        ObjectKind::Lead => views.push(view(
-            "new_this_week",
-            "本周新线索",
-            "New leads this week",
-            vec![
-                filter("created_at", "this_week", &[]),
-                filter("status", "eq", &["new"]),
-            ],
-            "created_at",
-            true,
-        )),
+        ObjectKind::Lead => {
+            views.push(view(
+                "new_this_week",
+                "本周新线索",
+                "New leads this week",
+                vec![
+                    filter("created_at", "this_week", &[]),
+                    filter("status", "eq", &["new"]),
+                ],
+                "created_at",
+                true,
+            ));
+            // A manager's view of the team's late follow-ups (the list keeps to their scope).
+            views.push(view(
+                "follow_up_overdue",
+                "跟进超期",
+                "Follow-up overdue",
+                vec![filter("next_follow_up_at", "before_today", &[])],
+                "next_follow_up_at",
+                false,
+            ));
+        }
         _ => {}
     }
     views

@@ -247,6 +247,7 @@ pub struct RecordTypeInput {
     pub stage_set: Option<String>,
     pub required_fields: Vec<String>,
     pub layout_fields: Vec<String>,
+    pub follow_up_days: domain::follow_up::Deadlines,
 }
 
 impl RecordTypeInput {
@@ -260,6 +261,7 @@ impl RecordTypeInput {
             stage_set: t.stage_set.clone(),
             required_fields: t.required_fields.clone(),
             layout_fields: t.layout_fields.clone(),
+            follow_up_days: t.follow_up_days.clone(),
         }
     }
 }
@@ -300,6 +302,7 @@ pub async fn save_record_type(
         stage_set: input.stage_set.filter(|s| !s.trim().is_empty()),
         required_fields: input.required_fields,
         layout_fields: input.layout_fields,
+        follow_up_days: input.follow_up_days,
     };
     let fields = object_fields_tx(&mut tx, tenant, kind).await?;
     let writable: Vec<&FieldDef> = fields

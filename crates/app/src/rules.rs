@@ -91,6 +91,8 @@ pub async fn before_save(
                 }
             }
             Rule::LeadStatus => lead_status(kind, before, given, values, errors)?,
+            Rule::Qualification => crate::follow_up::qualification(values),
+            Rule::FollowUp => crate::follow_up::before_save(kind, &meta, before, values, now),
             Rule::AccountStream
             | Rule::LastDeal
             | Rule::LastContacted
@@ -141,7 +143,9 @@ pub async fn after_save(
             | Rule::ActivityTiming
             | Rule::NotItsOwn(_)
             | Rule::LeadStatus
-            | Rule::Assignment => {}
+            | Rule::Assignment
+            | Rule::Qualification
+            | Rule::FollowUp => {}
         }
     }
     Ok(())
@@ -417,6 +421,9 @@ async fn last_contacted(tx: &mut Tx, saved: &Saved<'_>) -> AppResult<()> {
             let tenant = saved.actor.tenant_id();
             let at = Param::Time(at);
             repo::bump_date(tx, target.plural, "last_contacted_at", tenant, record, at).await?;
+            if target.rules.contains(&Rule::FollowUp) {
+                crate::follow_up::refresh(tx, tenant, target.kind, record, saved.now).await?;
+            }
         }
     }
     Ok(())

@@ -116,6 +116,7 @@ impl FieldType {
                 LastNDays,
                 NextNDays,
                 OlderThanDays,
+                BeforeToday,
             ],
             FieldType::Checkbox => &[Eq],
             FieldType::Picklist => &[Eq, Ne, In, Empty, NotEmpty],
@@ -154,6 +155,8 @@ pub enum Operator {
     NextNDays,
     /// "Not touched for N days": older than N days ago, or never set.
     OlderThanDays,
+    /// Set and before the start of today: what is overdue.
+    BeforeToday,
 }
 
 impl Operator {
@@ -183,10 +186,11 @@ impl Operator {
             Operator::LastNDays => "last_n_days",
             Operator::NextNDays => "next_n_days",
             Operator::OlderThanDays => "older_than_days",
+            Operator::BeforeToday => "before_today",
         }
     }
 
-    pub const ALL: [Operator; 24] = [
+    pub const ALL: [Operator; 25] = [
         Operator::Eq,
         Operator::Ne,
         Operator::Contains,
@@ -211,6 +215,7 @@ impl Operator {
         Operator::LastNDays,
         Operator::NextNDays,
         Operator::OlderThanDays,
+        Operator::BeforeToday,
     ];
 
     pub fn parse(key: &str) -> Option<Operator> {
@@ -259,6 +264,7 @@ impl Operator {
             Operator::NextNDays => (today, today + Duration::days(i64::from(days?) + 1)),
             // Everything before the start of the day N days ago.
             Operator::OlderThanDays => (NaiveDate::MIN, today - Duration::days(i64::from(days?))),
+            Operator::BeforeToday => (NaiveDate::MIN, today),
             _ => return None,
         };
         let start = if start == NaiveDate::MIN {

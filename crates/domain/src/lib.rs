@@ -10,6 +10,7 @@ pub mod conversion;
 pub mod credit_code;
 pub mod duplicates;
 pub mod fields;
+pub mod follow_up;
 pub mod imports;
 pub mod money;
 pub mod objects;

@@ -266,6 +266,10 @@ pub struct RecordType {
     pub required_fields: Vec<String>,
     /// The fields its form and record page show; empty: all of them.
     pub layout_fields: Vec<String>,
+    /// Follow-up deadlines by intent level, for leads of this business line; a level it does
+    /// not name keeps its default (`crate::follow_up::DEFAULT_DAYS`).
+    #[serde(default)]
+    pub follow_up_days: crate::follow_up::Deadlines,
 }
 
 impl RecordType {
@@ -340,6 +344,10 @@ impl RecordType {
         if self.is_default && !self.active {
             problems.push(("active".into(), "default_inactive"));
         }
+        if self.object != "lead" && !self.follow_up_days.is_empty() {
+            problems.push(("follow_up_days".into(), "unknown_field"));
+        }
+        problems.extend(crate::follow_up::check(&self.follow_up_days));
         problems
     }
 }
@@ -435,6 +443,7 @@ mod tests {
             stage_set: None,
             required_fields: vec!["amount".into()],
             layout_fields: vec!["stage".into()],
+            follow_up_days: Default::default(),
         };
         assert!(t.shows("name") && t.shows("stage") && t.shows("amount"));
         assert!(!t.shows("notes"));

@@ -40,6 +40,11 @@ pub enum Rule {
     /// create names none, or asks for them (`app::assignment`); what chose it is recorded
     /// on the record (`assignment_rule`, `assignment_method`, `assigned_at`).
     Assignment,
+    /// The qualification state follows the MAN judgements (`crate::follow_up`).
+    Qualification,
+    /// The next follow-up is due a deadline after the last contact, by intent level and
+    /// business line (`crate::follow_up`); a done call, visit or meeting moves it.
+    FollowUp,
 }
 
 /// Activity kinds that count as contacting the customer.

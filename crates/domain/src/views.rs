@@ -222,8 +222,9 @@ pub fn compile(
                 .relative_range(now, zone, n)
                 .ok_or_else(|| fail("invalid_operator"))?;
             let older = relative == Operator::OlderThanDays;
+            let open_start = older || relative == Operator::BeforeToday;
             Test::Range {
-                from: (!older).then(|| bound(field, start, zone)),
+                from: (!open_start).then(|| bound(field, start, zone)),
                 to: Some(bound(field, end, zone)),
                 or_empty: older,
             }

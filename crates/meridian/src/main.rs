@@ -5,11 +5,13 @@ use app::App;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use store::Db;
 
 mod bench;
 mod bench_import;
 mod bench_jobs;
+mod bench_pools;
 mod gen;
 mod page_bytes;
 mod server;
@@ -110,6 +112,10 @@ enum Command {
         no_worker: bool,
         #[command(flatten)]
         mail: MailArgs,
+        /// For acceptance tests only: a file holding a number of seconds by which this
+        /// server's clock (and its scheduler's) runs ahead of real time; re-read as it changes.
+        #[arg(long, env = "MERIDIAN_CLOCK_OFFSET_FILE", hide = true)]
+        clock_offset_file: Option<PathBuf>,
     },
     /// Run the background job worker alone (no web server), beside `serve --no-worker`.
     Worker {
@@ -172,6 +178,14 @@ enum Command {
         db: DbArgs,
         #[command(flatten)]
         args: bench_import::BenchImportArgs,
+    },
+    /// Measure public pools on generated data: a recycling run over held leads (and the
+    /// lists' latency beside it), the pool's list and claims.
+    BenchPools {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: bench_pools::BenchPoolsArgs,
     },
 }
 
@@ -255,10 +269,24 @@ async fn main() -> Result<()> {
             limits,
             no_worker,
             mail,
+            clock_offset_file,
         } => {
             init_logging(&log_format);
             let mail = mail.options()?;
-            serve(db, listen, secure_cookies, &limits, !no_worker, mail).await
+            let clock: Arc<dyn app::clock::Clock> = match clock_offset_file {
+                Some(path) => {
+                    tracing::warn!(path = %path.display(), "the clock runs ahead by the offset file (tests only)");
+                    Arc::new(app::clock::OffsetFileClock::new(path))
+                }
+                None => Arc::new(app::clock::SystemClock),
+            };
+            let options = ServeOptions {
+                secure_cookies,
+                with_worker: !no_worker,
+                mail,
+                clock,
+            };
+            serve(db, listen, &limits, options).await
         }
         Command::Worker {
             db,
@@ -328,6 +356,12 @@ async fn main() -> Result<()> {
             database.close().await;
             Ok(())
         }
+        Command::BenchPools { db, args } => {
+            let database = db.open().await?;
+            bench_pools::run(&App::new(database.clone()), &args).await?;
+            database.close().await;
+            Ok(())
+        }
         Command::Bench { db, args } => {
             let database = db.open().await?;
             bench::run(&App::new(database.clone()), &args).await?;
@@ -341,17 +375,29 @@ async fn main() -> Result<()> {
     }
 }
 
+/// How `serve` runs beside its address and limits.
+struct ServeOptions {
+    secure_cookies: bool,
+    with_worker: bool,
+    mail: app::mail::MailOptions,
+    clock: Arc<dyn app::clock::Clock>,
+}
+
 async fn serve(
     db: DbArgs,
     listen: SocketAddr,
-    secure_cookies: bool,
     limits: &server::Limits,
-    with_worker: bool,
-    mail: app::mail::MailOptions,
+    options: ServeOptions,
 ) -> Result<()> {
+    let ServeOptions {
+        secure_cookies,
+        with_worker,
+        mail,
+        clock,
+    } = options;
     let started = std::time::Instant::now();
     let database = db.open().await?;
-    let app = App::new(database.clone()).with_mail(mail);
+    let app = App::with_clock(database.clone(), clock).with_mail(mail);
     let state = web::AppState::new(app.clone(), secure_cookies);
     let router = web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)

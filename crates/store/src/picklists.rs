@@ -143,13 +143,15 @@ pub async fn seed(tx: &mut Tx, tenant_id: Uuid) -> Result<()> {
     .await
 }
 
-const RECORD_TYPE_COLUMNS: &str = "id, object, key, name_zh, name_en, active, is_default, stage_set, required_fields, layout_fields";
+const RECORD_TYPE_COLUMNS: &str = "id, object, key, name_zh, name_en, active, is_default, stage_set, required_fields, layout_fields, follow_up_days";
 
 macro_rules! record_type_of {
     ($row:expr) => {{
         let row = $row;
         let Json(required_fields): Json<Vec<String>> = row.try_get("required_fields")?;
         let Json(layout_fields): Json<Vec<String>> = row.try_get("layout_fields")?;
+        let Json(follow_up_days): Json<domain::follow_up::Deadlines> =
+            row.try_get("follow_up_days")?;
         RecordType {
             id: row.try_get("id")?,
             object: row.try_get("object")?,
@@ -161,6 +163,7 @@ macro_rules! record_type_of {
             stage_set: row.try_get("stage_set")?,
             required_fields,
             layout_fields,
+            follow_up_days,
         }
     }};
 }
@@ -221,10 +224,11 @@ pub async fn put_record_type(
                 .bind(tenant_id).bind(&t.object).bind(t.id)
                 .execute(&mut *c).await?;
         }
-        sqlx::query("INSERT INTO record_types (tenant_id, id, object, key, name_zh, name_en, active, is_default, stage_set, required_fields, layout_fields, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) ON CONFLICT (tenant_id, id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, active = excluded.active, is_default = excluded.is_default, stage_set = excluded.stage_set, required_fields = excluded.required_fields, layout_fields = excluded.layout_fields, updated_at = excluded.updated_at")
+        sqlx::query("INSERT INTO record_types (tenant_id, id, object, key, name_zh, name_en, active, is_default, stage_set, required_fields, layout_fields, follow_up_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $12, $12) ON CONFLICT (tenant_id, id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, active = excluded.active, is_default = excluded.is_default, stage_set = excluded.stage_set, required_fields = excluded.required_fields, layout_fields = excluded.layout_fields, follow_up_days = excluded.follow_up_days, updated_at = excluded.updated_at")
             .bind(tenant_id).bind(t.id).bind(&t.object).bind(&t.key).bind(&t.name_zh).bind(&t.name_en)
             .bind(t.active).bind(t.is_default).bind(&t.stage_set)
             .bind(Json(&t.required_fields)).bind(Json(&t.layout_fields)).bind(now)
+            .bind(Json(&t.follow_up_days))
             .execute(&mut *c).await?;
     });
     Ok(())

@@ -683,3 +683,28 @@ pub async fn held_spans(
             .bind(tenant_id).bind(pool_id).bind(since).fetch_all(c).await?
     }))
 }
+
+/// Marks up to `limit` held records of `object` (owned, not in a pool, not yet held) as
+/// claimed from `pool_id` at `claimed_at` by their owners, protection over — what claims
+/// long ago leave behind; for benchmarks of recycling. How many it marked.
+pub async fn hold_many(
+    tx: &mut Tx,
+    object: ObjectKind,
+    tenant_id: Uuid,
+    pool_id: Uuid,
+    claimed_at: DateTime<Utc>,
+    limit: i64,
+) -> Result<u64> {
+    let table = crate::records::table(object)?;
+    let sql = format!(
+        "INSERT INTO pool_holdings (tenant_id, object, record_id, pool_id, user_id, claimed_at, protected_until)
+         SELECT t.tenant_id, $2, t.id, $3, t.owner_id, $4, $4 FROM {table} t
+         WHERE t.tenant_id = $1 AND t.pool_id IS NULL AND t.owner_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM pool_holdings h WHERE h.tenant_id = t.tenant_id AND h.object = $2 AND h.record_id = t.id)
+         ORDER BY t.id LIMIT $5"
+    );
+    Ok(on_conn!(tx, c => {
+        sqlx::query(&sql).bind(tenant_id).bind(object.key()).bind(pool_id).bind(claimed_at).bind(limit)
+            .execute(&mut *c).await?.rows_affected()
+    }))
+}

@@ -5,6 +5,7 @@ use super::{common, f, finish, key, province_options, record_type, ObjectSpec, S
 use crate::conversion::{Conversion, Links, Map, Moved};
 use crate::duplicates::KeyKind;
 use crate::fields::FieldType;
+use crate::follow_up::{MAN_JUDGEMENTS, QUALIFICATIONS};
 use crate::permissions::ObjectKind;
 use crate::rules::Rule;
 
@@ -116,6 +117,41 @@ pub(super) fn lead_spec() -> ObjectSpec {
                 ("B", "B 中", "B medium"),
                 ("C", "C 低", "C low"),
             ]),
+        f(
+            "next_follow_up_at",
+            "下次跟进",
+            "Next follow-up",
+            FieldType::DateTime,
+        )
+        .system()
+        .indexed(),
+        f("man_money", "预算评估", "MAN money", FieldType::Picklist).options(MAN_JUDGEMENTS),
+        f("man_money_note", "预算说明", "Money note", FieldType::Text).max(500),
+        f(
+            "man_authority",
+            "决策权评估",
+            "MAN authority",
+            FieldType::Picklist,
+        )
+        .options(MAN_JUDGEMENTS),
+        f(
+            "man_authority_note",
+            "决策权说明",
+            "Authority note",
+            FieldType::Text,
+        )
+        .max(500),
+        f("man_need", "需求评估", "MAN need", FieldType::Picklist).options(MAN_JUDGEMENTS),
+        f("man_need_note", "需求说明", "Need note", FieldType::Text).max(500),
+        f(
+            "qualification",
+            "资格判定",
+            "Qualification",
+            FieldType::Picklist,
+        )
+        .system()
+        .indexed()
+        .options(QUALIFICATIONS),
         f("notes", "备注", "Notes", FieldType::LongText).max(5000),
         f(
             "last_contacted_at",
@@ -207,7 +243,12 @@ pub(super) fn lead_spec() -> ObjectSpec {
         tree: None,
         own_changes_in_stream: false,
         lookup_detail: Some("company"),
-        rules: &[Rule::LeadStatus, Rule::Assignment],
+        rules: &[
+            Rule::LeadStatus,
+            Rule::Assignment,
+            Rule::Qualification,
+            Rule::FollowUp,
+        ],
         children: Vec::new(),
         duplicate_keys: const {
             &[

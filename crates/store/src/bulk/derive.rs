@@ -229,15 +229,23 @@ pub async fn derive_related(
     );
     let lead_created = at(&format!("{} % 60", h(30)), &format!("{} % 9", h(31)));
     let leads = format!(
-        "INSERT INTO leads (tenant_id, id, name, company, title, mobile, province, city, source, status, intent, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
+        "INSERT INTO leads (tenant_id, id, name, company, title, mobile, province, city, source, status, intent, next_follow_up_at, custom, owner_id, created_at, created_by, updated_at, updated_by, version)
          SELECT $1, {id}, {name}, base.name, CASE {t} % 3 WHEN 0 THEN '总经理' WHEN 1 THEN '采购经理' ELSE '技术总监' END,
             '+86 15' || ({t} % 10) || ' ' || (1000 + {m} % 9000) || ' ' || (1000 + ({m} / 9000) % 9000),
             base.province, base.city,
             CASE {t} % 9 WHEN 0 THEN 'web' WHEN 1 THEN 'phone' WHEN 2 THEN 'email' WHEN 3 THEN 'visit' WHEN 4 THEN 'event' WHEN 5 THEN 'referral' WHEN 6 THEN 'advertising' WHEN 7 THEN 'import' ELSE 'api' END,
             CASE {s} % 10 WHEN 0 THEN 'new' WHEN 1 THEN 'new' WHEN 2 THEN 'contacted' WHEN 3 THEN 'contacted' WHEN 4 THEN 'qualified' WHEN 5 THEN 'disqualified' ELSE 'converted' END,
             CASE {s} % 4 WHEN 0 THEN 'H' WHEN 1 THEN 'A' WHEN 2 THEN 'B' ELSE 'C' END,
+            CASE WHEN {s} % 10 < 5 THEN {next} END,
             '{{}}', base.owner_id, {created}, base.owner_id, {created}, base.owner_id, 1
          FROM gen_base base WHERE {chunk}",
+        // Open leads are due their follow-up the intent's default deadline after creation.
+        next = Dialect::plus(
+            backend,
+            &lead_created,
+            &format!("CASE {} % 4 WHEN 0 THEN 5 WHEN 1 THEN 15 WHEN 2 THEN 30 ELSE 60 END", h(43)),
+            "0"
+        ),
         name = person(40, "0"),
         id = id("32"),
         t = h(41),

@@ -763,3 +763,22 @@ pub async fn bump_date(
     });
     Ok(())
 }
+
+/// Sets one system column of a record (derived data kept by a rule, outside a save).
+pub async fn set_column(
+    tx: &mut Tx,
+    table: &str,
+    column: &str,
+    tenant_id: Uuid,
+    id: Uuid,
+    value: Param,
+) -> Result<()> {
+    let q = SqlBuilder {
+        sql: format!("UPDATE {table} SET {column} = $3 WHERE tenant_id = $1 AND id = $2"),
+        params: vec![Param::Uuid(tenant_id), Param::Uuid(id), value],
+    };
+    on_conn!(tx, c => {
+        bind_params!(sqlx::query(&q.sql), &q.params).execute(c).await?;
+    });
+    Ok(())
+}

@@ -260,6 +260,7 @@ pub fn record_type_json(t: &RecordType) -> Value {
         "id": t.id, "object": plural, "key": t.key, "name_zh": t.name_zh, "name_en": t.name_en,
         "active": t.active, "is_default": t.is_default, "stage_set": t.stage_set,
         "required_fields": t.required_fields, "layout_fields": t.layout_fields,
+        "follow_up_days": t.follow_up_days,
     })
 }
 
@@ -287,6 +288,7 @@ const TYPE_MEMBERS: &[&str] = &[
     "stage_set",
     "required_fields",
     "layout_fields",
+    "follow_up_days",
 ];
 
 /// Applies a body over `input`, naming every bad member.
@@ -317,11 +319,18 @@ fn apply_type(body: &Map<String, Value>, input: &mut RecordTypeInput) -> Result<
     if let Some(v) = keys_of(body, "layout_fields", &mut errors) {
         input.layout_fields = v;
     }
+    if let Some(v) = body.get("follow_up_days") {
+        match serde_json::from_value::<domain::follow_up::Deadlines>(v.clone()) {
+            Ok(days) => input.follow_up_days = days,
+            Err(_) => errors.add("follow_up_days", "wrong_type"),
+        }
+    }
     errors.into_result()
 }
 
 /// Creates a record type (administrators): `object`, `key`, `name_zh`, `name_en`, and
-/// optionally `active`, `is_default`, `stage_set`, `required_fields`, `layout_fields`.
+/// optionally `active`, `is_default`, `stage_set`, `required_fields`, `layout_fields`,
+/// `follow_up_days` (leads).
 async fn create_type(
     State(state): State<AppState>,
     user: ApiUser,
@@ -338,6 +347,7 @@ async fn create_type(
         stage_set: None,
         required_fields: Vec::new(),
         layout_fields: Vec::new(),
+        follow_up_days: Default::default(),
     };
     apply_type(&body, &mut input).map_err(|e| ApiError::invalid(tr, e))?;
     let t = app::picklists::save_record_type(&state.app, &user.actor, kind, None, input)

@@ -720,10 +720,14 @@ async fn my_day(State(state): State<AppState>, user: ApiUser) -> Result<Json<Val
     let fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity)
         .await
         .map_err(fail(tr))?;
+    let lead_fields = app::records::object_fields(&state.app, &user.actor, ObjectKind::Lead)
+        .await
+        .map_err(fail(tr))?;
     Ok(Json(serde_json::json!({
         "today": items_json(&fields, &day.today, &day.names),
         "overdue": items_json(&fields, &day.overdue, &day.names),
         "reminders": items_json(&fields, &day.reminders, &day.names),
+        "follow_ups": items_json(&lead_fields, &day.follow_ups, &day.names),
         "names": names_json(&day.names),
     })))
 }

@@ -265,6 +265,8 @@ struct TypesPage {
     fields: Vec<FieldChoice>,
     /// Stage sets as (key, name); empty for objects without stages.
     sets: Vec<(String, String)>,
+    /// Leads: the follow-up deadline per intent level as (level, label, days given, default).
+    follow_up: Vec<(String, String, String, u32)>,
     errors: FormErrors,
 }
 
@@ -283,6 +285,7 @@ fn blank() -> RecordTypeInput {
         stage_set: None,
         required_fields: Vec::new(),
         layout_fields: Vec::new(),
+        follow_up_days: Default::default(),
     }
 }
 
@@ -339,6 +342,32 @@ async fn types_view(
             shown: f.layout_fields.contains(&d.key),
         })
         .collect();
+    let follow_up = if fields.spec.rules.contains(&domain::rules::Rule::FollowUp) {
+        let intent = fields.field("intent");
+        domain::follow_up::DEFAULT_DAYS
+            .iter()
+            .map(|(level, default)| {
+                let label = intent
+                    .and_then(|d| d.options.iter().find(|o| o.key == *level))
+                    .map(|o| {
+                        if t.is_zh() {
+                            o.label_zh.clone()
+                        } else {
+                            o.label_en.clone()
+                        }
+                    })
+                    .unwrap_or_else(|| level.to_string());
+                let given = f
+                    .follow_up_days
+                    .get(*level)
+                    .map(u32::to_string)
+                    .unwrap_or_default();
+                (level.to_string(), label, given, *default)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(TypesPage {
         chrome: Chrome::new(&user.ctx, "admin"),
         object: plural(kind),
@@ -378,6 +407,7 @@ async fn types_view(
                 )
             })
             .collect(),
+        follow_up,
         errors,
     })
 }
@@ -438,6 +468,16 @@ fn posted_type(pairs: &Pairs) -> RecordTypeInput {
         stage_set: Some(value(pairs, "stage_set")).filter(|s| !s.is_empty()),
         required_fields: list("required_fields"),
         layout_fields: list("layout_fields"),
+        // A number field left empty keeps the level's default; what is not a day count is
+        // taken as 0, which the check refuses.
+        follow_up_days: domain::follow_up::DEFAULT_DAYS
+            .iter()
+            .filter_map(|(level, _)| {
+                let given = value(pairs, &format!("follow_up_days.{level}"));
+                let given = given.trim();
+                (!given.is_empty()).then(|| (level.to_string(), given.parse().unwrap_or(0)))
+            })
+            .collect(),
     }
 }
 

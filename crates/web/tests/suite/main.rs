@@ -23,6 +23,7 @@ mod engine;
 mod events;
 mod faults;
 mod field_access;
+mod follow_up;
 mod forms;
 mod imports;
 mod imports_pages;

@@ -122,9 +122,10 @@ pub(super) fn add(paths: &mut Map<String, Value>, schemas: &mut Map<String, Valu
     let activities = json!({ "type": "array", "items": schema_ref("Activity") });
     schemas.insert("MyDay".into(), json!({ "type": "object", "properties": {
         "today": activities, "overdue": activities, "reminders": activities,
+        "follow_ups": { "type": "array", "items": schema_ref("Lead"), "description": "Your leads whose next follow-up is due today or overdue, the earliest first" },
         "names": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Names of the records and users the activities refer to, by id" } } }));
     paths.insert("/api/v1/my-day".into(), json!({ "get": { "tags": ["activities"], "security": security,
-        "summary": "Today's tasks and meetings, overdue tasks and due reminders",
+        "summary": "Today's tasks and meetings, overdue tasks, due reminders and the leads due a follow-up",
         "responses": { "200": { "description": "My day", "content": content(schema_ref("MyDay")) } } } }));
     paths.insert("/api/v1/openapi.json".into(), json!({ "get": { "tags": ["auth"],
         "summary": "This document; with a bearer token, the schemas also describe the company's custom fields",

@@ -29,7 +29,9 @@ pub(super) fn add(paths: &mut Map<String, Value>, schemas: &mut Map<String, Valu
         "is_default": { "type": "boolean", "description": "The type of records with no `record_type`; one per object" },
         "stage_set": { "type": ["string", "null"], "description": "Opportunities: the key of the stage set its records use (null: `default`)" },
         "required_fields": { "type": "array", "items": text, "description": "Fields required beside the standard required ones" },
-        "layout_fields": { "type": "array", "items": text, "description": "The fields its form shows (empty: all); the API is not limited by it" } } }));
+        "layout_fields": { "type": "array", "items": text, "description": "The fields its form shows (empty: all); the API is not limited by it" },
+        "follow_up_days": { "type": "object", "propertyNames": { "enum": ["H", "A", "B", "C"] }, "additionalProperties": { "type": "integer", "minimum": 1, "maximum": domain::follow_up::MAX_DAYS },
+            "description": "Leads: days from the last contact to the next follow-up by intent level; a level not named keeps its default (H 5, A 15, B 30, C 60)" } } }));
     schemas.insert("RecordTypeList".into(), json!({ "type": "object", "properties": { "items": { "type": "array", "items": schema_ref("RecordType") } } }));
     schemas.insert("StageSet".into(), json!({ "type": "object", "required": ["key", "name_zh", "name_en", "stages"], "properties": {
         "object": { "type": "string", "description": "Default `opportunities`", "writeOnly": true },

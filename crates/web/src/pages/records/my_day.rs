@@ -28,6 +28,16 @@ pub struct DayItem {
     pub version: i64,
 }
 
+/// A lead due a follow-up: link, name, intent level, company, when it is due.
+pub struct FollowUpItem {
+    pub href: String,
+    pub name: String,
+    pub intent: String,
+    pub company: String,
+    pub when: String,
+    pub overdue: bool,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
@@ -35,6 +45,7 @@ struct HomePage {
     today: Vec<DayItem>,
     overdue: Vec<DayItem>,
     reminders: Vec<DayItem>,
+    follow_ups: Vec<FollowUpItem>,
     date: String,
 }
 
@@ -50,11 +61,13 @@ pub(super) async fn my_day(
             .into_iter()
             .find(|(k, _)| k == "notice")
             .map(|(_, v)| v);
-    let (day, fields) = match async {
+    let (day, fields, lead_fields) = match async {
         let day = app::activities::my_day(&state.app, &user.actor).await?;
         let fields =
             app::records::object_fields(&state.app, &user.actor, ObjectKind::Activity).await?;
-        Ok::<_, AppError>((day, fields))
+        let lead_fields =
+            app::records::object_fields(&state.app, &user.actor, ObjectKind::Lead).await?;
+        Ok::<_, AppError>((day, fields, lead_fields))
     }
     .await
     {
@@ -89,6 +102,25 @@ pub(super) async fn my_day(
             version: r.version,
         }
     };
+    let now = state.app.now();
+    let intent_field = lead_fields.field("intent");
+    let follow_ups = day
+        .follow_ups
+        .iter()
+        .map(|r| {
+            let due = at(r, "next_follow_up_at");
+            FollowUpItem {
+                href: format!("/leads/{}", r.id),
+                name: r.name().to_string(),
+                intent: intent_field
+                    .map(|f| show_value(t, f, r.values.get("intent"), &day.names).text)
+                    .unwrap_or_default(),
+                company: r.text("company").unwrap_or_default().to_string(),
+                when: due.map(|at| t.time(at)).unwrap_or_default(),
+                overdue: due.is_some_and(|at| at < now),
+            }
+        })
+        .collect();
     let page = HomePage {
         chrome: Chrome::new(&user.ctx, "home").with_notice(notice.as_deref()),
         today: day
@@ -106,6 +138,7 @@ pub(super) async fn my_day(
             .iter()
             .map(|r| item(r, at(r, "remind_at")))
             .collect(),
+        follow_ups,
         date: domain::time::local_day(day.day_start, t.zone)
             .format("%Y-%m-%d")
             .to_string(),
