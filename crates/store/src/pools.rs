@@ -451,6 +451,8 @@ pub const RETURNED: &str = "returned";
 pub const RECYCLED: &str = "recycled";
 pub const ASSIGNED: &str = "assigned";
 pub const REMINDED: &str = "reminded";
+/// Put in the pool by an assignment rule when created (`reason`: the rule's name).
+pub const PLACED: &str = "placed";
 
 pub struct NewEvent<'a> {
     pub tenant_id: Uuid,
@@ -663,7 +665,7 @@ pub async fn stats(
     Ok(on_conn!(tx, c => {
         sqlx::query_as::<_, StatLine>("SELECT e.user_id, u.name AS user_name, e.kind, e.reason, COUNT(*) AS count
             FROM pool_events e JOIN users u ON u.tenant_id = e.tenant_id AND u.id = e.user_id
-            WHERE e.tenant_id = $1 AND e.pool_id = $2 AND e.at >= $3 AND e.kind <> 'reminded'
+            WHERE e.tenant_id = $1 AND e.pool_id = $2 AND e.at >= $3 AND e.kind NOT IN ('reminded', 'placed')
             GROUP BY e.user_id, u.name, e.kind, e.reason ORDER BY u.name, e.user_id, e.kind, e.reason LIMIT 2000")
             .bind(tenant_id).bind(pool_id).bind(since).fetch_all(c).await?
     }))

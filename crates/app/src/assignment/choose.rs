@@ -111,15 +111,37 @@ pub(super) fn record(values: &mut Values, d: &Decision, now: DateTime<Utc>) {
 }
 
 /// Puts a record just inserted into the pool its rule chose.
+/// Puts a lead a rule sent to a pool there, and writes the pool's history line for it (who
+/// created it, by which rule), so the pool shows how the lead arrived.
 pub(crate) async fn place(
     tx: &mut Tx,
-    tenant: Uuid,
+    actor: &Actor,
     id: Uuid,
     pool: Option<Uuid>,
+    values: &Values,
+    now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if let Some(pool) = pool {
-        repo::place_in_pool(tx, tenant, id, pool).await?;
-    }
+    let Some(pool) = pool else {
+        return Ok(());
+    };
+    let tenant = actor.tenant_id();
+    repo::place_in_pool(tx, tenant, id, pool).await?;
+    store::pools::insert_event(
+        tx,
+        &store::pools::NewEvent {
+            tenant_id: tenant,
+            object: ObjectKind::Lead,
+            record_id: id,
+            pool_id: pool,
+            kind: store::pools::PLACED,
+            user_id: actor.id(),
+            actor_id: Some(actor.id()),
+            reason: text(values, "assignment_rule"),
+            held_since: None,
+            at: now,
+        },
+    )
+    .await?;
     Ok(())
 }
 

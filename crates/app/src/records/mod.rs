@@ -380,7 +380,7 @@ pub(crate) async fn create_in(
         &stamp,
     )
     .await?;
-    crate::assignment::place(tx, actor.tenant_id(), id, pool).await?;
+    crate::assignment::place(tx, actor, id, pool, &values, now).await?;
     crate::children::write(tx, actor, &fields, id, &rows, &values, now).await?;
     index_search(tx, actor.tenant_id(), kind, &values, id).await?;
     let subject = crate::events::Subject {

@@ -237,6 +237,19 @@ async fn assignment_methods_choose_as_declared(env: Env) {
     let default_pool = crate::pools::default_pool(&env, admin, ObjectKind::Lead).await;
     assert_eq!(s.pool, Some(default_pool.id));
     assert_eq!(s.method.as_deref(), Some("pool"));
+    // The pool's history says how it arrived: placed by the rule, when it was created.
+    let history = {
+        let mut tx = env.app.db.begin_read().await.expect("tx");
+        store::pools::events(&mut tx, ObjectKind::Lead, tenant, web, 10)
+            .await
+            .expect("events")
+    };
+    let placed: Vec<(&str, Option<&str>)> = history
+        .iter()
+        .map(|e| (e.kind.as_str(), e.reason.as_deref()))
+        .collect();
+    assert_eq!(placed, [("placed", s.rule.as_deref())]);
+    assert!(s.rule.is_some());
 
     // 按地域: a province to a rep; another to a department whose members take turns.
     let gd = api_lead(&env, &token, json!({ "name": "广东", "province": "44" })).await;

@@ -110,6 +110,7 @@ pub fn event_text(
             .as_deref()
             .map(|r| rule_text(t, object, r))
             .unwrap_or_default(),
+        "placed" => e.reason.clone().unwrap_or_default(),
         _ => String::new(),
     };
     t.fmt(
