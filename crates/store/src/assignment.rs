@@ -133,6 +133,23 @@ pub async fn reorder(tx: &mut Tx, tenant_id: Uuid, ids: &[Uuid], now: DateTime<U
     Ok(())
 }
 
+/// Namespace of the advisory lock that orders capacity-limited assignments.
+const CAPACITY_LOCK: i32 = 0x4153_4e47;
+
+/// Orders the company's assignments under capacity until the transaction ends: taken before
+/// any rotation's cursor, so that two rules naming one rep judge its capacity one after the
+/// other and never both give it the last place. PostgreSQL only: SQLite has one writer.
+pub async fn lock_capacity(tx: &mut Tx, tenant_id: Uuid) -> Result<()> {
+    if let crate::db::TxConn::Postgres(t) = &mut tx.conn {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(CAPACITY_LOCK)
+            .bind(tenant_id.to_string())
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Where the rule's rotation stands, with its row locked until the transaction ends (created
 /// at 0 the first time), so creates on every app server take their turns one after another.
 pub async fn lock_cursor(

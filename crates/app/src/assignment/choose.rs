@@ -4,7 +4,9 @@
 //! The first active rule in order whose scope (record type, the creator's department) and
 //! criteria the lead meets decides; a region rule whose map has no line for the lead's
 //! province does not apply, and the next rule is tried. A rule's rotation takes its cursor
-//! row's lock (`store::assignment::lock_cursor`) before it counts anyone's capacity, so
+//! row's lock (`store::assignment::lock_cursor`) before it counts anyone's capacity — and,
+//! when any rule limits capacity, the company's capacity lock before any cursor, so two rules
+//! naming one rep never both give away its last place — so
 //! concurrent creates on any number of app servers take their turns one after another, each
 //! seeing the leads the previous one committed; the cursor moves in the same transaction.
 //! Inactive and unknown users are skipped, as are reps at their capacity (open leads held,
@@ -164,6 +166,12 @@ pub(super) async fn decide(
     let active = repo::list(tx, tenant, true).await?;
     if active.is_empty() {
         return Ok(None);
+    }
+    if active
+        .iter()
+        .any(|r| r.max_open.is_some() || r.max_per_day.is_some())
+    {
+        repo::lock_capacity(tx, tenant).await?;
     }
     let defs: Vec<_> = fields.all().into_iter().cloned().collect();
     let zone = domain::time::DEFAULT_ZONE;

@@ -19,7 +19,8 @@ use uuid::Uuid;
 on_both_databases!(
     assignment_methods_choose_as_declared,
     assignment_round_robin_is_fair_under_concurrency_on_two_servers,
-    assignment_capacity_skips_full_reps_and_falls_back_to_a_pool
+    assignment_capacity_skips_full_reps_and_falls_back_to_a_pool,
+    two_rules_racing_for_one_rep_keep_its_capacity
 );
 
 pub(crate) fn criteria(field: &str, op: &str, values: &[&str]) -> FilterSpec {
@@ -622,4 +623,59 @@ async fn assignment_capacity_skips_full_reps_and_falls_back_to_a_pool(env: Env) 
     let g = api_lead(&env, &token, email("邮件7")).await;
     let s = stored(&env, c.tenant_id, g).await;
     assert_eq!((s.owner, s.pool, s.method), (creator.id(), None, None));
+}
+
+/// Two rules name the same rep with room for two open leads; leads matching each rule are
+/// created at once on two app servers: the rep gets exactly two, the rest go to the pool.
+async fn two_rules_racing_for_one_rep_keep_its_capacity(env: Env) {
+    let c = env.company("甲公司", "admin@a.example").await;
+    let admin = &c.admin;
+    let r = reps(&env, &c, 1).await;
+    for source in ["web", "phone"] {
+        rule(
+            &env,
+            admin,
+            RuleInput {
+                name: Some(format!("{source} 专人")),
+                criteria: Some(vec![criteria("source", "eq", &[source])]),
+                method: Some("list".into()),
+                reps: Some(ids(&[&r[0]])),
+                max_open: Some(Some(2)),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    let other_db = crate::support::second_pool(&env.app.db).await;
+    let other = App::with_clock(other_db.clone(), env.clock.clone());
+    let creator = env
+        .user(&c, "creator@a.example", "sales_rep", None, None)
+        .await;
+    let mut handles = Vec::new();
+    for (i, app) in [env.app.clone(), other].into_iter().enumerate() {
+        for n in 0..6 {
+            let (app, actor) = (app.clone(), creator.clone());
+            let source = if n % 2 == 0 { "web" } else { "phone" };
+            handles.push(tokio::spawn(async move {
+                let input = vec![
+                    ("name".to_string(), vec![format!("抢{i}-{n}")]),
+                    ("source".to_string(), vec![source.to_string()]),
+                ];
+                app::records::create(&app, &actor, ObjectKind::Lead, &input).await
+            }));
+        }
+    }
+    let mut held = 0;
+    let mut pooled = 0;
+    for h in handles {
+        let id = h.await.expect("task").expect("create");
+        let s = stored(&env, c.tenant_id, id).await;
+        match s.pool {
+            None if s.owner == r[0].id() => held += 1,
+            Some(_) => pooled += 1,
+            None => panic!("a lead went to someone else"),
+        }
+    }
+    assert_eq!((held, pooled), (2, 10));
+    other_db.close().await;
 }
