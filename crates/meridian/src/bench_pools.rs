@@ -2,7 +2,8 @@
 //! with a 30-day idle rule and marks `--recycle` held leads as claimed from it 40 days ago
 //! (none contacted since), then times the scheduler's recycling run over them while a sales
 //! rep's leads list is read over and over beside it (its latency before and during the run);
-//! then the pool's list (first and deeper pages) and claims from it, as the rep.
+//! then the pool's list (first and deeper pages) and claims from it, as the rep. It leaves
+//! the recycled leads in its pool: run it on a copy of generated data.
 
 use crate::bench::percentile;
 use anyhow::{bail, Context, Result};
@@ -92,6 +93,8 @@ pub async fn run(app: &App, args: &BenchPoolsArgs) -> Result<()> {
     let pool_id = app::pools::create(app, &admin, &input)
         .await
         .map_err(app_err)?;
+    // The rep again: an actor carries the pools it belongs to as it was made.
+    let (_, rep) = people(app).await?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let held = store::pools::hold_many(
