@@ -73,7 +73,7 @@ async fn list_once(app: &App, rep: &Actor) -> Result<f64> {
 }
 
 pub async fn run(app: &App, args: &BenchPoolsArgs) -> Result<()> {
-    let (admin, rep) = people(app).await?;
+    let (admin, _) = people(app).await?;
     let tenant = admin.tenant_id();
     let name = format!("bench pool {}", uuid::Uuid::now_v7().simple());
     let input = PoolInput {
