@@ -355,3 +355,31 @@ pub async fn for_lead(app: &App, actor: &Actor, lead: Uuid) -> AppResult<Vec<Vis
     }
     Ok(store::showroom::for_lead(&mut tx, actor.tenant_id(), lead, CARD_LIMIT).await?)
 }
+
+/// Which of these leads the actor may open (a visit links to its lead only for them).
+pub async fn openable_leads(
+    app: &App,
+    actor: &Actor,
+    leads: &[Uuid],
+) -> AppResult<std::collections::HashSet<Uuid>> {
+    let mut tx = app.db.begin_read().await?;
+    let mut open = std::collections::HashSet::new();
+    for lead in leads {
+        if !open.contains(lead)
+            && store::records::is_visible(&mut tx, &actor.principal, ObjectKind::Lead, *lead)
+                .await?
+        {
+            open.insert(*lead);
+        }
+    }
+    Ok(open)
+}
+
+/// The lead sources offered as "heard from" (the company's list of lead sources).
+pub async fn heard_from_choices(
+    app: &App,
+    actor: &Actor,
+) -> AppResult<Vec<domain::fields::PicklistOption>> {
+    let mut tx = app.db.begin_read().await?;
+    sources(&mut tx, actor).await
+}
