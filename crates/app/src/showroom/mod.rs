@@ -383,3 +383,11 @@ pub async fn heard_from_choices(
     let mut tx = app.db.begin_read().await?;
     sources(&mut tx, actor).await
 }
+
+/// One visit the actor may read (their consultants' or one they registered); 404 otherwise.
+pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Visit> {
+    let mut tx = app.db.begin_read().await?;
+    store::showroom::get(&mut tx, store::showroom::readable(&actor.principal, true), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}

@@ -22,6 +22,7 @@ pub mod openapi;
 mod org;
 mod picklists;
 mod pools;
+mod showroom;
 mod records;
 mod relationships;
 mod sharing;
@@ -71,6 +72,7 @@ fn table() -> table::ApiRoutes {
         .merge(stages::routes())
         .merge(closing::routes())
         .merge(pools::routes())
+        .merge(showroom::routes())
         .merge(conversion::routes())
         .merge(duplicates::routes())
         .merge(imports::routes())
