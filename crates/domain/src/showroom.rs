@@ -120,7 +120,12 @@ pub fn check(
     sources: &[String],
 ) -> Result<CheckedVisit, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let kind = draft.kind.as_deref().unwrap_or("walk_in").trim().to_string();
+    let kind = draft
+        .kind
+        .as_deref()
+        .unwrap_or("walk_in")
+        .trim()
+        .to_string();
     if !is_key(KINDS, &kind) {
         errors.add("kind", "invalid_choice");
     }
@@ -220,7 +225,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 2, 0, 0).single().expect("time")
+        Utc.with_ymd_and_hms(2026, 12, 3, 2, 0, 0)
+            .single()
+            .expect("time")
     }
 
     fn sources() -> Vec<String> {
@@ -252,8 +259,14 @@ mod tests {
         assert_eq!(v.name, "王");
         assert_eq!(v.phone.as_deref(), Some("+86 139 1234 5678"));
         assert_eq!(v.arrived_at, now());
-        assert_eq!(display_name(&v.name, v.salutation.as_deref(), true), "王先生");
-        assert_eq!(display_name(&v.name, v.salutation.as_deref(), false), "Mr 王");
+        assert_eq!(
+            display_name(&v.name, v.salutation.as_deref(), true),
+            "王先生"
+        );
+        assert_eq!(
+            display_name(&v.name, v.salutation.as_deref(), false),
+            "Mr 王"
+        );
     }
 
     #[test]

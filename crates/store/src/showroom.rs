@@ -4,8 +4,8 @@
 
 use crate::visibility::{users_in_scope, SqlBuilder};
 use crate::{Backend, Param, Result, Tx};
-use domain::permissions::{ObjectKind, Principal};
 use chrono::{DateTime, Utc};
+use domain::permissions::{ObjectKind, Principal};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -77,7 +77,10 @@ const FROM: &str =
     "FROM showroom_visits v JOIN users u ON u.tenant_id = v.tenant_id AND u.id = v.consultant_id";
 
 /// The stay between two times, in whole seconds, and its bucket.
-fn stay(arrived: DateTime<Utc>, left: Option<DateTime<Utc>>) -> (Option<i64>, Option<&'static str>) {
+fn stay(
+    arrived: DateTime<Utc>,
+    left: Option<DateTime<Utc>>,
+) -> (Option<i64>, Option<&'static str>) {
     match left {
         Some(left) => {
             let seconds = (left - arrived).num_seconds().max(0);

@@ -88,20 +88,20 @@ pub async fn register(app: &App, actor: &Actor, input: &VisitInput) -> AppResult
     let visit = checked.ok_or_else(|| AppError::Internal("a checked visit".into()))?;
     let (lead_id, lead_created, first_visit) = match &visit.phone {
         None => (None, false, true),
-        Some(phone) => match store::showroom::lead_by_phone(&mut tx, actor.tenant_id(), phone)
-            .await?
-        {
-            Some(lead) => {
-                let returning =
-                    store::showroom::lead_has_visits(&mut tx, actor.tenant_id(), lead).await?;
-                set_intent(&mut tx, actor, lead, visit.intent.as_deref(), now).await?;
-                (Some(lead), false, !returning)
+        Some(phone) => {
+            match store::showroom::lead_by_phone(&mut tx, actor.tenant_id(), phone).await? {
+                Some(lead) => {
+                    let returning =
+                        store::showroom::lead_has_visits(&mut tx, actor.tenant_id(), lead).await?;
+                    set_intent(&mut tx, actor, lead, visit.intent.as_deref(), now).await?;
+                    (Some(lead), false, !returning)
+                }
+                None => {
+                    let lead = create_lead(&mut tx, actor, &visit, consultant, now).await?;
+                    (Some(lead), true, true)
+                }
             }
-            None => {
-                let lead = create_lead(&mut tx, actor, &visit, consultant, now).await?;
-                (Some(lead), true, true)
-            }
-        },
+        }
     };
     let id = Uuid::now_v7();
     let row = NewVisit {
@@ -156,8 +156,7 @@ async fn check_consultant(
     );
     if !known {
         errors.add("consultant_id", "invalid_reference");
-    } else if consultant != actor.id() && !actor.principal.can(ObjectKind::Lead, Action::Transfer)
-    {
+    } else if consultant != actor.id() && !actor.principal.can(ObjectKind::Lead, Action::Transfer) {
         errors.add("consultant_id", "owner_not_allowed");
     }
     Ok(())
@@ -204,7 +203,11 @@ async fn create_lead(
     consultant: Uuid,
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
-    let zh = actor.user.locale.as_deref().is_none_or(|l| l.starts_with("zh"));
+    let zh = actor
+        .user
+        .locale
+        .as_deref()
+        .is_none_or(|l| l.starts_with("zh"));
     let name = rules::display_name(&visit.name, visit.salutation.as_deref(), zh);
     let mut input: Input = vec![
         ("name".into(), vec![name]),
@@ -283,13 +286,22 @@ pub struct Outcome {
 }
 
 /// Records that a visitor left and why one was lost, on a visit the actor may read.
-pub async fn set_outcome(app: &App, actor: &Actor, id: Uuid, outcome: &Outcome) -> AppResult<Visit> {
+pub async fn set_outcome(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    outcome: &Outcome,
+) -> AppResult<Visit> {
     require_desk(actor)?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let current = store::showroom::get(&mut tx, store::showroom::readable(&actor.principal, true), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let current = store::showroom::get(
+        &mut tx,
+        store::showroom::readable(&actor.principal, true),
+        id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     if outcome.version.is_some_and(|v| v != current.version) {
         return Err(AppError::Conflict);
     }
@@ -321,9 +333,13 @@ pub async fn set_outcome(app: &App, actor: &Actor, id: Uuid, outcome: &Outcome) 
     if !done {
         return Err(AppError::Conflict);
     }
-    let visit = store::showroom::get(&mut tx, store::showroom::readable(&actor.principal, true), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let visit = store::showroom::get(
+        &mut tx,
+        store::showroom::readable(&actor.principal, true),
+        id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(visit)
 }
@@ -387,7 +403,11 @@ pub async fn heard_from_choices(
 /// One visit the actor may read (their consultants' or one they registered); 404 otherwise.
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Visit> {
     let mut tx = app.db.begin_read().await?;
-    store::showroom::get(&mut tx, store::showroom::readable(&actor.principal, true), id)
-        .await?
-        .ok_or(AppError::NotFound)
+    store::showroom::get(
+        &mut tx,
+        store::showroom::readable(&actor.principal, true),
+        id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)
 }

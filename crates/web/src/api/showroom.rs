@@ -44,7 +44,11 @@ fn visit_json(v: &Visit, open: &HashSet<Uuid>) -> Value {
     })
 }
 
-async fn openable(state: &AppState, user: &ApiUser, visits: &[Visit]) -> Result<HashSet<Uuid>, ApiError> {
+async fn openable(
+    state: &AppState,
+    user: &ApiUser,
+    visits: &[Visit],
+) -> Result<HashSet<Uuid>, ApiError> {
     let leads: Vec<Uuid> = visits.iter().filter_map(|v| v.lead_id).collect();
     app::showroom::openable_leads(&state.app, &user.actor, &leads)
         .await
@@ -79,7 +83,10 @@ fn range(
     let to = date_param("to", q.to.as_deref(), &mut errors);
     errors.into_result().map_err(|e| ApiError::invalid(tr, e))?;
     let (default_from, default_to) = stats::default_range(today, group);
-    Ok((from.unwrap_or(default_from), to.or(from).unwrap_or(default_to)))
+    Ok((
+        from.unwrap_or(default_from),
+        to.or(from).unwrap_or(default_to),
+    ))
 }
 
 async fn list(
@@ -275,7 +282,10 @@ async fn statistics(
         .await
         .map_err(fail(tr))?;
     let keyed = |items: &[(&'static str, i64)]| -> Map<String, Value> {
-        items.iter().map(|(k, n)| (k.to_string(), json!(n))).collect()
+        items
+            .iter()
+            .map(|(k, n)| (k.to_string(), json!(n)))
+            .collect()
     };
     let periods: Vec<Value> = s
         .periods

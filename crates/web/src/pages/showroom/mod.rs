@@ -329,7 +329,11 @@ async fn desk_page(
     })
 }
 
-async fn register(State(state): State<AppState>, user: Signed, Form(form): Form<Pairs>) -> Response {
+async fn register(
+    State(state): State<AppState>,
+    user: Signed,
+    Form(form): Form<Pairs>,
+) -> Response {
     let draft = Draft::posted(&form);
     let result = async {
         let input = draft.input(user.actor.time_zone())?;
@@ -348,9 +352,7 @@ async fn register(State(state): State<AppState>, user: Signed, Form(form): Form<
         Err(e @ AppError::Validation(_)) => {
             let errors = FormErrors::from_app(user.ctx.tr, &e);
             match desk_page(&state, &user, None, draft, errors).await {
-                Ok(page) => {
-                    (crate::error::status_of(&e), render(&page)).into_response()
-                }
+                Ok(page) => (crate::error::status_of(&e), render(&page)).into_response(),
                 Err(other) => page_error(user.ctx.tr, other),
             }
         }

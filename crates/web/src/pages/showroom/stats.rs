@@ -49,7 +49,12 @@ fn rate(counts: &Counts) -> String {
 }
 
 fn count_lines(lines: Vec<(String, Counts)>) -> Vec<CountLine> {
-    let top = lines.iter().map(|(_, c)| c.visits).max().unwrap_or(0).max(1);
+    let top = lines
+        .iter()
+        .map(|(_, c)| c.visits)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     lines
         .into_iter()
         .map(|(label, counts)| CountLine {
@@ -176,10 +181,7 @@ pub(super) async fn page(
         Err(e) => return page_error(t, e),
     };
     page.groups = choices(
-        &[
-            ("day", "按日", "By day"),
-            ("month", "按月", "By month"),
-        ],
+        &[("day", "按日", "By day"), ("month", "按月", "By month")],
         t,
     );
     render(&page).into_response()
