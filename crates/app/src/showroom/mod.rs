@@ -125,6 +125,7 @@ pub async fn register(app: &App, actor: &Actor, input: &VisitInput) -> AppResult
     store::showroom::insert(&mut tx, actor.tenant_id(), &row, actor.id(), now).await?;
     let mut shown_lead = None;
     if let Some(lead) = lead_id {
+        contacted(&mut tx, actor.tenant_id(), lead, visit.arrived_at, now).await?;
         visit_event(&mut tx, actor, lead, &row, now).await?;
         if store::records::is_visible(&mut tx, &actor.principal, ObjectKind::Lead, lead).await? {
             shown_lead = Some(lead);
@@ -248,6 +249,21 @@ async fn create_lead(
             )),
             other => other,
         })
+}
+
+/// A visit is a contact with the lead: its "last contacted" time moves (never back) and its
+/// next follow-up is due from there, as after a done call or visit.
+async fn contacted(
+    tx: &mut Tx,
+    tenant: Uuid,
+    lead: Uuid,
+    arrived_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let at = domain::rules::contacted_at(Some(arrived_at), now);
+    let param = store::Param::Time(at);
+    store::records::bump_date(tx, "leads", "last_contacted_at", tenant, lead, param).await?;
+    crate::follow_up::refresh(tx, tenant, ObjectKind::Lead, lead, now).await
 }
 
 /// The visit on the lead's change feed: the follow-up card's entry for integrations.

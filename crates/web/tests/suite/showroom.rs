@@ -107,6 +107,17 @@ async fn showroom_register_finds_or_creates_the_lead(env: Env) {
     assert_eq!(again["lead_id"].as_str(), Some(lead.as_str()));
     let l = ok(&lead_of(&env, &t.rep, &lead).await);
     assert_eq!(l["intent"], "H", "the lead's intent follows the visit");
+    // The visit is a contact: the follow-up is due five days after it (H).
+    let time = |v: &Value| {
+        DateTime::parse_from_rfc3339(v.as_str().unwrap_or_default()).map(|t| t.with_timezone(&Utc))
+    };
+    let arrived = time(&again["arrived_at"]).expect("arrival");
+    assert_eq!(time(&l["last_contacted_at"]), Ok(arrived), "{l}");
+    assert_eq!(
+        time(&l["next_follow_up_at"]),
+        Ok(arrived + Duration::days(5)),
+        "{l}"
+    );
     let history = ok(&env
         .api(&env.token(&t.rep).await)
         .get(&format!("/api/v1/leads/{lead}/history"))
