@@ -34,6 +34,7 @@ pub mod rules;
 pub mod search;
 pub mod secrets;
 pub mod sharing;
+pub mod showroom;
 pub mod stages;
 pub mod time_zones;
 

@@ -21,6 +21,7 @@ pub mod pools;
 pub mod regions;
 pub mod rules;
 pub mod search;
+pub mod showroom;
 pub mod stages;
 pub mod time;
 pub mod validation;

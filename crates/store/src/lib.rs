@@ -30,6 +30,7 @@ pub mod records;
 pub mod reindex;
 pub mod search;
 pub mod sharing;
+pub mod showroom;
 pub mod stages;
 pub mod tags;
 pub mod tenants;

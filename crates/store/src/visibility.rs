@@ -170,6 +170,24 @@ pub fn scoped_records(q: &mut SqlBuilder, principal: &Principal, object: ObjectK
     predicate(q, principal, object, alias, Grant::None);
 }
 
+/// The role's read scope on `object` as a condition on a user column of another table
+/// (`column` names the user a row belongs to, such as a showroom visit's consultant), so
+/// that rows about an object's work reach as far as its records do: everyone for "all", the
+/// user's team for a manager, the user alone for "own", nobody without the read grant.
+/// Grants beyond the scope (shares, pools) name records, not users, so they add nothing.
+pub fn users_in_scope(
+    q: &mut SqlBuilder,
+    principal: &Principal,
+    object: ObjectKind,
+    column: &str,
+) -> String {
+    let tenant = q.param(Param::Uuid(principal.tenant_id));
+    match principal.read_scope(object) {
+        None => "1 = 0".to_string(),
+        Some(scope) => owner_predicate(q, principal, scope, &tenant, column),
+    }
+}
+
 /// The events of `object` the principal may read: by the owner at the time of the event, or
 /// because the record is shared with them or has them on its team.
 pub fn visible_events(q: &mut SqlBuilder, principal: &Principal, object: ObjectKind, alias: &str) {

@@ -14,6 +14,8 @@ pub struct Chrome {
     pub csrf: String,
     pub user_name: Option<String>,
     pub can_admin: bool,
+    /// May use the showroom front desk (`app::showroom::may_register`).
+    pub showroom: bool,
     pub section: &'static str,
     pub notice: Option<String>,
     pub asset_version: &'static str,
@@ -31,6 +33,7 @@ impl Chrome {
                 .actor
                 .as_ref()
                 .is_some_and(|a| a.principal.can(ObjectKind::Org, Action::Administer)),
+            showroom: ctx.actor.as_ref().is_some_and(app::showroom::may_register),
             section,
             notice: None,
             asset_version: crate::assets::VERSION,
@@ -127,6 +130,7 @@ impl MessagePage {
                 csrf: String::new(),
                 user_name: None,
                 can_admin: false,
+                showroom: false,
                 section: "",
                 notice: None,
                 asset_version: crate::assets::VERSION,

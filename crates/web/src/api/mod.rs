@@ -25,6 +25,7 @@ mod pools;
 mod records;
 mod relationships;
 mod sharing;
+mod showroom;
 pub mod stages;
 mod table;
 mod tokens;
@@ -71,6 +72,7 @@ fn table() -> table::ApiRoutes {
         .merge(stages::routes())
         .merge(closing::routes())
         .merge(pools::routes())
+        .merge(showroom::routes())
         .merge(conversion::routes())
         .merge(duplicates::routes())
         .merge(imports::routes())

@@ -168,11 +168,13 @@ fn with_records(
     super::conversion::document(&mut paths, &mut schemas);
     super::duplicates::document(&mut paths);
     super::assignment::document(&mut paths, &mut schemas);
+    super::showroom::document(&mut paths, &mut schemas);
     tags.push(
         json!({ "name": "pools", "description": "Public pools (公海池) of leads and accounts" }),
     );
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
     tags.push(json!({ "name": "assignment", "description": "Lead assignment rules (线索分配)" }));
+    tags.push(json!({ "name": "showroom", "description": "Showroom register and traffic statistics (三表一卡)" }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {
         p.extend(paths);
     }

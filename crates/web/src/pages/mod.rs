@@ -20,6 +20,7 @@ pub mod pools;
 mod preferences;
 pub mod records;
 mod search;
+pub mod showroom;
 mod stages;
 
 use crate::AppState;
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .merge(conversion::routes())
         .merge(imports::routes())
         .merge(assignment::routes())
+        .merge(showroom::routes())
         .fallback(messages::not_found)
 }
 

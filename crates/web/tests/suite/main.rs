@@ -49,6 +49,7 @@ mod references;
 mod role_names;
 mod search;
 mod sharing;
+mod showroom;
 mod stage_pages;
 mod stages;
 mod storage;

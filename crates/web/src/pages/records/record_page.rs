@@ -44,6 +44,7 @@ struct ShowPage {
     links: Option<LinksPanel>,
     sharing: Option<super::SharingPanel>,
     pool: Option<crate::pages::pools::PoolPanel>,
+    visits: Option<crate::pages::showroom::VisitsPanel>,
     log_links: Vec<(String, String)>,
     errors: FormErrors,
     path: Option<crate::pages::stages::PathPanel>,
@@ -256,6 +257,11 @@ async fn show_page(
         links,
         sharing: super::sharing_panel(state, user, kind, id).await.ok(),
         pool: crate::pages::pools::pool_panel(state, user, kind, id).await,
+        visits: if kind == ObjectKind::Lead {
+            crate::pages::showroom::visits_panel(state, user, id).await
+        } else {
+            None
+        },
         log_links,
         errors,
         conversion: crate::pages::conversion::panel(state, user, &view).await,
