@@ -36,6 +36,7 @@ pub mod secrets;
 pub mod sharing;
 pub mod stages;
 pub mod time_zones;
+pub mod web_forms;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{AppError, AppResult};
