@@ -75,6 +75,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/conversion.zh-CN.json"),
     include_str!("../locales/closing.zh-CN.json"),
     include_str!("../locales/assignment.zh-CN.json"),
+    include_str!("../locales/web_forms.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -96,6 +97,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/conversion.en.json"),
     include_str!("../locales/closing.en.json"),
     include_str!("../locales/assignment.en.json"),
+    include_str!("../locales/web_forms.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

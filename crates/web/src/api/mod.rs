@@ -28,6 +28,7 @@ mod sharing;
 pub mod stages;
 mod table;
 mod tokens;
+mod web_forms;
 
 pub use error::{ApiError, ErrorBody};
 pub(crate) use idempotent::idempotent;
@@ -75,6 +76,7 @@ fn table() -> table::ApiRoutes {
         .merge(duplicates::routes())
         .merge(imports::routes())
         .merge(assignment::routes())
+        .merge(web_forms::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

@@ -21,6 +21,8 @@ mod preferences;
 pub mod records;
 mod search;
 mod stages;
+mod web_form_public;
+mod web_forms;
 
 use crate::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -49,6 +51,8 @@ pub fn routes() -> Router<AppState> {
         .merge(conversion::routes())
         .merge(imports::routes())
         .merge(assignment::routes())
+        .merge(web_forms::routes())
+        .merge(web_form_public::routes())
         .fallback(messages::not_found)
 }
 
