@@ -31,7 +31,9 @@ pub const DEFAULT_SOURCE: &str = "web";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormField {
     pub key: String,
+    #[serde(default)]
     pub label_zh: String,
+    #[serde(default)]
     pub label_en: String,
     #[serde(default)]
     pub required: bool,
@@ -180,7 +182,10 @@ pub fn check(d: &Draft<'_>, defs: &[FieldDef]) -> FieldErrors {
         }
     }
     // The lead's own required fields must be on the form, or no submission could succeed.
-    for def in defs.iter().filter(|d| d.required && d.default_value.is_none()) {
+    for def in defs
+        .iter()
+        .filter(|d| d.required && d.default_value.is_none())
+    {
         if is_collectable(def) && !d.fields.iter().any(|f| f.key == def.key && f.required) {
             errors.add("fields", "lead_field_missing");
             break;
@@ -218,7 +223,12 @@ mod tests {
         for t in [Target::Rules, Target::Rule(id), Target::Pool(id)] {
             assert_eq!(Target::parse(&t.key()), Some(t));
         }
-        for bad in ["", "pool:", "pool:x", "team:00000000-0000-0000-0000-000000000000"] {
+        for bad in [
+            "",
+            "pool:",
+            "pool:x",
+            "team:00000000-0000-0000-0000-000000000000",
+        ] {
             assert_eq!(Target::parse(bad), None, "{bad}");
         }
     }
@@ -227,17 +237,32 @@ mod tests {
     fn origins_compare_as_browsers_send_them() {
         let allowed = ["https://www.example.com".to_string()];
         assert!(origin_allowed(&[], None, None));
-        assert!(origin_allowed(&allowed, Some("https://WWW.example.com"), None));
+        assert!(origin_allowed(
+            &allowed,
+            Some("https://WWW.example.com"),
+            None
+        ));
         assert!(origin_allowed(
             &allowed,
             None,
             Some("https://www.example.com/contact?x=1")
         ));
-        assert!(!origin_allowed(&allowed, Some("https://evil.example"), None));
+        assert!(!origin_allowed(
+            &allowed,
+            Some("https://evil.example"),
+            None
+        ));
         assert!(!origin_allowed(&allowed, Some("null"), None));
         assert!(!origin_allowed(&allowed, None, None));
-        assert!(!origin_allowed(&allowed, Some("http://www.example.com"), None));
-        assert_eq!(normalize_origin("https://a.example/"), Some("https://a.example".into()));
+        assert!(!origin_allowed(
+            &allowed,
+            Some("http://www.example.com"),
+            None
+        ));
+        assert_eq!(
+            normalize_origin("https://a.example/"),
+            Some("https://a.example".into())
+        );
         assert_eq!(normalize_origin("ftp://a.example"), None);
         assert_eq!(normalize_origin("https://a.example/path"), None);
     }

@@ -136,9 +136,8 @@ pub async fn delete(tx: &mut Tx, tenant_id: Uuid, id: Uuid, version: i64) -> Res
 /// honeypot (`spam: true`); the form's version does not move.
 pub async fn count_submission(tx: &mut Tx, tenant_id: Uuid, id: Uuid, spam: bool) -> Result<()> {
     let column = if spam { "spam" } else { "submissions" };
-    let sql = format!(
-        "UPDATE web_forms SET {column} = {column} + 1 WHERE tenant_id = $1 AND id = $2"
-    );
+    let sql =
+        format!("UPDATE web_forms SET {column} = {column} + 1 WHERE tenant_id = $1 AND id = $2");
     on_conn!(tx, c => {
         sqlx::query(&sql).bind(tenant_id).bind(id).execute(c).await?;
     });

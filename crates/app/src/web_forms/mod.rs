@@ -212,7 +212,11 @@ async fn resolve(
         .0,
     );
     let target_key = pick(&input.target, current.map(|f| &f.target));
-    let target = match Target::parse(if target_key.is_empty() { "rules" } else { &target_key }) {
+    let target = match Target::parse(if target_key.is_empty() {
+        "rules"
+    } else {
+        &target_key
+    }) {
         None => {
             errors.add("target", "invalid_choice");
             Target::Rules
@@ -235,7 +239,13 @@ async fn resolve(
         current.map(|f| f.owner_id).unwrap_or(actor.id())
     } else {
         match Uuid::try_parse(&owner_raw) {
-            Ok(id) if store::org::get_user(tx, tenant, id).await?.is_some_and(|u| u.active) => id,
+            Ok(id)
+                if store::org::get_user(tx, tenant, id)
+                    .await?
+                    .is_some_and(|u| u.active) =>
+            {
+                id
+            }
             _ => {
                 errors.add("owner_id", "invalid_reference");
                 actor.id()
@@ -283,6 +293,9 @@ mod tests {
         assert_eq!(parse_public_key(&key), Some(tenant));
         assert_ne!(new_public_key(tenant), key);
         assert_eq!(parse_public_key("nonsense"), None);
-        assert_eq!(parse_public_key(&format!("{}_short", tenant.simple())), None);
+        assert_eq!(
+            parse_public_key(&format!("{}_short", tenant.simple())),
+            None
+        );
     }
 }

@@ -174,18 +174,16 @@ async fn create_lead(app: &App, tenant: Uuid, form: &WebForm, s: &Submission) ->
         Target::Rule(id) => Some(id),
         _ => None,
     };
-    let id = crate::records::create_routed(&mut tx, &actor, ObjectKind::Lead, &input, only, now)
-        .await?;
+    let id =
+        crate::records::create_routed(&mut tx, &actor, ObjectKind::Lead, &input, only, now).await?;
     if let Target::Pool(pool) = target {
-        let pool =
-            crate::pools::claims::target_pool(&mut tx, tenant, ObjectKind::Lead, Some(pool))
-                .await?;
+        let pool = crate::pools::claims::target_pool(&mut tx, tenant, ObjectKind::Lead, Some(pool))
+            .await?;
         crate::assignment::place(&mut tx, tenant, id, Some(pool.id)).await?;
     }
-    let (owner_id, name) =
-        store::sharing::owner_and_name(&mut tx, tenant, ObjectKind::Lead, id)
-            .await?
-            .ok_or_else(|| AppError::Internal(format!("lead {id} of a web form is gone")))?;
+    let (owner_id, name) = store::sharing::owner_and_name(&mut tx, tenant, ObjectKind::Lead, id)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("lead {id} of a web form is gone")))?;
     let detail = json!({ "web_form_id": form.id, "web_form": form.name });
     let subject = crate::events::Subject {
         object: ObjectKind::Lead,

@@ -206,16 +206,34 @@ pub(super) fn document(paths: &mut Map<String, Value>, schemas: &mut Map<String,
     let mut form = properties;
     for (k, v) in [
         ("id", json!({ "type": "string", "format": "uuid" })),
-        ("public_key", json!({ "type": "string", "description": "The form's public address is /f/<public_key>" })),
-        ("submissions", json!({ "type": "integer", "description": "Leads created" })),
-        ("spam", json!({ "type": "integer", "description": "Submissions caught by the honeypot" })),
+        (
+            "public_key",
+            json!({ "type": "string", "description": "The form's public address is /f/<public_key>" }),
+        ),
+        (
+            "submissions",
+            json!({ "type": "integer", "description": "Leads created" }),
+        ),
+        (
+            "spam",
+            json!({ "type": "integer", "description": "Submissions caught by the honeypot" }),
+        ),
         ("version", json!({ "type": "integer" })),
-        ("created_at", json!({ "type": "string", "format": "date-time" })),
-        ("updated_at", json!({ "type": "string", "format": "date-time" })),
+        (
+            "created_at",
+            json!({ "type": "string", "format": "date-time" }),
+        ),
+        (
+            "updated_at",
+            json!({ "type": "string", "format": "date-time" }),
+        ),
     ] {
         form[k] = v;
     }
-    schemas.insert("WebForm".into(), json!({ "type": "object", "properties": form }));
+    schemas.insert(
+        "WebForm".into(),
+        json!({ "type": "object", "properties": form }),
+    );
     let list = json!({ "application/json": { "schema": { "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": "#/components/schemas/WebForm" } } } } } });
     let tags = json!(["web_forms"]);
     paths.insert("/api/v1/web-forms".into(), json!({

@@ -97,7 +97,12 @@ pub fn label_of(t: Tr, f: &domain::web_forms::FormField, def: Option<&FieldDef>)
         .unwrap_or_else(|| f.key.clone())
 }
 
-fn inputs(t: Tr, form: &submit::PublicForm, posted: &[(String, String)], errors: &FieldErrors) -> Vec<Input> {
+fn inputs(
+    t: Tr,
+    form: &submit::PublicForm,
+    posted: &[(String, String)],
+    errors: &FieldErrors,
+) -> Vec<Input> {
     form.form
         .fields
         .0
@@ -148,7 +153,11 @@ fn language(headers: &HeaderMap, posted: &[(String, String)]) -> Tr {
     Tr::new(chosen.unwrap_or_else(|| crate::session::language_for(headers, None)))
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, Path(key): Path<String>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Response {
     let t = language(&headers, &[]);
     match submit::public_form(&state.app, &key).await {
         Ok(form) => {
@@ -231,7 +240,14 @@ async fn receive(
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         let limit = (MAX_BODY / 1024).to_string();
         let message = early.fmt("web_forms.too_large", &[("kib", &limit)]);
-        return refusal(json, early, &key, StatusCode::PAYLOAD_TOO_LARGE, "too_large", message);
+        return refusal(
+            json,
+            early,
+            &key,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            message,
+        );
     };
     let posted = if json {
         json_pairs(&bytes)
@@ -271,7 +287,14 @@ async fn receive(
 }
 
 /// A refusal before the form is read (a body too large).
-fn refusal(json: bool, t: Tr, key: &str, status: StatusCode, code: &str, message: String) -> Response {
+fn refusal(
+    json: bool,
+    t: Tr,
+    key: &str,
+    status: StatusCode,
+    code: &str,
+    message: String,
+) -> Response {
     if json {
         let body = json!({ "error": { "code": code, "message": message, "fields": [] } });
         return (status, Json(body)).into_response();
@@ -316,7 +339,11 @@ async fn invalid(
 
 fn thanks(json: bool, t: Tr, key: &str, accepted: &submit::Accepted) -> Response {
     let form = &accepted.form;
-    let text = if t.is_zh() { &form.thanks_zh } else { &form.thanks_en };
+    let text = if t.is_zh() {
+        &form.thanks_zh
+    } else {
+        &form.thanks_en
+    };
     let text = if text.is_empty() {
         t.get("web_forms.thanks_default").to_string()
     } else {

@@ -288,7 +288,11 @@ fn public_base(state: &AppState, headers: &HeaderMap) -> String {
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("127.0.0.1:8080");
-    let scheme = if state.secure_cookies { "https" } else { "http" };
+    let scheme = if state.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
     format!("{scheme}://{host}")
 }
 
@@ -367,7 +371,11 @@ async fn form_page(
     let field_choices: Vec<Choice> = std::iter::once(none)
         .chain(collectable.iter().map(|f| Choice {
             value: f.key.clone(),
-            label: if t.is_zh() { f.label_zh.clone() } else { f.label_en.clone() },
+            label: if t.is_zh() {
+                f.label_zh.clone()
+            } else {
+                f.label_en.clone()
+            },
         }))
         .collect();
     let blank = FormField {
@@ -420,7 +428,11 @@ async fn form_page(
     } else {
         d.owner_id.clone()
     };
-    let target = if d.target.is_empty() { "rules" } else { d.target.as_str() };
+    let target = if d.target.is_empty() {
+        "rules"
+    } else {
+        d.target.as_str()
+    };
     let (public_url, snippet_text) = match shown.saved {
         Some(saved) => {
             let url = format!("{}/f/{}", public_base(state, headers), saved.public_key);
@@ -483,7 +495,15 @@ async fn new_form(State(state): State<AppState>, user: Signed, headers: HeaderMa
         saved: None,
         snippet_lang: user.ctx.tr.lang,
     };
-    let page = form_page(&state, &user, &headers, shown, &draft, FormErrors::default()).await;
+    let page = form_page(
+        &state,
+        &user,
+        &headers,
+        shown,
+        &draft,
+        FormErrors::default(),
+    )
+    .await;
     show(page, StatusCode::OK, &user)
 }
 
@@ -511,9 +531,15 @@ async fn edit_form(
                 .and_then(Lang::parse)
                 .unwrap_or(user.ctx.tr.lang),
         };
-        let mut page =
-            form_page(&state, &user, &headers, shown, &Draft::of(&form), FormErrors::default())
-                .await?;
+        let mut page = form_page(
+            &state,
+            &user,
+            &headers,
+            shown,
+            &Draft::of(&form),
+            FormErrors::default(),
+        )
+        .await?;
         page.chrome = page.chrome.with_notice(q.notice.as_deref());
         Ok(page)
     }

@@ -53,3 +53,4 @@ mod stage_pages;
 mod stages;
 mod storage;
 mod time_zones;
+mod web_forms;
