@@ -122,7 +122,7 @@ pub fn origin_allowed(allowed: &[String], origin: Option<&str>, referer: Option<
         Some(o) => normalize_origin(o),
         None => referer.and_then(origin_of_url),
     };
-    seen.is_some_and(|s| allowed.iter().any(|a| *a == s))
+    seen.is_some_and(|s| allowed.contains(&s))
 }
 
 /// The start of the rate-limit window holding `epoch_seconds`.
