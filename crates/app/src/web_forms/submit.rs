@@ -179,7 +179,8 @@ async fn create_lead(app: &App, tenant: Uuid, form: &WebForm, s: &Submission) ->
     if let Target::Pool(pool) = target {
         let pool = crate::pools::claims::target_pool(&mut tx, tenant, ObjectKind::Lead, Some(pool))
             .await?;
-        crate::assignment::place(&mut tx, tenant, id, Some(pool.id)).await?;
+        let no_rule = store::records::Values::new();
+        crate::assignment::place(&mut tx, &actor, id, Some(pool.id), &no_rule, now).await?;
     }
     let (owner_id, name) = store::sharing::owner_and_name(&mut tx, tenant, ObjectKind::Lead, id)
         .await?
