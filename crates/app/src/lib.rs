@@ -37,6 +37,7 @@ pub mod sharing;
 pub mod showroom;
 pub mod stages;
 pub mod time_zones;
+pub mod web_forms;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{AppError, AppResult};

@@ -26,5 +26,6 @@ pub mod stages;
 pub mod time;
 pub mod validation;
 pub mod views;
+pub mod web_forms;
 
 pub use validation::{FieldError, FieldErrors};

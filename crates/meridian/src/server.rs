@@ -92,7 +92,12 @@ pub async fn serve(
         stream.set_read_timeout(Some(limits.idle_timeout));
         stream.set_write_timeout(Some(limits.idle_timeout));
         let io = TokioIo::new(Box::pin(stream));
-        let conn = http.serve_connection(io, TowerToHyperService::new(service.clone()));
+        // Handlers that count per client (web forms' rate limit) read the peer address.
+        let with_peer = tower::Layer::layer(
+            &axum::Extension(axum::extract::ConnectInfo(peer)),
+            service.clone(),
+        );
+        let conn = http.serve_connection(io, TowerToHyperService::new(with_peer));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

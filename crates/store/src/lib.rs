@@ -38,6 +38,7 @@ pub mod timeline;
 pub mod tree;
 pub mod views;
 pub mod visibility;
+pub mod web_forms;
 
 pub use db::{org_epoch, Backend, Db, Param, Savepoint, StoreError, Tx};
 pub use sqlx::types::Json as JsonValue;

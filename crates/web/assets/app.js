@@ -11,6 +11,18 @@
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
   }, true);
+  // Copy buttons (data-copy="<id>") put the named element's text on the clipboard; the
+  // text stays selectable for browsers that refuse.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) return;
+    source.select && source.select();
+    if (navigator.clipboard) navigator.clipboard.writeText(source.value || source.textContent).catch(function () {});
+    var done = button.getAttribute("data-copied");
+    if (done) button.textContent = done;
+  });
   // Lookups: a combobox (role=combobox) whose suggestions arrive from htmx as a listbox
   // (aria-controls). Up/down move through the options, Enter picks, Escape closes; a pick
   // fills the hidden id field and the visible label and closes the list.

@@ -30,6 +30,8 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         || path.starts_with("/assets/")
         || path == "/healthz"
         || path == "/metrics"
+        // Web forms are posted from the company website by design (see pages::web_form_public).
+        || path.starts_with("/f/")
     {
         return next.run(request).await;
     }

@@ -76,6 +76,7 @@ const ZH_FILES: &[&str] = &[
     include_str!("../locales/closing.zh-CN.json"),
     include_str!("../locales/assignment.zh-CN.json"),
     include_str!("../locales/showroom.zh-CN.json"),
+    include_str!("../locales/web_forms.zh-CN.json"),
 ];
 const EN_FILES: &[&str] = &[
     include_str!("../locales/en.json"),
@@ -98,6 +99,7 @@ const EN_FILES: &[&str] = &[
     include_str!("../locales/closing.en.json"),
     include_str!("../locales/assignment.en.json"),
     include_str!("../locales/showroom.en.json"),
+    include_str!("../locales/web_forms.en.json"),
 ];
 
 fn merge(files: &[&str]) -> Catalog {

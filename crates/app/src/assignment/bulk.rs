@@ -96,7 +96,7 @@ pub async fn assign(app: &App, actor: &Actor, ids: &[Uuid], mode: &Mode) -> AppR
                 owner: Some(owner),
                 pool: None,
             }),
-            None => choose::decide(&mut tx, actor, &fields, &record.values, now).await?,
+            None => choose::decide(&mut tx, actor, &fields, &record.values, None, now).await?,
         };
         let Some(decision) = decision else {
             outcome.unchanged += 1;

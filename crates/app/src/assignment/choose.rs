@@ -80,19 +80,21 @@ pub(crate) fn split_flag(
 /// Runs the rules for a record being created, when its object declares them and the create
 /// asks for them (`assign`), or names no owner; writes the decision into `values` (owner,
 /// rule, method, time) and answers the pool the record is to go to once inserted.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn on_create(
     tx: &mut Tx,
     actor: &Actor,
     fields: &ObjectFields,
     flag: Option<bool>,
     owner_given: bool,
+    only: Option<Uuid>,
     values: &mut Values,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Uuid>> {
     if !fields.spec.rules.contains(&ObjectRule::Assignment) || !flag.unwrap_or(!owner_given) {
         return Ok(None);
     }
-    let Some(decision) = decide(tx, actor, fields, values, now).await? else {
+    let Some(decision) = decide(tx, actor, fields, values, only, now).await? else {
         return Ok(None);
     };
     record(values, &decision, now);
@@ -154,16 +156,26 @@ fn text<'a>(values: &'a Values, key: &str) -> Option<&'a str> {
     }
 }
 
-/// The first rule the lead meets and its choice, or none (the owner stays as given).
+/// The first rule the lead meets and its choice, or none (the owner stays as given). With
+/// `only` (a web form naming its rule), that rule's method decides if it is active, whatever
+/// its scope and criteria: the form chose it for its leads.
 pub(super) async fn decide(
     tx: &mut Tx,
     actor: &Actor,
     fields: &ObjectFields,
     values: &Values,
+    only: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<Decision>> {
     let tenant = actor.tenant_id();
-    let active = repo::list(tx, tenant, true).await?;
+    let active = match only {
+        None => repo::list(tx, tenant, true).await?,
+        Some(id) => repo::get(tx, tenant, id)
+            .await?
+            .filter(|r| r.active)
+            .into_iter()
+            .collect(),
+    };
     if active.is_empty() {
         return Ok(None);
     }
@@ -176,18 +188,22 @@ pub(super) async fn decide(
     let defs: Vec<_> = fields.all().into_iter().cloned().collect();
     let zone = domain::time::DEFAULT_ZONE;
     for rule in &active {
-        if rule.record_type.is_some() && rule.record_type.as_deref() != text(values, "record_type")
+        let scoped = only.is_none();
+        if scoped
+            && rule.record_type.is_some()
+            && rule.record_type.as_deref() != text(values, "record_type")
         {
             continue;
         }
-        if let Some(d) = rule.department_id {
+        if let Some(d) = rule.department_id.filter(|_| scoped) {
             if !in_department(tx, actor, d).await? {
                 continue;
             }
         }
-        let mut conditions = Vec::with_capacity(rule.criteria.0.len());
+        let criteria = if scoped { &rule.criteria.0[..] } else { &[] };
+        let mut conditions = Vec::with_capacity(criteria.len());
         let mut valid = true;
-        for c in &rule.criteria.0 {
+        for c in criteria {
             match domain::views::compile(c, &defs, actor.id(), now, zone) {
                 Ok(c) => conditions.push(c),
                 Err(e) => {

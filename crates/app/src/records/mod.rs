@@ -324,6 +324,19 @@ pub(crate) async fn create_in(
     input: &Input,
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
+    create_routed(tx, actor, kind, input, None, now).await
+}
+
+/// [`create_in`] whose assignment, when it runs, is decided by the one rule `only` (a web
+/// form naming its rule) instead of the company's rules in order.
+pub(crate) async fn create_routed(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ObjectKind,
+    input: &Input,
+    only: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<Uuid> {
     actor.require(kind, Action::Create)?;
     let (input, rows) = crate::children::split(kind, input);
     let input = &input;
@@ -360,9 +373,17 @@ pub(crate) async fn create_in(
     if chosen_owner != FieldValue::Id(actor.id()) {
         actor.require(kind, Action::Transfer)?;
     }
-    let pool =
-        crate::assignment::on_create(tx, actor, &fields, assign, owner_given, &mut values, now)
-            .await?;
+    let pool = crate::assignment::on_create(
+        tx,
+        actor,
+        &fields,
+        assign,
+        owner_given,
+        only,
+        &mut values,
+        now,
+    )
+    .await?;
     check_references(tx, actor, &fields, &values, None).await?;
     let id = Uuid::now_v7();
     check_tree(tx, actor, &fields, id, &values, None).await?;

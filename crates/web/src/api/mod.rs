@@ -29,6 +29,7 @@ mod showroom;
 pub mod stages;
 mod table;
 mod tokens;
+mod web_forms;
 
 pub use error::{ApiError, ErrorBody};
 pub(crate) use idempotent::idempotent;
@@ -77,6 +78,7 @@ fn table() -> table::ApiRoutes {
         .merge(duplicates::routes())
         .merge(imports::routes())
         .merge(assignment::routes())
+        .merge(web_forms::routes())
         .on(Method::GET, "/me", me)
         .on(Method::GET, "/openapi.json", openapi::document)
 }

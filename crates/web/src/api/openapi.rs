@@ -169,12 +169,14 @@ fn with_records(
     super::duplicates::document(&mut paths);
     super::assignment::document(&mut paths, &mut schemas);
     super::showroom::document(&mut paths, &mut schemas);
+    super::web_forms::document(&mut paths, &mut schemas);
     tags.push(
         json!({ "name": "pools", "description": "Public pools (公海池) of leads and accounts" }),
     );
     tags.push(json!({ "name": "search", "description": "Global search (全局搜索)" }));
     tags.push(json!({ "name": "assignment", "description": "Lead assignment rules (线索分配)" }));
     tags.push(json!({ "name": "showroom", "description": "Showroom register and traffic statistics (三表一卡)" }));
+    tags.push(json!({ "name": "web_forms", "description": "Web forms (网站表单): web-to-lead forms for the company website" }));
     if let Some(Value::Object(p)) = doc.get_mut("paths") {
         p.extend(paths);
     }
@@ -236,6 +238,11 @@ mod tests {
         let served: Vec<(String, String)> = super::super::served_routes()
             .into_iter()
             .map(|(m, p)| (m.as_str().to_lowercase(), format!("/api/v1{p}")))
+            .chain(
+                super::super::web_forms::PUBLIC_ROUTES
+                    .iter()
+                    .map(|(m, p)| (m.to_string(), p.to_string())),
+            )
             .collect();
         for (method, path) in &served {
             assert!(

@@ -22,6 +22,8 @@ pub mod records;
 mod search;
 pub mod showroom;
 mod stages;
+mod web_form_public;
+mod web_forms;
 
 use crate::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -51,6 +53,8 @@ pub fn routes() -> Router<AppState> {
         .merge(imports::routes())
         .merge(assignment::routes())
         .merge(showroom::routes())
+        .merge(web_forms::routes())
+        .merge(web_form_public::routes())
         .fallback(messages::not_found)
 }
 

@@ -54,3 +54,4 @@ mod stage_pages;
 mod stages;
 mod storage;
 mod time_zones;
+mod web_forms;

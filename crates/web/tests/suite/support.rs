@@ -377,7 +377,7 @@ impl Response {
     }
 }
 
-async fn send(router: &Router, request: Request<Body>) -> Response {
+pub async fn send(router: &Router, request: Request<Body>) -> Response {
     let response = router
         .clone()
         .oneshot(request)
