@@ -1,5 +1,6 @@
 // Scenario o: a lead from the pool to a customer, and the clock. The administrator (Chinese,
-// desktop) has an existing account (the rep's), a lead in the lead pool and a 30-day recycling rule; a
+// desktop) has an existing account (the rep's) and a 30-day recycling rule on the lead pool, which
+// a web form on the company website feeds; a visitor's lead lands there, and a
 // sales rep on a 390 px phone in English claims the lead, logs a call, judges MAN and the
 // intent level (the qualification follows), and converts it linking the existing account.
 // A second lead is due its follow-up after five days (My day lists it overdue) and is
@@ -46,16 +47,28 @@ describe(`lead to customer (${BACKEND_NAME})`, () => {
     await page.locator('#f-owner_id').selectOption({ label: REP.name });
     await page.locator('#save-record').click();
     await page.waitForURL((u) => /^\/accounts\/[0-9a-f-]{36}$/.test(u.pathname));
-    await page.goto(`${suite.server.url}/leads/new`);
-    await page.locator('#f-name').fill(LEAD);
-    await page.locator('#f-company').fill('西湖机械');
-    await page.locator('#save-record').click();
-    await page.waitForURL((u) => /^\/leads\/[0-9a-f-]{36}$/.test(u.pathname));
-    const id = recordId(page, 'leads');
-    await page.locator('#return-reason').selectOption({ label: '暂无需求' });
-    await page.locator('#return').click();
-    await page.waitForURL((u) => u.pathname === `/leads/${id}`);
-    await expectText(page.locator('#pool-status'), '在公海：线索公海');
+    // A web form on the company website feeds the lead pool; a visitor fills it in.
+    await page.goto(`${suite.server.url}/admin/web-forms/new`);
+    await page.locator('#f-name').fill('官网咨询');
+    const poolTarget = await page.locator('#f-target option').evaluateAll(
+      (options) => options.map((o) => o.value).find((v) => v.startsWith('pool:')),
+    );
+    assert.ok(poolTarget, 'a pool is offered as the target');
+    await page.locator('#f-target').selectOption(poolTarget);
+    await page.locator('#save-web-form').click();
+    await page.waitForURL((u) => /^\/admin\/web-forms\/[0-9a-f-]{36}$/.test(u.pathname));
+    const publicUrl = await page.locator('#public-url').getAttribute('href');
+    const visitor = await suite.browser.newContext(desktop('zh'));
+    const form = await visitor.newPage();
+    await form.goto(publicUrl);
+    await form.locator('#w-name').fill(LEAD);
+    await form.locator('#w-company').fill('西湖机械');
+    await form.locator('#web-form-submit').click();
+    await expectText(form.locator('#message'), '');
+    await visitor.close();
+    await page.goto(`${suite.server.url}/pools?object=lead`);
+    await page.waitForURL((u) => /^\/pools\/[0-9a-f-]{36}$/.test(u.pathname));
+    await expectText(page.locator('#pool-records'), LEAD);
     await page.goto(`${suite.server.url}/admin/pools`);
     await page.locator('#pools').getByRole('link', { name: '线索公海' }).click();
     await page.waitForURL((u) => u.pathname.endsWith('/settings'));
