@@ -48,7 +48,7 @@ describe(`main path in Chinese (${BACKEND_NAME})`, () => {
     const nav = page.getByRole('navigation', { name: '主导航' });
     assert.deepEqual(
       (await nav.getByRole('link').allInnerTexts()).map((t) => t.trim()),
-      ['我的今天', '线索', '客户', '公海', '联系人', '商机', '活动', '系统管理', '', ADMIN.name],
+      ['我的今天', '线索', '客户', '公海', '展厅', '联系人', '商机', '活动', '系统管理', '', ADMIN.name],
     );
     await expectText(nav.locator('a[aria-current=page]'), '客户');
     await expectCount(nav.getByRole('button', { name: '退出' }), 1);

@@ -68,7 +68,7 @@ describe(`main path in English (${BACKEND_NAME})`, () => {
     assert.deepEqual(
       (await nav.getByRole('link').allInnerTexts()).map((t) => t.trim()),
       // The bell, between administration and the user, is an icon named by its aria-label.
-      ['My day', 'Leads', 'Accounts', 'Pools', 'Contacts', 'Opportunities', 'Activities', 'Administration', '', ADMIN.name],
+      ['My day', 'Leads', 'Accounts', 'Pools', 'Showroom', 'Contacts', 'Opportunities', 'Activities', 'Administration', '', ADMIN.name],
     );
     await expectText(nav.locator('a[aria-current=page]'), 'My day');
     await expectText(nav.getByRole('button', { name: 'Sign out' }), 'Sign out');
