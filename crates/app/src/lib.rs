@@ -33,6 +33,7 @@ pub mod references;
 pub mod rules;
 pub mod search;
 pub mod secrets;
+pub mod settings;
 pub mod sharing;
 pub mod showroom;
 pub mod stages;

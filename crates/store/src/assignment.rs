@@ -44,6 +44,9 @@ pub struct RuleFields {
     pub fallback_pool_id: Option<Uuid>,
 }
 
+/// The table, for what every setting shares (`crate::settings`).
+pub const TABLE: &str = "assignment_rules";
+
 const COLUMNS: &str = "id, position, name, active, record_type, department_id, criteria, method, settings, max_open, max_per_day, fallback_pool_id, version, created_at, updated_at";
 
 /// The company's rules in their order (the active ones only with `active_only`).
@@ -61,16 +64,6 @@ pub async fn get(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> Result<Option<Rule>>
     let sql = format!("SELECT {COLUMNS} FROM assignment_rules WHERE tenant_id = $1 AND id = $2");
     Ok(on_conn!(tx, c => {
         sqlx::query_as::<_, Rule>(&sql).bind(tenant_id).bind(id).fetch_optional(c).await?
-    }))
-}
-
-/// How many rules the company has, up to `MAX_RULES` (the list is bounded by it).
-pub async fn count(tx: &mut Tx, tenant_id: Uuid) -> Result<i64> {
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM assignment_rules WHERE tenant_id = $1 LIMIT {MAX_RULES}) t"
-    );
-    Ok(on_conn!(tx, c => {
-        sqlx::query_scalar::<_, i64>(&sql).bind(tenant_id).fetch_one(c).await?
     }))
 }
 
@@ -110,14 +103,6 @@ pub async fn update(
             .bind(Json(&r.criteria)).bind(r.method).bind(Json(&r.settings)).bind(r.max_open).bind(r.max_per_day)
             .bind(r.fallback_pool_id).bind(now)
             .execute(c).await?.rows_affected()
-    });
-    Ok(done == 1)
-}
-
-pub async fn delete(tx: &mut Tx, tenant_id: Uuid, id: Uuid, version: i64) -> Result<bool> {
-    let done = on_conn!(tx, c => {
-        sqlx::query("DELETE FROM assignment_rules WHERE tenant_id = $1 AND id = $2 AND version = $3")
-            .bind(tenant_id).bind(id).bind(version).execute(c).await?.rows_affected()
     });
     Ok(done == 1)
 }

@@ -29,6 +29,7 @@ pub mod pools;
 pub mod records;
 pub mod reindex;
 pub mod search;
+pub mod settings;
 pub mod sharing;
 pub mod showroom;
 pub mod stages;

@@ -111,6 +111,13 @@ pub async fn insert(
     Ok(())
 }
 
+/// The condition "`v` arrived in `[from, to)`", its times added to `q`'s parameters.
+fn arrived_in(q: &mut SqlBuilder, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let from = q.param(Param::Time(from));
+    let to = q.param(Param::Time(to));
+    format!("v.arrived_at >= {from} AND v.arrived_at < {to}")
+}
+
 /// One visit, if the reader's condition (`scope`, on `v`) admits it.
 pub async fn get(tx: &mut Tx, scope: SqlBuilder, id: Uuid) -> Result<Option<Visit>> {
     let mut q = scope;
@@ -133,10 +140,9 @@ pub async fn between(
     limit: i64,
 ) -> Result<Vec<Visit>> {
     let mut q = scope;
-    let from = q.param(Param::Time(from));
-    let to = q.param(Param::Time(to));
+    let window = arrived_in(&mut q, from, to);
     let sql = format!(
-        "SELECT {COLUMNS} {FROM} WHERE v.arrived_at >= {from} AND v.arrived_at < {to} AND {} ORDER BY v.arrived_at DESC, v.id DESC LIMIT {limit}",
+        "SELECT {COLUMNS} {FROM} WHERE {window} AND {} ORDER BY v.arrived_at DESC, v.id DESC LIMIT {limit}",
         q.sql
     );
     Ok(on_conn!(tx, c => {
@@ -237,8 +243,7 @@ pub async fn stat_groups(
     to: DateTime<Utc>,
 ) -> Result<Vec<StatGroup>> {
     let mut q = scope;
-    let from = q.param(Param::Time(from));
-    let to = q.param(Param::Time(to));
+    let window = arrived_in(&mut q, from, to);
     let quarter = match tx.backend() {
         Backend::Sqlite => "CAST(strftime('%s', v.arrived_at) AS INTEGER) / 900",
         Backend::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM v.arrived_at) / 900) AS BIGINT)",
@@ -252,7 +257,7 @@ pub async fn stat_groups(
         "SELECT {quarter} AS quarter, v.consultant_id, u.name AS consultant_name, v.intent, v.stay_bucket, v.lost_reason, v.first_visit,
             {with_phone} AS with_phone, {converted} AS converted, COUNT(*) AS count
          {FROM} LEFT JOIN leads l ON l.tenant_id = v.tenant_id AND l.id = v.lead_id
-         WHERE v.arrived_at >= {from} AND v.arrived_at < {to} AND {}
+         WHERE {window} AND {}
          GROUP BY 1, v.consultant_id, u.name, v.intent, v.stay_bucket, v.lost_reason, v.first_visit, 8, 9
          ORDER BY 1 LIMIT {MAX_GROUPS}",
         q.sql

@@ -50,6 +50,9 @@ pub struct FormFields {
 /// A company has few forms; lists are bounded all the same.
 pub const MAX_FORMS: i64 = 200;
 
+/// The table, for what every setting shares (`crate::settings`).
+pub const TABLE: &str = "web_forms";
+
 const COLUMNS: &str = "id, public_key, name, active, fields, target, owner_id, source, thanks_zh, thanks_en, redirect_url, allowed_origins, rate_limit, submissions, spam, version, created_at, updated_at";
 
 pub async fn list(tx: &mut Tx, tenant_id: Uuid) -> Result<Vec<WebForm>> {
@@ -58,15 +61,6 @@ pub async fn list(tx: &mut Tx, tenant_id: Uuid) -> Result<Vec<WebForm>> {
     );
     Ok(on_conn!(tx, c => {
         sqlx::query_as::<_, WebForm>(&sql).bind(tenant_id).fetch_all(c).await?
-    }))
-}
-
-pub async fn count(tx: &mut Tx, tenant_id: Uuid) -> Result<i64> {
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM web_forms WHERE tenant_id = $1 LIMIT {MAX_FORMS}) t"
-    );
-    Ok(on_conn!(tx, c => {
-        sqlx::query_scalar::<_, i64>(&sql).bind(tenant_id).fetch_one(c).await?
     }))
 }
 
@@ -120,14 +114,6 @@ pub async fn update(
             .bind(&f.target).bind(f.owner_id).bind(&f.source).bind(&f.thanks_zh).bind(&f.thanks_en)
             .bind(&f.redirect_url).bind(Json(&f.allowed_origins)).bind(f.rate_limit).bind(now)
             .execute(c).await?.rows_affected()
-    });
-    Ok(done == 1)
-}
-
-pub async fn delete(tx: &mut Tx, tenant_id: Uuid, id: Uuid, version: i64) -> Result<bool> {
-    let done = on_conn!(tx, c => {
-        sqlx::query("DELETE FROM web_forms WHERE tenant_id = $1 AND id = $2 AND version = $3")
-            .bind(tenant_id).bind(id).bind(version).execute(c).await?.rows_affected()
     });
     Ok(done == 1)
 }

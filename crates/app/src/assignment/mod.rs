@@ -1,7 +1,8 @@
 //! Lead assignment rules (线索分配): the company's ordered rules, kept by administrators (or a
 //! role that may administer leads). Which rule a new lead meets and whom it goes to is in
 //! `choose` (run by the record engine's create for objects declaring `Rule::Assignment`);
-//! a manager's re-run of the rules and bulk assignment by hand are in `bulk`.
+//! a manager's re-run of the rules and bulk assignment by hand are in `bulk`. Rules are kept
+//! through `crate::settings` (list, get, create, update, delete as for every setting).
 
 pub mod bulk;
 mod choose;
@@ -9,6 +10,7 @@ mod choose;
 pub use choose::FLAG;
 pub(crate) use choose::{on_create, place, split_flag};
 
+use crate::settings::Setting;
 use crate::{Actor, App, AppError, AppResult};
 use chrono::{DateTime, Utc};
 use domain::assignment::{self as rules, Method, Region, Settings, Target, MAX_RULES};
@@ -46,107 +48,66 @@ fn require_admin(actor: &Actor) -> AppResult<()> {
     actor.require(ObjectKind::Lead, Action::Administer)
 }
 
-pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<Rule>> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin_read().await?;
-    Ok(repo::list(&mut tx, actor.tenant_id(), false).await?)
-}
+impl Setting for Rule {
+    type Input = RuleInput;
+    type Fields = RuleFields;
+    const TABLE: &'static str = repo::TABLE;
+    const ENTITY: &'static str = "assignment_rule";
+    const MAX: i64 = MAX_RULES as i64;
+    const TOO_MANY: &'static str = "too_many_assignment_rules";
 
-pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Rule> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin_read().await?;
-    repo::get(&mut tx, actor.tenant_id(), id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-pub async fn create(app: &App, actor: &Actor, input: &RuleInput) -> AppResult<Uuid> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin().await?;
-    let tenant = actor.tenant_id();
-    let now = app.now();
-    let fields = resolve(&mut tx, actor, None, input, now).await?;
-    if repo::count(&mut tx, tenant).await? >= MAX_RULES as i64 {
-        return Err(AppError::Rule("too_many_assignment_rules"));
+    fn require(actor: &Actor) -> AppResult<()> {
+        require_admin(actor)
     }
-    let id = Uuid::now_v7();
-    repo::insert(&mut tx, tenant, id, &fields, now).await?;
-    let detail = json!({ "name": fields.name, "method": fields.method });
-    crate::audit::by(
-        &mut tx,
-        actor,
-        now,
-        "assignment_rule",
-        "created",
-        Some(id),
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-pub async fn update(
-    app: &App,
-    actor: &Actor,
-    id: Uuid,
-    version: i64,
-    input: &RuleInput,
-) -> AppResult<Rule> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin().await?;
-    let tenant = actor.tenant_id();
-    let current = repo::get(&mut tx, tenant, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let now = app.now();
-    let fields = resolve(&mut tx, actor, Some(&current), input, now).await?;
-    if current.version != version
-        || !repo::update(&mut tx, tenant, id, version, &fields, now).await?
-    {
-        return Err(AppError::Conflict);
+    fn version(&self) -> i64 {
+        self.version
     }
-    let detail = json!({ "name": fields.name, "method": fields.method, "active": fields.active });
-    crate::audit::by(
-        &mut tx,
-        actor,
-        now,
-        "assignment_rule",
-        "updated",
-        Some(id),
-        detail,
-    )
-    .await?;
-    let rule = repo::get(&mut tx, tenant, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(rule)
-}
-
-pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResult<()> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin().await?;
-    let tenant = actor.tenant_id();
-    let current = repo::get(&mut tx, tenant, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !repo::delete(&mut tx, tenant, id, version).await? {
-        return Err(AppError::Conflict);
+    fn name(&self) -> &str {
+        &self.name
     }
-    let now = app.now();
-    let detail = json!({ "name": current.name });
-    crate::audit::by(
-        &mut tx,
-        actor,
-        now,
-        "assignment_rule",
-        "deleted",
-        Some(id),
-        detail,
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)
+    fn activation(active: bool) -> RuleInput {
+        RuleInput {
+            active: Some(active),
+            ..RuleInput::default()
+        }
+    }
+    fn audit_detail(fields: &RuleFields) -> serde_json::Value {
+        json!({ "name": fields.name, "method": fields.method, "active": fields.active })
+    }
+    async fn read_all(tx: &mut Tx, tenant: Uuid) -> AppResult<Vec<Rule>> {
+        Ok(repo::list(tx, tenant, false).await?)
+    }
+    async fn read(tx: &mut Tx, tenant: Uuid, id: Uuid) -> AppResult<Option<Rule>> {
+        Ok(repo::get(tx, tenant, id).await?)
+    }
+    async fn resolve(
+        tx: &mut Tx,
+        actor: &Actor,
+        current: Option<&Rule>,
+        input: &RuleInput,
+        now: DateTime<Utc>,
+    ) -> AppResult<RuleFields> {
+        resolve(tx, actor, current, input, now).await
+    }
+    async fn insert(
+        tx: &mut Tx,
+        tenant: Uuid,
+        id: Uuid,
+        fields: &RuleFields,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        Ok(repo::insert(tx, tenant, id, fields, now).await?)
+    }
+    async fn write(
+        tx: &mut Tx,
+        tenant: Uuid,
+        id: Uuid,
+        version: i64,
+        fields: &RuleFields,
+        now: DateTime<Utc>,
+    ) -> AppResult<bool> {
+        Ok(repo::update(tx, tenant, id, version, fields, now).await?)
+    }
 }
 
 /// Puts the rules in the order given, which must name every rule of the company once.

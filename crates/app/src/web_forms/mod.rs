@@ -4,7 +4,8 @@
 
 pub mod submit;
 
-use crate::{Actor, App, AppError, AppResult};
+use crate::settings::Setting;
+use crate::{Actor, AppResult};
 use chrono::{DateTime, Utc};
 use domain::permissions::{Action, ObjectKind};
 use domain::web_forms::{self as rules, FormField, Target, DEFAULT_RATE_LIMIT, DEFAULT_SOURCE};
@@ -52,92 +53,70 @@ pub fn parse_public_key(key: &str) -> Option<Uuid> {
     Uuid::try_parse(tenant).ok()
 }
 
-pub async fn list(app: &App, actor: &Actor) -> AppResult<Vec<WebForm>> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin_read().await?;
-    Ok(repo::list(&mut tx, actor.tenant_id()).await?)
-}
+impl Setting for WebForm {
+    type Input = FormInput;
+    type Fields = FormFields;
+    const TABLE: &'static str = repo::TABLE;
+    const ENTITY: &'static str = "web_form";
+    const MAX: i64 = MAX_FORMS;
+    const TOO_MANY: &'static str = "too_many_web_forms";
 
-pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<WebForm> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin_read().await?;
-    repo::get(&mut tx, actor.tenant_id(), id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-pub async fn create(app: &App, actor: &Actor, input: &FormInput) -> AppResult<Uuid> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin().await?;
-    let tenant = actor.tenant_id();
-    let now = app.now();
-    let fields = resolve(&mut tx, actor, None, input).await?;
-    if repo::count(&mut tx, tenant).await? >= MAX_FORMS {
-        return Err(AppError::Rule("too_many_web_forms"));
+    fn require(actor: &Actor) -> AppResult<()> {
+        require_admin(actor)
     }
-    let id = Uuid::now_v7();
-    repo::insert(&mut tx, tenant, id, &new_public_key(tenant), &fields, now).await?;
-    audit(&mut tx, actor, now, "created", id, &fields).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-pub async fn update(
-    app: &App,
-    actor: &Actor,
-    id: Uuid,
-    version: i64,
-    input: &FormInput,
-) -> AppResult<WebForm> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin().await?;
-    let tenant = actor.tenant_id();
-    let current = repo::get(&mut tx, tenant, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let now = app.now();
-    let fields = resolve(&mut tx, actor, Some(&current), input).await?;
-    if current.version != version
-        || !repo::update(&mut tx, tenant, id, version, &fields, now).await?
-    {
-        return Err(AppError::Conflict);
+    fn version(&self) -> i64 {
+        self.version
     }
-    audit(&mut tx, actor, now, "updated", id, &fields).await?;
-    let form = repo::get(&mut tx, tenant, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(form)
-}
-
-pub async fn delete(app: &App, actor: &Actor, id: Uuid, version: i64) -> AppResult<()> {
-    require_admin(actor)?;
-    let mut tx = app.db.begin().await?;
-    let tenant = actor.tenant_id();
-    let current = repo::get(&mut tx, tenant, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !repo::delete(&mut tx, tenant, id, version).await? {
-        return Err(AppError::Conflict);
+    fn name(&self) -> &str {
+        &self.name
     }
-    let now = app.now();
-    let detail = json!({ "name": current.name });
-    crate::audit::by(&mut tx, actor, now, "web_form", "deleted", Some(id), detail).await?;
-    tx.commit().await.map_err(AppError::from)
-}
-
-async fn audit(
-    tx: &mut Tx,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    action: &'static str,
-    id: Uuid,
-    f: &FormFields,
-) -> AppResult<()> {
-    let detail = json!({ "name": f.name, "active": f.active, "target": f.target,
-        "fields": f.fields.iter().map(|x| x.key.as_str()).collect::<Vec<_>>(),
-        "allowed_origins": f.allowed_origins, "rate_limit": f.rate_limit });
-    crate::audit::by(tx, actor, now, "web_form", action, Some(id), detail).await
+    fn activation(active: bool) -> FormInput {
+        FormInput {
+            active: Some(active),
+            ..FormInput::default()
+        }
+    }
+    fn audit_detail(f: &FormFields) -> serde_json::Value {
+        json!({ "name": f.name, "active": f.active, "target": f.target,
+            "fields": f.fields.iter().map(|x| x.key.as_str()).collect::<Vec<_>>(),
+            "allowed_origins": f.allowed_origins, "rate_limit": f.rate_limit })
+    }
+    async fn read_all(tx: &mut Tx, tenant: Uuid) -> AppResult<Vec<WebForm>> {
+        Ok(repo::list(tx, tenant).await?)
+    }
+    async fn read(tx: &mut Tx, tenant: Uuid, id: Uuid) -> AppResult<Option<WebForm>> {
+        Ok(repo::get(tx, tenant, id).await?)
+    }
+    async fn resolve(
+        tx: &mut Tx,
+        actor: &Actor,
+        current: Option<&WebForm>,
+        input: &FormInput,
+        _now: DateTime<Utc>,
+    ) -> AppResult<FormFields> {
+        resolve(tx, actor, current, input).await
+    }
+    /// A new form gets its public key here, once; updates never change it.
+    async fn insert(
+        tx: &mut Tx,
+        tenant: Uuid,
+        id: Uuid,
+        fields: &FormFields,
+        now: DateTime<Utc>,
+    ) -> AppResult<()> {
+        let key = new_public_key(tenant);
+        Ok(repo::insert(tx, tenant, id, &key, fields, now).await?)
+    }
+    async fn write(
+        tx: &mut Tx,
+        tenant: Uuid,
+        id: Uuid,
+        version: i64,
+        fields: &FormFields,
+        now: DateTime<Utc>,
+    ) -> AppResult<bool> {
+        Ok(repo::update(tx, tenant, id, version, fields, now).await?)
+    }
 }
 
 fn trimmed(v: Option<&String>) -> Option<String> {

@@ -24,6 +24,7 @@ mod picklists;
 mod pools;
 mod records;
 mod relationships;
+mod settings;
 mod sharing;
 mod showroom;
 pub mod stages;

@@ -7,12 +7,16 @@
 use crate::error::page_error;
 use crate::pages::pools::parse_id;
 use crate::pages::records::{build_filter_row, field_choices, Choice, FilterRow};
+use crate::pages::settings_admin::{
+    self, mark, show, shows_form_again, version_of, AdminPages, Options, Pairs,
+};
 use crate::pages::{see_other, Form};
 use crate::session::Signed;
 use crate::views::{render, Chrome, FormErrors};
 use crate::AppState;
 use app::assignment::bulk::{self, Mode};
 use app::assignment::RuleInput;
+use app::settings;
 use app::AppError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -27,17 +31,13 @@ use store::assignment::Rule;
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    settings_admin::row_routes::<Rule>()
         .route("/admin/assignment-rules", get(index).post(create))
         .route("/admin/assignment-rules/new", get(new_form))
         .route("/admin/assignment-rules/{id}", get(edit_form).post(update))
         .route("/admin/assignment-rules/{id}/move", post(shift))
-        .route("/admin/assignment-rules/{id}/active", post(set_active))
-        .route("/admin/assignment-rules/{id}/delete", post(delete))
         .route("/leads/assign", post(bulk_assign))
 }
-
-type Pairs = Vec<(String, String)>;
 
 /// Empty criteria and region rows a form offers beyond the rule's own.
 const SPARE_ROWS: usize = 3;
@@ -71,7 +71,7 @@ async fn index(
     Query(q): Query<NoticeQuery>,
 ) -> Response {
     let t = user.ctx.tr;
-    let rules = match app::assignment::list(&state.app, &user.actor).await {
+    let rules = match settings::list::<Rule>(&state.app, &user.actor).await {
         Ok(r) => r,
         Err(e) => return page_error(t, e),
     };
@@ -242,16 +242,6 @@ impl Draft {
     }
 }
 
-/// A select's options with the chosen one marked.
-type Options = Vec<(Choice, bool)>;
-
-fn mark(choices: &[Choice], chosen: &str) -> Options {
-    choices
-        .iter()
-        .map(|c| (c.clone(), c.value == chosen))
-        .collect()
-}
-
 #[derive(Template)]
 #[template(path = "admin/assignment_rule_form.html")]
 struct FormPage {
@@ -408,19 +398,8 @@ async fn form_page(
     })
 }
 
-fn show(
-    result: Result<FormPage, AppError>,
-    status: axum::http::StatusCode,
-    user: &Signed,
-) -> Response {
-    match result {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(e) => page_error(user.ctx.tr, e),
-    }
-}
-
 async fn new_form(State(state): State<AppState>, user: Signed) -> Response {
-    if let Err(e) = app::assignment::list(&state.app, &user.actor).await {
+    if let Err(e) = settings::list::<Rule>(&state.app, &user.actor).await {
         return page_error(user.ctx.tr, e);
     }
     let draft = Draft {
@@ -437,7 +416,7 @@ async fn edit_form(
     Path(id): Path<String>,
 ) -> Response {
     let result = async {
-        let rule = app::assignment::get(&state.app, &user.actor, parse_id(&id)?).await?;
+        let rule = settings::get::<Rule>(&state.app, &user.actor, parse_id(&id)?).await?;
         let draft = Draft::of(&rule);
         form_page(
             &state,
@@ -461,7 +440,7 @@ async fn refused(
     e: AppError,
 ) -> Response {
     match e {
-        AppError::Validation(_) | AppError::Conflict | AppError::Rule(_) => {
+        e if shows_form_again(&e) => {
             let errors = FormErrors::from_app(user.ctx.tr, &e);
             let page = form_page(state, user, id, draft, errors).await;
             show(page, crate::error::status_of(&e), user)
@@ -474,7 +453,7 @@ async fn create(State(state): State<AppState>, user: Signed, Form(form): Form<Pa
     let draft = Draft::posted(&form);
     let result = async {
         let input = draft.input()?;
-        app::assignment::create(&state.app, &user.actor, &input).await
+        settings::create::<Rule>(&state.app, &user.actor, &input).await
     }
     .await;
     match result {
@@ -484,13 +463,6 @@ async fn create(State(state): State<AppState>, user: Signed, Form(form): Form<Pa
         ),
         Err(e) => refused(&state, &user, None, &draft, e).await,
     }
-}
-
-fn version_of(form: &Pairs) -> i64 {
-    form.iter()
-        .find(|(k, _)| k == "version")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0)
 }
 
 async fn update(
@@ -506,7 +478,7 @@ async fn update(
     let version = version_of(&form);
     let result = async {
         let input = draft.input()?;
-        app::assignment::update(&state.app, &user.actor, id, version, &input).await
+        settings::update::<Rule>(&state.app, &user.actor, id, version, &input).await
     }
     .await;
     match result {
@@ -516,63 +488,6 @@ async fn update(
         ),
         Err(e) => refused(&state, &user, Some((id, version)), &draft, e).await,
     }
-}
-
-/// Runs a change from the list and goes back to it (or shows why not).
-fn back(user: &Signed, result: Result<(), AppError>, notice: &str) -> Response {
-    match result {
-        Ok(()) => see_other(
-            user.ctx.htmx,
-            &format!("/admin/assignment-rules?notice={notice}"),
-        ),
-        Err(e) => page_error(user.ctx.tr, e),
-    }
-}
-
-async fn shift(
-    State(state): State<AppState>,
-    user: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<Pairs>,
-) -> Response {
-    let up = form.iter().any(|(k, v)| k == "direction" && v == "up");
-    let result =
-        async { app::assignment::shift(&state.app, &user.actor, parse_id(&id)?, up).await }.await;
-    back(&user, result, "assignment_rule_moved")
-}
-
-async fn set_active(
-    State(state): State<AppState>,
-    user: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<Pairs>,
-) -> Response {
-    let active = form.iter().any(|(k, v)| k == "active" && v == "true");
-    let version = version_of(&form);
-    let result = async {
-        let input = RuleInput {
-            active: Some(active),
-            ..RuleInput::default()
-        };
-        app::assignment::update(&state.app, &user.actor, parse_id(&id)?, version, &input)
-            .await
-            .map(|_| ())
-    }
-    .await;
-    back(&user, result, "assignment_rule_saved")
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    user: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<Pairs>,
-) -> Response {
-    let version = version_of(&form);
-    let result =
-        async { app::assignment::delete(&state.app, &user.actor, parse_id(&id)?, version).await }
-            .await;
-    back(&user, result, "assignment_rule_deleted")
 }
 
 /// The leads list's bulk action: the ticked leads, re-run through the rules or given to the
@@ -616,4 +531,23 @@ async fn bulk_assign(
         }
         Err(e) => page_error(t, e),
     }
+}
+
+/// Moves a rule one place up or down in the order.
+async fn shift(
+    State(state): State<AppState>,
+    user: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<Pairs>,
+) -> Response {
+    let up = form.iter().any(|(k, v)| k == "direction" && v == "up");
+    let result =
+        async { app::assignment::shift(&state.app, &user.actor, parse_id(&id)?, up).await }.await;
+    settings_admin::back::<Rule>(&user, result, "assignment_rule_moved")
+}
+
+impl AdminPages for Rule {
+    const LIST: &'static str = "/admin/assignment-rules";
+    const SAVED: &'static str = "assignment_rule_saved";
+    const DELETED: &'static str = "assignment_rule_deleted";
 }

@@ -20,6 +20,7 @@ pub mod pools;
 mod preferences;
 pub mod records;
 mod search;
+mod settings_admin;
 pub mod showroom;
 mod stages;
 mod web_form_public;

@@ -8,18 +8,22 @@ use crate::error::page_error;
 use crate::i18n::{Lang, Tr};
 use crate::pages::pools::parse_id;
 use crate::pages::records::Choice;
+use crate::pages::settings_admin::{
+    self, mark, show, shows_form_again, version_of, AdminPages, Options, Pairs,
+};
 use crate::pages::web_form_public::{input_kind, label_of, options_of};
 use crate::pages::{see_other, Form};
 use crate::session::Signed;
 use crate::views::{render, Chrome, FormErrors};
 use crate::AppState;
+use app::settings;
 use app::web_forms::FormInput;
 use app::AppError;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use domain::fields::FieldDef;
 use domain::permissions::ObjectKind;
@@ -29,15 +33,11 @@ use store::web_forms::WebForm;
 use uuid::Uuid;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    settings_admin::row_routes::<WebForm>()
         .route("/admin/web-forms", get(index).post(create))
         .route("/admin/web-forms/new", get(new_form))
         .route("/admin/web-forms/{id}", get(edit_form).post(update))
-        .route("/admin/web-forms/{id}/active", post(set_active))
-        .route("/admin/web-forms/{id}/delete", post(delete))
 }
-
-type Pairs = Vec<(String, String)>;
 
 /// Empty field rows a form offers beyond its own.
 const SPARE_ROWS: usize = 4;
@@ -70,7 +70,7 @@ async fn index(
     Query(q): Query<IndexQuery>,
 ) -> Response {
     let t = user.ctx.tr;
-    let forms = match app::web_forms::list(&state.app, &user.actor).await {
+    let forms = match settings::list::<WebForm>(&state.app, &user.actor).await {
         Ok(f) => f,
         Err(e) => return page_error(t, e),
     };
@@ -212,16 +212,6 @@ impl Draft {
     }
 }
 
-/// A select's options with the chosen one marked.
-type Options = Vec<(Choice, bool)>;
-
-fn mark(choices: &[Choice], chosen: &str) -> Options {
-    choices
-        .iter()
-        .map(|c| (c.clone(), c.value == chosen))
-        .collect()
-}
-
 /// One row of the field picker.
 struct FieldRow {
     keys: Options,
@@ -263,7 +253,7 @@ async fn target_choices(state: &AppState, user: &Signed) -> Result<Vec<Choice>, 
         value: "rules".into(),
         label: t.get("web_forms.target_rules").into(),
     }];
-    for r in app::assignment::list(&state.app, &user.actor).await? {
+    for r in settings::list::<store::assignment::Rule>(&state.app, &user.actor).await? {
         choices.push(Choice {
             value: format!("rule:{}", r.id),
             label: t.fmt("web_forms.target_rule", &[("name", &r.name)]),
@@ -464,15 +454,8 @@ async fn form_page(
     })
 }
 
-fn show(result: Result<FormPage, AppError>, status: StatusCode, user: &Signed) -> Response {
-    match result {
-        Ok(page) => (status, render(&page)).into_response(),
-        Err(e) => page_error(user.ctx.tr, e),
-    }
-}
-
 async fn new_form(State(state): State<AppState>, user: Signed, headers: HeaderMap) -> Response {
-    if let Err(e) = app::web_forms::list(&state.app, &user.actor).await {
+    if let Err(e) = settings::list::<WebForm>(&state.app, &user.actor).await {
         return page_error(user.ctx.tr, e);
     }
     let draft = Draft {
@@ -521,7 +504,7 @@ async fn edit_form(
     Query(q): Query<EditQuery>,
 ) -> Response {
     let result = async {
-        let form = app::web_forms::get(&state.app, &user.actor, parse_id(&id)?).await?;
+        let form = settings::get::<WebForm>(&state.app, &user.actor, parse_id(&id)?).await?;
         let shown = Shown {
             id: Some((form.id, form.version)),
             saved: Some(&form),
@@ -557,7 +540,7 @@ async fn refused(
     e: AppError,
 ) -> Response {
     match e {
-        AppError::Validation(_) | AppError::Conflict | AppError::Rule(_) => {
+        e if shows_form_again(&e) => {
             let errors = FormErrors::from_app(user.ctx.tr, &e);
             let shown = Shown {
                 id,
@@ -580,7 +563,7 @@ async fn create(
     let draft = Draft::posted(&form);
     let result = async {
         let input = draft.input()?;
-        app::web_forms::create(&state.app, &user.actor, &input).await
+        settings::create::<WebForm>(&state.app, &user.actor, &input).await
     }
     .await;
     match result {
@@ -591,13 +574,6 @@ async fn create(
         ),
         Err(e) => refused(&state, &user, &headers, None, &draft, e).await,
     }
-}
-
-fn version_of(form: &Pairs) -> i64 {
-    form.iter()
-        .find(|(k, _)| k == "version")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0)
 }
 
 async fn update(
@@ -614,7 +590,7 @@ async fn update(
     let version = version_of(&form);
     let result = async {
         let input = draft.input()?;
-        app::web_forms::update(&state.app, &user.actor, id, version, &input).await
+        settings::update::<WebForm>(&state.app, &user.actor, id, version, &input).await
     }
     .await;
     match result {
@@ -623,43 +599,8 @@ async fn update(
     }
 }
 
-fn back(user: &Signed, result: Result<(), AppError>, notice: &str) -> Response {
-    match result {
-        Ok(()) => see_other(user.ctx.htmx, &format!("/admin/web-forms?notice={notice}")),
-        Err(e) => page_error(user.ctx.tr, e),
-    }
-}
-
-async fn set_active(
-    State(state): State<AppState>,
-    user: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<Pairs>,
-) -> Response {
-    let active = form.iter().any(|(k, v)| k == "active" && v == "true");
-    let version = version_of(&form);
-    let result = async {
-        let input = FormInput {
-            active: Some(active),
-            ..FormInput::default()
-        };
-        app::web_forms::update(&state.app, &user.actor, parse_id(&id)?, version, &input)
-            .await
-            .map(|_| ())
-    }
-    .await;
-    back(&user, result, "web_form_saved")
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    user: Signed,
-    Path(id): Path<String>,
-    Form(form): Form<Pairs>,
-) -> Response {
-    let version = version_of(&form);
-    let result =
-        async { app::web_forms::delete(&state.app, &user.actor, parse_id(&id)?, version).await }
-            .await;
-    back(&user, result, "web_form_deleted")
+impl AdminPages for WebForm {
+    const LIST: &'static str = "/admin/web-forms";
+    const SAVED: &'static str = "web_form_saved";
+    const DELETED: &'static str = "web_form_deleted";
 }

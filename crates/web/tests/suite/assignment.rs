@@ -31,8 +31,18 @@ pub(crate) fn criteria(field: &str, op: &str, values: &[&str]) -> FilterSpec {
     }
 }
 
+/// A rule named `name` for leads from `source`, by `method`; the rest as the test sets it.
+fn by_source(name: &str, source: &str, method: &str) -> RuleInput {
+    RuleInput {
+        name: Some(name.into()),
+        criteria: Some(vec![criteria("source", "eq", &[source])]),
+        method: Some(method.into()),
+        ..Default::default()
+    }
+}
+
 pub(crate) async fn rule(env: &Env, admin: &Actor, input: RuleInput) -> Uuid {
-    app::assignment::create(&env.app, admin, &input)
+    app::settings::create::<store::assignment::Rule>(&env.app, admin, &input)
         .await
         .expect("create rule")
 }
@@ -130,11 +140,8 @@ async fn assignment_methods_choose_as_declared(env: Env) {
         &env,
         admin,
         RuleInput {
-            name: Some("会务专项".into()),
-            criteria: Some(vec![criteria("source", "eq", &["event"])]),
-            method: Some("criteria".into()),
             rep: Some(r[2].id().to_string()),
-            ..Default::default()
+            ..by_source("会务专项", "event", "criteria")
         },
     )
     .await;
@@ -142,11 +149,8 @@ async fn assignment_methods_choose_as_declared(env: Env) {
         &env,
         admin,
         RuleInput {
-            name: Some("电销轮流".into()),
-            criteria: Some(vec![criteria("source", "eq", &["phone"])]),
-            method: Some("round_robin".into()),
             reps: Some(ids(&[&r[0], &r[1]])),
-            ..Default::default()
+            ..by_source("电销轮流", "phone", "round_robin")
         },
     )
     .await;
@@ -154,25 +158,12 @@ async fn assignment_methods_choose_as_declared(env: Env) {
         &env,
         admin,
         RuleInput {
-            name: Some("直销名单".into()),
-            criteria: Some(vec![criteria("source", "eq", &["referral"])]),
-            method: Some("list".into()),
             reps: Some(ids(&[&gone, &r[3], &r[4]])),
-            ..Default::default()
+            ..by_source("直销名单", "referral", "list")
         },
     )
     .await;
-    rule(
-        &env,
-        admin,
-        RuleInput {
-            name: Some("官网进公海".into()),
-            criteria: Some(vec![criteria("source", "eq", &["web"])]),
-            method: Some("pool".into()),
-            ..Default::default()
-        },
-    )
-    .await;
+    rule(&env, admin, by_source("官网进公海", "web", "pool")).await;
     rule(
         &env,
         admin,
@@ -527,13 +518,10 @@ async fn assignment_capacity_skips_full_reps_and_falls_back_to_a_pool(env: Env) 
         &env,
         admin,
         RuleInput {
-            name: Some("每日上限".into()),
-            criteria: Some(vec![criteria("source", "eq", &["phone"])]),
-            method: Some("list".into()),
             reps: Some(ids(&[&r[0], &r[1]])),
             max_per_day: Some(Some(2)),
             fallback_pool_id: Some(overflow.to_string()),
-            ..Default::default()
+            ..by_source("每日上限", "phone", "list")
         },
     )
     .await;
@@ -569,12 +557,9 @@ async fn assignment_capacity_skips_full_reps_and_falls_back_to_a_pool(env: Env) 
         &env,
         admin,
         RuleInput {
-            name: Some("持有上限".into()),
-            criteria: Some(vec![criteria("source", "eq", &["email"])]),
-            method: Some("round_robin".into()),
             reps: Some(ids(&[&r[0], &r[1]])),
             max_open: Some(Some(4)),
-            ..Default::default()
+            ..by_source("持有上限", "email", "round_robin")
         },
     )
     .await;
@@ -605,10 +590,10 @@ async fn assignment_capacity_skips_full_reps_and_falls_back_to_a_pool(env: Env) 
         Some(default_pool.id)
     );
     // A deactivated rule is not applied.
-    let current = app::assignment::get(&env.app, admin, open_rule)
+    let current = app::settings::get::<store::assignment::Rule>(&env.app, admin, open_rule)
         .await
         .expect("rule");
-    app::assignment::update(
+    app::settings::update::<store::assignment::Rule>(
         &env.app,
         admin,
         open_rule,
@@ -636,12 +621,9 @@ async fn two_rules_racing_for_one_rep_keep_its_capacity(env: Env) {
             &env,
             admin,
             RuleInput {
-                name: Some(format!("{source} 专人")),
-                criteria: Some(vec![criteria("source", "eq", &[source])]),
-                method: Some("list".into()),
                 reps: Some(ids(&[&r[0]])),
                 max_open: Some(Some(2)),
-                ..Default::default()
+                ..by_source(&format!("{source} 专人"), source, "list")
             },
         )
         .await;

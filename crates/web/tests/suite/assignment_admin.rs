@@ -441,7 +441,7 @@ async fn assignment_admin_pages_in_both_languages(env: Env) {
             .await;
         assert_eq!(saved.status, 303, "{}", saved.body);
     }
-    let rules = app::assignment::list(&env.app, &c.admin)
+    let rules = app::settings::list::<store::assignment::Rule>(&env.app, &c.admin)
         .await
         .expect("rules");
     assert_eq!(rules.len(), 2);
@@ -460,7 +460,7 @@ async fn assignment_admin_pages_in_both_languages(env: Env) {
         )
         .await;
     assert_eq!(moved.status, 303);
-    let rules = app::assignment::list(&env.app, &c.admin)
+    let rules = app::settings::list::<store::assignment::Rule>(&env.app, &c.admin)
         .await
         .expect("rules");
     assert_eq!(rules[0].id, second);
@@ -473,7 +473,7 @@ async fn assignment_admin_pages_in_both_languages(env: Env) {
             ],
         )
         .await;
-    let rule = app::assignment::get(&env.app, &c.admin, second)
+    let rule = app::settings::get::<store::assignment::Rule>(&env.app, &c.admin, second)
         .await
         .expect("rule");
     assert!(!rule.active);
@@ -506,7 +506,7 @@ async fn assignment_admin_pages_in_both_languages(env: Env) {
         .await;
     assert_eq!(deleted.status, 303);
     assert_eq!(
-        app::assignment::list(&env.app, &c.admin)
+        app::settings::list::<store::assignment::Rule>(&env.app, &c.admin)
             .await
             .expect("rules")
             .len(),

@@ -50,10 +50,10 @@ fn contact_form() -> FormInput {
 }
 
 async fn make_form(env: &Env, admin: &Actor, input: FormInput) -> (Uuid, String) {
-    let id = app::web_forms::create(&env.app, admin, &input)
+    let id = app::settings::create::<store::web_forms::WebForm>(&env.app, admin, &input)
         .await
         .expect("create form");
-    let form = app::web_forms::get(&env.app, admin, id)
+    let form = app::settings::get::<store::web_forms::WebForm>(&env.app, admin, id)
         .await
         .expect("read form");
     (id, form.public_key)
@@ -190,7 +190,7 @@ async fn web_form_submission_creates_a_lead_through_the_rules(env: Env) {
         "{}",
         events.body
     );
-    let form = app::web_forms::get(&env.app, &c.admin, form_id)
+    let form = app::settings::get::<store::web_forms::WebForm>(&env.app, &c.admin, form_id)
         .await
         .expect("form");
     assert_eq!((form.submissions, form.spam), (1, 0));
@@ -260,7 +260,7 @@ async fn web_form_refuses_spam_large_bodies_wrong_origins_and_bad_values(env: En
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(lead_names(&env, &admin_token).await.is_empty());
-    let form = app::web_forms::get(&env.app, &c.admin, form_id)
+    let form = app::settings::get::<store::web_forms::WebForm>(&env.app, &c.admin, form_id)
         .await
         .expect("form");
     assert_eq!((form.submissions, form.spam), (0, 1));
@@ -361,7 +361,7 @@ async fn web_form_refuses_spam_large_bodies_wrong_origins_and_bad_values(env: En
             .status,
         404
     );
-    let version = app::web_forms::get(&env.app, &c.admin, form_id)
+    let version = app::settings::get::<store::web_forms::WebForm>(&env.app, &c.admin, form_id)
         .await
         .expect("form")
         .version;
@@ -369,7 +369,7 @@ async fn web_form_refuses_spam_large_bodies_wrong_origins_and_bad_values(env: En
         active: Some(false),
         ..FormInput::default()
     };
-    app::web_forms::update(&env.app, &c.admin, form_id, version, &off)
+    app::settings::update::<store::web_forms::WebForm>(&env.app, &c.admin, form_id, version, &off)
         .await
         .expect("deactivate");
     assert_eq!(
