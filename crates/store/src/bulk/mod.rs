@@ -40,7 +40,8 @@ pub const USER_ROWS: usize = 500;
 pub const DERIVE_CHUNK: i64 = 100_000;
 
 /// A database handle for bulk loading: a one-connection pool (temporary tables live as long
-/// as it does). On SQLite its connection runs with `synchronous=OFF` (a crash during
+/// as it does, so the pool never retires it: a generation may take longer than the pool's
+/// default lifetime of 30 minutes on a busy machine). On SQLite its connection runs with `synchronous=OFF` (a crash during
 /// generation may lose the data being generated, nothing else) and a 1 GiB page cache.
 pub async fn loader(db: &Db) -> Result<Db> {
     Ok(match db {
@@ -53,6 +54,8 @@ pub async fn loader(db: &Db) -> Result<Db> {
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                .max_lifetime(None)
+                .idle_timeout(None)
                 .connect_with(options)
                 .await?;
             Db::Sqlite(crate::db::SqliteDb {
@@ -63,6 +66,8 @@ pub async fn loader(db: &Db) -> Result<Db> {
         Db::Postgres(pool) => Db::Postgres(
             PgPoolOptions::new()
                 .max_connections(1)
+                .max_lifetime(None)
+                .idle_timeout(None)
                 .connect_with((*pool.connect_options()).clone())
                 .await?,
         ),
