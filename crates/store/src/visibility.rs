@@ -60,6 +60,11 @@ pub fn visible_records_apart(
     let sqlite = shape.backend == crate::Backend::Sqlite;
     let scope = principal.read_scope(object);
     let granted = scope.is_some_and(|s| s != DataScope::All) && principal.grants.any(object);
+    if let Some(scope) = scope.filter(|_| !granted) {
+        if let Some(arm) = per_owner(q, principal, object, scope, alias, shape) {
+            return vec![arm];
+        }
+    }
     let (Some(scope), true) = (scope, granted) else {
         let mut one = SqlBuilder {
             sql: String::new(),
@@ -69,11 +74,17 @@ pub fn visible_records_apart(
         q.params = one.params;
         return vec![Arm::walked(one.sql)];
     };
+    let mut arms = Vec::new();
+    if let Some(arm) = per_owner(q, principal, object, scope, alias, shape) {
+        arms.push(arm);
+    }
     let tenant = q.param(Param::Uuid(principal.tenant_id));
     let in_tenant = |predicate: String| format!("({alias}.tenant_id = {tenant} AND {predicate})");
     let owner = format!("{alias}.owner_id");
-    let own = owner_predicate(q, principal, scope, &tenant, &owner);
-    let mut arms = vec![Arm::walked(in_tenant(unpooled(object, scope, &own, alias)))];
+    if arms.is_empty() {
+        let own = owner_predicate(q, principal, scope, &tenant, &owner);
+        arms.push(Arm::walked(in_tenant(unpooled(object, scope, &own, alias))));
+    }
     let mut ids = Vec::new();
     granted_ids(q, principal, object, &tenant, Access::Read, &mut ids);
     let not_own = |q: &mut SqlBuilder| {
@@ -91,7 +102,7 @@ pub fn visible_records_apart(
         arms.push(if sqlite && !shape.searched {
             Arm {
                 predicate: in_tenant(format!("{alias}.id = g.record_id AND {not_own}")),
-                granted_ids: Some(ids_sql),
+                driver: Driver::GrantedIds(ids_sql),
             }
         } else {
             Arm::walked(in_tenant(format!(
@@ -133,21 +144,35 @@ pub struct ListShape {
     pub related: bool,
     /// A search driven by a token's postings, which stay the arm's driver.
     pub searched: bool,
+    /// No condition narrows the list and its order is one every owner has an index for
+    /// (`(tenant_id, owner_id, <sort>, id)`): a team's records are best read owner by owner.
+    pub owner_ordered: bool,
 }
 
-/// One branch of [`visible_records_apart`]: its predicate, and for a branch of few granted
-/// records the SELECT of their ids, which the list's FROM must start with
-/// (`FROM (<ids>) g CROSS JOIN <table> t`; the predicate joins on `g.record_id`).
+/// One branch of [`visible_records_apart`]: its predicate and how its rows are reached.
 pub struct Arm {
     pub predicate: String,
-    pub granted_ids: Option<String>,
+    pub driver: Driver,
+}
+
+/// Where an arm's rows come from.
+pub enum Driver {
+    /// The predicate alone: the planner picks the index.
+    Walked,
+    /// A few granted records: the SELECT of their ids, which the list's FROM must start with
+    /// (`FROM (<ids>) g CROSS JOIN <table> t`; the predicate joins on `g.record_id`).
+    GrantedIds(String),
+    /// PostgreSQL, a team's records: the SELECT of the team's user ids, each owner's records
+    /// read ordered and limited on the owner's own index and merged
+    /// (`FROM (<owners>) o CROSS JOIN LATERAL (<the arm>) t`; the predicate joins on `o.id`).
+    Owners(String),
 }
 
 impl Arm {
     fn walked(predicate: String) -> Self {
         Arm {
             predicate,
-            granted_ids: None,
+            driver: Driver::Walked,
         }
     }
 }
@@ -321,32 +346,104 @@ fn owner_predicate(
     match scope {
         DataScope::All => "1 = 1".to_string(),
         DataScope::Own => format!("{owner} = {}", q.param(Param::Uuid(principal.user_id))),
+        _ => match team(q, principal, scope, tenant) {
+            Some(Team::Subordinates(users)) => format!("{owner} IN ({users})"),
+            Some(Team::Colleagues { me, users }) => {
+                format!("({owner} = {me} OR {owner} IN ({users}))")
+            }
+            None => format!("{owner} = {}", q.param(Param::Uuid(principal.user_id))),
+        },
+    }
+}
+
+/// The users of a team scope, as SQL over `users su`.
+enum Team {
+    /// The manager and everyone below them (the manager's path is a prefix of their own).
+    Subordinates(String),
+    /// The user (`me`, a placeholder) and the users of their department or department tree.
+    Colleagues { me: String, users: String },
+}
+
+/// The team a scope covers; `None` for a scope of one user or of everyone, and for a
+/// department scope of a user without a department (their own records only).
+fn team(q: &mut SqlBuilder, principal: &Principal, scope: DataScope, tenant: &str) -> Option<Team> {
+    match scope {
+        DataScope::All | DataScope::Own => None,
         DataScope::OwnAndSubordinates => {
             let path = q.param(Param::Text(format!("{}%", principal.manager_path)));
-            format!(
-                "{owner} IN (SELECT su.id FROM users su WHERE su.tenant_id = {tenant} AND su.manager_path LIKE {path})"
-            )
+            Some(Team::Subordinates(format!(
+                "SELECT su.id FROM users su WHERE su.tenant_id = {tenant} AND su.manager_path LIKE {path}"
+            )))
         }
-        DataScope::Department => match principal.department_id {
-            Some(dept) => {
-                let dept = q.param(Param::Uuid(dept));
-                let me = q.param(Param::Uuid(principal.user_id));
-                format!(
-                    "({owner} = {me} OR {owner} IN (SELECT su.id FROM users su WHERE su.tenant_id = {tenant} AND su.department_id = {dept}))"
-                )
-            }
-            None => format!("{owner} = {}", q.param(Param::Uuid(principal.user_id))),
-        },
-        DataScope::DepartmentTree => match &principal.department_path {
-            Some(path) => {
-                let path = q.param(Param::Text(format!("{path}%")));
-                let me = q.param(Param::Uuid(principal.user_id));
-                format!(
-                    "({owner} = {me} OR {owner} IN (SELECT su.id FROM users su JOIN departments sd ON sd.tenant_id = su.tenant_id AND sd.id = su.department_id WHERE su.tenant_id = {tenant} AND sd.path LIKE {path}))"
-                )
-            }
-            None => format!("{owner} = {}", q.param(Param::Uuid(principal.user_id))),
-        },
+        DataScope::Department => {
+            let dept = q.param(Param::Uuid(principal.department_id?));
+            let me = q.param(Param::Uuid(principal.user_id));
+            Some(Team::Colleagues {
+                me,
+                users: format!(
+                    "SELECT su.id FROM users su WHERE su.tenant_id = {tenant} AND su.department_id = {dept}"
+                ),
+            })
+        }
+        DataScope::DepartmentTree => {
+            let path = q.param(Param::Text(format!(
+                "{}%",
+                principal.department_path.as_ref()?
+            )));
+            let me = q.param(Param::Uuid(principal.user_id));
+            Some(Team::Colleagues {
+                me,
+                users: format!(
+                    "SELECT su.id FROM users su JOIN departments sd ON sd.tenant_id = su.tenant_id AND sd.id = su.department_id WHERE su.tenant_id = {tenant} AND sd.path LIKE {path}"
+                ),
+            })
+        }
+    }
+}
+
+/// On PostgreSQL, the scope arm of a team read owner by owner, for a list `owner_ordered`:
+/// walking the company's order index and testing each row's owner reads every record of
+/// the company between two of the team's (50 ms for a manager's deep page at a million
+/// accounts); each owner's own index gives their next records at once. PostgreSQL cannot
+/// merge the ordered scans of an `IN` list itself, hence the lateral join.
+fn per_owner(
+    q: &mut SqlBuilder,
+    principal: &Principal,
+    object: ObjectKind,
+    scope: DataScope,
+    alias: &str,
+    shape: ListShape,
+) -> Option<Arm> {
+    if shape.backend != crate::Backend::Postgres || !shape.owner_ordered {
+        return None;
+    }
+    if !matches!(
+        scope,
+        DataScope::OwnAndSubordinates | DataScope::Department | DataScope::DepartmentTree
+    ) {
+        return None;
+    }
+    if !team_known(principal, scope) {
+        return None;
+    }
+    let tenant = q.param(Param::Uuid(principal.tenant_id));
+    let owners = match team(q, principal, scope, &tenant)? {
+        Team::Subordinates(users) => users,
+        Team::Colleagues { me, users } => format!("SELECT {me}::uuid AS id UNION {users}"),
+    };
+    let predicate = unpooled(object, scope, &format!("{alias}.owner_id = o.id"), alias);
+    Some(Arm {
+        predicate: format!("({alias}.tenant_id = {tenant} AND {predicate})"),
+        driver: Driver::Owners(owners),
+    })
+}
+
+/// Whether a department scope has a department to cover (else it is the user's own records).
+fn team_known(principal: &Principal, scope: DataScope) -> bool {
+    match scope {
+        DataScope::Department => principal.department_id.is_some(),
+        DataScope::DepartmentTree => principal.department_path.is_some(),
+        _ => true,
     }
 }
 

@@ -59,6 +59,11 @@ pub async fn list_statement(
         backend,
         related: query.related.is_some(),
         searched: search.has_driver(),
+        owner_ordered: query.conditions.is_empty()
+            && query.related.is_none()
+            && query.search_tokens.is_empty()
+            && query.sort.column.is_some()
+            && OWNER_ORDERED.contains(&query.sort.key.as_str()),
     };
     let arms = crate::visibility::visible_records_apart(&mut q, principal, spec.kind, "t", shape);
     if let [arm] = arms.as_slice() {
@@ -80,6 +85,9 @@ pub async fn list_statement(
     Ok(q)
 }
 
+/// The sorts every record table has an index `(tenant_id, owner_id, <sort>, id)` for.
+pub const OWNER_ORDERED: [&str; 3] = ["updated_at", "created_at", "name"];
+
 /// One ordered, limited `SELECT` of the list over the records `visible` (a predicate on `t`).
 fn push_list_arm(
     q: &mut SqlBuilder,
@@ -89,9 +97,16 @@ fn push_list_arm(
     search: &SearchPlan,
     arm: &crate::visibility::Arm,
 ) {
-    let from = match &arm.granted_ids {
-        Some(ids) => format!("FROM ({ids}) g CROSS JOIN {} t", spec.plural),
-        None => search.from_clause(q, spec.plural, "t"),
+    use crate::visibility::Driver;
+    let from = match &arm.driver {
+        Driver::GrantedIds(ids) => format!("FROM ({ids}) g CROSS JOIN {} t", spec.plural),
+        Driver::Owners(owners) => {
+            q.push(&format!(
+                "SELECT t.* FROM ({owners}) o CROSS JOIN LATERAL ("
+            ));
+            format!("FROM {} t", spec.plural)
+        }
+        Driver::Walked => search.from_clause(q, spec.plural, "t"),
     };
     q.push(&select_sql(spec, &from));
     q.push(" WHERE ");
@@ -126,6 +141,10 @@ fn push_list_arm(
         q.push(&format!(" AND {keyset}"));
     }
     push_order(q, backend, query);
+    if let Driver::Owners(_) = arm.driver {
+        q.push(") t");
+        push_order(q, backend, query);
+    }
 }
 
 /// ` ORDER BY <sort>, t.id LIMIT <limit + 1>`: records without a value sort as the smallest

@@ -53,5 +53,6 @@ mod showroom;
 mod stage_pages;
 mod stages;
 mod storage;
+mod team_lists;
 mod time_zones;
 mod web_forms;

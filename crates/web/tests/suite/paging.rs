@@ -105,7 +105,13 @@ fn input_for(
 
 /// Walks the list of `kind` sorted by `sort`, `page` records at a time; returns the ids in
 /// the order the pages gave them.
-async fn walk(env: &Env, actor: &Actor, kind: ObjectKind, sort: &str, page: i64) -> Vec<Uuid> {
+pub(crate) async fn walk(
+    env: &Env,
+    actor: &Actor,
+    kind: ObjectKind,
+    sort: &str,
+    page: i64,
+) -> Vec<Uuid> {
     let mut seen = Vec::new();
     let mut cursor = None;
     for _ in 0..200 {
@@ -153,7 +159,11 @@ async fn walk_accounts(env: &Env, actor: &Actor, sort: &str, page: i64) -> Vec<U
     panic!("accounts by {sort}: the walk never ends");
 }
 
-fn exactly_once(what: &str, expected: &[Uuid], seen: &[Uuid]) -> Result<(), TestCaseError> {
+pub(crate) fn exactly_once(
+    what: &str,
+    expected: &[Uuid],
+    seen: &[Uuid],
+) -> Result<(), TestCaseError> {
     let mut counts: BTreeMap<Uuid, i32> = BTreeMap::new();
     for id in seen {
         *counts.entry(*id).or_default() += 1;
