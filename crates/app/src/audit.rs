@@ -14,7 +14,7 @@ use store::Tx;
 use uuid::Uuid;
 
 /// The areas of administration the log shows, as stored in `audit_log.object`.
-pub const AREAS: [&str; 8] = [
+pub const AREAS: [&str; 9] = [
     "user",
     "role",
     "department",
@@ -23,10 +23,11 @@ pub const AREAS: [&str; 8] = [
     "setting",
     "api_token",
     "tenant",
+    "export",
 ];
 
 /// The actions written for those areas.
-pub const ACTIONS: [&str; 20] = [
+pub const ACTIONS: [&str; 21] = [
     "create",
     "update",
     "rename",
@@ -47,6 +48,7 @@ pub const ACTIONS: [&str; 20] = [
     "share",
     "changed",
     "create_company",
+    "export",
 ];
 
 /// A page of the log; the API and the page show at most this many rows at once.

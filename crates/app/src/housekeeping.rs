@@ -1,5 +1,5 @@
 //! Housekeeping as jobs: the hourly clean-up of each company (expired sessions, old
-//! idempotency keys, finished jobs) on a recurring schedule, so that with several app servers
+//! idempotency keys, finished jobs, exports past their retention) on a recurring schedule, so that with several app servers
 //! it runs once per period; and the search-token rebuild after an upgrade, a one-off job per
 //! company enqueued at start-up when the store says it is needed.
 
@@ -38,8 +38,16 @@ impl Housekeeping {
         .await?;
         let jobs =
             store::jobs::purge_done_of(&mut tx, tenant_id, now - crate::jobs::KEEP_DONE).await?;
+        let exports = store::exports::purge_before(
+            &mut tx,
+            tenant_id,
+            now - Duration::days(crate::exports::RETENTION_DAYS),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(json!({ "sessions": sessions, "idempotency_keys": keys, "jobs": jobs }))
+        Ok(
+            json!({ "sessions": sessions, "idempotency_keys": keys, "jobs": jobs, "exports": exports }),
+        )
     }
 }
 

@@ -92,6 +92,7 @@ impl Registry {
             .schedule(crate::stages::StageWarnings::schedule())
             .register(crate::pools::RecyclePools)
             .register(crate::imports::RunImport)
+            .register(crate::exports::RunExport)
             .schedule(crate::pools::RecyclePools::schedule())
     }
 

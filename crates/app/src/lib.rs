@@ -17,6 +17,7 @@ pub mod customize;
 pub mod duplicates;
 pub mod error;
 pub mod events;
+pub mod exports;
 pub mod follow_up;
 pub mod housekeeping;
 pub mod idempotency;

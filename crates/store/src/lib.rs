@@ -15,6 +15,7 @@ pub mod closing;
 pub mod custom_fields;
 pub mod duplicates;
 pub mod events;
+pub mod exports;
 pub mod history;
 pub mod idempotency;
 pub mod imports;

@@ -165,6 +165,18 @@ pub async fn list(
     kind: ObjectKind,
     request: &ListRequest,
 ) -> AppResult<RecordPage> {
+    list_up_to(app, actor, kind, request, MAX_PAGE).await
+}
+
+/// [`list`] with pages of up to `max_page` records: an export walks the same query in
+/// larger pages than a screen shows.
+pub(crate) async fn list_up_to(
+    app: &App,
+    actor: &Actor,
+    kind: ObjectKind,
+    request: &ListRequest,
+    max_page: i64,
+) -> AppResult<RecordPage> {
     if actor.principal.read_scope(kind).is_none() {
         return Err(AppError::Forbidden);
     }
@@ -178,8 +190,8 @@ pub async fn list(
         errors.add("sort", "invalid_choice");
     }
     let limit = request.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        errors.add_limit("limit", "out_of_range", MAX_PAGE);
+    if !(1..=max_page).contains(&limit) {
+        errors.add_limit("limit", "out_of_range", max_page);
     }
     let mut after = None;
     let cursor = request.cursor.as_deref().filter(|c| !c.is_empty());
