@@ -201,9 +201,10 @@ async fn audit(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
     let spec: &ExportSpec = &view.spec;
-    let name = domain::objects::spec(view.object)
+    let plural = domain::objects::spec(view.object)
         .map(|s| s.plural)
         .unwrap_or_default();
+    let name = format!("{plural} ({rows}, {})", view.format.key().to_uppercase());
     crate::audit::by(
         tx,
         actor,

@@ -11,6 +11,7 @@ mod conversion;
 mod duplicates;
 mod error;
 mod events;
+pub(crate) mod exports;
 mod idempotent;
 mod imports;
 mod jobs;
@@ -78,6 +79,7 @@ fn table() -> table::ApiRoutes {
         .merge(conversion::routes())
         .merge(duplicates::routes())
         .merge(imports::routes())
+        .merge(exports::routes())
         .merge(assignment::routes())
         .merge(web_forms::routes())
         .on(Method::GET, "/me", me)

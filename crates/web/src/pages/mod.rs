@@ -9,6 +9,7 @@ mod business_types;
 mod closing;
 pub mod conversion;
 mod exchange_rates;
+mod exports;
 mod fields;
 pub mod imports;
 mod jobs;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(pools::routes())
         .merge(conversion::routes())
         .merge(imports::routes())
+        .merge(exports::routes())
         .merge(assignment::routes())
         .merge(showroom::routes())
         .merge(web_forms::routes())

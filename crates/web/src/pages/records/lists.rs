@@ -58,6 +58,8 @@ struct ListPage {
     /// reader who may transfer): the reps to give them to.
     bulk: bool,
     bulk_users: Vec<Choice>,
+    /// The reader may export the list (CSV, XLSX).
+    can_export: bool,
 }
 
 #[derive(Template)]
@@ -240,21 +242,13 @@ pub(super) async fn list(
     }
 }
 
-pub(in crate::pages) async fn list_page(
-    state: &AppState,
-    user: &Signed,
-    kind: ObjectKind,
-    query: ListQuery,
-) -> Result<Response, AppError> {
-    let t = user.ctx.tr;
-    let spec = spec_of(kind);
-    let view_key = query
-        .view
-        .clone()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "all".into());
-    let (definition, saved_view) = resolve_view(state, user, kind, &view_key).await?;
-    let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
+/// The filters and sort a list shows: the view's, or those the user edited, with the
+/// parameters named like a field (`?grade=A`).
+fn shown(
+    query: &ListQuery,
+    definition: &ViewDefinition,
+    fields: &ObjectFields,
+) -> (Vec<FilterSpec>, String) {
     let mut filters = if query.edited {
         query.filters.clone()
     } else {
@@ -276,7 +270,56 @@ pub(in crate::pages) async fn list_page(
     } else {
         definition.sort.clone()
     };
-    let sort = query.sort.clone().unwrap_or(default_sort);
+    (filters, query.sort.clone().unwrap_or(default_sort))
+}
+
+/// What a list shows, as an export: its view, filters, quick search, sort, archive choice
+/// and the view's columns. An unknown view is a `view` field error.
+pub(in crate::pages) async fn export_spec(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    query: &ListQuery,
+) -> Result<app::exports::ExportSpec, AppError> {
+    let view_key = query
+        .view
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "all".into());
+    let (definition, _) = resolve_view(state, user, kind, &view_key)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound => AppError::field("view", "invalid_choice"),
+            e => e,
+        })?;
+    let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
+    let (filters, sort) = shown(query, &definition, &fields);
+    Ok(app::exports::ExportSpec {
+        filters,
+        sort: Some(sort),
+        q: query.q.clone().filter(|q| !q.trim().is_empty()),
+        archived: query.archived,
+        columns: definition.columns,
+        view: Some(view_key),
+    })
+}
+
+pub(in crate::pages) async fn list_page(
+    state: &AppState,
+    user: &Signed,
+    kind: ObjectKind,
+    query: ListQuery,
+) -> Result<Response, AppError> {
+    let t = user.ctx.tr;
+    let spec = spec_of(kind);
+    let view_key = query
+        .view
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "all".into());
+    let (definition, saved_view) = resolve_view(state, user, kind, &view_key).await?;
+    let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
+    let (filters, sort) = shown(&query, &definition, &fields);
     let request = ListRequest {
         filters: filters.clone(),
         sort: Some(sort.clone()),
@@ -479,6 +522,7 @@ pub(in crate::pages) async fn list_page(
         next_url,
         errors,
         bulk,
+        can_export: user.actor.principal.can(kind, Action::Export),
         bulk_users: if bulk {
             super::user_choices(state, user).await
         } else {
