@@ -110,12 +110,7 @@ impl Shaper<'_> {
     }
 
     /// The cell of `field` in a record's `values` (`names`: owners' and lookups' names).
-    pub fn cell(
-        &self,
-        field: &FieldDef,
-        values: &Values,
-        names: &HashMap<Uuid, String>,
-    ) -> Cell {
+    pub fn cell(&self, field: &FieldDef, values: &Values, names: &HashMap<Uuid, String>) -> Cell {
         let Some(value) = values.get(&field.key) else {
             return Cell::Empty;
         };

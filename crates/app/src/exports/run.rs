@@ -155,8 +155,7 @@ async fn store_file(
         for _ in 0..CHUNKS_PER_TX {
             let n = read_full(&mut file, &mut buffer)?;
             if n > 0 {
-                repo::insert_chunk(&mut tx, export.tenant_id, export.id, seq, &buffer[..n])
-                    .await?;
+                repo::insert_chunk(&mut tx, export.tenant_id, export.id, seq, &buffer[..n]).await?;
                 seq += 1;
             }
             if n < CHUNK {

@@ -139,7 +139,9 @@ impl Sheets {
         for (col, cell) in cells.iter().enumerate() {
             let col = col as u16;
             let number_format = match cell {
-                Cell::Money { places, currency, .. } => {
+                Cell::Money {
+                    places, currency, ..
+                } => {
                     let decimals = if *places > 0 {
                         format!(".{}", "0".repeat(*places as usize))
                     } else {
@@ -192,8 +194,12 @@ impl Sheets {
 
 fn excel_date(d: chrono::NaiveDate) -> AppResult<ExcelDateTime> {
     use chrono::Datelike;
-    ExcelDateTime::from_ymd(d.year().clamp(1900, 9999) as u16, d.month() as u8, d.day() as u8)
-        .map_err(xlsx)
+    ExcelDateTime::from_ymd(
+        d.year().clamp(1900, 9999) as u16,
+        d.month() as u8,
+        d.day() as u8,
+    )
+    .map_err(xlsx)
 }
 
 fn excel_time(t: chrono::NaiveDateTime) -> AppResult<ExcelDateTime> {

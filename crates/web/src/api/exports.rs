@@ -56,7 +56,9 @@ pub fn export_json(view: &ExportView) -> Value {
     })
 }
 
-/// The body of `POST /exports`.
+/// The body of `POST /exports`. The object's quick filters (`grade`, `tag`,
+/// `created_from`, `archived`, …) are further keys, as on its list (`{"object": "leads",
+/// "format": "csv", "intent": "A"}`); any other key is `unknown_field`.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ExportBody {
@@ -75,10 +77,6 @@ pub struct ExportBody {
     sort: Option<String>,
     /// Field keys, in order (the name always comes first); the view's columns when absent.
     columns: Option<Vec<String>>,
-    /// Any of the object's quick filters (`grade`, `tag`, `created_from`, `archived`, …) as
-    /// on its list.
-    #[schema(additional_properties)]
-    quick_filters: Option<Map<String, Value>>,
 }
 
 fn fail(tr: Tr) -> impl Fn(AppError) -> ApiError {
@@ -119,7 +117,9 @@ async fn parse(
     let object = super::imports::object_of(text(body, "object")?.as_deref())?;
     let format = match text(body, "format")?.as_deref().map(str::trim) {
         None | Some("") => return Err(AppError::field("format", "required")),
-        Some(key) => Format::parse(key).ok_or_else(|| AppError::field("format", "invalid_choice"))?,
+        Some(key) => {
+            Format::parse(key).ok_or_else(|| AppError::field("format", "invalid_choice"))?
+        }
     };
     let fields = app::records::object_fields(&state.app, &user.actor, object).await?;
     let mut request = ListRequest::default();

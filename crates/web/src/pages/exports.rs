@@ -113,7 +113,10 @@ impl ExportRow {
             done: view.done(),
             rows: e.row_count.unwrap_or(e.rows_done),
             created_at: t.time(e.created_at),
-            error: view.error.as_deref().map(|code| t.key("export.error.", code)),
+            error: view
+                .error
+                .as_deref()
+                .map(|code| t.key("export.error.", code)),
         }
     }
 }

@@ -21,6 +21,8 @@ mod delete_protection;
 mod duplicates;
 mod engine;
 mod events;
+mod exports;
+mod exports_pages;
 mod faults;
 mod field_access;
 mod follow_up;

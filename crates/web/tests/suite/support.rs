@@ -351,6 +351,8 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent (a downloaded workbook is not text).
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -395,6 +397,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Response {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 

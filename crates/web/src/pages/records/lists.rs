@@ -286,12 +286,13 @@ pub(in crate::pages) async fn export_spec(
         .clone()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "all".into());
-    let (definition, _) = resolve_view(state, user, kind, &view_key)
-        .await
-        .map_err(|e| match e {
-            AppError::NotFound => AppError::field("view", "invalid_choice"),
-            e => e,
-        })?;
+    let (definition, _) =
+        resolve_view(state, user, kind, &view_key)
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound => AppError::field("view", "invalid_choice"),
+                e => e,
+            })?;
     let fields = app::records::object_fields(&state.app, &user.actor, kind).await?;
     let (filters, sort) = shown(query, &definition, &fields);
     Ok(app::exports::ExportSpec {

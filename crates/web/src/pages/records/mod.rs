@@ -35,7 +35,9 @@ pub(super) use form::user_choices;
 use form::{create, delete, edit_form, new_form, update};
 pub(in crate::pages) use form::{form_fields, form_input, raw_names, FormField, Pairs};
 use links::{add_account_link, add_contact_link, remove_account_link, remove_contact_link};
-pub(in crate::pages) use lists::{build_filter_row, export_spec, field_choices, parse_list_query, FilterRow};
+pub(in crate::pages) use lists::{
+    build_filter_row, export_spec, field_choices, parse_list_query, FilterRow,
+};
 use lists::{filter_row, list};
 use lookup::lookup;
 use my_day::my_day;
