@@ -9,6 +9,7 @@ use std::sync::Arc;
 use store::Db;
 
 mod bench;
+mod bench_export;
 mod bench_import;
 mod bench_jobs;
 mod bench_pools;
@@ -178,6 +179,13 @@ enum Command {
         db: DbArgs,
         #[command(flatten)]
         args: bench_import::BenchImportArgs,
+    },
+    /// Measure an export of the leads to XLSX and CSV: rows per second and peak memory.
+    BenchExport {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        args: bench_export::BenchExportArgs,
     },
     /// Measure public pools on generated data: a recycling run over held leads (and the
     /// lists' latency beside it), the pool's list and claims.
@@ -353,6 +361,12 @@ async fn main() -> Result<()> {
         Command::BenchImport { db, args } => {
             let database = db.open().await?;
             bench_import::run(&App::new(database.clone()), &args).await?;
+            database.close().await;
+            Ok(())
+        }
+        Command::BenchExport { db, args } => {
+            let database = db.open().await?;
+            bench_export::run(&App::new(database.clone()), &args).await?;
             database.close().await;
             Ok(())
         }

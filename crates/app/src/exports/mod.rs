@@ -78,6 +78,9 @@ pub struct ExportSpec {
     /// The view it started from (a built-in key or a saved view's id), for the record.
     #[serde(default)]
     pub view: Option<String>,
+    /// The most rows written (the benchmark's sample); all when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<i64>,
 }
 
 impl ExportSpec {

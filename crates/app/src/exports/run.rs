@@ -109,8 +109,10 @@ async fn write_file(
     let mut writer = Writer::new(view.format, header)?;
     let mut rows = 0i64;
     let mut cursor = None;
-    loop {
-        let request = view.spec.list_request(cursor.take(), PAGE);
+    let max_rows = view.spec.max_rows.unwrap_or(i64::MAX).max(0);
+    while rows < max_rows {
+        let limit = PAGE.min(max_rows - rows);
+        let request = view.spec.list_request(cursor.take(), limit);
         let page = crate::records::list_up_to(app, actor, view.object, &request, PAGE).await?;
         for record in &page.records {
             let cells: Vec<_> = columns

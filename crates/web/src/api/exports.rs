@@ -157,6 +157,7 @@ async fn parse(
         archived: request.archived,
         columns: texts(body, "columns")?.unwrap_or_default(),
         view: None,
+        max_rows: None,
     };
     if let Some(view) = text(body, "view")?.filter(|v| !v.trim().is_empty()) {
         let definition = exports::view_definition(&state.app, &user.actor, object, &view).await?;

@@ -302,6 +302,7 @@ pub(in crate::pages) async fn export_spec(
         archived: query.archived,
         columns: definition.columns,
         view: Some(view_key),
+        max_rows: None,
     })
 }
 
