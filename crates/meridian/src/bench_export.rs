@@ -1,8 +1,9 @@
 //! `meridian bench-export`: how fast an export of a list runs on this database, and how much
-//! memory it takes. Exports the leads (at most `--rows`, all by default) as the company's
-//! first administrator through the same use case and job as the API — XLSX, then CSV — and
-//! prints for each the rows, seconds, rows per second, the file's size and the process's peak
-//! resident memory during the run (`VmHWM`, reset before each run).
+//! memory it takes. Exports an object's list (`--object`, the leads by default; at most
+//! `--rows`, all by default) as the company's first administrator through the same use case
+//! and job as the API — XLSX, then CSV — and prints for each the rows, seconds, rows per
+//! second, the file's size and the process's peak resident memory during the run (`VmHWM`,
+//! reset before each run).
 
 use anyhow::{bail, Context, Result};
 use app::exports::{ExportSpec, Format};
@@ -12,6 +13,9 @@ use std::time::Instant;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct BenchExportArgs {
+    /// The object whose list is exported (`leads`, `activities`, …).
+    #[arg(long, default_value = "leads")]
+    pub object: String,
     /// Rows to export at most; every lead when absent.
     #[arg(long)]
     pub rows: Option<i64>,
@@ -40,6 +44,13 @@ fn reset_peak_rss() {
 }
 
 pub async fn run(app: &App, args: &BenchExportArgs) -> Result<()> {
+    let object = domain::objects::GENERIC
+        .into_iter()
+        .find(|k| {
+            k.key() == args.object
+                || domain::objects::spec(*k).is_some_and(|s| s.plural == args.object)
+        })
+        .with_context(|| format!("unknown object {}", args.object))?;
     let formats: Vec<Format> = args
         .formats
         .iter()
@@ -68,7 +79,8 @@ pub async fn run(app: &App, args: &BenchExportArgs) -> Result<()> {
     let registry = web::mail::job_registry().without_schedules();
     let worker = app::jobs::Worker::new(app.clone(), registry);
     println!(
-        "export of leads as {} ({}), sorted by -created_at, {}",
+        "export of {} as {} ({}), sorted by -created_at, {}",
+        args.object,
         admin.user.name,
         admin.user.email,
         args.rows
@@ -78,7 +90,7 @@ pub async fn run(app: &App, args: &BenchExportArgs) -> Result<()> {
         reset_peak_rss();
         let before = peak_rss_mb().unwrap_or_default();
         let started = Instant::now();
-        let view = app::exports::start(app, &admin, ObjectKind::Lead, &spec, format, "zh-CN")
+        let view = app::exports::start(app, &admin, object, &spec, format, "zh-CN")
             .await
             .map_err(app_err)?;
         worker.run_until_idle().await.map_err(app_err)?;

@@ -32,6 +32,8 @@ pub const PAGE: i64 = 1000;
 pub const CHUNK: usize = 1024 * 1024;
 /// The exports "my exports" shows.
 pub const RECENT: i64 = 20;
+/// The error of an export whose job died after its last attempt.
+pub const JOB_FAILED: &str = "job_failed";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -125,6 +127,7 @@ pub struct ExportView {
     pub spec: ExportSpec,
     /// `queued`, `running`, `done` or `failed` (also when its job died).
     pub state: String,
+    /// Why it failed: `user_inactive`, `forbidden` or `job_failed`.
     pub error: Option<String>,
 }
 
@@ -135,11 +138,10 @@ impl ExportView {
         let spec = serde_json::from_str(&export.request).unwrap_or_default();
         let dead = job.is_some_and(|j| j.state == store::jobs::DEAD);
         let active = [repo::QUEUED, repo::RUNNING].contains(&export.state.as_str());
+        // A job that died (its last error is for administrators, on the job's page) leaves
+        // the export without a file.
         let (state, error) = if dead && active {
-            (
-                repo::FAILED.to_string(),
-                job.and_then(|j| j.last_error.clone()),
-            )
+            (repo::FAILED.to_string(), Some(JOB_FAILED.to_string()))
         } else {
             (export.state.clone(), export.error.clone())
         };

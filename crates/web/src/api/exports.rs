@@ -207,7 +207,7 @@ fn export_id(tr: Tr, raw: &str) -> Result<Uuid, ApiError> {
 /// An export's state, progress and row count, with its file's link when done (its creator
 /// and administrators).
 #[utoipa::path(get, path = "/api/v1/exports/{id}", tag = "exports", operation_id = "get_export", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 200, description = "`{id, object, format, state (queued|running|done|failed), error, progress: {done}, row_count, size, file_name, file, …}`"),
+    responses((status = 200, description = "`{id, object, format, state (queued|running|done|failed), error (user_inactive|forbidden|job_failed when failed), progress: {done}, row_count, size, file_name, file (the download link when done), …}`"),
         (status = 404, body = super::ErrorBody)))]
 pub(super) async fn show(
     State(state): State<AppState>,
