@@ -29,7 +29,7 @@ fn csv_error(e: csv::Error) -> AppError {
 }
 
 pub enum Writer {
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     Xlsx(Box<Sheets>),
 }
 
@@ -55,7 +55,7 @@ impl Writer {
                     .from_writer(file);
                 w.write_record(header.iter().map(|h| neutralise(h)))
                     .map_err(csv_error)?;
-                Ok(Writer::Csv(w))
+                Ok(Writer::Csv(Box::new(w)))
             }
             Format::Xlsx => {
                 let mut sheets = Sheets {
