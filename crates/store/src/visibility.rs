@@ -46,7 +46,7 @@ pub fn visible_records(q: &mut SqlBuilder, principal: &Principal, object: Object
 /// [`visible_records`] as disjoint predicates, for a list ordered and limited on an index:
 /// one when the reader has no grants on the object; else the scope's records, the records
 /// shared with the reader or with them on the team outside that scope, and the records of
-/// their pools outside both. A list runs one ordered, limited arm per predicate and merges
+/// each of their pools outside both. A list runs one ordered, limited arm per predicate and merges
 /// the arms under its keyset, so each arm walks its own index (the owner's sort index, a few
 /// granted ids, a pool's index) instead of the reader's whole scope being read and sorted to
 /// interleave a few granted records.
@@ -111,26 +111,27 @@ pub fn visible_records_apart(
         });
         Some(ids)
     };
-    let pools = principal.grants.pools(object);
-    if has_pools(object) && !pools.is_empty() {
-        let pools: Vec<String> = pools.iter().map(|p| q.param(Param::Uuid(*p))).collect();
-        let not_own = not_own(q);
-        // SQLite's `+column` keeps the planner off that column's index.
-        let plus = if sqlite && shape.related { "+" } else { "" };
-        let mut predicate = format!(
-            "{plus}{alias}.pool_id IN ({}) AND {not_own}",
-            pools.join(", ")
-        );
-        if granted_in.is_some() {
-            // Granted ids bound again: the placeholders above belong to the other arm's text.
-            let mut again = Vec::new();
-            granted_ids(q, principal, object, &tenant, Access::Read, &mut again);
-            predicate.push_str(&format!(
-                " AND {alias}.id NOT IN ({})",
-                again.join(" UNION ALL ")
-            ));
+    // One arm per pool, each on its pool's index in list order (`pool_id IN (…)` over
+    // several pools made SQLite walk the company's order index instead, reading a million
+    // rows for a pool with a few records).
+    if has_pools(object) {
+        for pool in principal.grants.pools(object) {
+            let pool = q.param(Param::Uuid(*pool));
+            let not_own = not_own(q);
+            // SQLite's `+column` keeps the planner off that column's index.
+            let plus = if sqlite && shape.related { "+" } else { "" };
+            let mut predicate = format!("{plus}{alias}.pool_id = {pool} AND {not_own}");
+            if granted_in.is_some() {
+                // Granted ids bound again: the placeholders above belong to the other arm's text.
+                let mut again = Vec::new();
+                granted_ids(q, principal, object, &tenant, Access::Read, &mut again);
+                predicate.push_str(&format!(
+                    " AND {alias}.id NOT IN ({})",
+                    again.join(" UNION ALL ")
+                ));
+            }
+            arms.push(Arm::walked(in_tenant(predicate)));
         }
-        arms.push(Arm::walked(in_tenant(predicate)));
     }
     arms
 }

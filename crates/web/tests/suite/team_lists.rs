@@ -1,6 +1,7 @@
-//! A manager's lists: the team's records exactly once and in order, whichever way the list
-//! reads them (on PostgreSQL owner by owner, on each owner's own index), with and without
-//! a record shared from outside the team.
+//! How lists beyond one owner read their records: a manager's lists hold the team's records
+//! exactly once and in order, whichever way the list reads them (on PostgreSQL owner by
+//! owner, on each owner's own index), with and without a record shared from outside the
+//! team; a pool member's list reads each pool on the pool's own index in list order.
 
 use crate::on_both_databases;
 use crate::paging::{exactly_once, walk};
@@ -12,7 +13,10 @@ use std::collections::BTreeSet;
 use store::records::OWNER_ORDERED;
 use uuid::Uuid;
 
-on_both_databases!(a_managers_lists_hold_the_team_once_in_order);
+on_both_databases!(
+    a_managers_lists_hold_the_team_once_in_order,
+    a_pool_members_list_reads_each_pool_in_list_order
+);
 
 /// Creates `n` records of `kind` owned by `owner` (as the administrator), names and instants
 /// colliding across owners; the ids.
@@ -177,6 +181,69 @@ async fn check_walks(
                 exactly_once(&what, &expected_ids, &seen).expect("the team once");
                 assert_eq!(seen, order, "{what}: in order");
             }
+        }
+    }
+}
+
+/// Filtered and sorted by each order every owner has, a rep's leads and accounts read each
+/// of their pools (the default pool and one more for leads) on that pool's index: SQLite
+/// walked the company's order index for `pool_id IN (…)`, a million rows for an empty pool.
+async fn a_pool_members_list_reads_each_pool_in_list_order(env: Env) {
+    let c = env.company("公海", "admin@pool.example").await;
+    let admin = &c.admin;
+    let second = app::pools::PoolInput {
+        object: Some("lead".into()),
+        name: Some("展会线索".into()),
+        open_to_all: Some(true),
+        ..Default::default()
+    };
+    app::pools::create(&env.app, admin, &second)
+        .await
+        .expect("second lead pool");
+    let rep = env
+        .user(&c, "rep@pool.example", "sales_rep", None, None)
+        .await;
+    for (kind, pools) in [(ObjectKind::Lead, 2), (ObjectKind::Account, 1)] {
+        assert_eq!(rep.principal.grants.pools(kind).len(), pools, "{kind:?}");
+        let spec = domain::objects::spec(kind).expect("record object");
+        let owner = spec.field("owner_id").expect("owner").clone();
+        let conditions = [domain::views::Condition {
+            field: owner,
+            test: domain::views::Test::NotEmpty,
+        }];
+        for key in OWNER_ORDERED {
+            let query = store::records::ListQuery {
+                conditions: &conditions,
+                related: None,
+                search_tokens: &[],
+                sort: spec.field(key).expect("sort"),
+                descending: true,
+                after: None,
+                limit: 50,
+            };
+            let mut tx = env.app.db.begin_read().await.expect("tx");
+            let statement = store::records::list_statement(&mut tx, &rep.principal, spec, &query)
+                .await
+                .expect("statement");
+            let plan = store::records::explain(&mut tx, &statement)
+                .await
+                .expect("plan");
+            drop(tx);
+            if env.app.db.backend() == store::Backend::Sqlite {
+                let on_pool_index = plan
+                    .iter()
+                    .filter(|l| l.contains(&format!("{}_pool_", spec.plural)))
+                    .count();
+                assert_eq!(on_pool_index, pools, "{kind:?} by {key}: {plan:#?}");
+            }
+            // The statement runs on both databases.
+            let request = app::records::ListRequest {
+                sort: Some(format!("-{key}")),
+                ..Default::default()
+            };
+            app::records::list(&env.app, &rep, kind, &request)
+                .await
+                .expect("list");
         }
     }
 }
