@@ -205,6 +205,15 @@ impl JobContext {
         &self.job.payload.0
     }
 
+    /// The id the payload names under `key`; `what` says what the job is missing when not.
+    pub fn payload_id(&self, key: &str, what: &str) -> AppResult<Uuid> {
+        self.payload()
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| AppError::Internal(format!("the job names no {what}")))
+    }
+
     pub fn tenant_id(&self) -> Uuid {
         self.job.tenant_id
     }

@@ -305,12 +305,7 @@ impl SendMail {
     async fn deliver(&self, ctx: &JobContext) -> AppResult<Value> {
         let app = &ctx.app;
         let tenant_id = ctx.tenant_id();
-        let id = ctx
-            .payload()
-            .get("delivery")
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(|| AppError::Internal("the job names no delivery".into()))?;
+        let id = ctx.payload_id("delivery", "delivery")?;
         let mut tx = app.db.begin_read().await?;
         let Some(delivery) = store::mail::delivery(&mut tx, tenant_id, id).await? else {
             return Ok(json!({ "skipped": "no such delivery" }));

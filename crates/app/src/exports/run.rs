@@ -31,12 +31,7 @@ impl JobHandler for RunExport {
 
     fn run<'a>(&'a self, ctx: &'a JobContext) -> BoxFuture<'a, AppResult<Value>> {
         Box::pin(async move {
-            let id = ctx
-                .payload()
-                .get("export_id")
-                .and_then(Value::as_str)
-                .and_then(|s| Uuid::parse_str(s).ok())
-                .ok_or_else(|| AppError::Internal("an export job without its export".into()))?;
+            let id = ctx.payload_id("export_id", "export")?;
             run(ctx, id).await
         })
     }

@@ -29,12 +29,7 @@ impl JobHandler for RunImport {
 
     fn run<'a>(&'a self, ctx: &'a JobContext) -> BoxFuture<'a, AppResult<Value>> {
         Box::pin(async move {
-            let id = ctx
-                .payload()
-                .get("import_id")
-                .and_then(Value::as_str)
-                .and_then(|s| Uuid::parse_str(s).ok())
-                .ok_or_else(|| AppError::Internal("an import job without its import".into()))?;
+            let id = ctx.payload_id("import_id", "import")?;
             let Some(mut run) = Loaded::load(&ctx.app, ctx.tenant_id(), id).await? else {
                 return Ok(json!({ "import_id": id }));
             };

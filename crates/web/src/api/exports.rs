@@ -200,10 +200,6 @@ pub(super) async fn create(
     Ok(response)
 }
 
-fn export_id(tr: Tr, raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::new(tr, AppError::NotFound))
-}
-
 /// An export's state, progress and row count, with its file's link when done (its creator
 /// and administrators).
 #[utoipa::path(get, path = "/api/v1/exports/{id}", tag = "exports", operation_id = "get_export", security(("bearer" = [])), params(("id" = Uuid, Path)),
@@ -214,7 +210,7 @@ pub(super) async fn show(
     user: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = export_id(user.tr, &id)?;
+    let id = super::records::parse_id(user.tr, &id)?;
     let view = exports::get(&state.app, &user.actor, id)
         .await
         .map_err(fail(user.tr))?;
@@ -245,7 +241,7 @@ pub(super) async fn file(
     user: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = export_id(user.tr, &id)?;
+    let id = super::records::parse_id(user.tr, &id)?;
     download(&state.app, &user.actor, id)
         .await
         .map_err(fail(user.tr))

@@ -155,10 +155,6 @@ fn fail(tr: Tr) -> impl Fn(AppError) -> ApiError {
     move |e| ApiError::new(tr, e)
 }
 
-fn import_id(tr: Tr, raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::new(tr, AppError::NotFound))
-}
-
 /// The parts of `POST /imports`.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
@@ -222,7 +218,7 @@ pub(super) async fn show(
     user: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = import_id(user.tr, &id)?;
+    let id = super::records::parse_id(user.tr, &id)?;
     let view = imports::get(&state.app, &user.actor, id)
         .await
         .map_err(fail(user.tr))?;
@@ -279,7 +275,7 @@ pub(super) async fn errors(
     user: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = import_id(user.tr, &id)?;
+    let id = super::records::parse_id(user.tr, &id)?;
     crate::pages::imports::error_file(&state.app, &user.actor, user.tr, id)
         .await
         .map_err(fail(user.tr))
@@ -294,7 +290,7 @@ pub(super) async fn undo(
     user: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = import_id(user.tr, &id)?;
+    let id = super::records::parse_id(user.tr, &id)?;
     let view = imports::undo(&state.app, &user.actor, id)
         .await
         .map_err(fail(user.tr))?;
