@@ -111,14 +111,7 @@ async fn a_managers_lists_hold_the_team_once_in_order(env: Env) {
             after: None,
             limit: 10,
         };
-        let mut tx = env.app.db.begin_read().await.expect("tx");
-        let statement = store::records::list_statement(&mut tx, &manager.principal, spec, &query)
-            .await
-            .expect("statement");
-        let plan = store::records::explain(&mut tx, &statement)
-            .await
-            .expect("plan");
-        drop(tx);
+        let (statement, plan) = planned(&env, &manager, spec, &query).await;
         if env.app.db.backend() == store::Backend::Postgres {
             assert!(
                 statement.sql.contains("LATERAL"),
@@ -221,14 +214,7 @@ async fn a_pool_members_list_reads_each_pool_in_list_order(env: Env) {
                 after: None,
                 limit: 50,
             };
-            let mut tx = env.app.db.begin_read().await.expect("tx");
-            let statement = store::records::list_statement(&mut tx, &rep.principal, spec, &query)
-                .await
-                .expect("statement");
-            let plan = store::records::explain(&mut tx, &statement)
-                .await
-                .expect("plan");
-            drop(tx);
+            let (_, plan) = planned(&env, &rep, spec, &query).await;
             if env.app.db.backend() == store::Backend::Sqlite {
                 let on_pool_index = plan
                     .iter()
@@ -246,4 +232,21 @@ async fn a_pool_members_list_reads_each_pool_in_list_order(env: Env) {
                 .expect("list");
         }
     }
+}
+
+/// The statement a list runs for `reader`, and how the database plans it.
+async fn planned(
+    env: &Env,
+    reader: &Actor,
+    spec: &domain::objects::ObjectSpec,
+    query: &store::records::ListQuery<'_>,
+) -> (store::visibility::SqlBuilder, Vec<String>) {
+    let mut tx = env.app.db.begin_read().await.expect("tx");
+    let statement = store::records::list_statement(&mut tx, &reader.principal, spec, query)
+        .await
+        .expect("statement");
+    let plan = store::records::explain(&mut tx, &statement)
+        .await
+        .expect("plan");
+    (statement, plan)
 }
